@@ -1,0 +1,74 @@
+"""A rich live view of a running comparison, fed by the graph's custom stream events."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+NODE_LABELS = {
+    "load_videos": "Decoding videos",
+    "propose": "Proposing differences",
+    "stage_transcript": "Writing stage transcript",
+    "refine_stages": "Refining retrieval strings",
+    "embed_frames": "Embedding frames (CLIP)",
+    "link": "Linking differences to stages",
+    "localize": "Localizing stages",
+    "pose": "Estimating pose",
+    "measure": "Measuring kinematics",
+}
+
+
+class LiveProgress:
+    """Context manager: shows which node runs, frames embedded n/N, differences answered k/K."""
+
+    def __init__(self, console: Console, enabled: bool = True) -> None:
+        self.console = console
+        self.enabled = enabled
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), console=console, transient=False,
+                                 disable=not enabled)
+        self.nodes: dict[str, Any] = {}
+        self.frames: dict[str, Any] = {}
+        self.differences: Any = None
+
+    def __enter__(self) -> LiveProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.progress.__exit__(exc_type, exc, tb)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Handle one event from the graph's ``custom`` stream."""
+        kind = event.get("event")
+        if kind == "node":
+            self._node(event)
+        elif kind == "frames_embedded":
+            key = event.get("video", "?")
+            if key not in self.frames:
+                self.frames[key] = self.progress.add_task(
+                    f"Embedding frames of video {str(key).upper()}", total=event.get("total"))
+            self.progress.update(self.frames[key], completed=event.get("done", 0),
+                                 total=event.get("total"))
+        elif kind == "differences":
+            self.differences = self.progress.add_task("Answering differences",
+                                                      total=event.get("total", 0))
+        elif kind == "difference_answered" and self.differences is not None:
+            self.progress.advance(self.differences)
+
+    def _node(self, event: dict[str, Any]) -> None:
+        name = str(event.get("node"))
+        status = event.get("status")
+        label = NODE_LABELS.get(name, name)
+        if name not in self.nodes:
+            self.nodes[name] = self.progress.add_task(label, total=1)
+        task = self.nodes[name]
+        if status == "start" and event.get("attempt", 1) > 1:
+            self.progress.update(task, description=f"{label} (retry {event['attempt'] - 1})")
+        elif status in ("end", "cached"):
+            suffix = " (cached)" if status == "cached" else ""
+            self.progress.update(task, completed=1, description=label + suffix)

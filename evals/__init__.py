@@ -1,0 +1,1 @@
+"""viddiff.evals."""

@@ -1,0 +1,74 @@
+"""Run settings for the VidDiff graphs, read by nodes through ``runtime.context``.
+
+Everything that tunes a run lives in this one dataclass, so a caller (command line, host
+agent, eval runner, ``langgraph dev``) sets it in one place. Models are *not* here: they are
+injected into the graph factories, so nodes never construct a client themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+def default_cache_dir() -> Path:
+    """Where embeddings and poses are cached (``VIDDIFF_CACHE_DIR`` or ``~/.cache/viddiff``)."""
+    env = os.environ.get("VIDDIFF_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).expanduser() / "viddiff"
+
+
+@dataclass(kw_only=True)
+class VidDiffContext:
+    """Settings of one comparison run."""
+
+    fps: float = 6.0
+    """Frames per second sampled from each video (by timestamp, any source fps)."""
+
+    max_frames: int = 96
+    """Cap on sampled frames per video; long videos are sampled uniformly below it."""
+
+    max_side: int = 448
+    """Frames are resized on decode so their longer side is at most this many pixels."""
+
+    clip_model: str = "ViT-B-32"
+    """open_clip architecture used by the frame localizer."""
+
+    clip_pretrained: str | None = "laion2b_s34b_b79k"
+    """open_clip pretrained tag; ``None`` with no checkpoint means random weights (tests)."""
+
+    clip_checkpoint: str | None = None
+    """A local open_clip checkpoint file, used instead of the pretrained tag."""
+
+    device: str = "auto"
+    """Torch device for CLIP: ``auto`` picks CUDA (half precision) when present."""
+
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    """Embedding/pose cache; a second run on the same video does no embedding work."""
+
+    max_stages: int = 5
+    """Upper bound on the stages of the transcript."""
+
+    min_retrieval_strings: int = 3
+    """Fewest retrieval strings a stage may keep after refinement."""
+
+    llm_attempts: int = 3
+    """How many replies a node may get from its model before the run fails (parse retries)."""
+
+    max_concurrency: int = 8
+    """How many differencer calls run at once."""
+
+    frame_spacing_s: float = 0.35
+    """Spacing of the frames shown for motion (``gt_1``) differences; never under one frame."""
+
+    motion_frames: int = 3
+    """Frames per video shown for a motion (``gt_1``) difference."""
+
+    image_max_side: int = 384
+    """Frames sent to the vision model are resized so their longer side fits this."""
+
+    structured_output: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
+    """How replies are constrained: provider-enforced JSON schema, tool calls, or JSON mode."""

@@ -1,0 +1,209 @@
+"""The one structured-output helper every LLM/VLM node uses.
+
+A node asks its model for a reply that must fit a pydantic schema (provider-enforced where the
+server supports it). When the reply does not parse or validate, the node does not raise: it
+sends itself the bad reply and the error along a *retry edge* (``Command(goto=<itself>)``), so
+the model sees what was wrong. After ``llm_attempts`` replies the run stops in a defined failed
+state (``error`` in the graph state) with a one-line message. Transient transport errors (429,
+5xx, timeouts) are a different matter: they are retried with backoff by the client and by the
+node's :data:`TRANSIENT_RETRY` policy, because the reply never arrived at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.graph import END
+from langgraph.types import Command, RetryPolicy
+from pydantic import BaseModel, ValidationError
+
+from viddiff.graphs.schemas import RunError, UsageRecord
+from viddiff.prompts import load_prompt, render
+
+T = TypeVar("T", bound=BaseModel)
+StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
+
+
+class Feedback(BaseModel):
+    """What went wrong with a node's last reply; travels back along the retry edge."""
+
+    attempts: int
+    error: str
+    raw: str
+
+
+def model_name(model: BaseChatModel) -> str:
+    """A readable name for a chat model (``model_name`` on OpenAI clients)."""
+    for attr in ("model_name", "model", "model_id"):
+        value = getattr(model, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(model).__name__
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying unchanged: rate limits, 5xx, timeouts, lost connections."""
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - langchain-openai always brings openai
+        return False
+    if isinstance(exc, openai.RateLimitError | openai.APIConnectionError):
+        return True  # APITimeoutError is an APIConnectionError
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+TRANSIENT_RETRY = RetryPolicy(initial_interval=0.5, backoff_factor=2.0, max_attempts=3,
+                              retry_on=is_transient)
+"""Node-level retry for replies that never arrived (on top of the client's own retries)."""
+
+
+def summarize_error(exc: BaseException | str) -> str:
+    """One line describing why a reply was unusable, for the model and for people."""
+    if isinstance(exc, str):
+        return " ".join(exc.split())
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ValidationError):
+            bad_json = [e for e in cause.errors() if e.get("type") == "json_invalid"]
+            if bad_json:
+                return f"the reply is not valid JSON ({bad_json[0].get('msg', '')})"
+            parts = []
+            for err in cause.errors()[:4]:
+                where = ".".join(str(p) for p in err.get("loc", ())) or "reply"
+                parts.append(f"{where}: {err.get('msg', 'invalid')}")
+            return "the reply does not match the schema (" + "; ".join(parts) + ")"
+        if isinstance(cause, json.JSONDecodeError):
+            return f"the reply is not valid JSON ({cause.msg} at position {cause.pos})"
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(exc).split())
+    return (text[:300] + "…") if len(text) > 300 else text or type(exc).__name__
+
+
+@dataclass
+class StructuredReply(Generic[T]):
+    """A model's reply: the parsed object, or why there is none, plus the raw text and tokens."""
+
+    parsed: T | None
+    error: str | None
+    raw_text: str
+    usage: UsageRecord
+
+
+def _reply_payload(raw: Any) -> tuple[str, str | None]:
+    """The JSON text a reply carries (message content, or the first tool call's arguments),
+    and an error when there is none to parse."""
+    if not isinstance(raw, AIMessage):
+        return "", "no reply message"
+    if raw.tool_calls:
+        return json.dumps(raw.tool_calls[0].get("args", {})), None
+    invalid = getattr(raw, "invalid_tool_calls", None) or []
+    if invalid:
+        args = str(invalid[0].get("args") or "")
+        return args, f"the tool-call arguments are not valid JSON: {invalid[0].get('error')}"
+    if isinstance(raw.content, str):
+        return raw.content, None
+    text = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in raw.content)
+    return text, None
+
+
+def _strip_fences(text: str) -> str:
+    """Some servers wrap JSON in a Markdown fence even in JSON mode; unwrap it."""
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+        stripped = stripped.rsplit("```", 1)[0]
+    return stripped.strip()
+
+
+def _usage(raw: Any, role: str, model: str) -> UsageRecord:
+    meta = getattr(raw, "usage_metadata", None) or {}
+    return UsageRecord(role=role, model=model, input_tokens=int(meta.get("input_tokens", 0)),
+                       output_tokens=int(meta.get("output_tokens", 0)))
+
+
+async def ask_structured(
+    model: BaseChatModel,
+    schema: type[T],
+    messages: Sequence[BaseMessage],
+    *,
+    role: str,
+    method: StructuredMethod = "json_schema",
+    validate: Callable[[T], T] | None = None,
+) -> StructuredReply[T]:
+    """Ask ``model`` for a ``schema`` reply; never raises for a bad reply, only for transport.
+
+    The schema goes to the provider as a plain JSON schema (so the server enforces it where it
+    can), but the reply is parsed here, strictly: langchain's own parsers either raise from
+    inside the client (pydantic path) or silently accept truncated JSON (dict path), and both
+    would lose the raw text the model needs to see on a retry. ``validate`` adds checks the
+    schema cannot express (e.g. "at most 5 stages"); its ``ValueError`` counts as a bad reply.
+    """
+    spec = schema.model_json_schema()
+    runnable = model.with_structured_output(spec, method=method, include_raw=True)
+    out = await runnable.ainvoke(list(messages))
+    raw = out.get("raw") if isinstance(out, dict) else out
+    usage = _usage(raw, role, model_name(model))
+    text, error = _reply_payload(raw)
+    if error is not None:
+        return StructuredReply(None, error, text, usage)
+    if not text.strip():
+        return StructuredReply(None, "the reply was empty", text, usage)
+    try:
+        parsed = schema.model_validate_json(_strip_fences(text))
+    except ValidationError as exc:
+        return StructuredReply(None, summarize_error(exc), text, usage)
+    if validate is not None:
+        try:
+            parsed = validate(parsed)
+        except ValueError as exc:
+            return StructuredReply(None, summarize_error(str(exc)), text, usage)
+    return StructuredReply(parsed, None, text, usage)
+
+
+def conversation(prompt: str, feedback: Feedback | None,
+                 images: Sequence[dict[str, Any]] = ()) -> list[BaseMessage]:
+    """System + user prompt, then — on a retry — the bad reply and what was wrong with it."""
+    content: str | list[str | dict[Any, Any]] = prompt
+    if images:
+        content = [{"type": "text", "text": prompt}, *images]
+    messages: list[BaseMessage] = [SystemMessage(load_prompt("system").strip()),
+                                   HumanMessage(content=content)]
+    if feedback is not None:
+        messages.append(AIMessage(content=feedback.raw or "(empty reply)"))
+        messages.append(HumanMessage(content=render("retry", error=feedback.error)))
+    return messages
+
+
+def retry_or_fail(
+    node: str,
+    reply: StructuredReply[Any],
+    previous: Feedback | None,
+    *,
+    max_attempts: int,
+    model: str,
+    retry_goto: Any = None,
+    extra_update: dict[str, Any] | None = None,
+) -> Command[Any]:
+    """Route a bad reply back to ``node`` (the retry edge) or, past the limit, end the run.
+
+    ``retry_goto`` overrides the retry destination (a ``Send`` for fanned-out nodes, whose
+    feedback travels in the payload instead of the state).
+    """
+    attempts = (previous.attempts if previous else 0) + 1
+    update: dict[str, Any] = {"usage": [reply.usage], **(extra_update or {})}
+    if attempts < max_attempts:
+        feedback = Feedback(attempts=attempts, error=reply.error or "unusable reply",
+                            raw=reply.raw_text[:4000])
+        if retry_goto is None:
+            update["feedback"] = {node: feedback}
+            return Command(update=update, goto=node)
+        return Command(update=update, goto=retry_goto(feedback))
+    message = (f"{node}: model '{model}' gave no usable reply after {attempts} attempts "
+               f"(last: {reply.error})")
+    update["error"] = RunError(node=node, message=message)
+    return Command(update=update, goto=END)

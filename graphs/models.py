@@ -1,0 +1,92 @@
+"""Chat models per role, from any OpenAI-compatible endpoint.
+
+Built once at the edge (command line, server, eval runner) and injected into the graph
+factories. Any server speaking the OpenAI Chat Completions API works: OpenAI itself, vLLM,
+Ollama, LM Studio, llama.cpp's server. Settings follow the usual environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
+
+from viddiff.graphs.llm import model_name
+
+ROLES = ("proposer", "stages", "linker", "differencer")
+DEFAULT_MODEL = "gpt-4o"
+
+
+@dataclass(frozen=True)
+class ModelRoles:
+    """The four models the graph uses; often one model plays every role."""
+
+    proposer: BaseChatModel
+    stages: BaseChatModel
+    linker: BaseChatModel
+    differencer: BaseChatModel
+
+    @classmethod
+    def single(cls, model: BaseChatModel) -> ModelRoles:
+        return cls(proposer=model, stages=model, linker=model, differencer=model)
+
+    def names(self) -> dict[str, str]:
+        return {role: model_name(getattr(self, role)) for role in ROLES}
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """Where the models live and which model plays which role.
+
+    Environment: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``VIDDIFF_MODEL`` (every role) and
+    ``VIDDIFF_<ROLE>_MODEL`` (one role: PROPOSER, STAGES, LINKER, DIFFERENCER).
+    """
+
+    api_key: str | None = None
+    base_url: str | None = None
+    models: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(ROLES, DEFAULT_MODEL))
+    timeout_s: float = 120.0
+    max_retries: int = 3
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EndpointSettings:
+        env = os.environ if env is None else env
+        default = env.get("VIDDIFF_MODEL") or DEFAULT_MODEL
+        models = {role: env.get(f"VIDDIFF_{role.upper()}_MODEL") or default for role in ROLES}
+        return cls(api_key=env.get("OPENAI_API_KEY") or None,
+                   base_url=env.get("OPENAI_BASE_URL") or None, models=models)
+
+    @property
+    def configured(self) -> bool:
+        """True when an endpoint is set: a key (OpenAI) or a base URL (local servers)."""
+        return bool(self.api_key or self.base_url)
+
+    def with_overrides(self, *, base_url: str | None = None, model: str | None = None,
+                       role_models: Mapping[str, str | None] | None = None) -> EndpointSettings:
+        models = dict(self.models)
+        if model:
+            models = dict.fromkeys(ROLES, model)
+        for role, name in (role_models or {}).items():
+            if name:
+                models[role] = name
+        return replace(self, base_url=base_url or self.base_url, models=models)
+
+
+def build_models(settings: EndpointSettings) -> ModelRoles:
+    """One ``ChatOpenAI`` client per distinct model name; retries 429/5xx with backoff."""
+    from langchain_openai import ChatOpenAI
+
+    clients: dict[str, BaseChatModel] = {}
+    for name in dict.fromkeys(settings.models[r] for r in ROLES):
+        clients[name] = ChatOpenAI(
+            model=name,
+            api_key=SecretStr(settings.api_key or "not-needed"),  # local servers accept any key
+            base_url=settings.base_url,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+            stream_usage=True,
+        )
+    return ModelRoles(**{role: clients[settings.models[role]] for role in ROLES})

@@ -1,0 +1,1 @@
+"""Nodes of the VidDiff graphs, one concern per module."""

@@ -1,0 +1,86 @@
+"""Load both videos: validate the request, decode the sampled frames, keep only references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.nodes.common import emit, sampled, video_ref
+from viddiff.graphs.schemas import DifferenceSpec
+from viddiff.graphs.state import VidDiffState
+from viddiff.tools.errors import ConfigError, VideoError
+from viddiff.tools.video import load_video_cached
+
+MIN_SAMPLED_FRAMES = 2
+
+
+def request_mode(state: VidDiffState) -> str:
+    """``closed`` when differences are given, ``open`` when a budget is; else a clear error."""
+    if not str(state.get("action") or "").strip():
+        raise ConfigError("no action description given: say what the videos show, "
+                          "e.g. --action 'a bodyweight squat'")
+    diffs = state.get("differences") or []
+    n_open = state.get("n_differences")
+    if diffs and n_open:
+        raise ConfigError("give either differences to check (closed mode) or a number of "
+                          "differences to propose (open mode), not both")
+    if diffs:
+        return "closed"
+    if n_open is None or int(n_open) < 1:
+        raise ConfigError("nothing to compare: give at least one difference (closed mode) "
+                          "or a number of differences to propose (open mode, >= 1)")
+    return "open"
+
+
+def parse_specs(raw: list[Any]) -> list[DifferenceSpec]:
+    specs = []
+    for item in raw:
+        if isinstance(item, DifferenceSpec):
+            specs.append(item)
+        elif isinstance(item, str):
+            specs.append(DifferenceSpec(description=item))
+        else:
+            specs.append(DifferenceSpec.model_validate(item))
+    return specs
+
+
+def load_videos(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
+    """Decode A and B at the run's fps; fail early with a one-line message on bad input."""
+    ctx = runtime.context
+    mode = request_mode(state)
+    emit(runtime, "node", node="load_videos", status="start")
+    refs = {}
+    for key in ("a", "b"):
+        path = state[f"video_{key}"]  # type: ignore[literal-required]
+        video = load_video_cached(path, target_fps=ctx.fps, max_frames=ctx.max_frames,
+                                  max_side=ctx.max_side)
+        if len(video.indices) < MIN_SAMPLED_FRAMES:
+            raise VideoError(f"{path}: video too short ({len(video.indices)} frame at "
+                             f"{ctx.fps:g} fps; at least {MIN_SAMPLED_FRAMES} are needed)")
+        refs[key] = video_ref(video)
+    notes = []
+    fa, fb = refs["a"].source_fps, refs["b"].source_fps
+    if abs(fa - fb) > 0.01 * max(fa, fb):
+        notes.append(f"videos have different frame rates (A {fa:g} fps, B {fb:g} fps); both "
+                     f"were sampled by timestamp at {ctx.fps:g} fps so times are comparable")
+    for key, ref in refs.items():
+        if ref.n_sampled < ctx.max_stages:
+            notes.append(f"video {key.upper()} has only {ref.n_sampled} sampled frames, fewer "
+                         f"than the {ctx.max_stages} possible stages; some stages may get none")
+    update: dict[str, Any] = {"mode": mode, "videos": refs, "notes": notes}
+    if mode == "closed":
+        update["differences"] = parse_specs(list(state.get("differences") or []))
+    emit(runtime, "node", node="load_videos", status="end",
+         frames={k: r.n_sampled for k, r in refs.items()})
+    return update
+
+
+def route_after_load(state: VidDiffState) -> list[str]:
+    """Fan out: differences, stages and frame embeddings proceed in parallel."""
+    first = "propose" if state.get("mode") == "open" else "prepare_differences"
+    return [first, "stage_transcript", "embed_frames"]
+
+
+__all__ = ["load_videos", "parse_specs", "request_mode", "route_after_load", "sampled"]

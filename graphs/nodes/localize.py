@@ -1,0 +1,77 @@
+"""Frame embedding and stage localization (CLIP + Viterbi).
+
+Embedding needs no LLM output, so ``embed_frames`` runs in parallel with the proposer and
+stage-transcript calls (it is a sync node: LangGraph runs it in a worker thread while the
+async LLM nodes await their replies). ``localize`` is deferred until both branches are done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.nodes.common import emit, sampled
+from viddiff.graphs.state import VidDiffState
+from viddiff.tools.clip_embedder import ClipEmbedder, ClipSpec, EmbeddingCache, embed_video
+from viddiff.tools.localizer import localize_stages
+
+ClipLoader = Callable[[ClipSpec], ClipEmbedder]
+
+
+def clip_spec(ctx: VidDiffContext) -> ClipSpec:
+    return ClipSpec(model_name=ctx.clip_model, pretrained=ctx.clip_pretrained,
+                    checkpoint=ctx.clip_checkpoint, device=ctx.device)
+
+
+def embedding_cache(ctx: VidDiffContext) -> EmbeddingCache:
+    return EmbeddingCache(Path(ctx.cache_dir) / "embeddings")
+
+
+def make_embed_frames_node(clip_loader: ClipLoader):
+    def embed_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        embedder = clip_loader(clip_spec(ctx))
+        cache = embedding_cache(ctx)
+        videos = state.get("videos") or {}
+        emit(runtime, "node", node="embed_frames", status="start")
+        for key, ref in videos.items():
+            def progress(done: int, total: int, key: str = key) -> None:
+                emit(runtime, "frames_embedded", video=key, done=done, total=total)
+
+            embed_video(embedder, sampled(ref, ctx), cache, on_progress=progress)
+        emit(runtime, "node", node="embed_frames", status="end")
+        return {}
+
+    return embed_frames
+
+
+def make_localize_node(clip_loader: ClipLoader):
+    def localize(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
+        if state.get("error") or not state.get("stages"):
+            return Command(goto=END)
+        ctx = runtime.context
+        embedder = clip_loader(clip_spec(ctx))
+        cache = embedding_cache(ctx)
+        stages = state["stages"]
+        text_embs = [embedder.encode_texts(s.retrieval_strings) for s in stages]
+        names = [s.name for s in stages]
+        segments = {}
+        notes = []
+        for key, ref in (state.get("videos") or {}).items():
+            frame_emb = embed_video(embedder, sampled(ref, ctx), cache)  # a cache hit
+            segments[key] = localize_stages(frame_emb, text_embs, names)
+            missing = [n for n in names if n not in {s.stage for s in segments[key]}]
+            if missing:
+                notes.append(f"video {key.upper()}: too few frames for every stage; "
+                             f"no frames for {', '.join(missing)}")
+        emit(runtime, "node", node="localize", status="end",
+             segments={k: [s.model_dump() for s in v] for k, v in segments.items()})
+        return Command(update={"segments": segments, "notes": notes}, goto="select_frames")
+
+    return localize

@@ -1,0 +1,206 @@
+"""Pydantic models for everything that flows through the VidDiff graph.
+
+Two families live here: the *reply schemas* the language models must fill (provider-enforced
+structured output), and the *domain records* the graph keeps in its state and returns. All of
+them are plain data (no tensors, no readers), so host checkpointers can persist any state.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from viddiff.tools.segments import Segment
+
+NumFrames = Literal["1", "gt_1"]
+Label = Literal["a", "b", "c"]
+
+# --------------------------------------------------------------------------- model replies
+
+
+class Difference(BaseModel):
+    """One candidate difference between two performances of an action."""
+
+    name: str = Field(description="Short unique key, e.g. 'squat depth'.")
+    description: str = Field(
+        description="What differs, phrased about the performance and never naming a video, "
+        "e.g. 'the squat is deeper'."
+    )
+    query_string: str = Field(
+        description="A statement about what is visible in frames, e.g. 'the hips are lower'."
+    )
+    num_frames: NumFrames = Field(
+        description="'1' when one well-chosen frame per video shows it; 'gt_1' when motion over "
+        "several frames is needed (speed, smoothness, timing)."
+    )
+
+
+class ProposedDifferences(BaseModel):
+    """Proposer reply: the differences worth checking for this action."""
+
+    differences: list[Difference]
+
+
+class StageDraft(BaseModel):
+    """One sub-action of the stage transcript."""
+
+    name: str = Field(description="Short unique stage name.")
+    description: str = Field(description="What happens in this stage.")
+    retrieval_strings: list[str] = Field(
+        description="At least five descriptions of what a single frame of this stage looks "
+        "like (pose, appearance), e.g. 'A photo of a person with bent knees and arms forward'."
+    )
+
+
+class StageTranscript(BaseModel):
+    """Stage-transcript reply: the ordered sub-actions of the action."""
+
+    stages: list[StageDraft]
+
+
+class RefinedStage(BaseModel):
+    name: str
+    retrieval_strings: list[str]
+
+
+class RefinedStages(BaseModel):
+    """Refiner reply: the same stages with retrieval strings that separate them from each other."""
+
+    stages: list[RefinedStage]
+
+
+class Link(BaseModel):
+    difference: str = Field(description="The difference's name, exactly as given.")
+    stages: list[str] = Field(description="Names of the stages where it is visible.")
+
+
+class LinkReply(BaseModel):
+    """Linker reply: where in the action each difference can be seen."""
+
+    links: list[Link]
+
+
+class Verdict(BaseModel):
+    """Frame-differencer reply for one difference."""
+
+    reason: str = Field(description="One or two sentences on what the frames show.")
+    answer: Label = Field(
+        description="'a' if the statement is more true of video A, 'b' if more true of video B, "
+        "'c' if they are similar or it cannot be told from these frames."
+    )
+
+
+# --------------------------------------------------------------------------- domain records
+
+
+class DifferenceSpec(BaseModel):
+    """A difference given by the caller (closed mode); missing fields are filled in."""
+
+    name: str | None = None
+    description: str
+    query_string: str | None = None
+    num_frames: NumFrames | None = None
+
+
+class Stage(BaseModel):
+    """A stage of the transcript after refinement: what the localizer searches for."""
+
+    name: str
+    description: str
+    retrieval_strings: list[str]
+
+
+class VideoRef(BaseModel):
+    """Where a video's sampled frames came from; the frames themselves stay in a cache."""
+
+    path: str
+    digest: str
+    source_fps: float
+    n_source_frames: int
+    duration_s: float
+    width: int
+    height: int
+    target_fps: float
+    indices: list[int] = Field(description="Source frame number of each sampled frame.")
+    timestamps: list[float] = Field(description="Time in seconds of each sampled frame.")
+
+    @property
+    def n_sampled(self) -> int:
+        return len(self.indices)
+
+
+class FrameRef(BaseModel):
+    sampled_index: int
+    source_frame: int
+    timestamp_s: float
+
+
+class Measurement(BaseModel):
+    """A number behind a difference (filled by the kinematics tools)."""
+
+    metric: str
+    stage: str | None = None
+    value_a: float | None = None
+    value_b: float | None = None
+    unit: str = ""
+    uncertainty: float = 0.0
+    label: Label = "c"
+    statement: str = ""
+
+
+class DifferenceResult(BaseModel):
+    """The answer for one difference, with the evidence behind it."""
+
+    name: str
+    description: str
+    query_string: str
+    num_frames: NumFrames
+    label: Label
+    reason: str
+    status: Literal["answered", "failed", "not_measurable"] = "answered"
+    stages: list[str] = Field(default_factory=list)
+    frames_a: list[FrameRef] = Field(default_factory=list)
+    frames_b: list[FrameRef] = Field(default_factory=list)
+    measurements: list[Measurement] = Field(default_factory=list)
+
+
+class UsageRecord(BaseModel):
+    """Tokens spent by one model call."""
+
+    role: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class UsageSummary(BaseModel):
+    role: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+class RunError(BaseModel):
+    """Why a run stopped early: which node, and a one-line message for a person."""
+
+    node: str
+    message: str
+
+
+class ComparisonResult(BaseModel):
+    """Everything a comparison produced; what ``--json`` writes."""
+
+    action: str
+    mode: Literal["closed", "open"]
+    engine: Literal["vlm", "offline"] = "vlm"
+    video_a: VideoRef
+    video_b: VideoRef
+    stages: list[Stage] = Field(default_factory=list)
+    segments_a: list[Segment] = Field(default_factory=list)
+    segments_b: list[Segment] = Field(default_factory=list)
+    differences: list[DifferenceResult] = Field(default_factory=list)
+    models: dict[str, str] = Field(default_factory=dict)
+    usage: list[UsageSummary] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
