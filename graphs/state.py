@@ -34,6 +34,11 @@ def merge_feedback(left: dict[str, Feedback | None] | None,
     return merged
 
 
+def keep_first_error(left: RunError | None, right: RunError | None) -> RunError | None:
+    """Branches can fail in the same step; the run reports the first failure it saw."""
+    return left if left is not None else right
+
+
 class InputState(TypedDict):
     """What a caller gives: two videos, the action, and closed differences or an open budget."""
 
@@ -48,7 +53,7 @@ class OutputState(TypedDict):
     """What a caller gets: the result, or the reason the run stopped."""
 
     result: NotRequired[ComparisonResult | None]
-    error: NotRequired[RunError | None]
+    error: NotRequired[Annotated[RunError | None, keep_first_error]]
 
 
 class VidDiffState(InputState, OutputState):

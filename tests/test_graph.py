@@ -27,7 +27,7 @@ def make_graph(model: ScriptedChatModel, embedder: Any):
 
 
 def context(tmp_path: Path, **kw: Any) -> VidDiffContext:
-    return VidDiffContext(fps=6, cache_dir=tmp_path / "cache", **kw)
+    return VidDiffContext(**{"fps": 6.0, "cache_dir": tmp_path / "cache", **kw})
 
 
 def run(graph: Any, request: dict[str, Any], ctx: VidDiffContext, events: list | None = None):

@@ -35,6 +35,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDDIFF_MODEL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("VIDDIFF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps the table to the terminal width
     return tmp_path
 
 
