@@ -98,19 +98,19 @@ def write_json(path: Path, result: ComparisonResult) -> None:
 
 
 async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:
+    from viddiff.graphs.checklist import expand_request
     from viddiff.graphs.runner import run_comparison
 
     ctx = context_from_args(args)
-    request = request_from_args(args)
+    request = expand_request(request_from_args(args))
     settings = EndpointSettings.from_env().with_overrides(
         base_url=args.base_url, model=args.model,
         role_models={r: getattr(args, f"{r}_model") for r in
                      ("proposer", "stages", "linker", "differencer")})
     if args.offline or not settings.configured:
-        from viddiff.graphs.offline import build_offline_graph, offline_request
+        from viddiff.graphs.offline import build_offline_graph
 
         graph = build_offline_graph().compile()
-        request = offline_request(request)
         if not args.offline:
             console.print("[dim]No model endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL):"
                           " using the offline pose engine.[/]")
@@ -123,7 +123,14 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
         return await run_comparison(graph, request, ctx, on_event=progress)
 
 
+def quiet_native_logs() -> None:
+    """MediaPipe/TFLite log INFO lines from C++ to stderr; keep the terminal for people."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
 def main(argv: list[str] | None = None) -> int:
+    quiet_native_logs()
     args = build_parser().parse_args(argv)
     console = Console(stderr=False)
     err = Console(stderr=True)

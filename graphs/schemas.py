@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from viddiff.tools.kinematics import Measurement
 from viddiff.tools.segments import Segment
 
 NumFrames = Literal["1", "gt_1"]
@@ -136,19 +137,6 @@ class FrameRef(BaseModel):
     timestamp_s: float
 
 
-class Measurement(BaseModel):
-    """A number behind a difference (filled by the kinematics tools)."""
-
-    metric: str
-    stage: str | None = None
-    value_a: float | None = None
-    value_b: float | None = None
-    unit: str = ""
-    uncertainty: float = 0.0
-    label: Label = "c"
-    statement: str = ""
-
-
 class DifferenceResult(BaseModel):
     """The answer for one difference, with the evidence behind it."""
 
@@ -162,7 +150,8 @@ class DifferenceResult(BaseModel):
     stages: list[str] = Field(default_factory=list)
     frames_a: list[FrameRef] = Field(default_factory=list)
     frames_b: list[FrameRef] = Field(default_factory=list)
-    measurements: list[Measurement] = Field(default_factory=list)
+    measurements: list[Measurement] = Field(
+        default_factory=list, description="Pose measurements behind the label, when any.")
 
 
 class UsageRecord(BaseModel):

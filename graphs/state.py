@@ -47,6 +47,7 @@ class InputState(TypedDict):
     action: str
     differences: NotRequired[list[DifferenceSpec] | list[dict[str, Any]] | None]
     n_differences: NotRequired[int | None]
+    action_key: NotRequired[str | None]
 
 
 class OutputState(TypedDict):

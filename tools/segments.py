@@ -19,7 +19,8 @@ class Segment(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Segment:
         if self.end < self.start:
-            raise ValueError(f"segment {self.stage!r} ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(
+                f"segment {self.stage!r} ends ({self.end}) before it starts ({self.start})")
         return self
 
     @property

@@ -92,9 +92,10 @@ def make_difference_node(model: BaseChatModel):
                   + image_parts("B", task["video_b"], task["frames_b"], ctx))
         reply = await ask_structured(model, Verdict, conversation(prompt, previous, images),
                                      role="differencer", method=ctx.structured_output)
-        base: dict[str, Any] = dict(name=diff.name, description=diff.description, query_string=diff.query_string,
-                    num_frames=diff.num_frames, stages=task["stages"],
-                    frames_a=task["frames_a"], frames_b=task["frames_b"])
+        base: dict[str, Any] = {
+            "name": diff.name, "description": diff.description,
+            "query_string": diff.query_string, "num_frames": diff.num_frames,
+            "stages": task["stages"], "frames_a": task["frames_a"], "frames_b": task["frames_b"]}
         if reply.parsed is not None:
             result = DifferenceResult(label=reply.parsed.answer, reason=reply.parsed.reason,
                                       **base)

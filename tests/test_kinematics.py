@@ -1,0 +1,288 @@
+"""Kinematic metrics on synthetic stick figures whose answers are known by construction."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from viddiff.tools import kinematics as k
+from viddiff.tools.kinematics import (
+    K_SIGMA,
+    METRICS,
+    Measurement,
+    compare_metric,
+    frame_noise,
+    measure,
+)
+from viddiff.tools.pose import LANDMARK_INDEX, N_LANDMARKS, PoseSequence
+from viddiff.tools.segments import Segment
+
+TORSO = 100.0  # torso length of the synthetic figure, pixels
+
+
+def _rot(angle_deg: float, side: float) -> np.ndarray:
+    """Unit vector at ``angle_deg`` from straight down, turned towards +x (side=+1) or -x."""
+    a = math.radians(angle_deg)
+    return np.array([side * math.sin(a), math.cos(a)])
+
+
+def figure(*, knee: tuple[float, float] = (180.0, 180.0), thigh: tuple[float, float] = (0.0, 0.0),
+           stance: float = 0.6, lean: float = 0.0, arm: tuple[float, float] = (20.0, 20.0),
+           elbow: tuple[float, float] = (180.0, 180.0), cx: float = 300.0, floor: float = 700.0,
+           scale: float = 1.0, lift: float = 0.0) -> np.ndarray:
+    """(33, 2) keypoints of a stick figure facing the camera (its left on image +x).
+
+    ``knee``/``thigh``/``arm``/``elbow`` are (left, right) angles in degrees: interior knee
+    angle, thigh angle from straight down (towards +x for both legs), arm elevation from the
+    trunk, interior elbow angle. ``stance`` is the horizontal ankle distance in torso lengths
+    for straight legs; ``lean`` the trunk angle from vertical towards +x; the lower ankle stands
+    on ``floor`` (minus ``lift`` torso lengths: both feet in the air).
+    """
+    length = TORSO * scale
+    pts: dict[str, np.ndarray] = {}
+    legs = {}
+    for i, (side, sign) in enumerate((("left", 1.0), ("right", -1.0))):
+        thigh_dir = _rot(thigh[i], 1.0)
+        shin_dir = _rot(thigh[i] - (180.0 - knee[i]), 1.0)
+        hip = np.array([sign * stance / 2 * length, 0.0])
+        knee_pt = hip + length * thigh_dir
+        ankle = knee_pt + length * shin_dir
+        legs[side] = (hip, knee_pt, ankle)
+    drop = max(legs["left"][2][1], legs["right"][2][1])
+    origin = np.array([cx, floor - drop - lift * length])
+    for side, (hip, knee_pt, ankle) in legs.items():
+        pts[f"{side}_hip"], pts[f"{side}_knee"] = origin + hip, origin + knee_pt
+        pts[f"{side}_ankle"] = origin + ankle
+        pts[f"{side}_heel"] = origin + ankle + np.array([-0.05, 0.05]) * length
+        pts[f"{side}_foot_index"] = origin + ankle + np.array([0.15, 0.05]) * length
+    hip_mid = (pts["left_hip"] + pts["right_hip"]) / 2
+    up = -_rot(lean, 1.0)  # trunk direction, hip to shoulder
+    shoulder_mid = hip_mid + length * up
+    across = np.array([-up[1], up[0]])  # perpendicular to the trunk, +x when upright
+    trunk_down = -up
+    for i, (side, sign) in enumerate((("left", 1.0), ("right", -1.0))):
+        sh = shoulder_mid + sign * 0.3 * length * across
+        upper = _turn(trunk_down, sign * arm[i])
+        el = sh + 0.6 * length * upper
+        fore = _turn(upper, sign * (180.0 - elbow[i]))
+        wr = el + 0.6 * length * fore
+        pts[f"{side}_shoulder"], pts[f"{side}_elbow"], pts[f"{side}_wrist"] = sh, el, wr
+        for hand in ("pinky", "index", "thumb"):
+            pts[f"{side}_{hand}"] = wr + 0.05 * length * fore
+    ear_mid = shoulder_mid + 0.35 * length * up
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        pts[f"{side}_ear"] = ear_mid + sign * 0.08 * length * across
+        for eye in ("eye_inner", "eye", "eye_outer"):
+            pts[f"{side}_{eye}"] = ear_mid + sign * 0.04 * length * across + 0.05 * length * up
+        pts[f"mouth_{side}"] = ear_mid + sign * 0.03 * length * across - 0.05 * length * up
+    pts["nose"] = ear_mid
+    out = np.zeros((N_LANDMARKS, 2))
+    for name, idx in LANDMARK_INDEX.items():
+        out[idx] = pts[name]
+    return out
+
+
+def _turn(vec: np.ndarray, angle_deg: float) -> np.ndarray:
+    """Rotate ``vec`` by ``angle_deg``; positive turns straight-down towards +x."""
+    a = math.radians(angle_deg)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([c * vec[0] + s * vec[1], -s * vec[0] + c * vec[1]])
+
+
+def sequence(frames: Sequence[np.ndarray], fps: float = 10.0, noise: float = 0.0,
+             seed: int = 0, width: int = 640, height: int = 800) -> PoseSequence:
+    """A PoseSequence from per-frame keypoints, optionally with Gaussian pixel noise."""
+    kp = np.stack(frames).astype(np.float64)
+    if noise:
+        kp = kp + np.random.default_rng(seed).normal(0.0, noise, kp.shape)
+    t = kp.shape[0]
+    return PoseSequence(keypoints=kp, visibility=np.ones((t, N_LANDMARKS)),
+                        present=np.ones(t, dtype=bool), timestamps=np.arange(t) / fps,
+                        width=width, height=height)
+
+
+def squat_clip(depth_knee: float = 90.0, n_hold: int = 10, fps: float = 10.0,
+               **kw: float) -> PoseSequence:
+    """Stand 10 frames, bend over 10 to the given knee angle, hold, rise over 10, stand 10."""
+    ramp = np.linspace(0, 1, 10)
+    prof = np.concatenate([np.zeros(10), ramp, np.ones(n_hold), ramp[::-1], np.zeros(10)])
+    frames = []
+    for p in prof:
+        knee = 180.0 - p * (180.0 - depth_knee)
+        thigh = p * (180.0 - depth_knee) * 0.9
+        frames.append(figure(knee=(knee, knee), thigh=(thigh, thigh), **kw))  # type: ignore[arg-type]
+    return sequence(frames, fps=fps)
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def test_figure_geometry_is_what_it_says() -> None:
+    pose = sequence([figure(knee=(90.0, 150.0), thigh=(60.0, 10.0), arm=(90.0, 30.0),
+                            elbow=(120.0, 180.0))] * 6)
+    assert measure("knee_angle_min_left", pose).value == pytest.approx(90.0, abs=1e-3)
+    assert measure("knee_angle_min_right", pose).value == pytest.approx(150.0, abs=1e-3)
+    assert measure("knee_angle_min", pose).value == pytest.approx(120.0, abs=1e-3)
+    assert measure("knee_raise_angle_max_left", pose).value == pytest.approx(60.0, abs=1e-3)
+    assert measure("thigh_angle_max", pose).value == pytest.approx(10.0, abs=1e-3)
+    assert measure("shoulder_angle_max_left", pose).value == pytest.approx(90.0, abs=1e-3)
+    assert measure("shoulder_angle_max_right", pose).value == pytest.approx(30.0, abs=1e-3)
+    assert measure("elbow_angle_max_left", pose).value == pytest.approx(120.0, abs=1e-3)
+    assert measure("left_right_asymmetry_shoulder", pose).value == pytest.approx(60.0, abs=1e-3)
+    assert measure("knee_raise_left_minus_right", pose).value == pytest.approx(50.0, abs=1e-3)
+    leaning = sequence([figure(lean=20.0)] * 6)
+    assert measure("trunk_lean_max", leaning).value == pytest.approx(20.0, abs=1e-3)
+    assert measure("head_tilt_mean", leaning).value == pytest.approx(20.0, abs=1e-3)
+
+
+def test_lengths_are_normalised_by_torso() -> None:
+    small = sequence([figure(stance=0.8, scale=1.0)] * 8)
+    big = sequence([figure(stance=0.8, scale=2.3, cx=900.0, floor=1900.0)] * 8,
+                   width=2000, height=2000)
+    for name in ("stance_width", "hip_depth", "hand_height_max", "knee_height_max"):
+        a, b = measure(name, small).value, measure(name, big).value
+        assert a is not None and b is not None
+        assert a == pytest.approx(b, abs=1e-3), name
+    assert measure("stance_width", small).value == pytest.approx(0.8, abs=1e-3)
+    assert measure("hip_depth", small).value == pytest.approx(2.0, abs=1e-3)  # 2 leg segments
+
+
+def test_squat_depth_metrics_and_stage_segments() -> None:
+    pose = squat_clip(depth_knee=80.0)
+    bottom = Segment(stage="bottom", start=20, end=29)
+    start = Segment(stage="start", start=0, end=9)
+    assert measure("knee_angle_min", pose, bottom).value == pytest.approx(80.0, abs=1e-3)
+    assert measure("knee_angle_min", pose, start).value == pytest.approx(180.0, abs=1e-3)
+    assert measure("thigh_angle_max", pose).value == pytest.approx(90.0, abs=1e-3)
+    assert measure("range_of_motion_knee", pose).value == pytest.approx(100.0, abs=1e-3)
+    hip = measure("hip_depth", pose)
+    assert hip.value is not None and hip.value < 1.5
+    assert measure("stage_duration", pose, bottom).value == pytest.approx(1.0)
+
+
+def test_compare_labels_follow_direction_and_threshold() -> None:
+    deep, shallow = squat_clip(depth_knee=70.0), squat_clip(depth_knee=110.0)
+    m = compare_metric("knee_angle_min", deep, shallow, direction="lower")
+    assert m.label == "a"
+    assert "A 70°" in m.statement and "B 110°" in m.statement and "bend more in A" in m.statement
+    assert compare_metric("knee_angle_min", deep, shallow, direction="higher").label == "b"
+    assert compare_metric("thigh_angle_max", deep, shallow, direction="higher").label == "a"
+    assert compare_metric("hip_depth", deep, shallow, direction="lower").label == "a"
+    # below the practical minimum (5°) -> c even without noise
+    near = squat_clip(depth_knee=72.0)
+    m = compare_metric("knee_angle_min", deep, near, direction="lower")
+    assert m.label == "c" and "no clear difference" in m.statement
+    assert m.threshold >= METRICS["knee_angle_min"].min_effect
+
+
+def test_noise_blocks_labels_until_the_gap_is_clear() -> None:
+    # 4 px noise on 100 px body parts -> a few degrees of angle noise per frame
+    a = sequence([figure(knee=(100.0, 100.0), thigh=(40.0, 40.0))] * 30, noise=4.0, seed=1)
+    b = sequence([figure(knee=(106.0, 106.0), thigh=(40.0, 40.0))] * 30, noise=4.0, seed=2)
+    m = compare_metric("knee_angle_min", a, b, direction="lower")
+    assert m.uncertainty > 1.0
+    assert m.label == "c"  # 6° apart, inside the combined noise of the extremes
+    c = sequence([figure(knee=(140.0, 140.0), thigh=(40.0, 40.0))] * 30, noise=4.0, seed=3)
+    assert compare_metric("knee_angle_min", a, c, direction="lower").label == "a"
+
+
+def test_frame_noise_estimates_white_noise() -> None:
+    rng = np.random.default_rng(0)
+    x = np.sin(np.linspace(0, 3, 400)) * 10 + rng.normal(0, 2.0, 400)
+    sigma = frame_noise(x, np.ones(400))
+    assert sigma is not None and sigma == pytest.approx(2.0, rel=0.15)
+    assert frame_noise(np.array([1.0, 2.0]), np.ones(2)) is None
+
+
+def test_invisible_landmarks_are_not_used() -> None:
+    pose = sequence([figure(knee=(90.0, 90.0), thigh=(50.0, 50.0))] * 10)
+    pose.visibility[:4, LANDMARK_INDEX["left_knee"]] = 0.1
+    v = measure("knee_angle_min_left", pose)
+    assert v.n_frames == 6
+    pose.present[:] = False
+    assert all(measure(name, pose).value is None for name in METRICS
+               if name != "stage_duration")
+
+
+def test_single_frame_glitch_does_not_set_an_extreme() -> None:
+    frames = [figure(knee=(150.0, 150.0), thigh=(20.0, 20.0))] * 15
+    frames[7] = figure(knee=(60.0, 60.0), thigh=(20.0, 20.0))
+    v = measure("knee_angle_min", sequence(frames))
+    assert v.value == pytest.approx(150.0, abs=1e-3)
+    assert v.uncertainty >= 20.0  # the shaved spike makes the value less certain
+
+
+def test_mirrored_pose_swaps_left_and_right() -> None:
+    pose = sequence([figure(knee=(90.0, 150.0), thigh=(60.0, 10.0), arm=(100.0, 30.0))] * 6)
+    mirror = pose.mirrored()
+    for name, spec in METRICS.items():
+        if spec.side == "left":
+            twin = name.replace("_left", "_right")
+            assert measure(name, pose).value == pytest.approx(measure(twin, mirror).value), name
+    assert measure("knee_raise_left_minus_right", mirror).value == pytest.approx(-50.0)
+
+
+def test_timing_scales_with_time_and_not_with_size() -> None:
+    base = squat_clip(depth_knee=90.0)
+    slow = squat_clip(depth_knee=90.0, fps=10.0 / 1.5)
+    small = squat_clip(depth_knee=90.0, scale=0.5)
+    md = measure("motion_duration", base).value
+    assert md is not None and 1.0 < md < 4.0
+    assert measure("motion_duration", slow).value == pytest.approx(1.5 * md, rel=1e-4)
+    assert measure("motion_duration", small).value == pytest.approx(md, rel=1e-4)
+    assert measure("mean_speed", slow).value == pytest.approx(
+        measure("mean_speed", base).value / 1.5, rel=1e-4)
+    m = compare_metric("motion_duration", base, slow, direction="lower")
+    assert m.label == "a" and "faster in A" in m.statement
+    assert measure("stage_duration", slow).value == pytest.approx(1.5 * 5.0)
+
+
+def test_pause_and_jump() -> None:
+    pose = squat_clip(depth_knee=90.0, n_hold=15)
+    pause = measure("longest_pause", pose, Segment(stage="bottom", start=15, end=38))
+    assert pause.value == pytest.approx(1.5, abs=0.25)
+    frames = [figure(lift=0.0)] * 10 + [figure(lift=0.4)] * 3 + [figure(lift=0.0)] * 10
+    assert measure("jump_height_proxy", sequence(frames)).value == pytest.approx(0.4, abs=1e-3)
+    # walking towards the camera: the feet sink in the image, but nobody jumps
+    walk = [figure(floor=600.0 + 8 * i) for i in range(25)]
+    assert measure("jump_height_proxy", sequence(walk)).value == pytest.approx(0.0, abs=1e-3)
+
+
+def test_registry_is_documented_and_runs_everywhere() -> None:
+    assert len(METRICS) >= 40
+    pose = squat_clip(depth_knee=100.0, lean=10.0)
+    rng = np.random.default_rng(3)
+    noisy = PoseSequence(keypoints=pose.keypoints + rng.normal(0, 3, pose.keypoints.shape),
+                         visibility=pose.visibility, present=pose.present,
+                         timestamps=pose.timestamps, width=pose.width, height=pose.height)
+    for name, spec in METRICS.items():
+        assert spec.unit in {"deg", "TL", "TL/s", "s", "ratio"}, name
+        assert len(spec.description) > 30 and spec.more and spec.less, name
+        value = measure(name, noisy, Segment(stage="x", start=5, end=40))
+        assert value.value is None or math.isfinite(value.value), name
+        assert value.uncertainty >= 0 and math.isfinite(value.uncertainty), name
+    with pytest.raises(KeyError, match="unknown metric"):
+        measure("no_such_metric", pose)
+
+
+def test_measurement_is_json_and_absent_video_gives_c() -> None:
+    a = squat_clip()
+    b = squat_clip()
+    b.present[:] = False
+    m = compare_metric("knee_angle_min", a, b)
+    assert m.label == "c" and m.value_b is None and "not measurable in B" in m.statement
+    again = Measurement.model_validate(json.loads(m.model_dump_json()))
+    assert again == m
+    assert K_SIGMA >= 2.0
+
+
+def test_segment_past_the_end_is_clamped() -> None:
+    pose = squat_clip()
+    v = measure("knee_angle_min", pose, Segment(stage="late", start=45, end=400))
+    assert v.value == pytest.approx(180.0, abs=1e-3)
+    assert k.measure("stage_duration", pose, Segment(stage="x", start=0, end=0)).value == \
+        pytest.approx(0.1)

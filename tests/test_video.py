@@ -1,0 +1,346 @@
+"""Video probing, timestamp sampling and decoding (decord with PyAV fallback)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from viddiff.tools import video as video_mod
+from viddiff.tools.errors import VideoError
+from viddiff.tools.video import (
+    clear_video_cache,
+    file_digest,
+    load_video,
+    load_video_cached,
+    probe_video,
+    sample_frame_indices,
+)
+
+CLIPS = Path(__file__).resolve().parents[2] / "shared/data/clips"
+CAM01 = CLIPS / "Demo_SinglePerson_cam01.mp4"
+
+
+def _grey(i: int) -> int:
+    """Grey level that encodes frame number i (readable back after lossy coding)."""
+    return 8 + 5 * i
+
+
+def _frame_numbers(frames: np.ndarray) -> list[int]:
+    return [round((float(f.mean()) - 8) / 5) for f in frames]
+
+
+def write_clip(
+    path: Path,
+    n_frames: int,
+    fps: float | Fraction,
+    size: tuple[int, int] = (64, 48),
+    codec: str = "libx264",
+    noise: bool = False,
+    options: dict[str, str] | None = None,
+) -> Path:
+    """Flat grey frames whose level encodes the frame number (or noise, for bulk)."""
+    width, height = size
+    rng = np.random.default_rng(0)
+    rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
+    with av.open(str(path), mode="w", options=options or {}) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(n_frames):
+            if noise:
+                img = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            else:
+                img = np.full((height, width, 3), _grey(i), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("video")
+    return {
+        "30fps": write_clip(root / "30fps.mp4", 40, 30),
+        "ntsc": write_clip(root / "ntsc.mp4", 40, Fraction(30000, 1001)),
+        "10fps": write_clip(root / "10fps.mp4", 20, 10),
+        "wide": write_clip(root / "wide.mp4", 6, 10, size=(200, 120)),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    clear_video_cache()
+
+
+# ------------------------------------------------------------------------------ probing
+
+
+def test_probe_reports_container_facts(clips: dict[str, Path]) -> None:
+    info = probe_video(clips["30fps"])
+    assert (info.n_frames, info.fps, info.width, info.height) == (40, 30.0, 64, 48)
+    assert info.duration_s == pytest.approx(40 / 30)
+    assert info.path == str(clips["30fps"])
+    assert probe_video(clips["ntsc"]).fps == pytest.approx(30000 / 1001)
+
+
+def _bad_inputs(root: Path, good: Path) -> dict[str, tuple[Path, str]]:
+    data = good.read_bytes()
+    (root / "notes.mp4").write_text("this is not a video\n")
+    (root / "zero.mp4").write_bytes(b"")
+    (root / "random.mp4").write_bytes(np.random.default_rng(1).bytes(4096))
+    (root / "cut.mp4").write_bytes(data[: len(data) // 2])  # index (moov) is at the end: lost
+    (root / "badcodec.mp4").write_bytes(data.replace(b"avc1", b"zzzz"))
+    (root / "a_dir.mp4").mkdir()
+    with av.open(str(root / "noframes.mp4"), mode="w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+    return {
+        "missing": (root / "missing.mp4", "not found"),
+        "directory": (root / "a_dir.mp4", "directory"),
+        "text": (root / "notes.mp4", "not a readable video"),
+        "zero-byte": (root / "zero.mp4", "empty"),
+        "random-bytes": (root / "random.mp4", "not a readable video"),
+        "truncated": (root / "cut.mp4", "truncated"),
+        "codec": (root / "badcodec.mp4", "codec"),
+        "no-frames": (root / "noframes.mp4", "no video"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "directory",
+        "text",
+        "zero-byte",
+        "random-bytes",
+        "truncated",
+        "codec",
+        "no-frames",
+    ],
+)
+def test_bad_input_gives_one_line_video_error(
+    case: str, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    path, words = _bad_inputs(tmp_path, clips["30fps"])[case]
+    for call in (probe_video, load_video, load_video_cached):
+        with pytest.raises(VideoError) as err:
+            call(path)
+        message = str(err.value)
+        assert path.name in message and words in message
+        assert "\n" not in message
+
+
+def test_truncated_after_index_fails_when_decoding(tmp_path: Path) -> None:
+    """With the index at the front (faststart) the header survives; decoding must notice."""
+    full = write_clip(tmp_path / "full.mp4", 60, 30, noise=True, options={"movflags": "faststart"})
+    cut = tmp_path / "cut_fast.mp4"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VideoError, match=r"cut_fast\.mp4.*(truncated|not a readable)"):
+        load_video(cut, target_fps=30)
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def test_sampling_60_to_4_fps_uses_timestamps() -> None:
+    np.testing.assert_array_equal(sample_frame_indices(100, 60, 4, 96), [0, 15, 30, 45, 60, 75, 90])
+
+
+def test_sampling_non_integer_ratio() -> None:
+    idx = sample_frame_indices(100, 29.97, 4, 96)
+    expected = [math.floor(k * 29.97 / 4 + 0.5) for k in range(14)]
+    np.testing.assert_array_equal(idx, expected)
+    assert idx[:5].tolist() == [0, 7, 15, 22, 30]
+
+
+def test_target_at_or_above_source_keeps_every_frame() -> None:
+    np.testing.assert_array_equal(sample_frame_indices(10, 10, 30, 96), np.arange(10))
+    np.testing.assert_array_equal(sample_frame_indices(10, 10, 10, 96), np.arange(10))
+
+
+def test_max_frames_thins_uniformly() -> None:
+    idx = sample_frame_indices(1000, 30, 30, 10)
+    assert len(idx) == 10 and idx[0] == 0 and idx[-1] == 999
+    assert np.all(np.diff(idx) >= 110) and np.all(np.diff(idx) <= 111)
+    np.testing.assert_array_equal(sample_frame_indices(100, 60, 4, 3), [0, 45, 90])
+
+
+def test_at_least_one_index() -> None:
+    np.testing.assert_array_equal(sample_frame_indices(1, 60, 4, 96), [0])
+    np.testing.assert_array_equal(sample_frame_indices(5, 30, 0.01, 96), [0])
+    np.testing.assert_array_equal(sample_frame_indices(50, 30, 30, 1), [0])
+    assert sample_frame_indices(0, 30, 4, 96).size == 0
+
+
+def test_sampling_invariants_on_random_settings() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 3000))
+        src = float(rng.uniform(0.5, 240))
+        tgt = float(rng.uniform(0.1, 60))
+        cap = int(rng.integers(1, 200))
+        idx = sample_frame_indices(n, src, tgt, cap)
+        assert 1 <= len(idx) <= cap
+        assert idx[0] == 0 and idx[-1] < n
+        assert np.all(np.diff(idx) > 0)
+        if tgt < src and len(idx) < cap:
+            assert len(idx) == pytest.approx(n * tgt / src, abs=1.5)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((-1, 30, 4, 10), "n_frames"),
+        ((10, 0, 4, 10), "source_fps"),
+        ((10, 30, float("nan"), 10), "target_fps"),
+        ((10, 30, 4, 0), "max_frames"),
+    ],
+)
+def test_sampling_rejects_bad_arguments(args: tuple[int, float, float, int], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        sample_frame_indices(*args)
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def test_load_decodes_exactly_the_sampled_frames(clips: dict[str, Path]) -> None:
+    v = load_video(clips["30fps"], target_fps=4, max_frames=96, max_side=448)
+    expected = sample_frame_indices(40, 30, 4, 96)
+    np.testing.assert_array_equal(v.indices, expected)
+    assert _frame_numbers(v.frames) == expected.tolist()
+    np.testing.assert_allclose(v.timestamps, expected / 30)
+    assert v.frames.dtype == np.uint8 and v.frames.shape == (len(expected), 48, 64, 3)
+    assert v.digest == file_digest(clips["30fps"])
+    assert v.effective_fps == pytest.approx(4, rel=0.05)
+
+
+def test_load_ntsc_rate(clips: dict[str, Path]) -> None:
+    v = load_video(clips["ntsc"], target_fps=4)
+    assert v.indices.tolist() == [0, 7, 15, 22, 30, 37]
+    assert _frame_numbers(v.frames) == v.indices.tolist()
+
+
+def test_load_low_fps_source_keeps_all_frames(clips: dict[str, Path]) -> None:
+    v = load_video(clips["10fps"], target_fps=30)
+    assert v.indices.tolist() == list(range(20))
+    assert _frame_numbers(v.frames) == list(range(20))
+    assert v.effective_fps == pytest.approx(10)
+
+
+def test_decoding_in_small_chunks_gives_the_same_frames(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(video_mod, "_CHUNK", 3)
+    v = load_video(clips["30fps"], target_fps=30, max_frames=17)
+    assert _frame_numbers(v.frames) == v.indices.tolist()
+    assert len(v.indices) == 17
+
+
+def test_frames_are_resized_to_max_side(clips: dict[str, Path]) -> None:
+    v = load_video(clips["wide"], target_fps=10, max_side=64)
+    assert v.frames.shape[1:] == (38, 64, 3)  # 200x120 → 64x38.4, aspect kept
+    assert load_video(clips["wide"], max_side=1000).frames.shape[1:] == (120, 200, 3)
+    small = load_video(clips["30fps"], max_side=32)
+    assert small.frames.shape[1:] == (24, 32, 3)
+
+
+def test_pyav_fallback_matches_decord(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_decord = load_video(clips["30fps"], target_fps=6)
+    monkeypatch.setattr(video_mod, "decord", None)
+    with_pyav = load_video(clips["30fps"], target_fps=6)
+    np.testing.assert_array_equal(with_pyav.indices, with_decord.indices)
+    assert _frame_numbers(with_pyav.frames) == with_pyav.indices.tolist()
+    assert with_pyav.frames.shape == with_decord.frames.shape
+
+
+def test_pyav_used_when_decord_decoding_fails(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> np.ndarray:
+        raise RuntimeError("decord exploded")
+
+    monkeypatch.setattr(video_mod, "_decode_decord", broken)
+    v = load_video(clips["10fps"], target_fps=5)
+    assert _frame_numbers(v.frames) == v.indices.tolist() == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+
+
+def test_codec_decord_cannot_open_is_decoded_by_pyav(tmp_path: Path) -> None:
+    """decord's bundled FFmpeg has no AV1 decoder; PyAV's has."""
+    if "libsvtav1" not in av.codecs_available:
+        pytest.skip("this PyAV build has no AV1 encoder to make the fixture")
+    path = write_clip(tmp_path / "av1.mp4", 10, 10, codec="libsvtav1")
+    v = load_video(path, target_fps=5)
+    assert v.indices.tolist() == [0, 2, 4, 6, 8]
+    assert _frame_numbers(v.frames) == [0, 2, 4, 6, 8]
+
+
+# -------------------------------------------------------------------------------- caches
+
+
+def test_file_digest_is_sha256_and_memoised(tmp_path: Path) -> None:
+    path = tmp_path / "blob.bin"
+    path.write_bytes(b"abc" * 1000)
+    assert file_digest(path) == hashlib.sha256(b"abc" * 1000).hexdigest()
+    st = path.stat()
+    path.write_bytes(b"xyz" * 1000)  # same size; restore mtime → memo answers
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert file_digest(path) == hashlib.sha256(b"abc" * 1000).hexdigest()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert file_digest(path) == hashlib.sha256(b"xyz" * 1000).hexdigest()
+    with pytest.raises(VideoError, match="not found"):
+        file_digest(tmp_path / "nope.bin")
+
+
+def test_cached_load_decodes_once(clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Path] = []
+    real = video_mod.load_video
+
+    def counting(path: Path, *args: object) -> video_mod.SampledVideo:
+        calls.append(Path(path))
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(video_mod, "load_video", counting)
+    first = load_video_cached(clips["30fps"], 4, 96, 448)
+    again = load_video_cached(clips["30fps"], 4, 96, 448)
+    assert again is first and len(calls) == 1
+    assert not first.frames.flags.writeable
+    load_video_cached(clips["30fps"], 8, 96, 448)  # other settings: decoded again
+    assert len(calls) == 2
+
+
+def test_cached_load_of_a_copy_reports_its_own_path(clips: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(clips["30fps"].read_bytes())
+    original = load_video_cached(clips["30fps"])
+    copied = load_video_cached(copy)
+    assert copied.info.path == str(copy) and copied.digest == original.digest
+    assert copied.frames is original.frames
+
+
+# ---------------------------------------------------------------------------- real clips
+
+
+@pytest.mark.real_clips
+def test_real_clip_probe_and_load() -> None:
+    if not CAM01.exists():
+        pytest.skip(f"real clips not found at {CLIPS}")
+    info = probe_video(CAM01)
+    assert (info.fps, info.n_frames, info.width, info.height) == (60.0, 100, 1080, 1920)
+    v = load_video(CAM01, target_fps=4, max_frames=96, max_side=448)
+    assert v.indices.tolist() == [0, 15, 30, 45, 60, 75, 90]
+    assert v.frames.shape == (7, 448, 252, 3)
+    assert v.frames.std() > 10  # real picture content, not a blank decode

@@ -1,0 +1,407 @@
+"""Video decoding: probe, sample by timestamp, decode only the sampled frames, small.
+
+Why this shape (DESIGN §2.1): the graph state must stay small and serialisable, so it holds
+paths, digests and frame indices; the pixels live here, in an in-process cache keyed by the
+file's content digest, so any node can re-fetch frames without decoding again.
+
+Backends: decord decodes (fast random access with ``get_batch`` and scaling inside FFmpeg, so
+a full-resolution frame only ever exists transiently); PyAV (a newer FFmpeg) is the fallback
+for files decord cannot open or decode, e.g. AV1. PyAV also opens every file first: it fails
+quietly and precisely on non-videos, where decord prints C++ log lines and says only
+"Error reading". Every failure reaches the caller as a one-line :class:`VideoError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import av
+import numpy as np
+
+from viddiff.tools.errors import VideoError
+
+try:  # decord has no wheels for some platforms (e.g. macOS arm64); PyAV then does everything.
+    import decord
+except ImportError:  # pragma: no cover - depends on the platform
+    decord = None
+
+Backend = Literal["decord", "pyav"]
+
+#: Frames per decord ``get_batch`` call: bounds peak memory for long videos.
+_CHUNK = 16
+_DIGEST_MEMO_SIZE = 4096
+_VIDEO_CACHE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video (full resolution, source frame rate)."""
+
+    path: str
+    fps: float
+    n_frames: int
+    duration_s: float
+    width: int
+    height: int
+
+
+@dataclass
+class SampledVideo:
+    """Frames sampled from one video, plus where they came from.
+
+    ``indices`` are source frame numbers, ``timestamps`` their times in seconds, ``frames`` the
+    RGB uint8 pixels (T, H, W, 3), already shrunk so that max(H, W) <= the requested max side.
+    """
+
+    info: VideoInfo
+    digest: str
+    target_fps: float
+    indices: np.ndarray
+    timestamps: np.ndarray
+    frames: np.ndarray
+
+    @property
+    def n_sampled(self) -> int:
+        """Number of sampled frames T."""
+        return int(self.indices.shape[0])
+
+    @property
+    def effective_fps(self) -> float:
+        """Sampled frames per second of video: what frame spacings in seconds must use.
+
+        Lower than ``target_fps`` when the source is slower or the ``max_frames`` cap applied.
+        """
+        if self.n_sampled >= 2:
+            span = float(self.timestamps[-1] - self.timestamps[0])
+            if span > 0:
+                return (self.n_sampled - 1) / span
+        return min(self.target_fps, self.info.fps)
+
+
+def _first_line(err: BaseException) -> str:
+    """A library error squeezed to one short line for a :class:`VideoError` message."""
+    text = str(err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def _require_file(path: str | os.PathLike[str]) -> Path:
+    """The path as a :class:`Path` if it names a non-empty regular file, else VideoError."""
+    p = Path(path)
+    if not p.exists():
+        raise VideoError(f"video not found: {p}")
+    if p.is_dir():
+        raise VideoError(f"{p}: is a directory, not a video file")
+    if not p.is_file():
+        raise VideoError(f"{p}: is not a regular file")
+    if p.stat().st_size == 0:
+        raise VideoError(f"{p}: file is empty (0 bytes)")
+    return p
+
+
+_digest_lock = threading.Lock()
+_digest_memo: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 hex digest of the file content, used as the cache key for everything derived.
+
+    Content (not the path) is the key so renamed or copied clips share caches. Memoised per
+    (resolved path, size, mtime_ns), so a rewritten file is hashed again.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise VideoError(f"video not found: {p}") from None
+    if p.is_dir():
+        raise VideoError(f"{p}: is a directory, not a video file")
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    with _digest_lock:
+        if key in _digest_memo:
+            _digest_memo.move_to_end(key)
+            return _digest_memo[key]
+    h = hashlib.sha256()
+    try:
+        with p.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError as err:
+        raise VideoError(f"{p}: cannot read file ({_first_line(err)})") from None
+    digest = h.hexdigest()
+    with _digest_lock:
+        _digest_memo[key] = digest
+        while len(_digest_memo) > _DIGEST_MEMO_SIZE:
+            _digest_memo.popitem(last=False)
+    return digest
+
+
+def _open_pyav(p: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(p))
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise VideoError(
+            f"{p}: not a readable video file, or truncated/corrupt ({_first_line(err)})"
+        ) from None
+
+
+def _pyav_stream(p: Path, container: av.container.InputContainer) -> av.VideoStream:
+    if not container.streams.video:
+        raise VideoError(f"{p}: contains no video frames (no video stream)")
+    stream = container.streams.video[0]
+    if stream.codec_context is None:
+        raise VideoError(f"{p}: uses a video codec that cannot be decoded here")
+    return stream
+
+
+def _pyav_fps(stream: av.VideoStream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate is not None and float(rate) > 0:
+            return float(rate)
+    return 0.0
+
+
+def _probe(path: str | os.PathLike[str]) -> tuple[VideoInfo, Backend]:
+    """Probe a video; also say which backend will decode it."""
+    p = _require_file(path)
+    with _open_pyav(p) as container:
+        stream = _pyav_stream(p, container)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        pyav_fps = _pyav_fps(stream)
+        pyav_frames = int(stream.frames or 0)
+        codec = stream.codec_context.name
+
+    backend: Backend = "pyav"
+    n_frames, fps = 0, 0.0
+    if decord is not None:
+        try:
+            reader = decord.VideoReader(str(p), ctx=decord.cpu(0))
+            n_frames, fps = len(reader), float(reader.get_avg_fps())
+            del reader
+            backend = "decord"
+        except Exception:  # decord raises bare RuntimeError/DECORDError; PyAV gets a go.
+            backend = "pyav"
+    if backend == "pyav":
+        fps = pyav_fps
+        n_frames = pyav_frames or _count_packets(p)
+        _check_first_frame_decodes(p, codec)
+    if not (math.isfinite(fps) and fps > 0):
+        fps = pyav_fps  # decord reports 0 for some streams whose rate the container knows
+    if n_frames <= 0:
+        raise VideoError(f"{p}: video contains no frames")
+    if not (math.isfinite(fps) and fps > 0):
+        raise VideoError(f"{p}: video has no valid frame rate")
+    if width <= 0 or height <= 0:
+        raise VideoError(f"{p}: video has no valid frame size")
+    info = VideoInfo(
+        path=str(p),
+        fps=fps,
+        n_frames=n_frames,
+        duration_s=n_frames / fps,
+        width=width,
+        height=height,
+    )
+    return info, backend
+
+
+def _count_packets(p: Path) -> int:
+    """Frame count by demuxing (no decoding) when the container does not store it."""
+    with _open_pyav(p) as container:
+        stream = _pyav_stream(p, container)
+        try:
+            return sum(1 for pkt in container.demux(stream) if pkt.size)
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{p}: truncated or corrupt ({_first_line(err)})") from None
+
+
+def _check_first_frame_decodes(p: Path, codec: str) -> None:
+    with _open_pyav(p) as container:
+        stream = _pyav_stream(p, container)
+        try:
+            next(iter(container.decode(stream)))
+        except StopIteration:
+            raise VideoError(f"{p}: video contains no frames") from None
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{p}: cannot decode its {codec} video ({_first_line(err)})") from None
+
+
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Frame count, frame rate, duration and size of a video, or a one-line VideoError.
+
+    Errors: missing file, directory, empty file, not a video (text, random bytes, truncated
+    before the index), no video stream / no frames, codec that cannot be decoded.
+    """
+    return _probe(path)[0]
+
+
+def sample_frame_indices(
+    n_frames: int, source_fps: float, target_fps: float, max_frames: int
+) -> np.ndarray:
+    """Source frame numbers to decode, chosen by timestamp.
+
+    Times t = 0, 1/target_fps, 2/target_fps, ... < duration map to frame round(t·source_fps)
+    (clipped, deduplicated), which works for any fps ratio (29.97 → 4 included). A target at or
+    above the source rate keeps every frame. More than ``max_frames`` results are thinned
+    uniformly to ``max_frames``. A non-empty video always gets at least one index.
+    """
+    if n_frames < 0:
+        raise ValueError(f"n_frames must be >= 0, got {n_frames}")
+    for name, value in (("source_fps", source_fps), ("target_fps", target_fps)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value}")
+    if max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    if n_frames == 0:
+        return np.empty(0, dtype=np.int64)
+    if target_fps >= source_fps:
+        idx = np.arange(n_frames, dtype=np.int64)
+    else:
+        step = source_fps / target_fps  # source frames per sample, > 1
+        count = max(1, math.ceil(n_frames / step))  # samples k with k·step < n_frames
+        raw = np.floor(np.arange(count) * step + 0.5).astype(np.int64)
+        idx = np.unique(np.clip(raw, 0, n_frames - 1))
+    if idx.shape[0] > max_frames:
+        pos = np.floor(np.linspace(0, idx.shape[0] - 1, max_frames) + 0.5).astype(np.int64)
+        idx = idx[pos]
+    return idx
+
+
+def _fit_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled so the longer side is at most ``max_side``, aspect kept."""
+    longer = max(width, height)
+    if longer <= max_side:
+        return width, height
+    scale = max_side / longer
+    return max(1, math.floor(width * scale + 0.5)), max(1, math.floor(height * scale + 0.5))
+
+
+def _decode_decord(p: Path, indices: np.ndarray, width: int, height: int) -> np.ndarray:
+    reader = decord.VideoReader(str(p), ctx=decord.cpu(0), width=width, height=height)
+    out = np.empty((indices.shape[0], height, width, 3), dtype=np.uint8)
+    for start in range(0, indices.shape[0], _CHUNK):
+        chunk = indices[start : start + _CHUNK]
+        batch = reader.get_batch(chunk.tolist()).asnumpy()
+        if batch.shape != (chunk.shape[0], height, width, 3):
+            raise RuntimeError(f"decord returned frames of shape {batch.shape}")
+        out[start : start + chunk.shape[0]] = batch
+    return out
+
+
+def _decode_pyav(
+    p: Path, indices: np.ndarray, width: int, height: int, n_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode sequentially, keeping only the wanted frames (scaled by swscale on the way).
+
+    Returns (frames, indices actually found). Containers often announce a frame or two more
+    than they hold, so a short tail is dropped; a video that stops well before its announced
+    length is truncated, and that is an error (FFmpeg may just report end-of-file).
+    """
+    out = np.empty((indices.shape[0], height, width, 3), dtype=np.uint8)
+    found = 0
+    frame_no = -1
+    with _open_pyav(p) as container:
+        stream = _pyav_stream(p, container)
+        stream.thread_type = "AUTO"
+        try:
+            for frame_no, frame in enumerate(container.decode(stream)):
+                if frame_no == indices[found]:
+                    out[found] = frame.to_ndarray(width=width, height=height, format="rgb24")
+                    found += 1
+                    if found == indices.shape[0]:
+                        break
+        except av.error.FFmpegError as err:
+            raise VideoError(
+                f"{p}: decoding failed after frame {frame_no}; the file may be truncated or "
+                f"corrupt ({_first_line(err)})"
+            ) from None
+    if found < indices.shape[0]:
+        decoded = frame_no + 1
+        if found == 0 or decoded < n_frames - max(2, math.ceil(0.02 * n_frames)):
+            raise VideoError(
+                f"{p}: only {decoded} of {n_frames} frames could be decoded; "
+                "the file is probably truncated"
+            )
+    return out[:found], indices[:found]
+
+
+def load_video(
+    path: str | os.PathLike[str],
+    target_fps: float = 6.0,
+    max_frames: int = 96,
+    max_side: int = 448,
+) -> SampledVideo:
+    """Decode the frames sampled at ``target_fps`` (at most ``max_frames``), longer side
+    at most ``max_side``, as RGB uint8. Only sampled frames are decoded, in chunks.
+    """
+    if max_side < 1:
+        raise ValueError(f"max_side must be >= 1, got {max_side}")
+    p = _require_file(path)
+    info, backend = _probe(p)
+    digest = file_digest(p)
+    indices = sample_frame_indices(info.n_frames, info.fps, target_fps, max_frames)
+    width, height = _fit_size(info.width, info.height, max_side)
+    frames: np.ndarray | None = None
+    if backend == "decord":
+        try:
+            frames = _decode_decord(p, indices, width, height)
+        except Exception:  # decord fails in odd ways on odd files; PyAV gets a go.
+            frames = None
+    if frames is None:
+        frames, indices = _decode_pyav(p, indices, width, height, info.n_frames)
+    return SampledVideo(
+        info=info,
+        digest=digest,
+        target_fps=float(target_fps),
+        indices=indices,
+        timestamps=indices / info.fps,
+        frames=frames,
+    )
+
+
+_video_lock = threading.Lock()
+_video_cache: OrderedDict[tuple[str, float, int, int], SampledVideo] = OrderedDict()
+
+
+def load_video_cached(
+    path: str | os.PathLike[str],
+    target_fps: float = 6.0,
+    max_frames: int = 96,
+    max_side: int = 448,
+) -> SampledVideo:
+    """:func:`load_video` through a small in-process LRU keyed by content digest + settings.
+
+    Graph nodes call this instead of carrying frames in the graph state. The cached frames
+    are marked read-only because every caller shares the same array.
+    """
+    p = _require_file(path)
+    key = (file_digest(p), float(target_fps), int(max_frames), int(max_side))
+    with _video_lock:
+        hit = _video_cache.get(key)
+        if hit is not None:
+            _video_cache.move_to_end(key)
+    if hit is None:
+        hit = load_video(p, target_fps, max_frames, max_side)
+        hit.frames.flags.writeable = False
+        with _video_lock:
+            _video_cache[key] = hit
+            while len(_video_cache) > _VIDEO_CACHE_SIZE:
+                _video_cache.popitem(last=False)
+    if hit.info.path != str(p):  # same content under another name: report the asked-for path
+        hit = dataclasses.replace(hit, info=dataclasses.replace(hit.info, path=str(p)))
+    return hit
+
+
+def clear_video_cache() -> None:
+    """Forget cached decoded videos and digests (tests; freeing memory)."""
+    with _video_lock:
+        _video_cache.clear()
+    with _digest_lock:
+        _digest_memo.clear()
