@@ -146,10 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         err.print("viddiff: interrupted")
         return 130
     except (EndpointError, ModelReplyError) as exc:
-        err.print(f"viddiff: error: {exc}", markup=False, highlight=False)
+        err.print(f"viddiff: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_ENDPOINT
     except VidDiffError as exc:
-        err.print(f"viddiff: error: {exc}", markup=False, highlight=False)
+        err.print(f"viddiff: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_INPUT
     return EXIT_INPUT
 
