@@ -210,20 +210,29 @@ def bench_viterbi() -> tuple[list[tuple[str, str, str]], float]:
     return rows, speedup_1000
 
 
-def machine_line() -> str:
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:  # pragma: no cover - not available
+        return "n/a"
+
+
+def machine_line(load_before: str) -> str:
     return (
-        f"Machine: {_n_cpus()} CPU(s) (`nproc`), {_cpu_model()}; Python "
+        f"Machine: {_n_cpus()} CPU(s) (`nproc`), {_cpu_model()}, 1-min load average "
+        f"{load_before} before / {_load()} after the run (other jobs on a shared machine "
+        "slow decoding and CLIP; rerun to compare); Python "
         f"{platform.python_version()}, torch {torch.__version__}, open_clip "
         f"{open_clip.__version__}, PyAV {av.__version__}, numpy {np.__version__}; "
         f"{time.strftime('%Y-%m-%d')}."
     )
 
 
-def render(rows: list[tuple[str, str, str]], note: str) -> str:
+def render(rows: list[tuple[str, str, str]], note: str, load_before: str) -> str:
     lines = [
         HEADING,
         "",
-        machine_line(),
+        machine_line(load_before),
         "",
         note,
         "",
@@ -256,6 +265,7 @@ def update_results(section: str, path: Path = RESULTS) -> None:
 
 
 def main() -> int:
+    load_before = _load()
     with tempfile.TemporaryDirectory() as tmp:
         clips = sorted(CLIPS.glob("Demo_SinglePerson_cam0*.mp4"))
         if clips:
@@ -270,7 +280,7 @@ def main() -> int:
         rows += bench_clip(clips[0])
         viterbi_rows, speedup = bench_viterbi()
         rows += viterbi_rows
-    section = render(rows, note)
+    section = render(rows, note, load_before)
     print(section)
     update_results(section)
     print(f"wrote {RESULTS.relative_to(REPO)}")

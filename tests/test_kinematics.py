@@ -286,3 +286,16 @@ def test_segment_past_the_end_is_clamped() -> None:
     assert v.value == pytest.approx(180.0, abs=1e-3)
     assert k.measure("stage_duration", pose, Segment(stage="x", start=0, end=0)).value == \
         pytest.approx(0.1)
+
+
+def test_sided_metrics_need_trustworthy_left_right_labels() -> None:
+    a = sequence([figure(knee=(90.0, 150.0), thigh=(60.0, 10.0))] * 8)
+    b = a.mirrored()
+    assert compare_metric("knee_raise_left_minus_right", a, b).label == "b"
+    b.lr_agreement = 0.55  # the model flipped sides on almost half the frames
+    m = compare_metric("knee_raise_left_minus_right", a, b)
+    assert m.label == "c" and "left from right" in m.statement
+    assert compare_metric("knee_angle_min_left", a, b).label == "c"
+    # side-free metrics are unaffected
+    assert compare_metric("left_right_asymmetry_knee", a, b).label == "c"
+    assert compare_metric("knee_angle_min", a, b).value_a == pytest.approx(120.0, abs=1e-3)

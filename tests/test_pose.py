@@ -99,7 +99,10 @@ def test_save_load_round_trip_is_atomic(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "pose.npz"
     pose.save(path)
     assert [p.name for p in path.parent.iterdir()] == ["pose.npz"]
+    pose.lr_agreement = 0.75
+    pose.save(path)
     back = PoseSequence.load(path)
+    assert back.lr_agreement == 0.75
     np.testing.assert_array_equal(back.keypoints, pose.keypoints)
     np.testing.assert_array_equal(back.present, pose.present)
     np.testing.assert_array_equal(back.timestamps, pose.timestamps)
@@ -130,6 +133,8 @@ def test_left_right_flips_are_repaired() -> None:
     flipped.keypoints[5:7] = flipped.keypoints[5:7][:, perm]
     fixed = repair_left_right(flipped)
     np.testing.assert_allclose(fixed.keypoints, pose.keypoints)
+    assert fixed.lr_agreement == pytest.approx(10 / 12)
+    assert repair_left_right(pose).lr_agreement == 1.0
     # when the model labels most frames one way, that orientation wins
     mostly = PoseSequence(keypoints=pose.keypoints[:, perm], visibility=pose.visibility,
                           present=pose.present, timestamps=pose.timestamps,

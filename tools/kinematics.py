@@ -58,6 +58,8 @@ VIS_THRESHOLD = 0.5
 K_SIGMA = 3.0
 #: Standard uncertainty of one stage boundary placed by a localizer, in seconds (see durations).
 BOUNDARY_UNCERTAINTY_S = 0.1
+#: Below this left/right label agreement (see PoseSequence.lr_agreement) sided metrics give c.
+LR_AGREEMENT_MIN = 0.8
 #: Longest flight a jump is assumed to have (seconds), for the jump height's local floor.
 JUMP_WINDOW_S = 1.0
 
@@ -534,6 +536,12 @@ class MetricSpec:
     num_frames: Literal["1", "gt_1"] = "1"
     side: Literal["left", "right"] | None = None
     proposable: bool = True
+    lateral: bool = False
+
+    @property
+    def needs_sides(self) -> bool:
+        """Whether the value depends on which side is the person's left (not just |L - R|)."""
+        return self.side is not None or self.lateral
 
     def threshold(self, uncertainty: float, va: float, vb: float) -> float:
         effect = self.min_effect * max(abs(va), abs(vb)) if self.relative else self.min_effect
@@ -658,7 +666,8 @@ def _build_registry() -> None:
                     "the left knee is raised more.",
         more="the left knee is raised more than the right",
         less="the right knee is raised more than the left", min_effect=10.0,
-        family="knee_raise_side", compute=_difference_metric("knee_raise_angle_max")))
+        family="knee_raise_side", compute=_difference_metric("knee_raise_angle_max"),
+        lateral=True))
     _add("trunk_lean_max", trunk_lean, "max", "angle", "trunk lean",
          "Largest angle of the trunk (hip midpoint to shoulder midpoint) from vertical.",
          "the upper body leans further", "the upper body stays more upright", "trunk_lean")
@@ -905,8 +914,13 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction: Direction,
-                   stage: str | None = None) -> Measurement:
-    """Apply the decision rule to two measured values (see the module docstring)."""
+                   stage: str | None = None,
+                   lr_agreement: tuple[float, float] = (1.0, 1.0)) -> Measurement:
+    """Apply the decision rule to two measured values (see the module docstring).
+
+    ``lr_agreement`` are the two poses' left/right label agreements: a metric that depends on
+    which side is left gives ``c`` when either is below :data:`LR_AGREEMENT_MIN`.
+    """
     where = f" ({stage})" if stage else ""
     base = dict(metric=spec.name, stage=stage, value_a=va.value, value_b=vb.value, unit=spec.unit,
                 direction=direction, uncertainty_a=va.uncertainty, uncertainty_b=vb.uncertainty,
@@ -921,6 +935,13 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
     delta = va.value - vb.value
     numbers = (f"{spec.label}{where}: A {format_value(va.value, spec.unit)}, "
                f"B {format_value(vb.value, spec.unit)}")
+    unsure = [v for v, agree in zip("AB", lr_agreement, strict=True)
+              if agree < LR_AGREEMENT_MIN]
+    if spec.needs_sides and unsure:
+        return Measurement(**base, uncertainty=unc, threshold=threshold,  # type: ignore[arg-type]
+                           label="c", statement=f"{numbers} → not decided: the pose model "
+                           f"could not tell left from right reliably in {' and '.join(unsure)} "
+                           f"(labels agreed on {min(lr_agreement):.0%} of frames)")
     if abs(delta) <= threshold or delta == 0:
         return Measurement(**base, uncertainty=unc, threshold=threshold,  # type: ignore[arg-type]
                            label="c", statement=f"{numbers} → no clear difference "
@@ -946,4 +967,5 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
     va = spec.compute(pose_a, ClipContext.of(pose_a), segment_a)
     vb = spec.compute(pose_b, ClipContext.of(pose_b), segment_b)
     stage = segment_a.stage if segment_a is not None else None
-    return compare_values(spec, va, vb, direction, stage)
+    return compare_values(spec, va, vb, direction, stage,
+                          (pose_a.lr_agreement, pose_b.lr_agreement))

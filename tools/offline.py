@@ -219,7 +219,8 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
             va = spec.compute(pose_a, ctx_a, seg_a)
             vb = spec.compute(pose_b, ctx_b, seg_b)
             stage = seg_a.stage if seg_a is not None else None
-            m = compare_values(spec, va, vb, "higher", stage)
+            m = compare_values(spec, va, vb, "higher", stage,
+                               (pose_a.lr_agreement, pose_b.lr_agreement))
             if m.label == "c" or not math.isfinite(m.score):
                 continue
             if spec.family not in best or m.score > best[spec.family][0]:

@@ -101,6 +101,9 @@ class PoseSequence:
     (origin top-left, y pointing down), NaN where ``present[t]`` is False. ``visibility`` is
     MediaPipe's per-landmark visibility in [0, 1] (0 when absent). ``timestamps`` are seconds
     from the start of the video; ``width``/``height`` the sampled frame size in pixels.
+    ``lr_agreement`` is the fraction of present frames whose left/right labels (after
+    :func:`repair_left_right`) are the model's own: near 1 the sides are trustworthy, near 0.5
+    the model could not tell the person's left from right (front/back ambiguity).
     """
 
     keypoints: np.ndarray
@@ -109,6 +112,7 @@ class PoseSequence:
     timestamps: np.ndarray
     width: int
     height: int
+    lr_agreement: float = 1.0
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -124,6 +128,7 @@ class PoseSequence:
             raise ValueError(f"timestamps must be (T,), got {self.timestamps.shape}")
         self.width = int(self.width)
         self.height = int(self.height)
+        self.lr_agreement = float(self.lr_agreement)
 
     @property
     def n_frames(self) -> int:
@@ -159,6 +164,7 @@ class PoseSequence:
             timestamps=self.timestamps.copy(),
             width=self.width,
             height=self.height,
+            lr_agreement=self.lr_agreement,
         )
 
     def save(self, path: str | Path) -> None:
@@ -175,6 +181,7 @@ class PoseSequence:
                     present=self.present,
                     timestamps=self.timestamps,
                     size=np.array([self.width, self.height], dtype=np.int64),
+                    lr_agreement=np.array(self.lr_agreement),
                     format=np.array(_CACHE_FORMAT),
                 )
             os.replace(tmp, path)
@@ -194,6 +201,7 @@ class PoseSequence:
                 timestamps=data["timestamps"],
                 width=width,
                 height=height,
+                lr_agreement=float(data["lr_agreement"]) if "lr_agreement" in data else 1.0,
             )
 
 
@@ -268,7 +276,8 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
     as labelled and with its left/right labels swapped (visibility-weighted distance over the
     body landmarks); when the swapped reading is clearly closer (``cost_swap < ratio *
     cost_keep``) the frame is swapped. The chain fixes relative labels only, so at the end the
-    global orientation is chosen to agree with the model's own guess on most frames.
+    global orientation is chosen to agree with the model's own guess on most frames; how many
+    agree is kept as ``lr_agreement`` (sided metrics are not trusted when it is low).
     """
     kp = pose.keypoints.copy()
     vis = pose.visibility.copy()
@@ -287,12 +296,17 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
                 vis[t] = vis[t, MIRROR_PERMUTATION]
                 swapped[t] = True
         prev = int(t)
-    if swapped[pose.present].sum() * 2 > pose.present.sum():
+    n_present = int(pose.present.sum())
+    n_swapped = int(swapped[pose.present].sum())
+    if n_swapped * 2 > n_present:
         flip = pose.present
         kp[flip] = kp[flip][:, MIRROR_PERMUTATION]
         vis[flip] = vis[flip][:, MIRROR_PERMUTATION]
+        n_swapped = n_present - n_swapped
+    agreement = 1.0 - n_swapped / n_present if n_present else 1.0
     return PoseSequence(keypoints=kp, visibility=vis, present=pose.present.copy(),
-                        timestamps=pose.timestamps.copy(), width=pose.width, height=pose.height)
+                        timestamps=pose.timestamps.copy(), width=pose.width, height=pose.height,
+                        lr_agreement=agreement * pose.lr_agreement)
 
 
 def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:

@@ -1,0 +1,94 @@
+"""``viddiff compare``: two videos in, a table (and optionally JSON) of differences out."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from viddiff.agent.options import (
+    add_endpoint_options,
+    add_sampling_options,
+    context_from_args,
+    endpoint_from_args,
+)
+from viddiff.agent.progress import LiveProgress
+from viddiff.agent.render import print_result
+from viddiff.graphs.schemas import ComparisonResult
+from viddiff.tools.errors import VidDiffError
+
+
+def register(sub: Any) -> None:
+    cmp_ = sub.add_parser("compare", help="compare two videos of the same action")
+    cmp_.add_argument("video_a", help="first video (A)")
+    cmp_.add_argument("video_b", help="second video (B)")
+    cmp_.add_argument("--action", required=True,
+                      help="what the videos show, e.g. 'a bodyweight squat', or a benchmark "
+                           "action key such as fitness_4 (its checklist is used when no "
+                           "differences are given)")
+    cmp_.add_argument("--difference", "-d", action="append", default=[], metavar="TEXT",
+                      help="a difference to check (closed mode); repeat for more")
+    cmp_.add_argument("--open", type=int, metavar="N", dest="n_open",
+                      help="open mode: propose and answer up to N differences")
+    cmp_.add_argument("--json", type=Path, metavar="OUT.json", help="write the full result")
+    cmp_.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    add_endpoint_options(cmp_)
+    add_sampling_options(cmp_)
+    cmp_.set_defaults(handler=handle)
+
+
+def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    if args.n_open is not None and args.n_open < 1:
+        raise VidDiffError("--open needs a number of differences >= 1")
+    if args.difference and args.n_open:
+        raise VidDiffError("give --difference (closed mode) or --open N, not both")
+    return {"video_a": args.video_a, "video_b": args.video_b, "action": args.action,
+            "differences": [{"description": d} for d in args.difference] or None,
+            "n_differences": args.n_open}
+
+
+def write_json(path: Path, result: ComparisonResult) -> None:
+    """Atomic write, so an interrupted run never leaves a truncated result behind."""
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(result.model_dump_json(indent=2))
+    os.replace(tmp, path)
+
+
+async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:
+    from viddiff.graphs.checklist import expand_request
+    from viddiff.graphs.runner import run_comparison
+
+    ctx = context_from_args(args)
+    request = expand_request(request_from_args(args))
+    settings = endpoint_from_args(args)
+    if args.offline or not settings.configured:
+        from viddiff.graphs.offline import build_offline_graph
+
+        graph = build_offline_graph().compile()
+        if not args.offline:
+            console.print("[dim]No model endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL):"
+                          " using the offline pose engine.[/]")
+    else:
+        from viddiff.graphs.models import build_models
+        from viddiff.graphs.viddiff import build_viddiff_graph
+
+        graph = build_viddiff_graph(build_models(settings)).compile()
+    with LiveProgress(console, enabled=not args.quiet) as progress:
+        return await run_comparison(graph, request, ctx, on_event=progress)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    result = asyncio.run(compare(args, console))
+    print_result(console, result)
+    if args.json:
+        write_json(args.json, result)
+        console.print(f"[green]Wrote {args.json}[/]")
+    return 0
