@@ -47,17 +47,22 @@ def model_name(model: BaseChatModel) -> str:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for errors worth retrying unchanged: rate limits, 5xx, timeouts, lost connections."""
+    """True for replies worth asking again unchanged at node level: rate limits and 5xx.
+
+    Lost connections and timeouts are left to the client's own retries (``max_retries``):
+    retrying them again per node would multiply the wait before an unreachable endpoint is
+    reported, without helping.
+    """
     try:
         import openai
     except ImportError:  # pragma: no cover - langchain-openai always brings openai
         return False
-    if isinstance(exc, openai.RateLimitError | openai.APIConnectionError):
-        return True  # APITimeoutError is an APIConnectionError
+    if isinstance(exc, openai.RateLimitError):
+        return True
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
-TRANSIENT_RETRY = RetryPolicy(initial_interval=0.5, backoff_factor=2.0, max_attempts=3,
+TRANSIENT_RETRY = RetryPolicy(initial_interval=1.0, backoff_factor=2.0, max_attempts=2,
                               retry_on=is_transient)
 """Node-level retry for replies that never arrived (on top of the client's own retries)."""
 

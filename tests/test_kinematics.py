@@ -291,7 +291,7 @@ def test_segment_past_the_end_is_clamped() -> None:
 def test_sided_metrics_need_trustworthy_left_right_labels() -> None:
     a = sequence([figure(knee=(90.0, 150.0), thigh=(60.0, 10.0))] * 8)
     b = a.mirrored()
-    assert compare_metric("knee_raise_left_minus_right", a, b).label == "b"
+    assert compare_metric("knee_raise_left_minus_right", a, b).label == "a"  # +50° vs -50°
     b.lr_agreement = 0.55  # the model flipped sides on almost half the frames
     m = compare_metric("knee_raise_left_minus_right", a, b)
     assert m.label == "c" and "left from right" in m.statement
