@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - t0
         rows += example_rows(cache, args.fps)
     table = ["| measurement | result | details |", "|---|---|---|"]
-    table += [f"| {a} | {b} | {c} |" for a, b, c in speed_rows + rows]
+    table += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+              for row in speed_rows + rows]
     body = "\n".join([
         machine_line() + "; mediapipe 0.10.21 (pose_landmark_full, tracking mode, smoothing "
         "off). Command: `python -m bench.bench_pose`.",

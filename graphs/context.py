@@ -72,3 +72,16 @@ class VidDiffContext:
 
     structured_output: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
     """How replies are constrained: provider-enforced JSON schema, tool calls, or JSON mode."""
+
+    localizer: Literal["auto", "clip", "pose"] = "auto"
+    """Stage localizer: CLIP + Viterbi, pose phases + DTW (no CLIP weights needed), or
+    ``auto`` = CLIP, falling back to pose (with a note) when CLIP weights are unavailable."""
+
+    kinematics: bool = True
+    """Estimate pose (``pose`` extra) and let the differencer call measurement tools."""
+
+    min_person_fraction: float = 0.5
+    """Measurements are offered only when a person is found in at least this share of frames."""
+
+    max_tool_calls: int = 3
+    """Measurements one differencer call may ask for."""

@@ -23,6 +23,7 @@ from viddiff.graphs.schemas import (
     UsageRecord,
     VideoRef,
 )
+from viddiff.tools.kinematics import Measurement
 from viddiff.tools.segments import Segment
 
 
@@ -67,6 +68,8 @@ class VidDiffState(InputState, OutputState):
     stages: NotRequired[list[Stage]]
     segments: NotRequired[dict[str, list[Segment]]]
     links: NotRequired[dict[str, list[str]]]
+    pose_ready: NotRequired[bool]
+    localizer_used: NotRequired[str]
     results: Annotated[list[DifferenceResult], operator.add]
     usage: Annotated[list[UsageRecord], operator.add]
     notes: Annotated[list[str], operator.add]
@@ -84,3 +87,7 @@ class DifferenceTask(TypedDict):
     frames_a: list[FrameRef]
     frames_b: list[FrameRef]
     feedback: Feedback | None
+    kinematics: NotRequired[bool]
+    segments_a: NotRequired[list[Segment]]
+    segments_b: NotRequired[list[Segment]]
+    measurements: NotRequired[list[Measurement]]

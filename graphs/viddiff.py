@@ -4,12 +4,14 @@
 
     load_videos ─┬─ propose | prepare_differences ──────────┐
                  ├─ stage_transcript ─ refine_stages ─┬─ link* ─────┐
-                 └─ embed_frames ─────────────────────┴─ localize* ─┴─ select_frames*
+                 ├─ embed_frames ─────────────────────┴─ localize* ─┴─ select_frames*
+                 └─ estimate_pose (pose for the measure tool) ──────────┘
     select_frames* ─ difference ×N (concurrent, each with its own retry edge) ─ report*
 
 Nodes marked * are *deferred*: they wait until every other branch (including retries) is
-done, which is how the LangGraph joins cope with retry edges. Embedding runs in a worker
-thread while the proposer and stage LLM calls are in flight.
+done, which is how the LangGraph joins cope with retry edges. Embedding and pose estimation
+run in worker threads while the proposer and stage LLM calls are in flight. The differencer
+may call a ``measure`` tool (pose metrics) before it answers, so answers come with numbers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import TRANSIENT_RETRY
 from viddiff.graphs.models import ModelRoles
 from viddiff.graphs.nodes.differ import make_difference_node, select_frames
+from viddiff.graphs.nodes.kinematics import estimate_pose_for_tools
 from viddiff.graphs.nodes.link import make_link_node
 from viddiff.graphs.nodes.load import load_videos, route_after_load
 from viddiff.graphs.nodes.localize import ClipLoader, make_embed_frames_node, make_localize_node
@@ -51,6 +54,7 @@ def build_viddiff_graph(
                    retry_policy=TRANSIENT_RETRY,
                    destinations=("refine_stages", "localize", "link", END))
     graph.add_node("embed_frames", make_embed_frames_node(clip_loader))
+    graph.add_node("estimate_pose", estimate_pose_for_tools)
     graph.add_node("localize", make_localize_node(clip_loader), defer=True,
                    destinations=("select_frames", END))
     graph.add_node("link", make_link_node(models.linker), defer=True,
@@ -64,8 +68,9 @@ def build_viddiff_graph(
     graph.add_edge(START, "load_videos")
     graph.add_conditional_edges("load_videos", route_after_load,
                                 ["propose", "prepare_differences", "stage_transcript",
-                                 "embed_frames"])
+                                 "embed_frames", "estimate_pose"])
     graph.add_edge("prepare_differences", "link")
     graph.add_edge("embed_frames", "localize")
+    graph.add_edge("estimate_pose", "select_frames")
     graph.add_edge("report", END)
     return graph

@@ -27,7 +27,9 @@ def make_graph(model: ScriptedChatModel, embedder: Any):
 
 
 def context(tmp_path: Path, **kw: Any) -> VidDiffContext:
-    return VidDiffContext(**{"fps": 6.0, "cache_dir": tmp_path / "cache", **kw})
+    """Pose tools off unless a test is about them (they are covered in test_graph_kinematics)."""
+    return VidDiffContext(**{"fps": 6.0, "cache_dir": tmp_path / "cache", "kinematics": False,
+                             **kw})
 
 
 def run(graph: Any, request: dict[str, Any], ctx: VidDiffContext, events: list | None = None):

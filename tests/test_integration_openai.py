@@ -24,10 +24,17 @@ from viddiff.agent.cli import main
 pytestmark = pytest.mark.integration
 
 
+MEASURE = Reply.tool_call("measure", {"metric": "knee_angle_min", "stage": "descent"})
+
+
 def routes(script: dict[str, Any]) -> RouteBySchema:
-    return RouteBySchema({name: Reply.json(reply) if not isinstance(reply, list) else
-                          [r if isinstance(r, Reply) else Reply.json(r) for r in reply]
-                          for name, reply in script.items()})
+    """Replies by schema name; the differencer's tool turn (no schema) asks for a knee angle."""
+    table: dict[str | None, Any] = {
+        name: Reply.json(reply) if not isinstance(reply, list) else
+        [r if isinstance(r, Reply) else Reply.json(r) for r in reply]
+        for name, reply in script.items()}
+    table[None] = MEASURE
+    return RouteBySchema(table)
 
 
 @pytest.fixture
@@ -64,10 +71,17 @@ def test_open_compare_on_real_clips(clips_dir: Path, env: Path, capsys) -> None:
                    for f in diff["frames_a"] + diff["frames_b"])
     assert result["segments_a"] and result["segments_b"]
     assert result["models"]["differencer"] == "test-vlm"
-    assert sum(u["calls"] for u in result["usage"]) == len(requests) == 6
+    # 4 planning calls, then per difference a tool turn and a verdict
+    assert sum(u["calls"] for u in result["usage"]) == len(requests) == 8
     assert all(r.model == "test-vlm" for r in requests)
+    tool_turns = [r for r in requests if r.schema_name is None]
+    assert len(tool_turns) == 2 and all(r.tool_names == ["measure"] for r in tool_turns)
     assert all(r.response_format and r.response_format["type"] == "json_schema"
-               for r in requests)
+               for r in requests if r not in tool_turns)
+    for diff in result["differences"]:
+        (m,) = diff["measurements"]
+        assert m["metric"] == "knee_angle_min" and m["value_a"] and m["value_b"]
+        assert m["unit"] == "deg" and m["uncertainty"] > 0
     # the frames really travelled to the VLM as decodable JPEG images
     verdicts = [r for r in requests if r.schema_name == "Verdict"]
     assert sorted(len(r.images) for r in verdicts) == [2, 6]

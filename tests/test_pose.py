@@ -187,6 +187,7 @@ def test_empty_scene_is_absent_not_invented_and_cached(tmp_path: Path,
     assert pose_cache_key(video, 320) != pose_cache_key(video, 448)
 
 
+@pytest.mark.real_clips
 def test_real_clip_pose(pose_cache: Path) -> None:
     pose = load_pose(clip_path(1), pose_cache)
     assert pose.n_frames == 25 and pose.present.all()

@@ -162,6 +162,7 @@ def test_dtw_recovers_a_time_stretch_and_transfers_phases() -> None:
     _check_partition(tiny, 2, 3)
 
 
+@pytest.mark.real_clips
 def test_real_views_align_on_the_diagonal(tmp_path_factory: pytest.TempPathFactory) -> None:
     cache = shared_pose_cache(tmp_path_factory)
     a = load_pose(clip_path(1), cache)
@@ -171,6 +172,7 @@ def test_real_views_align_on_the_diagonal(tmp_path_factory: pytest.TempPathFacto
     assert near.mean() >= 0.9  # synchronized cameras: frame i of one is frame i of the other
 
 
+@pytest.mark.real_clips
 def test_real_slowed_clip_phases_scale_with_time(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     cache = shared_pose_cache(tmp_path_factory)

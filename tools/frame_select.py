@@ -38,8 +38,9 @@ def frames_for_difference(
     ``"1"``: the middle frame of the first linked stage's segment. ``"gt_1"``: ``count`` frames
     centred on the middle of the span of all linked segments, ``round(spacing_s · fps)`` frames
     apart but at least 1, shifted (and, if needed, packed closer) to fit in
-    ``[0, n_frames - 1]``; with ``n_frames <= count`` every frame. ``fps`` is the SAMPLED
-    frame rate. Without any segment the whole video is the segment.
+    ``[0, n_frames - 1]``; with ``n_frames <= count`` every frame. ``fps`` and ``n_frames``
+    describe the SAMPLED frames (``SampledVideo.effective_fps``, ``n_sampled``). Without any
+    segment the whole video is the segment.
     """
     if num_frames not in ("1", "gt_1"):
         raise ValueError(f"num_frames must be '1' or 'gt_1', got {num_frames!r}")

@@ -17,18 +17,30 @@ estimated from the data: the robust (MAD) standard deviation of the high-pass re
 ``x[t] - (x[t-1] + x[t+1]) / 2`` over consecutive valid frames, weighted by landmark
 visibility, divided by ``sqrt(1.5)`` (the residual's variance is 1.5 times the frame variance for
 white noise). Real curvature leaks into the residual, so this errs on the large side. Aggregates
-turn it into a standard uncertainty: ``sigma/sqrt(n)`` for means, ``sigma`` plus a sampling term
-(a quarter of the gap to the nearest neighbouring frame: the true extreme lies between samples)
-for minima/maxima, ``sqrt(2)`` of that for ranges; torso-length normalisation adds the relative
-uncertainty of the scale. A floor per kind (1 degree, 0.01 TL, ...) keeps noise-free synthetic
-data from claiming infinite precision.
+turn it into a standard uncertainty of the value:
+
+* minima/maxima/ranges are read from the 3-frame running median (a one-frame glitch of the pose
+  model cannot set them): ``sigma`` plus a sampling term (a quarter of the gap to the nearest
+  neighbouring frame: the true extreme lies between samples) plus half of what the median
+  filter shaved off the raw extreme; ranges combine both ends;
+* means/medians: ``sqrt(sigma^2 + sd^2) / sqrt(n)`` with ``sd`` the spread within the segment,
+  since which frames fall in a stage (and when they were sampled) is uncertain too;
+* durations: one frame period for a whole clip, ``BOUNDARY_UNCERTAINTY_S`` (0.1 s) per stage
+  boundary for segments placed by a localizer;
+* torso-length normalisation adds the relative uncertainty of the scale; a floor per kind
+  (1 degree, 0.01 TL, ...) keeps noise-free synthetic data from claiming infinite precision.
+
+Each value also reports ``n_frames``, the number of valid frames it rests on (landmarks with
+visibility below 0.5 are not used).
 
 Comparison rule (:func:`compare_metric`): with ``delta = value_a - value_b`` and combined
 uncertainty ``u = sqrt(u_a^2 + u_b^2)``, a label ``a``/``b`` is given only when
 ``|delta| > K_SIGMA * u`` **and** ``|delta| >= min_effect`` (the smallest difference that matters
-in practice: 5 degrees, 0.1 torso lengths, 10% of a duration or speed ...). ``K_SIGMA = 3``:
-an open-mode pass tests some fifty metrics per pair, and at 2 sigma a couple of them would fire
-on noise alone. Otherwise the label is ``c``.
+in practice: 5 degrees, 0.1 torso lengths, 10-15% of a duration or speed ...). ``K_SIGMA = 3``:
+an open-mode pass tests some fifty metrics per stage, and at 2 sigma a couple of them would
+fire on noise alone. Otherwise the label is ``c``. Metrics that depend on which side is the
+person's left give ``c`` when the pose model could not keep left and right apart (see
+``PoseSequence.lr_agreement``).
 
 Limits worth stating: 2-D angles and lengths are projections, so comparisons assume similar
 camera viewpoints (as in the benchmark's pairs); depth (towards the camera) is invisible.

@@ -190,11 +190,20 @@ def _scopes(segments_a: Sequence[Segment], segments_b: Sequence[Segment]
     return scopes
 
 
+_STAGE_PREPOSITIONS = {"start": "at the start", "beginning": "at the beginning",
+                       "end": "at the end", "finish": "at the finish",
+                       "middle": "in the middle"}
+
+
 def _phrase(spec: MetricSpec, stage: str | None) -> str:
+    """The metric's wording for the higher value, placed in the stage ("... at the end")."""
     if stage is None:
         return spec.more
-    article = "" if re.match(r"(phase|stage)\b", stage.lower()) else "the "
-    return f"{spec.more} during {article}{stage}"
+    where = _STAGE_PREPOSITIONS.get(stage.lower())
+    if where is None:
+        article = "" if re.match(r"(phase|stage)\b", stage.lower()) else "the "
+        where = f"during {article}{stage}"
+    return f"{spec.more} {where}"
 
 
 def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],

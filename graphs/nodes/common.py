@@ -37,3 +37,10 @@ def video_ref(video: SampledVideo) -> VideoRef:
         indices=[int(i) for i in np.asarray(video.indices)],
         timestamps=[round(float(t), 4) for t in np.asarray(video.timestamps)],
     )
+
+
+def sampling_fps(ref: VideoRef) -> float:
+    """The real rate of the sampled frames (lower than the target when ``max_frames`` capped)."""
+    if ref.n_sampled < 2 or ref.timestamps[-1] <= ref.timestamps[0]:
+        return ref.target_fps
+    return (ref.n_sampled - 1) / (ref.timestamps[-1] - ref.timestamps[0])

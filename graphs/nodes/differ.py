@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
@@ -21,18 +22,13 @@ from PIL import Image
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import Feedback, ask_structured, conversation, model_name
-from viddiff.graphs.nodes.common import emit, frame_refs, sampled
-from viddiff.graphs.schemas import DifferenceResult, FrameRef, Verdict, VideoRef
+from viddiff.graphs.nodes.common import emit, frame_refs, sampled, sampling_fps
+from viddiff.graphs.nodes.kinematics import measure_tool, run_measure_call
+from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verdict, VideoRef
 from viddiff.graphs.state import DifferenceTask, VidDiffState
 from viddiff.prompts import render
 from viddiff.tools.frame_select import frames_for_difference
-
-
-def sampling_fps(ref: VideoRef) -> float:
-    """The real rate of the sampled frames (lower than the target when ``max_frames`` capped)."""
-    if ref.n_sampled < 2 or ref.timestamps[-1] <= ref.timestamps[0]:
-        return ref.target_fps
-    return (ref.n_sampled - 1) / (ref.timestamps[-1] - ref.timestamps[0])
+from viddiff.tools.kinematics import Measurement
 
 
 def select_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
@@ -53,7 +49,10 @@ def select_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Comm
             picked[key] = frame_refs(ref, idx)
         task = DifferenceTask(action=state["action"], difference=diff, stages=linked,
                               video_a=videos["a"], video_b=videos["b"], frames_a=picked["a"],
-                              frames_b=picked["b"], feedback=None)
+                              frames_b=picked["b"], feedback=None,
+                              kinematics=bool(state.get("pose_ready")),
+                              segments_a=state["segments"]["a"],
+                              segments_b=state["segments"]["b"], measurements=[])
         sends.append(Send("difference", task))
     emit(runtime, "differences", total=len(sends))
     return Command(goto=sends or "report")
@@ -80,22 +79,72 @@ def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
     return parts
 
 
+async def measure_first(model: BaseChatModel, task: DifferenceTask, prompt: str,
+                        images: list[dict[str, Any]], ctx: VidDiffContext
+                        ) -> tuple[list[BaseMessage], list[Measurement], list[UsageRecord]]:
+    """The tool turn: the model may ask for pose measurements before it answers.
+
+    Returns the conversation to continue (ending with the tool results and a request for the
+    verdict), the measurements taken, and the tokens spent.
+    """
+    tool_prompt = prompt + "\n\n" + render(
+        "difference_tools", max_calls=ctx.max_tool_calls,
+        stage_names=", ".join(f'"{s.stage}"' for s in task.get("segments_a") or []))
+    messages = conversation(tool_prompt, None, images)
+    reply = await model.bind_tools([measure_tool()]).ainvoke(messages)
+    meta: dict[str, Any] = dict(getattr(reply, "usage_metadata", None) or {})
+    usage = [UsageRecord(role="differencer", model=model_name(model),
+                         input_tokens=int(meta.get("input_tokens", 0)),
+                         output_tokens=int(meta.get("output_tokens", 0)))]
+    measurements: list[Measurement] = []
+    if not isinstance(reply, AIMessage) or not reply.tool_calls:
+        return messages, measurements, usage
+    messages.append(reply)
+    refs = (task["video_a"], task["video_b"])
+    segments = (task.get("segments_a") or [], task.get("segments_b") or [])
+    for n, call in enumerate(reply.tool_calls):
+        if n >= ctx.max_tool_calls:
+            messages.append(ToolMessage(content="error: too many measurements requested",
+                                        tool_call_id=call.get("id") or "measure",
+                                        status="error"))
+            continue
+        tool_message, measurement = run_measure_call(dict(call), refs, segments, ctx)
+        messages.append(tool_message)
+        if measurement is not None:
+            measurements.append(measurement)
+    messages.append(HumanMessage(content=render(
+        "verdict_after_tools", query_string=task["difference"].query_string)))
+    return messages, measurements, usage
+
+
 def make_difference_node(model: BaseChatModel):
     async def difference(task: DifferenceTask,
                          runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
         diff = task["difference"]
         previous = task.get("feedback")
+        measurements = list(task.get("measurements") or [])
         prompt = render("difference", action=task["action"], query_string=diff.query_string,
                         stages=", ".join(task["stages"]) or "the whole action")
         images = (image_parts("A", task["video_a"], task["frames_a"], ctx)
                   + image_parts("B", task["video_b"], task["frames_b"], ctx))
-        reply = await ask_structured(model, Verdict, conversation(prompt, previous, images),
-                                     role="differencer", method=ctx.structured_output)
+        usage: list[UsageRecord] = []
+        if task.get("kinematics") and previous is None:
+            messages, measurements, usage = await measure_first(model, task, prompt, images,
+                                                                ctx)
+        else:
+            if measurements:  # a retry: the numbers were taken already; state them
+                prompt += "\n\nPose measurements: " + "; ".join(m.statement
+                                                                 for m in measurements)
+            messages = conversation(prompt, previous, images)
+        reply = await ask_structured(model, Verdict, messages, role="differencer",
+                                     method=ctx.structured_output)
+        usage.append(reply.usage)
         base: dict[str, Any] = {
             "name": diff.name, "description": diff.description,
             "query_string": diff.query_string, "num_frames": diff.num_frames,
-            "stages": task["stages"], "frames_a": task["frames_a"], "frames_b": task["frames_b"]}
+            "stages": task["stages"], "frames_a": task["frames_a"], "frames_b": task["frames_b"],
+            "measurements": measurements}
         if reply.parsed is not None:
             result = DifferenceResult(label=reply.parsed.answer, reason=reply.parsed.reason,
                                       **base)
@@ -104,14 +153,14 @@ def make_difference_node(model: BaseChatModel):
             if attempts < ctx.llm_attempts:
                 feedback = Feedback(attempts=attempts, error=reply.error or "unusable reply",
                                     raw=reply.raw_text[:4000])
-                return Command(update={"usage": [reply.usage]},
-                               goto=Send("difference", {**task, "feedback": feedback}))
+                retry = {**task, "feedback": feedback, "measurements": measurements}
+                return Command(update={"usage": usage}, goto=Send("difference", retry))
             result = DifferenceResult(
                 label="c", status="failed", **base,
                 reason=f"no usable answer from '{model_name(model)}' after {attempts} "
                        f"attempts (last: {reply.error})")
         emit(runtime, "difference_answered", name=diff.name, label=result.label,
              status=result.status)
-        return Command(update={"results": [result], "usage": [reply.usage]}, goto="report")
+        return Command(update={"results": [result], "usage": usage}, goto="report")
 
     return difference

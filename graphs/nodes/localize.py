@@ -1,4 +1,4 @@
-"""Frame embedding and stage localization (CLIP + Viterbi).
+"""Frame embedding and stage localization (CLIP + Viterbi, or pose phases + DTW).
 
 Embedding needs no LLM output, so ``embed_frames`` runs in parallel with the proposer and
 stage-transcript calls (it is a sync node: LangGraph runs it in a worker thread while the
@@ -17,9 +17,13 @@ from langgraph.types import Command
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.nodes.common import emit, sampled
+from viddiff.graphs.nodes.pose import pose_of
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.clip_embedder import ClipEmbedder, ClipSpec, EmbeddingCache, embed_video
+from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
+from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.segments import Segment
 
 ClipLoader = Callable[[ClipSpec], ClipEmbedder]
 
@@ -36,7 +40,15 @@ def embedding_cache(ctx: VidDiffContext) -> EmbeddingCache:
 def make_embed_frames_node(clip_loader: ClipLoader):
     def embed_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
         ctx = runtime.context
-        embedder = clip_loader(clip_spec(ctx))
+        if ctx.localizer == "pose":
+            return {"localizer_used": "pose"}
+        try:
+            embedder = clip_loader(clip_spec(ctx))
+        except ConfigError as exc:
+            if ctx.localizer == "clip":
+                raise
+            return {"localizer_used": "pose",
+                    "notes": [f"CLIP unavailable ({exc}); stages were localized from pose"]}
         cache = embedding_cache(ctx)
         videos = state.get("videos") or {}
         emit(runtime, "node", node="embed_frames", status="start")
@@ -46,9 +58,30 @@ def make_embed_frames_node(clip_loader: ClipLoader):
 
             embed_video(embedder, sampled(ref, ctx), cache, on_progress=progress)
         emit(runtime, "node", node="embed_frames", status="end")
-        return {}
+        return {"localizer_used": "clip"}
 
     return embed_frames
+
+
+def clip_segments(state: VidDiffState, ctx: VidDiffContext,
+                  clip_loader: ClipLoader) -> dict[str, list[Segment]]:
+    """CLIP + Viterbi: frame embeddings (a cache hit by now) against each stage's strings."""
+    embedder = clip_loader(clip_spec(ctx))
+    cache = embedding_cache(ctx)
+    stages = state["stages"]
+    text_embs = [embedder.encode_texts(s.retrieval_strings) for s in stages]
+    names = [s.name for s in stages]
+    return {key: localize_stages(embed_video(embedder, sampled(ref, ctx), cache), text_embs,
+                                 names)
+            for key, ref in (state.get("videos") or {}).items()}
+
+
+def pose_segments(state: VidDiffState, ctx: VidDiffContext) -> dict[str, list[Segment]]:
+    """Pose phases of A named after the transcript's stages, carried to B by DTW."""
+    videos = state["videos"]
+    seg_a, seg_b = localize_pair(pose_of(videos["a"], ctx), pose_of(videos["b"], ctx),
+                                 len(state["stages"]), [s.name for s in state["stages"]])
+    return {"a": seg_a, "b": seg_b}
 
 
 def make_localize_node(clip_loader: ClipLoader):
@@ -56,17 +89,14 @@ def make_localize_node(clip_loader: ClipLoader):
         if state.get("error") or not state.get("stages"):
             return Command(goto=END)
         ctx = runtime.context
-        embedder = clip_loader(clip_spec(ctx))
-        cache = embedding_cache(ctx)
-        stages = state["stages"]
-        text_embs = [embedder.encode_texts(s.retrieval_strings) for s in stages]
-        names = [s.name for s in stages]
-        segments = {}
+        if state.get("localizer_used") == "pose":
+            segments = pose_segments(state, ctx)
+        else:
+            segments = clip_segments(state, ctx, clip_loader)
+        names = [s.name for s in state["stages"]]
         notes = []
-        for key, ref in (state.get("videos") or {}).items():
-            frame_emb = embed_video(embedder, sampled(ref, ctx), cache)  # a cache hit
-            segments[key] = localize_stages(frame_emb, text_embs, names)
-            missing = [n for n in names if n not in {s.stage for s in segments[key]}]
+        for key, segs in segments.items():
+            missing = [n for n in names if n not in {s.stage for s in segs}]
             if missing:
                 notes.append(f"video {key.upper()}: too few frames for every stage; "
                              f"no frames for {', '.join(missing)}")

@@ -13,8 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.common import emit, frame_refs, sampled
-from viddiff.graphs.nodes.differ import sampling_fps
+from viddiff.graphs.nodes.common import emit, frame_refs, sampled, sampling_fps
 from viddiff.graphs.schemas import Difference, DifferenceResult, VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference

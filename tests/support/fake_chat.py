@@ -57,7 +57,8 @@ class ScriptedChatModel(FakeMessagesListChatModel):
     ``script`` maps a schema name (e.g. ``"StageTranscript"``) to a list of replies used in
     order (the last one repeats) or to one reply. A reply is a JSON string (sent verbatim, so
     malformed JSON can be scripted), a dict or pydantic object (dumped as JSON), an
-    ``AIMessage``, or a callable taking the messages and returning any of those.
+    ``AIMessage``, or a callable taking the messages and returning any of those. Calls made
+    through ``bind_tools`` use the ``"tools"`` entry (script an ``AIMessage`` with tool calls).
     """
 
     responses: list[BaseMessage] = Field(default_factory=list)
@@ -95,13 +96,15 @@ class ScriptedChatModel(FakeMessagesListChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: Any = None, **kwargs: Any) -> ChatResult:
-        schema = kwargs.get("schema_name")
+        schema = kwargs.get("schema_name") or ("tools" if kwargs.get("tools") else None)
         self._calls.append(Call(schema, list(messages)))
         return ChatResult(generations=[ChatGeneration(message=self._next_reply(schema,
                                                                               list(messages)))])
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, Any]:
-        return self.bind(tools=[getattr(t, "name", str(t)) for t in tools], **kwargs)
+        """Replies to tool-bound calls come from the script's ``"tools"`` entry."""
+        return self.bind(tools=[getattr(t, "name", None) or t["function"]["name"]
+                                for t in tools], **kwargs)
 
     def with_structured_output(self, schema: Any, *, include_raw: bool = False,
                                method: str = "json_schema", **kwargs: Any) -> Runnable[Any, Any]:

@@ -1,0 +1,272 @@
+"""The report as one self-contained HTML page: inline CSS, images as data URLs, no script.
+
+Self-contained because it is mailed, attached to tickets and opened offline; a Content Security
+Policy forbids every fetch, so a stray external reference fails visibly in testing instead of
+leaking a request. All text from the result goes through :func:`esc`; only colours from
+:mod:`~viddiff.agent.report.style` and numbers formatted here reach attributes unescaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Iterable
+
+from PIL import Image
+
+from viddiff.agent.report.style import VERDICTS, VIDEO_COLOURS, text_on
+from viddiff.agent.report.view import DiffView, Frame, ReportView, StageGroup, Track
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_ENGINES = {"offline": "offline engine (pose measurements)",
+            "vlm": "vision-language model engine"}
+_TICK_STEPS = (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+
+CSS = """
+:root{--ink:#111827;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;
+--a:%(A)s;--b:%(B)s}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);
+font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1280px;margin:0 auto;padding:24px 28px 48px}
+h1{font-size:26px;margin:2px 0 6px}h2{font-size:19px;margin:34px 0 4px}
+h3{font-size:17px;margin:0;flex:1}
+.eyebrow{text-transform:uppercase;letter-spacing:.08em;font-size:12px;color:var(--muted)}
+.meta,.hint{color:var(--muted);margin:0 0 12px}
+.videos{display:flex;gap:14px;flex-wrap:wrap}
+.video{display:flex;gap:10px;align-items:center;background:var(--card);border:1px solid var(--line);
+border-radius:10px;padding:10px 14px;min-width:0;flex:1 1 380px}
+.vname{font-weight:600;word-break:break-all}.facts{color:var(--muted);font-size:13px}
+.tag{display:inline-flex;align-items:center;justify-content:center;min-width:26px;height:26px;
+border-radius:6px;color:#fff;font-weight:700;font-size:14px;padding:0 6px}
+.tag.A{background:var(--a)}.tag.B{background:var(--b)}
+.problem{background:#fef3c7;border:1px solid #f59e0b;border-radius:8px;padding:8px 12px;margin:12px 0}
+.timeline{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.track{display:flex;align-items:center;gap:10px;margin:6px 0}
+.tlabel{width:34px;flex:none}
+.lane{position:relative;flex:1;height:46px;background:#f1f5f9;border-radius:6px}
+.extent{position:absolute;top:0;bottom:0;left:0;border-right:2px dashed #94a3b8}
+.bar{position:absolute;top:4px;bottom:4px;border-radius:5px;padding:2px 6px;overflow:hidden;
+white-space:nowrap;font-size:12px;line-height:1.25;border:1px solid rgba(0,0,0,.15)}
+.bar b{display:block;font-size:13px;overflow:hidden;text-overflow:ellipsis}
+.bar span{overflow:hidden;text-overflow:ellipsis;display:block}
+.tick{position:absolute;bottom:0;width:1px;height:5px;background:#334155;opacity:.55}
+.axis{position:relative;height:20px;margin-left:44px;font-size:12px;color:var(--muted)}
+.axis span{position:absolute;transform:translateX(-50%%)}
+.axis span:first-child{transform:none}
+.groups{display:flex;flex-wrap:wrap;gap:12px;margin-top:10px}
+.group{background:var(--card);border:1px solid var(--line);border-top:5px solid var(--stage);
+border-radius:10px;padding:8px 10px}
+.ghead{font-weight:600;font-size:14px;margin-bottom:6px;display:flex;align-items:center;gap:6px}
+.swatch{width:12px;height:12px;border-radius:3px;background:var(--stage)}
+.gbody{display:flex;gap:10px}
+.col{display:flex;flex-direction:column;gap:8px}
+figure{margin:0}
+figure img,.ph{display:block;border-radius:6px;border:3px solid var(--edge)}
+figure.A{--edge:var(--a)}figure.B{--edge:var(--b)}
+.ph{display:flex;align-items:center;justify-content:center;text-align:center;background:#e5e7eb;
+color:var(--muted);font-size:13px;padding:8px}
+figcaption{font-size:12px;color:var(--muted);margin-top:3px}
+figcaption b{color:var(--ink)}
+.empty{color:var(--muted);font-style:italic}
+table{border-collapse:collapse;width:100%%;background:var(--card)}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+.summary{border:1px solid var(--line);border-radius:10px;overflow:hidden;margin-top:10px}
+.summary a{color:inherit}
+.badge{display:inline-block;border-radius:999px;padding:2px 10px;font-size:13px;font-weight:600;
+white-space:nowrap}
+.diff{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px;
+margin:16px 0}
+.diff>header{display:flex;gap:12px;align-items:center;flex-wrap:wrap}
+.num{color:var(--muted);font-weight:700}
+.reason{margin:8px 0 4px}
+.measure{margin-top:12px;font-size:14px}.measure td.n{font-variant-numeric:tabular-nums;
+white-space:nowrap}
+footer{margin-top:36px;color:var(--muted);font-size:13px}
+footer ul{margin:4px 0 10px;padding-left:20px}
+""" % VIDEO_COLOURS  # noqa: UP031 - CSS is full of braces; %-formatting keeps it readable
+
+
+def esc(text: object) -> str:
+    """Text for HTML element content and quoted attributes."""
+    return html.escape(str(text), quote=True)
+
+
+def data_url(img: Image.Image, memo: dict[int, str] | None = None) -> str:
+    """The image as a JPEG data URL (photos: a fraction of PNG's size)."""
+    if memo is not None and id(img) in memo:
+        return memo[id(img)]
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=85, optimize=True)
+    url = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    if memo is not None:
+        memo[id(img)] = url
+    return url
+
+
+def badge(kind: str) -> str:
+    text, bg, fg = VERDICTS[kind]
+    return f'<span class="badge" style="background:{bg};color:{fg}">{esc(text)}</span>'
+
+
+def _pct(t: float, axis: float) -> str:
+    return f"{100.0 * max(0.0, min(t, axis)) / axis:.3f}%"
+
+
+def _tick_step(axis: float) -> float:
+    return next((s for s in _TICK_STEPS if axis / s <= 10), _TICK_STEPS[-1])
+
+
+class _Renderer:
+    def __init__(self, box: tuple[int, int]) -> None:
+        self.box = box
+        self.memo: dict[int, str] = {}
+
+    # ---------------------------------------------------------------- frames and groups
+
+    def figure(self, fr: Frame) -> str:
+        caption = (f"<b>{esc(fr.video)}</b> · {fr.ref.timestamp_s:.2f} s · "
+                   f"frame {fr.ref.source_frame}")
+        if fr.note:
+            caption += f" · {esc(fr.note)}"
+        alt = f"Video {fr.video} at {fr.ref.timestamp_s:.2f} s (frame {fr.ref.source_frame})"
+        if fr.image is not None:
+            body = (f'<img src="{data_url(fr.image, self.memo)}" width="{fr.image.width}" '
+                    f'height="{fr.image.height}" alt="{esc(alt)}">')
+        else:
+            w, h = self.box[0] * 3 // 5, self.box[1]
+            body = f'<div class="ph" style="width:{w}px;height:{h}px">{esc(fr.note)}</div>'
+            caption = f"<b>{esc(fr.video)}</b> · {fr.ref.timestamp_s:.2f} s"
+        return f'<figure class="{esc(fr.video)}">{body}<figcaption>{caption}</figcaption></figure>'
+
+    def column(self, video: str, frames: list[Frame]) -> str:
+        inner = "".join(self.figure(f) for f in frames) or \
+            f'<div class="empty">no {esc(video)} frame in this stage</div>'
+        return f'<div class="col">{inner}</div>'
+
+    def groups(self, groups: list[StageGroup]) -> str:
+        if not groups:
+            return '<p class="empty">No frames were cited.</p>'
+        out = []
+        for g in groups:
+            out.append(
+                f'<div class="group" style="--stage:{g.colour}">'
+                f'<div class="ghead"><span class="swatch"></span>{esc(g.title)}</div>'
+                f'<div class="gbody">{self.column("A", g.a)}{self.column("B", g.b)}</div></div>')
+        return f'<div class="groups">{"".join(out)}</div>'
+
+    # ---------------------------------------------------------------- sections
+
+    def header(self, view: ReportView, level: int) -> str:
+        engine = _ENGINES.get(view.engine, view.engine)
+        cards = "".join(
+            f'<div class="video"><span class="tag {esc(v.video)}">{esc(v.video)}</span><div>'
+            f'<div class="vname" title="{esc(v.path)}">{esc(v.name)}</div>'
+            f'<div class="facts">{esc(v.facts)}</div></div></div>' for v in view.videos)
+        problems = "".join(f'<div class="problem">⚠ {esc(p)}</div>' for p in view.problems)
+        return (f'<div class="eyebrow">viddiff report</div><h{level}>{esc(view.title)}</h{level}>'
+                f'<p class="meta">Action <b>{esc(view.action)}</b> · {esc(view.mode)} mode · '
+                f'{esc(engine)}</p><div class="videos">{cards}</div>{problems}')
+
+    def track(self, track: Track, axis: float) -> str:
+        parts = [f'<div class="extent" style="width:{_pct(track.duration_s, axis)}"></div>']
+        for bar in track.bars:
+            left, width = bar.start_s, max(bar.end_s - bar.start_s, axis * 0.004)
+            parts.append(
+                f'<div class="bar" style="left:{_pct(left, axis)};width:{_pct(width, axis)};'
+                f'background:{bar.colour};color:{text_on(bar.colour)}" '
+                f'title="{esc(bar.stage)}: {esc(bar.times)}"><b>{esc(bar.stage)}</b>'
+                f'<span>{esc(bar.times)}</span></div>')
+        parts += [f'<div class="tick" style="left:{_pct(t, axis)}"></div>'
+                  for t in track.frame_times]
+        if not track.bars:
+            parts.append('<div class="bar" style="left:0;width:100%;background:#f1f5f9;'
+                         'color:#6b7280;border:0"><span>no stage segments</span></div>')
+        return (f'<div class="track"><div class="tlabel"><span class="tag {esc(track.video)}">'
+                f'{esc(track.video)}</span></div><div class="lane">{"".join(parts)}</div></div>')
+
+    def timeline(self, view: ReportView) -> str:
+        axis = view.axis_s
+        step = _tick_step(axis)
+        n = int(axis / step + 1e-9)
+        labels = "".join(f'<span style="left:{_pct(i * step, axis)}">{i * step:g} s</span>'
+                         for i in range(n + 1))
+        tracks = "".join(self.track(t, axis) for t in view.tracks)
+        return f'<div class="timeline">{tracks}<div class="axis">{labels}</div></div>'
+
+    def summary(self, diffs: list[DiffView], anchor: str) -> str:
+        rows = "".join(
+            f'<tr><td class="num">{d.number}</td><td><a href="#{anchor}diff-{d.number}">'
+            f'{esc(d.title)}</a></td><td>{badge(d.verdict)}</td></tr>' for d in diffs)
+        return ('<table class="summary"><thead><tr><th>#</th><th>Difference</th>'
+                f'<th>Verdict</th></tr></thead><tbody>{rows}</tbody></table>')
+
+    def measurements(self, diff: DiffView) -> str:
+        if not diff.measurements:
+            return ""
+        rows = "".join(
+            f'<tr><td>{esc(m.metric)}</td><td>{esc(m.stage)}</td><td class="n">{esc(m.value_a)}'
+            f'</td><td class="n">{esc(m.value_b)}</td><td class="n">{esc(m.delta)}</td>'
+            f'<td class="n">{esc(m.needed)}</td><td>{esc(m.verdict)}</td></tr>'
+            for m in diff.measurements)
+        return ('<table class="measure"><thead><tr><th>Measurement</th><th>Stage</th><th>A</th>'
+                '<th>B</th><th>A − B</th><th>Needed</th><th>Verdict</th></tr></thead>'
+                f'<tbody>{rows}</tbody></table>')
+
+    def difference(self, diff: DiffView, anchor: str, level: int) -> str:
+        stages = f" · stages: {esc(', '.join(diff.stages))}" if diff.stages else ""
+        return (f'<article class="diff" id="{anchor}diff-{diff.number}"><header>'
+                f'<span class="num">{diff.number}</span><h{level}>{esc(diff.title)}</h{level}>'
+                f'{badge(diff.verdict)}</header>'
+                f'<p class="reason">{esc(diff.reason) or "<i>no reason given</i>"}'
+                f'<span class="meta">{stages}</span></p>'
+                f'{self.groups(diff.groups)}{self.measurements(diff)}</article>')
+
+    def footer(self, view: ReportView) -> str:
+        def items(title: str, entries: Iterable[str]) -> str:
+            li = "".join(f"<li>{esc(e)}</li>" for e in entries)
+            return f"<div>{esc(title)}<ul>{li}</ul></div>" if li else ""
+
+        return ("<footer>" + items("Notes", view.notes)
+                + items("Models", (f"{k}: {v}" for k, v in view.models.items()))
+                + items("Token usage", view.usage)
+                + "<div>Made by viddiff from a comparison result; frames re-decoded from the "
+                  "videos.</div></footer>")
+
+    def body(self, view: ReportView, anchor: str = "", level: int = 1) -> str:
+        """The report's content (no <html> shell), ids prefixed with ``anchor``."""
+        h2 = f"h{level + 1}"
+        diffs = "".join(self.difference(d, anchor, level + 2) for d in view.differences)
+        n = len(view.differences)
+        return (
+            self.header(view, level)
+            + f"<{h2}>Stages over time</{h2}><p class=\"hint\">Both videos on one time scale "
+              "(dashed line: end of the video); ticks mark the sampled frames.</p>"
+            + self.timeline(view)
+            + f"<{h2}>Stages side by side</{h2}><p class=\"hint\">The middle frame of each stage "
+              "in A and in B: if the alignment is right, each pair shows the same moment.</p>"
+            + self.groups(view.overview)
+            + f"<{h2}>Differences ({n})</{h2}>"
+            + (self.summary(view.differences, anchor) + diffs if n else
+               '<p class="empty">The result lists no differences.</p>')
+            + self.footer(view))
+
+
+def page(title: str, body: str) -> str:
+    """The HTML shell around ``body``: one file, nothing fetched."""
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+            f"<body><main>{body}</main></body></html>\n")
+
+
+def render_body(view: ReportView, box: tuple[int, int], anchor: str = "", level: int = 1) -> str:
+    return _Renderer(box).body(view, anchor, level)
+
+
+def render_view(view: ReportView, box: tuple[int, int] = (300, 260)) -> str:
+    """The complete page for one comparison."""
+    return page(f"viddiff — {view.action}", render_body(view, box))

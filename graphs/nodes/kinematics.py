@@ -1,0 +1,103 @@
+"""Pose measurements in the VidDiff graph: estimated beside the CLIP embedding, and offered
+to the frame differencer as a ``measure`` tool, so its visual answer comes with numbers.
+
+Vision-language models are near chance on fine-grained differences (VidDiff §6.3); a knee
+angle or a stance width read off pose keypoints is not. The model picks the metric and the
+stage for a statement; the tool measures both videos and says which value is higher, with
+its uncertainty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, JsonValue, ValidationError
+from rapidfuzz import fuzz, process
+
+from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.nodes.common import emit
+from viddiff.graphs.nodes.pose import pose_of
+from viddiff.graphs.schemas import VideoRef
+from viddiff.graphs.state import VidDiffState
+from viddiff.tools.errors import VidDiffError
+from viddiff.tools.kinematics import METRICS, Measurement, compare_metric
+from viddiff.tools.segments import Segment
+
+WHOLE_CLIP = "whole clip"
+
+
+class MeasureArgs(BaseModel):
+    """Arguments of the ``measure`` tool."""
+
+    metric: str = Field(description="Which measurement.",
+                        json_schema_extra={"enum": list[JsonValue](sorted(METRICS))})
+    stage: str = Field(description="Stage name to measure in, or 'whole clip'.")
+
+
+def measure_tool() -> dict[str, Any]:
+    """The tool in OpenAI function format, its description listing every metric."""
+    catalogue = "; ".join(f"{name}: {spec.description} [{spec.unit}]"
+                          for name, spec in sorted(METRICS.items()))
+    return {"type": "function", "function": {
+        "name": "measure",
+        "description": "Measure a pose metric in both videos (A and B) over a stage. "
+                       f"Metrics — {catalogue}",
+        "parameters": MeasureArgs.model_json_schema(),
+    }}
+
+
+def estimate_pose_for_tools(state: VidDiffState,
+                            runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
+    """Pose of both videos, in parallel with embedding; ``pose_ready`` says if it is usable."""
+    ctx = runtime.context
+    if not ctx.kinematics:
+        return {"pose_ready": False}
+    emit(runtime, "node", node="pose", status="start")
+    fractions = {}
+    try:
+        for key, ref in (state.get("videos") or {}).items():
+            pose = pose_of(ref, ctx)
+            fractions[key] = float(pose.present.mean()) if pose.n_frames else 0.0
+    except VidDiffError as exc:  # e.g. the pose extra is not installed
+        return {"pose_ready": False, "notes": [f"no pose measurements: {exc}"]}
+    emit(runtime, "node", node="pose", status="end")
+    missing = [k.upper() for k, f in fractions.items() if f < ctx.min_person_fraction]
+    if missing:
+        return {"pose_ready": False,
+                "notes": [f"no pose measurements: a person was found in too few frames of "
+                          f"video {' and '.join(missing)}"]}
+    return {"pose_ready": True}
+
+
+def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
+    """The named stage's segment (fuzzy), or None for the whole clip."""
+    if not segments or stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all"):
+        return None
+    names = [s.stage for s in segments]
+    match = process.extractOne(stage, names, scorer=fuzz.WRatio, score_cutoff=70)
+    return segments[names.index(match[0])] if match else None
+
+
+def run_measure_call(call: dict[str, Any], refs: tuple[VideoRef, VideoRef],
+                     segments: tuple[list[Segment], list[Segment]],
+                     ctx: VidDiffContext) -> tuple[ToolMessage, Measurement | None]:
+    """Execute one ``measure`` tool call; a bad call gets an error message, not an exception."""
+    try:
+        args = MeasureArgs.model_validate(call.get("args") or {})
+        if args.metric not in METRICS:
+            raise ValueError(f"unknown metric {args.metric!r}")
+    except (ValidationError, ValueError) as exc:
+        return ToolMessage(content=f"error: {' '.join(str(exc).split())[:300]}",
+                           tool_call_id=call.get("id") or "measure", status="error"), None
+    seg_a = resolve_segment(args.stage, segments[0])
+    seg_b = resolve_segment(args.stage, segments[1])
+    if (seg_a is None) != (seg_b is None):
+        seg_a = seg_b = None  # the stage exists in one video only: compare whole clips
+    measurement = compare_metric(args.metric, pose_of(refs[0], ctx), pose_of(refs[1], ctx),
+                                 seg_a, seg_b)
+    content = measurement.model_dump_json(include={"metric", "stage", "value_a", "value_b",
+                                                   "unit", "uncertainty", "label",
+                                                   "statement"})
+    return ToolMessage(content=content, tool_call_id=call.get("id") or "measure"), measurement
