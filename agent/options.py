@@ -34,6 +34,12 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
                        help=f"embedding/pose/transcript cache (default {default_cache_dir()})")
     group.add_argument("--concurrency", type=int, default=VidDiffContext.max_concurrency,
                        help="model calls in flight at once (default %(default)s)")
+    group.add_argument("--localizer", choices=("auto", "clip", "pose"),
+                       default=VidDiffContext.localizer,
+                       help="stage localizer: CLIP + Viterbi, pose phases + DTW, or auto (CLIP, "
+                            "pose when CLIP weights are unavailable; default %(default)s)")
+    group.add_argument("--no-kinematics", dest="kinematics", action="store_false",
+                       help="do not offer pose measurements to the differencer")
 
 
 def context_from_args(args: argparse.Namespace) -> VidDiffContext:
@@ -42,7 +48,8 @@ def context_from_args(args: argparse.Namespace) -> VidDiffContext:
                          clip_pretrained=None if str(pretrained).lower() in ("", "none")
                          else pretrained,
                          clip_checkpoint=args.clip_checkpoint, device=args.device,
-                         max_concurrency=args.concurrency)
+                         max_concurrency=args.concurrency, localizer=args.localizer,
+                         kinematics=args.kinematics)
     if args.cache_dir is not None:
         ctx.cache_dir = args.cache_dir
     return ctx
