@@ -145,3 +145,14 @@ def test_the_images_are_the_selected_frames(synthetic_pair, env) -> None:
     assert [lbl.split("(")[1].rstrip("):") for lbl in labels] == expected
     assert all(base64.b64decode(u.split(",", 1)[1])[:2] == b"\xff\xd8"
                for u in call.image_urls)
+
+
+def test_rejected_api_key_fails_cleanly(synthetic_pair, env, capsys):
+    refused = Reply(status=401, error_body={"error": {"message": "Incorrect API key provided",
+                                                      "type": "invalid_request_error",
+                                                      "code": "invalid_api_key"}})
+    with FakeOpenAIServer(refused) as srv:
+        code = main(compare_args(*synthetic_pair, srv.base_url, env / "r.json", "--open", "2"))
+    err = capsys.readouterr().err.strip()
+    assert code == 3
+    assert "refused the API key (HTTP 401)" in err and len(err.splitlines()) == 1
