@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
     cmp_.add_argument("--open", type=int, metavar="N", dest="n_open",
                       help="open mode: propose and answer up to N differences")
     cmp_.add_argument("--json", type=Path, metavar="OUT.json", help="write the full result")
+    cmp_.add_argument("--report", type=Path, metavar="OUT.html",
+                      help="write a self-contained HTML report (frames, stages, measurements)")
     cmp_.add_argument("--quiet", "-q", action="store_true", help="no live progress")
     add_endpoint_options(cmp_)
     add_sampling_options(cmp_)
@@ -91,4 +93,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         write_json(args.json, result)
         console.print(f"[green]Wrote {args.json}[/]")
+    if args.report:
+        from viddiff.agent.report import ReportOptions, write_report
+
+        ctx = context_from_args(args)
+        write_report(result, args.report, ReportOptions(cache_dir=ctx.cache_dir,
+                                                        max_side=ctx.max_side))
+        console.print(f"[green]Wrote {args.report}[/]")
     return 0

@@ -90,7 +90,7 @@ def draw_skeleton(image: Image.Image, keypoints: np.ndarray, visibility: np.ndar
         draw.line([pa, pb], fill=_edge_colour(a, b), width=width)
     marked = set(highlight)
     for i in range(len(LANDMARK_NAMES)):
-        if not seen[i] or i < LANDMARK_INDEX["left_shoulder"] and i not in marked:
+        if not seen[i] or (i < LANDMARK_INDEX["left_shoulder"] and i not in marked):
             continue
         r = width * (2.2 if i in marked else 1.0)
         x, y = float(pts[i, 0]), float(pts[i, 1])

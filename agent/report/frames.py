@@ -96,14 +96,17 @@ def decode_source_frames(path: str | Path, wanted: Iterable[int],
 
     The fallback when the comparison's sampling cannot be reproduced; one sequential pass.
     """
-    todo = sorted({int(i) for i in wanted if int(i) >= 0})
+    todo = {int(i) for i in wanted if int(i) >= 0}
     out: dict[int, np.ndarray] = {}
     if not todo:
         return out
+    last = max(todo)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for number, frame in enumerate(container.decode(stream)):
+            if number > last:
+                break
             if number in todo:
                 w, h = fit_size(frame.width, frame.height, max_side, max_side)
                 out[number] = frame.to_ndarray(width=w, height=h, format="rgb24")

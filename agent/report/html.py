@@ -15,13 +15,18 @@ from collections.abc import Iterable
 
 from PIL import Image
 
-from viddiff.agent.report.style import VERDICTS, VIDEO_COLOURS, text_on
+from viddiff.agent.report.style import VERDICTS, VIDEO_COLOURS, text_on, tick_step
 from viddiff.agent.report.view import DiffView, Frame, ReportView, StageGroup, Track
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _ENGINES = {"offline": "offline engine (pose measurements)",
             "vlm": "vision-language model engine"}
-_TICK_STEPS = (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+
+SKELETON_HINT = ('<p class="hint legend">Pose skeletons: '
+                 '<b style="color:#d97706">orange</b> = the person\'s left side, '
+                 '<b style="color:#0284c7">blue</b> = right side, '
+                 '<b style="color:#ca8a04">yellow dots</b> = the joints the measurement is '
+                 'about.</p>')
 
 CSS = """
 :root{--ink:#111827;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;
@@ -29,11 +34,11 @@ CSS = """
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);
 font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1280px;margin:0 auto;padding:24px 28px 48px}
-h1{font-size:26px;margin:2px 0 6px}h2{font-size:19px;margin:34px 0 4px}
-h3{font-size:17px;margin:0;flex:1}
+main{max-width:1320px;margin:0 auto;padding:24px 28px 48px}
+.t1{font-size:26px;margin:2px 0 6px}.t2{font-size:19px;margin:34px 0 4px}
+.t3{font-size:17px;margin:0;flex:1}
 .eyebrow{text-transform:uppercase;letter-spacing:.08em;font-size:12px;color:var(--muted)}
-.meta,.hint{color:var(--muted);margin:0 0 12px}
+.meta,.hint{color:var(--muted);margin:0 0 12px}.legend{margin-top:12px}
 .videos{display:flex;gap:14px;flex-wrap:wrap}
 .video{display:flex;gap:10px;align-items:center;background:var(--card);border:1px solid var(--line);
 border-radius:10px;padding:10px 14px;min-width:0;flex:1 1 380px}
@@ -41,20 +46,23 @@ border-radius:10px;padding:10px 14px;min-width:0;flex:1 1 380px}
 .tag{display:inline-flex;align-items:center;justify-content:center;min-width:26px;height:26px;
 border-radius:6px;color:#fff;font-weight:700;font-size:14px;padding:0 6px}
 .tag.A{background:var(--a)}.tag.B{background:var(--b)}
-.problem{background:#fef3c7;border:1px solid #f59e0b;border-radius:8px;padding:8px 12px;margin:12px 0}
+.problem{background:#fef3c7;border:1px solid #f59e0b;border-radius:8px;padding:8px 12px;
+margin:12px 0}
 .timeline{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
 .track{display:flex;align-items:center;gap:10px;margin:6px 0}
 .tlabel{width:34px;flex:none}
-.lane{position:relative;flex:1;height:46px;background:#f1f5f9;border-radius:6px}
-.extent{position:absolute;top:0;bottom:0;left:0;border-right:2px dashed #94a3b8}
+.lane{position:relative;flex:1;height:46px;border-radius:6px;
+background:repeating-linear-gradient(135deg,#f8fafc 0 6px,#e2e8f0 6px 12px)}
+.extent{position:absolute;top:0;bottom:0;left:0;background:#f1f5f9;border-radius:6px 0 0 6px;
+border-right:2px dashed #94a3b8}
 .bar{position:absolute;top:4px;bottom:4px;border-radius:5px;padding:2px 6px;overflow:hidden;
 white-space:nowrap;font-size:12px;line-height:1.25;border:1px solid rgba(0,0,0,.15)}
 .bar b{display:block;font-size:13px;overflow:hidden;text-overflow:ellipsis}
 .bar span{overflow:hidden;text-overflow:ellipsis;display:block}
 .tick{position:absolute;bottom:0;width:1px;height:5px;background:#334155;opacity:.55}
 .axis{position:relative;height:20px;margin-left:44px;font-size:12px;color:var(--muted)}
-.axis span{position:absolute;transform:translateX(-50%%)}
-.axis span:first-child{transform:none}
+.axis span{position:absolute;transform:translateX(-50%%);white-space:nowrap}
+.axis span:first-child{transform:none}.axis span.last{transform:translateX(-100%%)}
 .groups{display:flex;flex-wrap:wrap;gap:12px;margin-top:10px}
 .group{background:var(--card);border:1px solid var(--line);border-top:5px solid var(--stage);
 border-radius:10px;padding:8px 10px}
@@ -74,7 +82,7 @@ table{border-collapse:collapse;width:100%%;background:var(--card)}
 th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .summary{border:1px solid var(--line);border-radius:10px;overflow:hidden;margin-top:10px}
-.summary a{color:inherit}
+.summary a{color:inherit}.summary .why{color:var(--muted);font-size:14px}
 .badge{display:inline-block;border-radius:999px;padding:2px 10px;font-size:13px;font-weight:600;
 white-space:nowrap}
 .diff{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px;
@@ -82,8 +90,10 @@ margin:16px 0}
 .diff>header{display:flex;gap:12px;align-items:center;flex-wrap:wrap}
 .num{color:var(--muted);font-weight:700}
 .reason{margin:8px 0 4px}
-.measure{margin-top:12px;font-size:14px}.measure td.n{font-variant-numeric:tabular-nums;
-white-space:nowrap}
+.dbody{display:flex;flex-wrap:wrap;gap:4px 18px;align-items:flex-start}
+.mwrap{flex:1 1 480px;margin-top:10px}.measure{font-size:14px}
+.measure td.n{font-variant-numeric:tabular-nums;white-space:nowrap}
+.sample{margin-top:40px;border-top:3px solid #cbd5e1}
 footer{margin-top:36px;color:var(--muted);font-size:13px}
 footer ul{margin:4px 0 10px;padding-left:20px}
 """ % VIDEO_COLOURS  # noqa: UP031 - CSS is full of braces; %-formatting keeps it readable
@@ -113,10 +123,6 @@ def badge(kind: str) -> str:
 
 def _pct(t: float, axis: float) -> str:
     return f"{100.0 * max(0.0, min(t, axis)) / axis:.3f}%"
-
-
-def _tick_step(axis: float) -> float:
-    return next((s for s in _TICK_STEPS if axis / s <= 10), _TICK_STEPS[-1])
 
 
 class _Renderer:
@@ -166,7 +172,8 @@ class _Renderer:
             f'<div class="vname" title="{esc(v.path)}">{esc(v.name)}</div>'
             f'<div class="facts">{esc(v.facts)}</div></div></div>' for v in view.videos)
         problems = "".join(f'<div class="problem">⚠ {esc(p)}</div>' for p in view.problems)
-        return (f'<div class="eyebrow">viddiff report</div><h{level}>{esc(view.title)}</h{level}>'
+        eyebrow = '<div class="eyebrow">viddiff report</div>' if level == 1 else ""
+        return (f'{eyebrow}<h{level} class="t1">{esc(view.title)}</h{level}>'
                 f'<p class="meta">Action <b>{esc(view.action)}</b> · {esc(view.mode)} mode · '
                 f'{esc(engine)}</p><div class="videos">{cards}</div>{problems}')
 
@@ -189,19 +196,21 @@ class _Renderer:
 
     def timeline(self, view: ReportView) -> str:
         axis = view.axis_s
-        step = _tick_step(axis)
+        step = tick_step(axis)
         n = int(axis / step + 1e-9)
-        labels = "".join(f'<span style="left:{_pct(i * step, axis)}">{i * step:g} s</span>'
-                         for i in range(n + 1))
+        labels = "".join(
+            f'<span{" class=last" if i == n and i * step > axis - step / 2 else ""} '
+            f'style="left:{_pct(i * step, axis)}">{i * step:g} s</span>' for i in range(n + 1))
         tracks = "".join(self.track(t, axis) for t in view.tracks)
         return f'<div class="timeline">{tracks}<div class="axis">{labels}</div></div>'
 
     def summary(self, diffs: list[DiffView], anchor: str) -> str:
         rows = "".join(
             f'<tr><td class="num">{d.number}</td><td><a href="#{anchor}diff-{d.number}">'
-            f'{esc(d.title)}</a></td><td>{badge(d.verdict)}</td></tr>' for d in diffs)
+            f'{esc(d.title)}</a></td><td>{badge(d.verdict)}</td>'
+            f'<td class="why">{esc(d.reason)}</td></tr>' for d in diffs)
         return ('<table class="summary"><thead><tr><th>#</th><th>Difference</th>'
-                f'<th>Verdict</th></tr></thead><tbody>{rows}</tbody></table>')
+                f'<th>Verdict</th><th>Why</th></tr></thead><tbody>{rows}</tbody></table>')
 
     def measurements(self, diff: DiffView) -> str:
         if not diff.measurements:
@@ -211,18 +220,21 @@ class _Renderer:
             f'</td><td class="n">{esc(m.value_b)}</td><td class="n">{esc(m.delta)}</td>'
             f'<td class="n">{esc(m.needed)}</td><td>{esc(m.verdict)}</td></tr>'
             for m in diff.measurements)
-        return ('<table class="measure"><thead><tr><th>Measurement</th><th>Stage</th><th>A</th>'
-                '<th>B</th><th>A − B</th><th>Needed</th><th>Verdict</th></tr></thead>'
-                f'<tbody>{rows}</tbody></table>')
+        return ('<div class="mwrap"><table class="measure"><thead><tr><th>Measurement</th>'
+                '<th>Stage</th><th>A</th><th>B</th><th>A − B</th><th>Needed</th><th>Verdict</th>'
+                '</tr></thead>'
+                f'<tbody>{rows}</tbody></table></div>')
 
     def difference(self, diff: DiffView, anchor: str, level: int) -> str:
         stages = f" · stages: {esc(', '.join(diff.stages))}" if diff.stages else ""
         return (f'<article class="diff" id="{anchor}diff-{diff.number}"><header>'
-                f'<span class="num">{diff.number}</span><h{level}>{esc(diff.title)}</h{level}>'
+                f'<span class="num">{diff.number}</span>'
+                f'<h{level} class="t3">{esc(diff.title)}</h{level}>'
                 f'{badge(diff.verdict)}</header>'
                 f'<p class="reason">{esc(diff.reason) or "<i>no reason given</i>"}'
                 f'<span class="meta">{stages}</span></p>'
-                f'{self.groups(diff.groups)}{self.measurements(diff)}</article>')
+                f'<div class="dbody">{self.groups(diff.groups)}{self.measurements(diff)}</div>'
+                '</article>')
 
     def footer(self, view: ReportView) -> str:
         def items(title: str, entries: Iterable[str]) -> str:
@@ -238,18 +250,22 @@ class _Renderer:
     def body(self, view: ReportView, anchor: str = "", level: int = 1) -> str:
         """The report's content (no <html> shell), ids prefixed with ``anchor``."""
         h2 = f"h{level + 1}"
+        sect = f'{h2} class="t2"'
         diffs = "".join(self.difference(d, anchor, level + 2) for d in view.differences)
         n = len(view.differences)
         return (
             self.header(view, level)
-            + f"<{h2}>Stages over time</{h2}><p class=\"hint\">Both videos on one time scale "
+            + f"<{sect}>Stages over time</{h2}><p class=\"hint\">Both videos on one time scale "
               "(dashed line: end of the video); ticks mark the sampled frames.</p>"
             + self.timeline(view)
-            + f"<{h2}>Stages side by side</{h2}><p class=\"hint\">The middle frame of each stage "
+            + f"<{sect}>Stages side by side</{h2}><p class=\"hint\">The middle frame of each stage "
               "in A and in B: if the alignment is right, each pair shows the same moment.</p>"
             + self.groups(view.overview)
-            + f"<{h2}>Differences ({n})</{h2}>"
-            + (self.summary(view.differences, anchor) + diffs if n else
+            + f"<{sect}>Differences ({n})</{h2}>"
+            + (self.summary(view.differences, anchor)
+               + (SKELETON_HINT if any(f.skeleton for d in view.differences for g in d.groups
+                                       for f in (*g.a, *g.b)) else "")
+               + diffs if n else
                '<p class="empty">The result lists no differences.</p>')
             + self.footer(view))
 
@@ -263,10 +279,11 @@ def page(title: str, body: str) -> str:
             f"<body><main>{body}</main></body></html>\n")
 
 
-def render_body(view: ReportView, box: tuple[int, int], anchor: str = "", level: int = 1) -> str:
-    return _Renderer(box).body(view, anchor, level)
+def render_body(view: ReportView, anchor: str = "", level: int = 1) -> str:
+    """The report's content for embedding in a page (the gallery holds several)."""
+    return _Renderer(view.frame_box).body(view, anchor, level)
 
 
-def render_view(view: ReportView, box: tuple[int, int] = (300, 260)) -> str:
+def render_view(view: ReportView) -> str:
     """The complete page for one comparison."""
-    return page(f"viddiff — {view.action}", render_body(view, box))
+    return page(f"viddiff — {view.action}", render_body(view))

@@ -36,5 +36,9 @@ def text_on(colour: str) -> str:
     return "#111111" if lum > 0.45 else "#FFFFFF"
 
 
-def format_seconds(t: float) -> str:
-    return f"{t:.2f} s"
+_TICK_STEPS = (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+def tick_step(axis_s: float) -> float:
+    """A round step (seconds) that puts at most ten labels on a time axis of ``axis_s``."""
+    return next((s for s in _TICK_STEPS if axis_s / s <= 10), _TICK_STEPS[-1])

@@ -8,6 +8,7 @@ even when the two performances run at different speeds.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ class ReportOptions:
     cache_dir: Path | None = None
     max_side: int = VidDiffContext.max_side
     pose: bool | None = None
-    frame_box: tuple[int, int] = (300, 260)
+    frame_box: tuple[int, int] = (360, 300)
     title: str | None = None
 
     @property
@@ -55,6 +56,7 @@ class Frame:
     stage: str | None
     image: Image.Image | None
     note: str = ""
+    skeleton: bool = False
 
 
 @dataclass
@@ -149,6 +151,7 @@ class ReportView:
     notes: list[str]
     models: dict[str, str]
     usage: list[str]
+    frame_box: tuple[int, int]
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,7 +175,7 @@ def stage_of(segments: list[Segment], sampled_index: int) -> str | None:
 def _period(ref: VideoRef) -> float:
     ts = ref.timestamps
     if len(ts) >= 2:
-        gaps = sorted(b - a for a, b in zip(ts, ts[1:], strict=False) if b > a)
+        gaps = sorted(b - a for a, b in itertools.pairwise(ts) if b > a)
         if gaps:
             return gaps[len(gaps) // 2]
     return 1.0 / ref.target_fps if ref.target_fps > 0 else 0.0
@@ -239,6 +242,7 @@ class _Builder:
         self.segments = {"A": result.segments_a, "B": result.segments_b}
         want_pose = options.pose if options.pose is not None else any(
             d.measurements for d in result.differences)
+        self.want_pose = want_pose
         self.videos: dict[str, VideoFrames] = {}
         for key, ref in (("A", result.video_a), ("B", result.video_b)):
             wanted = [f.source_frame for d in result.differences
@@ -258,9 +262,9 @@ class _Builder:
                        highlight=highlight)
         if img is None:
             return Frame(video, ref, stage, None, f"frame {ref.source_frame} not in the video")
-        note = "no person found" if skeleton and vf.person_found(ref.source_frame) is False \
-            else ""
-        return Frame(video, ref, stage, img, note)
+        found = vf.person_found(ref.source_frame) if skeleton else None
+        return Frame(video, ref, stage, img, "no person found" if found is False else "",
+                     skeleton=bool(found))
 
     def groups(self, frames_a: list[Frame], frames_b: list[Frame]) -> list[StageGroup]:
         by_stage: dict[str | None, StageGroup] = {}
@@ -274,7 +278,7 @@ class _Builder:
                       key=lambda g: rank.get(g.stage, len(rank)) if g.stage else len(rank) + 1)
 
     def difference(self, number: int, diff: DifferenceResult) -> DiffView:
-        skeleton = bool(diff.measurements)
+        skeleton = self.want_pose and (self.options.pose is True or bool(diff.measurements))
         highlight = frozenset().union(*(joints_for_metric(m.metric) for m in diff.measurements))
         fa = [self.frame("A", f, skeleton, highlight) for f in diff.frames_a]
         fb = [self.frame("B", f, skeleton, highlight) for f in diff.frames_b]
@@ -314,7 +318,8 @@ class _Builder:
             tracks=tracks, axis_s=max([t.duration_s for t in tracks] + [1e-6]),
             overview=self.overview(),
             differences=[self.difference(i, d) for i, d in enumerate(r.differences, 1)],
-            problems=problems, notes=list(r.notes), models=dict(r.models), usage=usage)
+            problems=problems, notes=list(r.notes), models=dict(r.models), usage=usage,
+            frame_box=self.options.frame_box)
 
 
 def build_view(result: ComparisonResult, options: ReportOptions | None = None) -> ReportView:
