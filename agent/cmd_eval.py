@@ -1,0 +1,245 @@
+"""``viddiff eval``: run a method over VidDiffBench samples and score it (paper §3.2).
+
+``viddiff eval --data PATH --videos DIR --split easy --mode closed --method viddiff --out DIR``
+
+Predictions go to ``DIR/predictions.jsonl`` one line per finished sample, so an interrupted
+run resumes when the same command is run again; the scores to ``DIR/summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from viddiff.agent.options import (
+    add_endpoint_options,
+    add_sampling_options,
+    context_from_args,
+    endpoint_from_args,
+)
+from viddiff.evals.data import DOMAIN_FPS
+from viddiff.graphs.context import VidDiffContext
+from viddiff.tools.errors import ConfigError
+
+EXIT_INPUT = 2
+
+
+def add_judge_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the open-mode judge and of the cost estimate (eval and score)."""
+    group = parser.add_argument_group("scoring")
+    group.add_argument("--judge-model", metavar="NAME",
+                       help="LLM that matches and flip-checks open-mode statements (default: "
+                            "for score, the judge the run used; else $VIDDIFF_JUDGE_MODEL, "
+                            "else the run's model; the paper used gpt-4o-2024-08-06)")
+    group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
+                       help="price in USD per million input,output tokens for the cost "
+                            "estimate (overrides the built-in table); repeat for more")
+
+
+def register(sub: Any) -> None:
+    ev = sub.add_parser("eval", help="run and score a method on VidDiffBench samples",
+                        description="Run a method over VidDiffBench samples and score it "
+                                    "(paper §3.2, appendix F).")
+    ev.add_argument("--data", required=True,
+                    help="benchmark rows: a .json/.jsonl/.parquet file or folder, or a Hub "
+                         "dataset name such as jmhb0/VidDiffBench (needs the 'datasets' extra)")
+    ev.add_argument("--videos", type=Path, metavar="DIR",
+                    help="folder the rows' video paths are relative to (default: the data "
+                         "file's folder)")
+    ev.add_argument("--split", choices=("easy", "medium", "hard", "all"), default="all")
+    ev.add_argument("--mode", choices=("closed", "open"), default="closed")
+    ev.add_argument("--method", choices=("viddiff", "lmm"), default="viddiff",
+                    help="viddiff: the VidDiff graph (or the pose engine with --offline); "
+                         "lmm: all frames of both videos in one VLM call (the paper's baseline)")
+    ev.add_argument("--out", type=Path, required=True, metavar="DIR",
+                    help="output folder: predictions.jsonl, summary.json, caches")
+    ev.add_argument("--action", action="append", default=[], dest="actions", metavar="KEY",
+                    help="only this action (e.g. fitness_4); repeat for more")
+    ev.add_argument("--domain", action="append", default=[], dest="domains", metavar="NAME",
+                    help="only this domain (fitness, ballsports, diving, music, surgery)")
+    ev.add_argument("--limit", type=int, metavar="N", help="at most N samples")
+    ev.add_argument("--sanity", choices=("duplicate", "swap"),
+                    help="duplicate: A vs A (expect ~50%%); swap: B vs A, ground truth flipped")
+    ev.add_argument("--video-cache", type=Path, metavar="DIR",
+                    help="where trimmed videos and frame folders are encoded as mp4 (default "
+                         "OUT/videos); share one between runs to encode each clip once")
+    ev.add_argument("--retry-failed", action="store_true",
+                    help="on resume, run again the samples recorded as failed")
+    ev.add_argument("--skip-missing", action="store_true",
+                    help="leave out samples whose videos are missing instead of stopping")
+    ev.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    add_endpoint_options(ev)
+    add_sampling_options(ev)
+    add_judge_options(ev)
+    ev.set_defaults(handler=handle, concurrency=4, fps=None)
+    for action in ev._actions:  # shared options whose meaning differs a little here
+        if action.dest == "concurrency":
+            action.help = ("samples evaluated at once; also the limit on each sample's "
+                           "concurrent model calls (default %(default)s)")
+        elif action.dest == "fps":
+            action.help = ("frames sampled per second (default: the paper's protocol per "
+                           "domain: " + ", ".join(f"{d} {f:g}" for d, f in DOMAIN_FPS.items())
+                           + ")")
+
+
+def _video_root(args: argparse.Namespace) -> Path | None:
+    if args.videos is not None:
+        return Path(args.videos).expanduser()
+    data = Path(args.data).expanduser()
+    if data.exists():
+        return data if data.is_dir() else data.parent
+    return None
+
+
+def _build_method(args: argparse.Namespace, ctx: Any,
+                  per_domain_fps: bool) -> tuple[Any, dict[str, str]]:
+    """The method to evaluate, and the model names it uses (for the run's record)."""
+    from viddiff.evals.methods import GraphMethod, LmmMethod
+
+    settings = endpoint_from_args(args)
+    if args.offline:
+        if args.method == "lmm":
+            raise ConfigError("--offline runs the pose engine, which is the viddiff method; "
+                              "the lmm baseline needs a vision-language model endpoint")
+        from viddiff.graphs.offline import OFFLINE_MODELS, build_offline_graph
+
+        graph = build_offline_graph().compile()
+        return GraphMethod("viddiff-offline", graph, ctx, per_domain_fps=per_domain_fps), \
+            dict(OFFLINE_MODELS)
+    if not settings.configured:
+        raise ConfigError("no model endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL or "
+                          "--base-url); or use --offline for the pose engine")
+    from viddiff.graphs.models import build_models
+
+    models = build_models(settings)
+    if args.method == "lmm":
+        from viddiff.graphs.llm import model_name
+
+        return LmmMethod(models.differencer, ctx, per_domain_fps=per_domain_fps), \
+            {"lmm": model_name(models.differencer)}
+    from viddiff.graphs.viddiff import build_viddiff_graph
+
+    graph = build_viddiff_graph(models).compile()
+    return GraphMethod("viddiff", graph, ctx, per_domain_fps=per_domain_fps), models.names()
+
+
+def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | None,
+                    err: Console) -> tuple[list[Any], int | None]:
+    """Samples whose videos all exist; or an exit code after listing every missing video."""
+    from viddiff.evals.videos import find_missing, missing_report
+
+    missing = find_missing(samples, root)
+    if not missing:
+        return samples, None
+    lines = missing_report(missing, len(samples), root)
+    if args.skip_missing:
+        gone = {m.sample_key for m in missing}
+        err.print(f"[yellow]{lines[0]} leaving those samples out (--skip-missing)[/]",
+                  highlight=False)
+        return [s for s in samples if s.sample_key not in gone], None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "missing_videos.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    err.print(f"viddiff: error: {len({m.path for m in missing})} video(s) missing (listed "
+              f"above and in {out / 'missing_videos.txt'}); download them, fix --videos, or "
+              f"use --skip-missing", markup=False, highlight=False, soft_wrap=True)
+    return samples, EXIT_INPUT
+
+
+async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any],
+                   root: Path | None) -> int:
+    from viddiff.evals.cost import merge_usage, parse_price
+    from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
+    from viddiff.evals.progress import RunProgress
+    from viddiff.evals.report import print_report, summary_document, write_json
+    from viddiff.evals.runner import (
+        JUDGE_CACHE_DIR,
+        SUMMARY_FILE,
+        VIDEO_CACHE_DIR,
+        BenchmarkRunner,
+        RunSettings,
+        claim_out_dir,
+    )
+    from viddiff.evals.summary import METRIC_NAMES, summarize
+    from viddiff.evals.videos import DEFAULT_MAX_SIDE, VideoMaterialiser
+
+    prices = dict(parse_price(p) for p in args.price)
+    per_domain_fps = args.fps is None
+    if per_domain_fps:  # the shared context needs a number; samples get their domain's rate
+        args.fps = VidDiffContext.fps
+    ctx = context_from_args(args)
+    method, models = _build_method(args, ctx, per_domain_fps)
+    settings = RunSettings(out_dir=Path(args.out).expanduser(), mode=args.mode, method=method.name,
+                           sanity=args.sanity, concurrency=max(1, args.concurrency),
+                           retry_failed=args.retry_failed)
+    judge_name = None
+    judge = None
+    if args.mode == "open":
+        endpoint = endpoint_from_args(args)
+        if not endpoint.configured:
+            raise ConfigError("open mode is scored by an LLM judge: configure an endpoint "
+                              "(OPENAI_API_KEY / OPENAI_BASE_URL or --base-url)")
+        judge_name = judge_model_name(args.judge_model, endpoint)
+        judge = build_judge(endpoint, judge_name)
+    scorer = build_scorer(args.mode, judge, settings.out_dir / JUDGE_CACHE_DIR)
+    materialiser = VideoMaterialiser(root, args.video_cache or settings.out_dir / VIDEO_CACHE_DIR,
+                                     max_side=max(DEFAULT_MAX_SIDE, ctx.max_side))
+    runner = BenchmarkRunner(samples, method, scorer, materialiser, settings)
+    done, _ = runner.pending()  # refuses a folder holding another run's predictions
+    claim_out_dir(settings, {"data": str(args.data), "videos": str(root) if root else None,
+                             "split": args.split, "models": models, "judge": judge_name,
+                             "fps": "per domain" if per_domain_fps else ctx.fps,
+                             "max_frames": ctx.max_frames, "clip_model": ctx.clip_model})
+    started = datetime.now(UTC).isoformat()
+    t0 = time.monotonic()
+    with RunProgress(console, total=len(samples), resumed=len(done),
+                     metric=METRIC_NAMES[args.mode], enabled=not args.quiet) as progress:
+        runner.on_score = lambda score, new: progress.scored(score, new=new)
+        outcome = await runner.run()
+    for note in outcome.notes:
+        console.print(f"[yellow]{note}[/]")
+    metrics = summarize(outcome.scores, args.mode)
+    method_usage = merge_usage(u for r in outcome.records.values() for u in r.usage)
+    judge_usage = merge_usage(u for s in outcome.scores for u in s.judge_usage)
+    run = {"method": method.name, "mode": args.mode, "sanity": args.sanity,
+           "data": str(args.data), "split": args.split, "models": models,
+           "judge": judge_name, "samples_selected": len(samples), "samples_run": outcome.ran,
+           "samples_resumed": outcome.resumed, "started_at": started,
+           "elapsed_s": round(time.monotonic() - t0, 3),
+           "fps": dict(DOMAIN_FPS) if per_domain_fps else ctx.fps,
+           "note": "method usage counts every recorded sample (earlier runs included); judge "
+                   "usage counts only calls made by this run (cached answers are free)"}
+    summary = summary_document(metrics, method_usage, judge_usage, prices, run)
+    path = write_json(settings.out_dir / SUMMARY_FILE, summary)
+    print_report(console, metrics, method_usage + judge_usage, prices, sanity=args.sanity)
+    console.print(f"[green]Ran {outcome.ran} sample(s), resumed {outcome.resumed}; wrote "
+                  f"{settings.predictions_path} and {path}[/]")
+    return 0
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from viddiff.evals.data import load_samples, select_samples
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError("--limit needs a number of samples >= 1")
+    samples = select_samples(load_samples(args.data), split=args.split, actions=args.actions,
+                             domains=args.domains, limit=args.limit)
+    if not samples:
+        raise ConfigError(f"no samples in {args.data} match --split {args.split}"
+                          + (f" --action {' '.join(args.actions)}" if args.actions else "")
+                          + (f" --domain {' '.join(args.domains)}" if args.domains else ""))
+    root = _video_root(args)
+    samples, code = _missing_videos(args, samples, root, Console(stderr=True))
+    if code is not None:
+        return code
+    if not samples:
+        raise ConfigError("no samples left: every selected sample has a missing video")
+    return asyncio.run(evaluate(args, console, samples, root))

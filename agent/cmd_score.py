@@ -1,0 +1,110 @@
+"""``viddiff score``: score saved predictions again, without running the method.
+
+``viddiff score --data PATH --predictions DIR/predictions.jsonl --mode closed [--json OUT]``
+
+Closed mode is arithmetic. Open mode runs the judge (matching and flip check), whose answers
+are cached next to the predictions, so scoring a finished ``viddiff eval`` run again makes no
+model calls and gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from viddiff.agent.cmd_eval import add_judge_options
+from viddiff.tools.errors import ConfigError
+
+
+def register(sub: Any) -> None:
+    sc = sub.add_parser("score", help="score saved predictions again (no method run)",
+                        description="Score saved predictions again without running the "
+                                    "method (open mode reuses the judge's cached answers).")
+    sc.add_argument("--data", required=True,
+                    help="the benchmark rows the predictions were made for (file, folder or "
+                         "Hub dataset name)")
+    sc.add_argument("--predictions", type=Path, required=True, metavar="FILE",
+                    help="predictions.jsonl written by viddiff eval")
+    sc.add_argument("--mode", choices=("closed", "open"), required=True)
+    sc.add_argument("--json", type=Path, metavar="OUT.json", help="write the summary here")
+    sc.add_argument("--base-url", help="judge endpoint URL (default $OPENAI_BASE_URL)")
+    sc.add_argument("--judge-cache", type=Path, metavar="DIR",
+                    help="judge answer cache (default: judge_cache/ beside the predictions)")
+    sc.add_argument("--concurrency", type=int, default=4,
+                    help="samples scored at once in open mode (default %(default)s)")
+    add_judge_options(sc)
+    sc.set_defaults(handler=handle)
+
+
+def run_judge(predictions: Path) -> str | None:
+    """The judge the run used, from its ``run.json`` beside the predictions: the model whose
+    answers are in the cache, so re-scoring reproduces the run without new calls."""
+    from viddiff.evals.runner import RUN_FILE
+
+    try:
+        judge = json.loads((Path(predictions).parent / RUN_FILE).read_text()).get("judge")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return judge if isinstance(judge, str) and judge else None
+
+
+async def rescore(args: argparse.Namespace, console: Console) -> int:
+    from viddiff.evals.cost import merge_usage, parse_price
+    from viddiff.evals.data import DataError, load_samples
+    from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
+    from viddiff.evals.predictions import check_consistent, read_predictions
+    from viddiff.evals.report import print_report, summary_document, write_json
+    from viddiff.evals.runner import JUDGE_CACHE_DIR
+    from viddiff.evals.scoring import SampleScore
+    from viddiff.evals.summary import summarize
+    from viddiff.graphs.models import EndpointSettings
+
+    prices = dict(parse_price(p) for p in args.price)
+    records = read_predictions(args.predictions)
+    if not records:
+        raise DataError(f"{args.predictions}: no predictions in this file")
+    check_consistent(records.values(), mode=args.mode)
+    samples = {s.sample_key: s for s in load_samples(args.data)}
+    unknown = sorted(k for k in records if k not in samples)
+    if unknown:
+        raise DataError(f"{len(unknown)} prediction(s) are for samples not in {args.data} "
+                        f"(e.g. {', '.join(unknown[:3])}): is it the same benchmark file?")
+    judge_name = None
+    judge = None
+    if args.mode == "open":
+        endpoint = EndpointSettings.from_env().with_overrides(base_url=args.base_url)
+        judge_name = judge_model_name(args.judge_model or run_judge(args.predictions), endpoint)
+        judge = build_judge(endpoint, judge_name)
+    cache_dir = args.judge_cache or Path(args.predictions).parent / JUDGE_CACHE_DIR
+    scorer = build_scorer(args.mode, judge, cache_dir)
+    gate = asyncio.Semaphore(max(1, args.concurrency))
+
+    async def one(key: str) -> SampleScore:
+        async with gate:
+            return await scorer.score(samples[key], records[key])
+
+    scores = list(await asyncio.gather(*(one(k) for k in records)))
+    metrics = summarize(scores, args.mode)
+    method_usage = merge_usage(u for r in records.values() for u in r.usage)
+    judge_usage = merge_usage(u for s in scores for u in s.judge_usage)
+    first = next(iter(records.values()))
+    print_report(console, metrics, method_usage + judge_usage, prices, sanity=first.sanity)
+    if args.json:
+        run = {"method": first.method, "mode": args.mode, "sanity": first.sanity,
+               "data": str(args.data), "predictions": str(args.predictions),
+               "judge": judge_name, "rescored": True}
+        path = write_json(args.json, summary_document(metrics, method_usage, judge_usage,
+                                                      prices, run))
+        console.print(f"[green]Wrote {path}[/]")
+    return 0
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    if args.concurrency < 1:
+        raise ConfigError("--concurrency needs a number >= 1")
+    return asyncio.run(rescore(args, console))

@@ -1,0 +1,54 @@
+"""The LLM judge of open-mode scoring: which model, which endpoint, which cache.
+
+The judge is built at the edge (command line) and injected into the evaluation graph, like
+every other model. Its answers are cached on disk next to the predictions, keyed by the inputs
+and the judge model, so re-scoring never pays twice; changing ``--judge-model`` re-asks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from viddiff.evals.predictions import Mode
+from viddiff.evals.scoring import Scorer
+from viddiff.graphs.eval_graph import build_eval_graph
+from viddiff.graphs.eval_state import EvalContext
+from viddiff.graphs.models import ROLES, EndpointSettings, build_models
+from viddiff.graphs.nodes.eval_common import DiskJudgeCache
+
+JUDGE_ENV = "VIDDIFF_JUDGE_MODEL"
+
+
+def judge_model_name(explicit: str | None, settings: EndpointSettings,
+                     env: Mapping[str, str] | None = None) -> str:
+    """``--judge-model``, else ``$VIDDIFF_JUDGE_MODEL``, else the run's text model.
+
+    (The paper's judge was gpt-4o-2024-08-06; name it explicitly to match its numbers.)
+    """
+    env = os.environ if env is None else env
+    return explicit or env.get(JUDGE_ENV) or settings.models["linker"]
+
+
+def build_judge(settings: EndpointSettings, model: str) -> BaseChatModel:
+    """A chat client for the judge on the configured OpenAI-compatible endpoint."""
+    only_judge = EndpointSettings(api_key=settings.api_key, base_url=settings.base_url,
+                                  models=dict.fromkeys(ROLES, model),
+                                  timeout_s=settings.timeout_s,
+                                  max_retries=settings.max_retries)
+    return build_models(only_judge).linker
+
+
+def build_scorer(mode: Mode, judge: BaseChatModel | None, cache_dir: Path | None,
+                 context: EvalContext | None = None) -> Scorer:
+    """A closed scorer (no judge), or an open one with the evaluation graph and its cache."""
+    if mode == "closed":
+        return Scorer("closed")
+    if judge is None:
+        raise ValueError("open-mode scoring needs a judge model")
+    cache = DiskJudgeCache(cache_dir) if cache_dir is not None else None
+    graph = build_eval_graph(judge, cache=cache).compile()
+    return Scorer("open", graph, context or EvalContext())

@@ -1,0 +1,46 @@
+"""The evaluation graph: score one sample's open-mode predictions against its ground truth.
+
+::
+
+    match ─┬─ flip ─┬─ score
+           └────────┘
+
+``match`` (LLM judge, one call per sample) pairs ground-truth differences with predicted ones,
+one-to-one, "none" allowed; ``flip`` (one batched call) says which matched statements are
+direct opposites; ``score`` turns both into one outcome per ground-truth difference. Both LLM
+nodes have retry edges (a bad reply goes back to the judge with the error) and a node-level
+retry for transient transport errors, like the VidDiff graph. Closed mode needs no judge and
+does not use this graph.
+"""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+
+from viddiff.graphs.eval_state import EvalContext, EvalInput, EvalOutput, EvalState
+from viddiff.graphs.llm import TRANSIENT_RETRY
+from viddiff.graphs.nodes.eval_common import JudgeCache
+from viddiff.graphs.nodes.eval_flip import make_flip_node
+from viddiff.graphs.nodes.eval_match import make_match_node
+from viddiff.graphs.nodes.eval_score import score
+
+
+def build_eval_graph(
+    judge: BaseChatModel, *, cache: JudgeCache | None = None
+) -> StateGraph[EvalState, EvalContext, EvalInput, EvalOutput]:
+    """The uncompiled evaluation graph.
+
+    ``judge`` is the LLM that matches and flip-checks statements (the paper used GPT-4o);
+    ``cache`` keeps its resolved answers so re-scoring the same predictions makes no calls.
+    """
+    graph = StateGraph(EvalState, context_schema=EvalContext, input_schema=EvalInput,
+                       output_schema=EvalOutput)
+    graph.add_node("match", make_match_node(judge, cache), retry_policy=TRANSIENT_RETRY,
+                   destinations=("match", "flip", "score", END))
+    graph.add_node("flip", make_flip_node(judge, cache), retry_policy=TRANSIENT_RETRY,
+                   destinations=("flip", "score", END))
+    graph.add_node("score", score)
+    graph.add_edge(START, "match")
+    graph.add_edge("score", END)
+    return graph
