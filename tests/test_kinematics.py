@@ -1,4 +1,9 @@
-"""Kinematic metrics on synthetic stick figures whose answers are known by construction."""
+"""Kinematic metrics on synthetic stick figures whose answers are known by construction.
+
+Figures are flat (drawn in the image plane); :func:`viewed` gives one 3-D world landmarks and
+shows it to another camera (turned about the vertical, tilted down), which is how the tests tell
+view-invariant 3-D angles from 2-D projections.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from viddiff.tools import kinematics as k
 from viddiff.tools.kinematics import (
     K_SIGMA,
     METRICS,
+    ClipContext,
     Measurement,
     compare_metric,
     frame_noise,
@@ -118,6 +124,39 @@ def squat_clip(depth_knee: float = 90.0, n_hold: int = 10, fps: float = 10.0,
     return sequence(frames, fps=fps)
 
 
+def viewed(pose: PoseSequence, yaw: float = 0.0, pitch: float = 0.0) -> PoseSequence:
+    """The flat figure of ``pose`` with world landmarks, as another camera sees it.
+
+    World landmarks: the figure in metres (torso 0.5 m), origin between the hips, lying in the
+    plane of the original image, then turned by ``yaw`` degrees about the vertical (the camera
+    walks around the person) and ``pitch`` degrees about the camera's x axis (the camera looks
+    down). The image keypoints are the orthographic projection of that, so 2-D angles change
+    with the view while every 3-D interior angle stays what the figure was built with.
+    """
+    kp = pose.keypoints.astype(np.float64)
+    hips = (kp[:, LANDMARK_INDEX["left_hip"]] + kp[:, LANDMARK_INDEX["right_hip"]]) / 2
+    metres = 0.5 / TORSO
+    flat = (kp - hips[:, None]) * metres
+    world = np.concatenate([flat, np.zeros((*flat.shape[:2], 1))], axis=2)
+    a, b = math.radians(yaw), math.radians(pitch)
+    turn = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0],
+                     [-math.sin(a), 0.0, math.cos(a)]])
+    tilt = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(b), -math.sin(b)],
+                     [0.0, math.sin(b), math.cos(b)]])
+    world = world @ (tilt @ turn).T
+    return PoseSequence(keypoints=world[..., :2] / metres + hips[:, None],
+                        visibility=pose.visibility, present=pose.present,
+                        timestamps=pose.timestamps, width=pose.width, height=pose.height,
+                        world=world)
+
+
+def lunge_clip(n_stand: int = 5) -> PoseSequence:
+    """Stand ``n_stand`` frames, then hold a lunge-like pose with known angles for 6 frames."""
+    bent = figure(knee=(100.0, 150.0), thigh=(60.0, 10.0), arm=(80.0, 30.0),
+                  elbow=(120.0, 160.0), lean=15.0)
+    return sequence([figure()] * n_stand + [bent] * 6)
+
+
 # ------------------------------------------------------------------------------------------
 
 
@@ -217,13 +256,56 @@ def test_single_frame_glitch_does_not_set_an_extreme() -> None:
 
 
 def test_mirrored_pose_swaps_left_and_right() -> None:
-    pose = sequence([figure(knee=(90.0, 150.0), thigh=(60.0, 10.0), arm=(100.0, 30.0))] * 6)
-    mirror = pose.mirrored()
-    for name, spec in METRICS.items():
-        if spec.side == "left":
-            twin = name.replace("_left", "_right")
-            assert measure(name, pose).value == pytest.approx(measure(twin, mirror).value), name
-    assert measure("knee_raise_left_minus_right", mirror).value == pytest.approx(-50.0)
+    flat = sequence([figure()] * 3
+                    + [figure(knee=(90.0, 150.0), thigh=(60.0, 10.0), arm=(100.0, 30.0))] * 6)
+    for pose in (flat, viewed(flat, yaw=35.0, pitch=15.0)):  # 2-D, then 3-D
+        mirror = pose.mirrored()
+        assert ClipContext.of(mirror).world == pose.has_world
+        for name, spec in METRICS.items():
+            if spec.side == "left":
+                twin = name.replace("_left", "_right")
+                assert measure(name, pose).value == pytest.approx(measure(twin, mirror).value,
+                                                                  abs=1e-3), name
+        assert measure("knee_raise_left_minus_right", mirror).value == pytest.approx(-50.0,
+                                                                                     abs=1e-3)
+
+
+def test_world_angles_do_not_depend_on_the_view() -> None:
+    flat = lunge_clip()
+    # the flat figure's image angles are its true angles; a few are known by construction
+    angles = [name for name, spec in METRICS.items() if spec.kind == "angle"]
+    expected = {name: measure(name, flat).value for name in angles}
+    assert expected["knee_angle_min_left"] == pytest.approx(100.0, abs=1e-3)
+    assert expected["knee_raise_left_minus_right"] == pytest.approx(50.0, abs=1e-3)
+    assert expected["trunk_lean_max"] == pytest.approx(15.0, abs=1e-3)
+    for yaw, pitch in ((0.0, 0.0), (55.0, 0.0), (-40.0, 25.0), (70.0, -20.0)):
+        pose = viewed(flat, yaw, pitch)
+        ctx = ClipContext.of(pose)
+        assert ctx.world and ctx.up_frames == 5  # vertical read off the standing frames
+        for name, value in expected.items():
+            assert measure(name, pose).value == pytest.approx(value, abs=1e-3), (name, yaw)
+    # the 2-D projection of the turned view does not keep them (which is the point of 3-D)
+    side_on = viewed(flat, 55.0, 0.0)
+    image = ClipContext.of(side_on, world=False)
+    assert not image.world
+    knee_2d = METRICS["knee_angle_min_left"].compute(side_on, image, None).value
+    assert knee_2d is not None and abs(knee_2d - 100.0) > 15.0
+
+
+def test_vertical_estimate_needs_standing_frames() -> None:
+    # a camera tilted 25° down: against its own vertical the upright trunk would lean 25°
+    tilted = viewed(lunge_clip(), pitch=25.0)
+    assert measure("trunk_lean_max", tilted, Segment(stage="stand", start=0, end=4)).value == \
+        pytest.approx(0.0, abs=1e-3)
+    # no standing frame: the camera's vertical is all there is, and its tilt shows
+    crouched = viewed(lunge_clip(n_stand=0), pitch=25.0)
+    ctx = ClipContext.of(crouched)
+    assert ctx.world and ctx.up_frames == 0 and ctx.up == (0.0, -1.0, 0.0)
+    lean = measure("trunk_lean_max", crouched).value
+    assert lean is not None and abs(lean - 15.0) > 5.0
+    # a straight body far from the camera's vertical (lying down) is not taken for upright
+    lying = viewed(lunge_clip(), pitch=80.0)
+    assert ClipContext.of(lying).up_frames == 0
 
 
 def test_timing_scales_with_time_and_not_with_size() -> None:

@@ -5,7 +5,8 @@ Real-clip cases (four synchronized views of one lunge take, 60 fps, sampled at 1
 (b) a clip against a copy slowed to 1.5x: "the motion is faster" goes to the original and the
     measured durations are 1.5x within 10%;
 (c) a clip against itself: every label is c;
-(d) a clip against its mirror image: left and right metrics swap.
+(d) a clip against its mirror image: left and right metrics swap;
+(e) two views of the same take: the angles that the 3-D pose makes view-independent agree.
 """
 
 from __future__ import annotations
@@ -221,3 +222,37 @@ def test_d_mirror_swaps_left_and_right(real: dict[str, PoseSequence]) -> None:
     unsided = [s for s in METRICS.values() if s.side is None and s.family != "knee_raise_side"]
     same = sum(compare_metric(s.name, orig, mirror).label == "c" for s in unsided)
     assert same / len(unsided) >= 0.9
+
+
+#: Angle metrics that get no a/b label between any two of the four views once read on the 3-D
+#: pose (bench/RESULTS.md has the per-metric counts). With 2-D angles thigh_angle_max alone gave
+#: three spurious labels (cam04's rolled camera: 57° against 9-15°); in 3-D its closest pair
+#: is at 0.9 of the threshold. knee_angle_min, hip_angle_min and trunk_lean_max are NOT here:
+#: single-view 3-D does not make them agree on this take (the model's 3-D knee barely bends
+#: where the knee bends towards cam01; cam03 reads the hips 20-30° more flexed in 2-D and 3-D
+#: alike; the per-view vertical estimates leave trunk leans 7-8° apart).
+VIEW_INDEPENDENT = ("knee_angle_max", "thigh_angle_max", "upper_arm_tilt_mean",
+                    "left_right_asymmetry_knee")
+#: Further angles that agree between cam01 and cam02, the pair shipped as examples/clips A/B.
+EXAMPLE_PAIR_AGREE = ("hip_angle_min", "hip_angle_max", "head_tilt_mean")
+
+
+@pytest.mark.real_clips
+def test_e_views_agree_on_3d_angles(real: dict[str, PoseSequence]) -> None:
+    cams = {c: real[f"cam{c}"] for c in (1, 2, 3, 4)}
+    assert all(p.has_world for p in cams.values())
+    angle_metrics = [s for s in METRICS.values() if s.kind == "angle"]
+    labelled = {False: 0, True: 0}
+    for world in (False, True):
+        ctx = {c: ClipContext.of(p, world=world) for c, p in cams.items()}
+        for spec in angle_metrics:
+            values = {c: spec.compute(p, ctx[c], None) for c, p in cams.items()}
+            for ca, cb in itertools.combinations(cams, 2):
+                m = compare_values(spec, values[ca], values[cb], "higher", None,
+                                   (cams[ca].lr_agreement, cams[cb].lr_agreement))
+                labelled[world] += m.label != "c"
+                if world and (spec.name in VIEW_INDEPENDENT
+                              or (spec.name in EXAMPLE_PAIR_AGREE and (ca, cb) == (1, 2))):
+                    assert m.label == "c", (ca, cb, m.statement)
+    # fewer spurious labels overall: 79 -> 58 of 192 when this was written
+    assert labelled[True] <= 0.8 * labelled[False], labelled

@@ -14,7 +14,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.test_kinematics import figure, sequence
+from tests.test_kinematics import figure, sequence, viewed
 from viddiff.tools import pose as pose_mod
 from viddiff.tools.errors import ConfigError, VideoError
 from viddiff.tools.pose import (
@@ -113,6 +113,46 @@ def test_shapes_are_validated() -> None:
     with pytest.raises(ValueError, match="keypoints"):
         PoseSequence(keypoints=np.zeros((3, 17, 2)), visibility=np.zeros((3, N_LANDMARKS)),
                      present=np.ones(3, bool), timestamps=np.arange(3.0), width=4, height=4)
+    with pytest.raises(ValueError, match="world"):
+        PoseSequence(keypoints=np.zeros((3, N_LANDMARKS, 2)),
+                     visibility=np.zeros((3, N_LANDMARKS)), present=np.ones(3, bool),
+                     timestamps=np.arange(3.0), width=4, height=4,
+                     world=np.zeros((3, N_LANDMARKS, 2)))
+
+
+def test_world_landmarks_default_mirror_and_round_trip(tmp_path: Path) -> None:
+    flat = _asymmetric_walk()
+    assert flat.world.shape == (12, N_LANDMARKS, 3) and np.isnan(flat.world).all()
+    assert not flat.has_world  # 2-D only: metrics fall back to image angles
+    pose = viewed(flat, yaw=30.0)
+    assert pose.world.dtype == np.float32 and pose.has_world
+    pose.present[4] = False
+    pose.world[4] = np.nan
+    assert pose.has_world  # absent frames need no world landmarks
+    path = tmp_path / "pose.npz"
+    pose.save(path)
+    back = PoseSequence.load(path, require_current=True)
+    np.testing.assert_array_equal(back.world, pose.world)
+    # the mirror flips world x about the hips and swaps the sides, like the image
+    mirror = pose.mirrored()
+    left, right = LANDMARK_INDEX["left_knee"], LANDMARK_INDEX["right_knee"]
+    np.testing.assert_allclose(mirror.world[:, right, 0], -pose.world[:, left, 0])
+    np.testing.assert_allclose(mirror.world[:, right, 1:], pose.world[:, left, 1:])
+    np.testing.assert_allclose(mirror.mirrored().world, pose.world)
+
+
+def test_files_without_world_landmarks_are_old_format(tmp_path: Path) -> None:
+    pose = viewed(_asymmetric_walk())
+    path = tmp_path / "old.npz"
+    np.savez_compressed(path, keypoints=pose.keypoints, visibility=pose.visibility,
+                        present=pose.present, timestamps=pose.timestamps,
+                        size=np.array([pose.width, pose.height]),
+                        lr_agreement=np.array(1.0), format=np.array(1))
+    old = PoseSequence.load(path)
+    assert not old.has_world and np.isnan(old.world).all()
+    np.testing.assert_array_equal(old.keypoints, pose.keypoints)
+    with pytest.raises(ValueError, match="format 1"):  # the cache recomputes such files
+        PoseSequence.load(path, require_current=True)
 
 
 def test_mirroring_twice_is_identity_and_swaps_sides() -> None:
@@ -133,6 +173,12 @@ def test_left_right_flips_are_repaired() -> None:
     flipped.keypoints[5:7] = flipped.keypoints[5:7][:, perm]
     fixed = repair_left_right(flipped)
     np.testing.assert_allclose(fixed.keypoints, pose.keypoints)
+    # world landmarks carry the same labels and are swapped with them
+    world = viewed(pose, yaw=20.0)
+    world_flipped = viewed(pose, yaw=20.0)
+    world_flipped.keypoints[5:7] = world_flipped.keypoints[5:7][:, perm]
+    world_flipped.world[5:7] = world_flipped.world[5:7][:, perm]
+    np.testing.assert_allclose(repair_left_right(world_flipped).world, world.world)
     assert fixed.lr_agreement == pytest.approx(10 / 12)
     assert repair_left_right(pose).lr_agreement == 1.0
     # when the model labels most frames one way, that orientation wins
@@ -171,6 +217,7 @@ def test_empty_scene_is_absent_not_invented_and_cached(tmp_path: Path,
     pose = extract_pose(video, tmp_path)
     assert not pose.present.any()
     assert np.isnan(pose.keypoints).all() and (pose.visibility == 0).all()
+    assert np.isnan(pose.world).all() and not pose.has_world
     assert (pose.width, pose.height) == (64, 96)
     files = list(tmp_path.iterdir())
     assert len(files) == 1 and files[0].suffix == ".npz"
@@ -199,3 +246,11 @@ def test_real_clip_pose(pose_cache: Path) -> None:
     shoulders = pose.keypoints[:, [11, 12], 1].mean(axis=1)
     ankles = pose.keypoints[:, [27, 28], 1].mean(axis=1)
     assert (shoulders < hips).all() and (hips < ankles).all()  # upright person
+    # world landmarks from the same inference: metres, origin between the hips, y down
+    assert pose.has_world
+    world = pose.world.astype(np.float64)
+    hip_mid = world[:, [23, 24]].mean(axis=1)
+    assert np.abs(hip_mid).max() < 0.05
+    torso = np.linalg.norm(world[:, [11, 12]].mean(axis=1) - hip_mid, axis=1)
+    assert ((torso > 0.35) & (torso < 0.7)).all()
+    assert (world[:, [11, 12], 1].mean(axis=1) < 0).all()  # shoulders above the hips

@@ -1,23 +1,31 @@
-"""Named body-motion metrics measured on 2-D pose, with uncertainties, and A-vs-B comparison.
+"""Named body-motion metrics measured on pose, with uncertainties, and A-vs-B comparison.
 
 Every metric is one entry of :data:`METRICS` (a :class:`MetricSpec`): a per-frame signal (a joint
-angle, a normalised height or width, a speed) reduced over a stage segment (or the whole clip) by
-an aggregate (min, max, mean, median, range) -- or a timing rule (durations, pauses).
+angle, a normalised height or width, a speed; :mod:`viddiff.tools.kinematics_signals`) reduced
+over a stage segment (or the whole clip) by an aggregate (min, max, mean, median, range) -- or a
+timing rule (durations, pauses).
 
 Fair comparison of different people and cameras:
 
-* angles are in degrees and need no normalisation;
+* angles are in degrees and need no normalisation. They are read on MediaPipe's 3-D world
+  landmarks when the clip has them, so that they depend far less on where the camera stands;
+  "from vertical" angles against a vertical estimated from the clip's standing frames (world
+  axes follow the camera, not gravity). Each description ends by saying what it is read on;
+* positions, heights and widths stay image-based (2-D): they say where things are in the
+  picture, which is what the report shows;
 * lengths are divided by the performer's **torso length** (shoulder midpoint to hip midpoint, the
   median over the clip), unit ``TL``. The torso hardly changes length as a person bends knees,
   hips or arms, unlike standing height, and it scales with body size and camera distance alike;
 * times are in seconds, read from the sampled frames' timestamps; speeds in ``TL/s``.
 
-Uncertainty. Each per-frame signal carries frame-to-frame jitter from the pose model. It is
-estimated from the data: the robust (MAD) standard deviation of the high-pass residual
-``x[t] - (x[t-1] + x[t+1]) / 2`` over consecutive valid frames, weighted by landmark
-visibility, divided by ``sqrt(1.5)`` (the residual's variance is 1.5 times the frame variance for
-white noise). Real curvature leaks into the residual, so this errs on the large side. Aggregates
-turn it into a standard uncertainty of the value:
+Uncertainty. Each per-frame signal carries frame-to-frame jitter from the pose model; 3-D
+angles jitter up to about twice as much as 2-D ones (the model's depth is noisier), which needs
+no special treatment because the jitter is measured on each signal as it is: the robust (MAD)
+standard deviation of the high-pass residual ``x[t] - (x[t-1] + x[t+1]) / 2`` over consecutive
+valid frames, weighted by landmark visibility, divided by ``sqrt(1.5)`` (the residual's
+variance is 1.5 times the frame variance for white noise). Real curvature leaks into the
+residual, so this errs on the large side. Aggregates turn it into a standard uncertainty of the
+value:
 
 * minima/maxima/ranges are read from the 3-frame running median (a one-frame glitch of the pose
   model cannot set them): ``sigma`` plus a sampling term (a quarter of the gap to the nearest
@@ -42,8 +50,14 @@ fire on noise alone. Otherwise the label is ``c``. Metrics that depend on which 
 person's left give ``c`` when the pose model could not keep left and right apart (see
 ``PoseSequence.lr_agreement``).
 
-Limits worth stating: 2-D angles and lengths are projections, so comparisons assume similar
-camera viewpoints (as in the benchmark's pairs); depth (towards the camera) is invisible.
+Limits worth stating. Lengths and heights are 2-D projections, so comparing them assumes
+similar camera viewpoints (as in the benchmark's pairs). 3-D angles come from one view: the
+model guesses depth, and its guess has a per-view error that frame-to-frame jitter does not
+reveal, so the uncertainty above does not contain it. On four synchronized views of one lunge
+the angles of different views still differ by 5-11° RMS per frame (2-D: 7-17°), far above their
+1-3.6° jitter; a knee bending towards the camera may read nearly straight in 3-D as in 2-D.
+Different viewpoints can therefore still yield labels for angle differences of 10-30°
+(bench/RESULTS.md, "Pose and offline engine", counts them).
 """
 
 from __future__ import annotations
@@ -56,24 +70,54 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from viddiff.tools.pose import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.kinematics_signals import (
+    JUMP_WINDOW_S,
+    VIS_THRESHOLD,
+    ClipContext,
+    SideFn,
+    Signal,
+    bilateral,
+    foot_lift,
+    head_tilt,
+    height_above_hips,
+    hip_height,
+    hip_offset,
+    joint_angle,
+    joint_positions,
+    knee_width_ratio,
+    limb_landmarks,
+    one_side,
+    speed,
+    speed_signal,
+    stance_width,
+    thigh_angle,
+    trunk_lean,
+    upper_arm_tilt,
+    wrist_above_floor,
+)
+from viddiff.tools.pose import PoseSequence
 from viddiff.tools.segments import Segment
+
+__all__ = [
+    "BOUNDARY_UNCERTAINTY_S", "JUMP_WINDOW_S", "K_SIGMA", "LR_AGREEMENT_MIN", "METRICS",
+    "VIS_THRESHOLD", "Aggregate", "ClipContext", "Computer", "Direction", "Kind", "Label",
+    "Measurement", "MetricSpec", "MetricValue", "SideFn", "Signal", "bilateral",
+    "compare_metric", "compare_values", "format_value", "frame_noise", "get_metric",
+    "height_above_hips", "hip_height", "joint_angle", "list_metrics", "measure", "trunk_lean",
+]
 
 Direction = Literal["higher", "lower"]
 Label = Literal["a", "b", "c"]
 Aggregate = Literal["min", "max", "mean", "median", "range"]
 Kind = Literal["angle", "length", "ratio", "time", "speed"]
+Space = Literal["3d", "3d_vertical", "image", "time"]
 
-#: Landmarks below this visibility are treated as not seen.
-VIS_THRESHOLD = 0.5
 #: A difference must exceed this many combined standard uncertainties to get a label a/b.
 K_SIGMA = 3.0
 #: Standard uncertainty of one stage boundary placed by a localizer, in seconds (see durations).
 BOUNDARY_UNCERTAINTY_S = 0.1
 #: Below this left/right label agreement (see PoseSequence.lr_agreement) sided metrics give c.
 LR_AGREEMENT_MIN = 0.8
-#: Longest flight a jump is assumed to have (seconds), for the jump height's local floor.
-JUMP_WINDOW_S = 1.0
 
 _NOISE_FLOOR: dict[str, float] = {"angle": 1.0, "length": 0.01, "ratio": 0.02, "time": 0.0,
                                   "speed": 0.02}
@@ -81,7 +125,6 @@ _DEFAULT_NOISE: dict[str, float] = {"angle": 4.0, "length": 0.04, "ratio": 0.1, 
                                     "speed": 0.2}
 _UNIT_TEXT: dict[str, str] = {"deg": "°", "TL": " torso lengths", "TL/s": " torso lengths/s",
                               "s": " s", "ratio": ""}
-_LIMB_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,290 +175,6 @@ class Measurement(BaseModel):
             return 0.0
         return abs(d) / self.threshold
 
-
-# --------------------------------------------------------------------------------------------
-# Per-clip context and per-frame signals
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClipContext:
-    """Per-clip constants every metric shares: body scale (median torso length in pixels) with
-    its relative uncertainty, and the frame period in seconds."""
-
-    scale: float | None
-    scale_rel_unc: float
-    frame_period: float
-
-    @classmethod
-    def of(cls, pose: PoseSequence) -> ClipContext:
-        torso = _torso_length(pose)
-        ok = np.isfinite(torso)
-        scale: float | None = None
-        rel = 0.0
-        if ok.any():
-            scale = float(np.median(torso[ok]))
-            mad = 1.4826 * float(np.median(np.abs(torso[ok] - scale)))
-            rel = mad / scale / math.sqrt(ok.sum()) if scale > 0 else 0.0
-            if scale <= 1e-6:
-                scale = None
-        return cls(scale=scale, scale_rel_unc=rel, frame_period=pose.frame_period or 1.0)
-
-
-def _pt(pose: PoseSequence, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(T,2) positions of a landmark, NaN where absent or poorly visible; (T,) visibility."""
-    idx = LANDMARK_INDEX[name]
-    xy = pose.keypoints[:, idx].astype(np.float64)
-    vis = pose.visibility[:, idx].astype(np.float64)
-    bad = ~pose.present | (vis < VIS_THRESHOLD) | ~np.isfinite(xy).all(axis=1)
-    xy = xy.copy()
-    xy[bad] = np.nan
-    return xy, np.where(bad, 0.0, vis)
-
-
-def _mid(pose: PoseSequence, part: str) -> tuple[np.ndarray, np.ndarray]:
-    """Midpoint of the left and right landmark of ``part`` (both must be seen)."""
-    left, wl = _pt(pose, f"left_{part}")
-    right, wr = _pt(pose, f"right_{part}")
-    return (left + right) / 2.0, np.minimum(wl, wr)
-
-
-def _torso_length(pose: PoseSequence) -> np.ndarray:
-    shoulders, _ = _mid(pose, "shoulder")
-    hips, _ = _mid(pose, "hip")
-    return np.linalg.norm(shoulders - hips, axis=1)
-
-
-def _lower_foot_y(pose: PoseSequence) -> np.ndarray:
-    """Image y of the lower ankle (larger y = nearer the floor), NaN when neither is seen."""
-    left, _ = _pt(pose, "left_ankle")
-    right, _ = _pt(pose, "right_ankle")
-    ys = np.stack([left[:, 1], right[:, 1]])
-    out = np.full(pose.n_frames, np.nan)
-    ok = np.isfinite(ys).any(axis=0)
-    out[ok] = np.nanmax(ys[:, ok], axis=0)
-    return out
-
-
-def _angle_at(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Interior angle ABC in degrees, per frame (NaN where a point is missing)."""
-    u = a - b
-    v = c - b
-    nu = np.linalg.norm(u, axis=1)
-    nv = np.linalg.norm(v, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.einsum("ij,ij->i", u, v) / (nu * nv)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-
-
-def _angle_from(vec: np.ndarray, ref: tuple[float, float]) -> np.ndarray:
-    """Angle in degrees between each row of ``vec`` and the fixed direction ``ref``."""
-    r = np.asarray(ref, dtype=np.float64)
-    n = np.linalg.norm(vec, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (vec @ r) / n
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-
-
-Signal = tuple[np.ndarray, np.ndarray]  # per-frame values (NaN = not measurable), weights
-SideFn = Callable[[PoseSequence, ClipContext, str], Signal]
-
-_UP = (0.0, -1.0)  # image y points down
-_DOWN = (0.0, 1.0)
-
-
-def joint_angle(first: str, vertex: str, last: str) -> SideFn:
-    def fn(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
-        a, wa = _pt(pose, f"{side}_{first}")
-        b, wb = _pt(pose, f"{side}_{vertex}")
-        c, wc = _pt(pose, f"{side}_{last}")
-        return _angle_at(a, b, c), np.minimum(np.minimum(wa, wb), wc)
-
-    return fn
-
-
-def _thigh_angle(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
-    """Thigh (hip to knee) angle from straight down: 0 standing, 90 thigh level, >90 knee up."""
-    hip, wh = _pt(pose, f"{side}_hip")
-    knee, wk = _pt(pose, f"{side}_knee")
-    return _angle_from(knee - hip, _DOWN), np.minimum(wh, wk)
-
-
-def _upper_arm_tilt(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
-    """Upper arm angle from horizontal, 0 = parallel to the ground, 90 = vertical."""
-    sh, ws = _pt(pose, f"{side}_shoulder")
-    el, we = _pt(pose, f"{side}_elbow")
-    d = el - sh
-    return np.degrees(np.arctan2(np.abs(d[:, 1]), np.abs(d[:, 0]))), np.minimum(ws, we)
-
-
-def height_above_hips(part: str) -> SideFn:
-    def fn(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
-        p, wp = _pt(pose, f"{side}_{part}")
-        hips, wh = _mid(pose, "hip")
-        return _per_scale((hips[:, 1] - p[:, 1]), ctx), np.minimum(wp, wh)
-
-    return fn
-
-
-def _wrist_above_floor(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
-    p, wp = _pt(pose, f"{side}_wrist")
-    foot = _lower_foot_y(pose)
-    return _per_scale(foot - p[:, 1], ctx), wp
-
-
-def _per_scale(values: np.ndarray, ctx: ClipContext) -> np.ndarray:
-    if ctx.scale is None:
-        return np.full_like(values, np.nan, dtype=np.float64)
-    return values / ctx.scale
-
-
-def _combine(left: Signal, right: Signal, how: str) -> Signal:
-    """Merge left and right per frame: ``mean``/``min``/``max`` of the sides that are seen."""
-    vals = np.stack([left[0], right[0]])
-    wts = np.stack([left[1], right[1]])
-    ok = np.isfinite(vals)
-    out = np.full(vals.shape[1], np.nan)
-    any_ok = ok.any(axis=0)
-    sub = vals[:, any_ok]
-    if how == "mean":
-        out[any_ok] = np.nanmean(sub, axis=0)
-    elif how == "min":
-        out[any_ok] = np.nanmin(sub, axis=0)
-    elif how == "max":
-        out[any_ok] = np.nanmax(sub, axis=0)
-    elif how == "absdiff":
-        both = ok.all(axis=0)
-        out = np.where(both, np.abs(vals[0] - vals[1]), np.nan)
-        return out, np.where(both, wts.min(axis=0), 0.0)
-    else:  # pragma: no cover - registry bug
-        raise ValueError(how)
-    w = np.where(ok, wts, 0.0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1)
-    return out, w
-
-
-def bilateral(fn: SideFn, how: str) -> Callable[[PoseSequence, ClipContext], Signal]:
-    def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
-        return _combine(fn(pose, ctx, "left"), fn(pose, ctx, "right"), how)
-
-    return signal
-
-
-def _sided(fn: SideFn, side: str) -> Callable[[PoseSequence, ClipContext], Signal]:
-    def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
-        return fn(pose, ctx, side)
-
-    return signal
-
-
-def trunk_lean(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Angle of the trunk (hip midpoint to shoulder midpoint) from vertical, in degrees."""
-    sh, ws = _mid(pose, "shoulder")
-    hp, wh = _mid(pose, "hip")
-    return _angle_from(sh - hp, _UP), np.minimum(ws, wh)
-
-
-def _head_tilt(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Angle of the neck line (shoulder midpoint to ear midpoint) from vertical, in degrees."""
-    sh, ws = _mid(pose, "shoulder")
-    ear, we = _mid(pose, "ear")
-    return _angle_from(ear - sh, _UP), np.minimum(ws, we)
-
-
-def _stance_width(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Horizontal distance between the ankles, in torso lengths."""
-    left, wl = _pt(pose, "left_ankle")
-    right, wr = _pt(pose, "right_ankle")
-    return _per_scale(np.abs(left[:, 0] - right[:, 0]), ctx), np.minimum(wl, wr)
-
-
-def hip_height(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Height of the hip midpoint above the lower (standing) ankle, in torso lengths."""
-    hips, wh = _mid(pose, "hip")
-    return _per_scale(_lower_foot_y(pose) - hips[:, 1], ctx), wh
-
-
-def _hip_offset(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Horizontal position of the hip midpoint relative to the ankle midpoint, torso lengths."""
-    hips, wh = _mid(pose, "hip")
-    ankles, wa = _mid(pose, "ankle")
-    return _per_scale(hips[:, 0] - ankles[:, 0], ctx), np.minimum(wh, wa)
-
-
-def _knee_width_ratio(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Horizontal knee separation over ankle separation (< 1: knees inside the feet)."""
-    lk, w1 = _pt(pose, "left_knee")
-    rk, w2 = _pt(pose, "right_knee")
-    la, w3 = _pt(pose, "left_ankle")
-    ra, w4 = _pt(pose, "right_ankle")
-    knees = np.abs(lk[:, 0] - rk[:, 0])
-    ankles = np.abs(la[:, 0] - ra[:, 0])
-    min_sep = 0.1 * ctx.scale if ctx.scale else np.inf
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(ankles >= min_sep, knees / ankles, np.nan)
-    return ratio, np.minimum(np.minimum(w1, w2), np.minimum(w3, w4))
-
-
-def _foot_lift(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Height of the lower ankle above the local floor: both feet off the ground.
-
-    The floor is local in time: the lower of (the lowest foot position in the second before)
-    and (the lowest foot position in the second after). A jump leaves the floor and comes back,
-    so it shows; a person walking towards the camera, whose feet sink in the image, does not.
-    """
-    foot = _lower_foot_y(pose)
-    t = pose.n_frames
-    lift = np.full(t, np.nan)
-    ok = np.isfinite(foot)
-    ts = pose.timestamps
-    for i in np.flatnonzero(ok):
-        before = ok & (ts >= ts[i] - JUMP_WINDOW_S) & (ts <= ts[i])
-        after = ok & (ts >= ts[i]) & (ts <= ts[i] + JUMP_WINDOW_S)
-        floor = min(float(foot[before].max()), float(foot[after].max()))
-        lift[i] = floor - foot[i]
-    return _per_scale(lift, ctx), ok.astype(np.float64)
-
-
-def _joint_positions(pose: PoseSequence, joints: tuple[str, ...]) -> np.ndarray:
-    """(T, J, 2) positions of named landmarks, NaN where not seen."""
-    return np.stack([_pt(pose, j)[0] for j in joints], axis=1)
-
-
-def _limb_landmarks(part: str | None) -> tuple[str, ...]:
-    parts = _LIMB_JOINTS if part is None else (part,)
-    return tuple(f"{side}_{p}" for p in parts for side in ("left", "right"))
-
-
-def _speed(part: str | None) -> Callable[[PoseSequence, ClipContext], Signal]:
-    """Mean speed of the limb landmarks (or of one part, both sides) in torso lengths/s.
-
-    Central differences over the sampled timestamps, so the value does not depend on the
-    sampling rate except through noise.
-    """
-
-    def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
-        return _speed_signal(pose, ctx, _limb_landmarks(part))
-
-    return signal
-
-
-def _speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...]) -> Signal:
-    t = pose.n_frames
-    if t < 2 or ctx.scale is None:
-        return np.full(t, np.nan), np.zeros(t)
-    pos = _joint_positions(pose, joints) / ctx.scale
-    ts = pose.timestamps
-    lo = np.clip(np.arange(t) - 1, 0, t - 1)
-    hi = np.clip(np.arange(t) + 1, 0, t - 1)
-    dt = ts[hi] - ts[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vel = (pos[hi] - pos[lo]) / dt[:, None, None]
-        speed = np.linalg.norm(vel, axis=2)
-        values = np.nanmean(np.where(np.isfinite(speed), speed, np.nan), axis=1) \
-            if np.isfinite(speed).any() else np.full(t, np.nan)
-    valid = np.isfinite(speed).sum(axis=1) >= max(1, len(joints) // 2)
-    values = np.where(valid & (dt > 0), values, np.nan)
-    return values, valid.astype(np.float64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,7 +290,10 @@ class MetricSpec:
     ``min_effect`` is the smallest difference that matters in practice (absolute, or a fraction
     of the larger value when ``relative``). ``family`` groups metrics that say the same thing
     (sided variants, ...), so open mode proposes one per family. ``side`` marks left/right
-    variants and ``proposable`` whether open mode may propose it at all.
+    variants and ``proposable`` whether open mode may propose it at all. ``space`` says what
+    the value is read on (see :mod:`viddiff.tools.kinematics_signals`): ``3d`` the world
+    landmarks, ``3d_vertical`` the world landmarks against the estimated vertical, ``image``
+    the 2-D keypoints, ``time`` the timestamps; the description ends with a sentence saying so.
     """
 
     name: str
@@ -549,6 +311,7 @@ class MetricSpec:
     side: Literal["left", "right"] | None = None
     proposable: bool = True
     lateral: bool = False
+    space: Space = "image"
 
     @property
     def needs_sides(self) -> bool:
@@ -590,31 +353,52 @@ _MIN_EFFECT: dict[str, float] = {"angle": 5.0, "length": 0.1, "ratio": 0.1, "tim
                                  "speed": 0.1}
 
 
+#: The sentence each description ends with, saying what the value is read on (LLMs choosing a
+#: metric and people reading the report should know which values the camera angle can sway).
+_SPACE_NOTE: dict[str, str] = {
+    "3d": "Read on the 3-D pose (little view dependence; 2-D image if the clip has none).",
+    "3d_vertical": "Read on the 3-D pose against the vertical estimated from standing frames "
+                   "(else the camera's; 2-D image if the clip has no 3-D pose).",
+    "image": "Read in the image (2-D), so it depends on the viewpoint.",
+    "time": "",
+}
+
+
+def _described(description: str, space: Space) -> str:
+    note = _SPACE_NOTE[space]
+    return f"{description} {note}" if note else description
+
+
 def _add(name: str, signal: Callable[[PoseSequence, ClipContext], Signal], agg: Aggregate,
          kind: Kind, label: str, description: str, more: str, less: str, family: str,
          side: Literal["left", "right"] | None = None, num_frames: Literal["1", "gt_1"] = "1",
          min_effect: float | None = None, relative: bool = False,
-         proposable: bool = True) -> None:
+         proposable: bool = True, vertical: bool = False) -> None:
+    """Register a signal metric; angles are read in 3-D (``vertical``: against the estimated
+    vertical), everything else in the image."""
+    space: Space = ("3d_vertical" if vertical else "3d") if kind == "angle" else "image"
     _register(MetricSpec(
-        name=name, unit=_UNIT[kind], kind=kind, label=label, description=description,
-        more=more, less=less, family=family, compute=_signal_metric(signal, agg, kind),
+        name=name, unit=_UNIT[kind], kind=kind, label=label,
+        description=_described(description, space), more=more, less=less, family=family,
+        compute=_signal_metric(signal, agg, kind),
         min_effect=_MIN_EFFECT[kind] if min_effect is None else min_effect, relative=relative,
-        num_frames=num_frames, side=side, proposable=proposable))
+        num_frames=num_frames, side=side, proposable=proposable, space=space))
 
 
 def _add_bilateral(name: str, fn: SideFn, how: str, agg: Aggregate, kind: Kind, label: str,
                    description: str, more: str, less: str, family: str, sided: bool = True,
-                   num_frames: Literal["1", "gt_1"] = "1") -> None:
+                   num_frames: Literal["1", "gt_1"] = "1", vertical: bool = False) -> None:
     """Register the two-sided metric and, when ``sided``, its ``_left``/``_right`` variants."""
     _add(name, bilateral(fn, how), agg, kind, label, description, more, less, family,
-         num_frames=num_frames)
+         num_frames=num_frames, vertical=vertical)
     if not sided:
         return
     sides: tuple[Literal["left", "right"], ...] = ("left", "right")
     for side in sides:
-        _add(f"{name}_{side}", _sided(fn, side), agg, kind, f"{side} {label}",
+        _add(f"{name}_{side}", one_side(fn, side), agg, kind, f"{side} {label}",
              f"{description} Only the {side} side.", f"{more} on the {side} side",
-             f"{less} on the {side} side", family, side=side, num_frames=num_frames)
+             f"{less} on the {side} side", family, side=side, num_frames=num_frames,
+             vertical=vertical)
 
 
 def _build_registry() -> None:
@@ -655,37 +439,41 @@ def _build_registry() -> None:
         f"overhead. {mean_note}",
         "the arms are raised higher", "the arms are raised less", "arm_raise")
     _add_bilateral(
-        "upper_arm_tilt_mean", _upper_arm_tilt, "mean", "mean", "angle",
+        "upper_arm_tilt_mean", upper_arm_tilt, "mean", "mean", "angle",
         "upper-arm tilt from horizontal",
         f"Mean angle of the upper arm (shoulder to elbow) from horizontal; 0° = parallel to "
         f"the ground. {mean_note}",
         "the upper arms are tilted further from horizontal",
-        "the upper arms are closer to parallel with the ground", "upper_arm_level", sided=False)
+        "the upper arms are closer to parallel with the ground", "upper_arm_level", sided=False,
+        vertical=True)
     _add_bilateral(
-        "thigh_angle_max", _thigh_angle, "min", "max", "angle", "squat depth (thigh angle)",
+        "thigh_angle_max", thigh_angle, "min", "max", "angle", "squat depth (thigh angle)",
         "Largest thigh angle from vertical (hip to knee; 0° standing, 90° thigh parallel to "
         "the ground), per frame the LESS raised thigh, so a one-leg knee raise does not count "
         "as squat depth.",
-        "the squat is deeper", "the squat is shallower", "squat_depth", sided=False)
+        "the squat is deeper", "the squat is shallower", "squat_depth", sided=False,
+        vertical=True)
     _add_bilateral(
-        "knee_raise_angle_max", _thigh_angle, "max", "max", "angle", "knee raise (thigh angle)",
+        "knee_raise_angle_max", thigh_angle, "max", "max", "angle", "knee raise (thigh angle)",
         "Largest thigh angle from vertical of the MORE raised thigh (90° = thigh level).",
-        "the knee is raised higher", "the knee is raised less", "knee_raise")
+        "the knee is raised higher", "the knee is raised less", "knee_raise", vertical=True)
     _register(MetricSpec(
         name="knee_raise_left_minus_right", unit="deg", kind="angle",
         label="left minus right knee raise",
-        description="Highest left thigh angle minus highest right thigh angle: positive when "
-                    "the left knee is raised more.",
+        description=_described("Highest left thigh angle minus highest right thigh angle: "
+                               "positive when the left knee is raised more.", "3d_vertical"),
         more="the left knee is raised more than the right",
         less="the right knee is raised more than the left", min_effect=10.0,
         family="knee_raise_side", compute=_difference_metric("knee_raise_angle_max"),
-        lateral=True))
+        lateral=True, space="3d_vertical"))
     _add("trunk_lean_max", trunk_lean, "max", "angle", "trunk lean",
          "Largest angle of the trunk (hip midpoint to shoulder midpoint) from vertical.",
-         "the upper body leans further", "the upper body stays more upright", "trunk_lean")
-    _add("head_tilt_mean", _head_tilt, "mean", "angle", "head tilt",
+         "the upper body leans further", "the upper body stays more upright", "trunk_lean",
+         vertical=True)
+    _add("head_tilt_mean", head_tilt, "mean", "angle", "head tilt",
          "Mean angle of the neck line (shoulder midpoint to ear midpoint) from vertical.",
-         "the head tilts more", "the head stays more vertical", "head_tilt", num_frames="gt_1")
+         "the head tilts more", "the head stays more vertical", "head_tilt", num_frames="gt_1",
+         vertical=True)
     for joint, fn in (("knee", knee), ("hip", hip), ("elbow", elbow), ("shoulder", shoulder)):
         _add_bilateral(
             f"range_of_motion_{joint}", fn, "mean", "range", "angle",
@@ -702,12 +490,12 @@ def _build_registry() -> None:
     _add("range_of_motion_trunk", trunk_lean, "range", "angle", "trunk sway",
          "Largest minus smallest trunk lean over the stage.",
          "the upper body sways more", "the upper body stays steadier", "rom_trunk",
-         num_frames="gt_1")
+         num_frames="gt_1", vertical=True)
 
-    _add("stance_width", _stance_width, "median", "length", "stance width",
+    _add("stance_width", stance_width, "median", "length", "stance width",
          "Median horizontal distance between the ankles, in torso lengths.",
          "the feet stance is wider", "the feet stance is narrower", "stance")
-    _add("stance_width_max", _stance_width, "max", "length", "widest step",
+    _add("stance_width_max", stance_width, "max", "length", "widest step",
          "Largest horizontal distance between the ankles, in torso lengths.",
          "the feet step out wider", "the feet step out less", "stance_step")
     _add("hip_depth", hip_height, "min", "length", "lowest hip height",
@@ -726,7 +514,7 @@ def _build_registry() -> None:
         "the hands are held higher on the body", "the hands are held lower on the body",
         "hand_pos", sided=False)
     _add_bilateral(
-        "hand_floor_height_min", _wrist_above_floor, "min", "min", "length",
+        "hand_floor_height_min", wrist_above_floor, "min", "min", "length",
         "lowest hand position",
         "Lowest wrist height above the standing ankle, in torso lengths.",
         "the hands stay higher", "the hands go lower", "hand_low", sided=False)
@@ -741,14 +529,14 @@ def _build_registry() -> None:
         "highest knee position",
         "Highest knee height relative to the hip midpoint, in torso lengths (0 = hip level).",
         "the knee is lifted higher", "the knee is lifted less", "knee_high")
-    _add("hip_sway", _hip_offset, "range", "length", "side-to-side hip travel",
+    _add("hip_sway", hip_offset, "range", "length", "side-to-side hip travel",
          "Range of the hip midpoint's horizontal position relative to the feet, torso lengths.",
          "the hips travel further", "the hips travel less", "hip_sway", num_frames="gt_1")
-    _add("knee_width_ratio_min", _knee_width_ratio, "min", "ratio", "knee-to-ankle width ratio",
+    _add("knee_width_ratio_min", knee_width_ratio, "min", "ratio", "knee-to-ankle width ratio",
          "Smallest ratio of knee separation to ankle separation (horizontal): below 1 the knees "
          "are inside the feet (caving in).",
          "the knees track further out", "the knees cave in more", "knee_valgus")
-    _add("jump_height_proxy", _foot_lift, "max", "length", "jump height",
+    _add("jump_height_proxy", foot_lift, "max", "length", "jump height",
          "Highest lift of the LOWER foot above the local floor (both feet in the air; floor = "
          f"lowest foot position within {JUMP_WINDOW_S:g} s before and after), in torso lengths; "
          "about 0 without a jump.",
@@ -758,16 +546,16 @@ def _build_registry() -> None:
                         ("ankle", "mean foot speed"), ("hip", "mean hip speed")):
         suffix = "" if part is None else f"_{part}"
         what = "limb landmarks" if part is None else f"{part}s"
-        _add(f"mean_speed{suffix}", _speed(part), "mean", "speed", label,
-             f"Mean speed of the {what} in torso lengths per second (2-D, so it depends on the "
-             "view; timing metrics do not).",
+        _add(f"mean_speed{suffix}", speed(part), "mean", "speed", label,
+             f"Mean speed of the {what} in torso lengths per second (timing metrics do not "
+             "depend on the view; this does).",
              "the body moves faster" if part is None else f"the {part}s move faster",
              "the body moves slower" if part is None else f"the {part}s move slower",
              f"speed{suffix}", num_frames="gt_1", min_effect=0.15, relative=True,
              proposable=False)
     for part in ("wrist", "ankle"):
-        _add(f"peak_speed_{part}", _speed(part), "max", "speed", f"peak {part} speed",
-             f"Highest speed of the {part}s in torso lengths per second (2-D).",
+        _add(f"peak_speed_{part}", speed(part), "max", "speed", f"peak {part} speed",
+             f"Highest speed of the {part}s in torso lengths per second.",
              f"the {part}s reach a higher top speed", f"the {part}s stay slower",
              f"peak_speed_{part}", num_frames="gt_1", min_effect=0.15, relative=True,
              proposable=False)
@@ -777,20 +565,21 @@ def _build_registry() -> None:
                     f"each boundary is taken as uncertain by {BOUNDARY_UNCERTAINTY_S} s or one "
                     "frame, whichever is larger.",
         more="it takes longer", less="it is quicker", min_effect=0.15, relative=True,
-        family="duration", compute=_stage_duration, num_frames="gt_1"))
+        family="duration", compute=_stage_duration, num_frames="gt_1", space="time"))
     _register(MetricSpec(
         name="motion_duration", unit="s", kind="time", label="movement time",
         description="Time to cover the middle 80% (10% to 90%) of the body's accumulated path "
                     "(limb landmarks, torso-normalised); independent of the movement's size and "
                     "largely of the view, so it compares tempo fairly.",
         more="the motion is slower", less="the motion is faster", min_effect=0.1,
-        relative=True, family="tempo", compute=_motion_duration, num_frames="gt_1"))
+        relative=True, family="tempo", compute=_motion_duration, num_frames="gt_1",
+        space="time"))
     _register(MetricSpec(
         name="longest_pause", unit="s", kind="time", label="longest pause",
         description="Longest run of frames whose body speed stays below 15% of the clip's "
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
-        family="pause", compute=_longest_pause, num_frames="gt_1"))
+        family="pause", compute=_longest_pause, num_frames="gt_1", space="time"))
 
 
 def _difference_metric(base: str) -> Computer:
@@ -827,7 +616,7 @@ def _path_steps(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
     steps = np.zeros(pose.n_frames)
     if pose.n_frames < 2 or ctx.scale is None:
         return steps
-    pos = _joint_positions(pose, _limb_landmarks(None)) / ctx.scale
+    pos = joint_positions(pose, limb_landmarks(None)) / ctx.scale
     d = np.linalg.norm(np.diff(pos, axis=0), axis=2)
     ok = np.isfinite(d).sum(axis=1) >= 3
     with np.errstate(invalid="ignore"):
@@ -865,7 +654,7 @@ def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
     """
     if ctx.scale is None or pose.n_frames < 5:
         return 0.0
-    pos = _joint_positions(pose, _limb_landmarks(None)) / ctx.scale
+    pos = joint_positions(pose, limb_landmarks(None)) / ctx.scale
     ones = np.ones(pose.n_frames)
     sig = [s for j in range(pos.shape[1]) for c in range(2)
            if (s := frame_noise(pos[:, j, c], ones)) is not None]
@@ -875,7 +664,7 @@ def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
 
 
 def _longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
-    speed, _ = _speed_signal(pose, ctx, _limb_landmarks(None))
+    speed, _ = speed_signal(pose, ctx, limb_landmarks(None))
     ok = np.isfinite(speed)
     sl = _segment_slice(pose, segment)
     n = int(ok[sl].sum())

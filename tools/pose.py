@@ -1,4 +1,4 @@
-"""2-D body pose per sampled frame (MediaPipe Pose, 33 landmarks), cached on disk.
+"""Body pose per sampled frame (MediaPipe Pose, 33 landmarks, 2-D and 3-D), cached on disk.
 
 Why pose at all: vision-language models are near chance on fine-grained differences, while many
 of them ("the squat is deeper", "the stance is wider", "the motion is faster") are plain geometry
@@ -14,8 +14,15 @@ Design choices:
 * ``smooth_landmarks=False``: the legacy smoother assumes 30 frames/s whatever the real sampling
   rate, so at 4-8 frames/s it would lag and shave extremes (the bottom of a squat). Metrics do
   their own, rate-aware noise handling instead.
-* A frame where the model finds nobody is marked absent (NaN keypoints, visibility 0); nothing is
-  interpolated or invented here.
+* Two readings of the same landmarks come from the one model call: image keypoints (pixels)
+  and **world landmarks** (``pose_world_landmarks``: metres, origin between the hips, x right,
+  y down, z away from the camera; the axes follow the camera, not gravity). Image keypoints
+  say where things are in the picture (drawing, image heights, positions); world landmarks
+  give joint angles that depend much less on the viewpoint than 2-D projections do (though
+  not at all only if the model's depth guess were right). Both are stored;
+  :mod:`viddiff.tools.kinematics` decides per metric which one it reads.
+* A frame where the model finds nobody is marked absent (NaN keypoints and world landmarks,
+  visibility 0); nothing is interpolated or invented here.
 * Frames are downscaled (longer side ``max_side``) before inference for speed; keypoints are
   reported in pixels of the *sampled* frames, so they line up with what the rest of the
   pipeline shows.
@@ -30,7 +37,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,7 +80,10 @@ MODEL_SETTINGS: dict[str, Any] = {
     "min_detection_confidence": 0.5,
     "min_tracking_confidence": 0.5,
 }
-_CACHE_FORMAT = 1
+#: Version of the cached .npz layout; part of the cache key and stored in the file. 2 added the
+#: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
+#: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
+_CACHE_FORMAT = 2
 _MISSING_EXTRA = "pose estimation needs the 'pose' extra: pip install 'viddiff[pose]'"
 
 
@@ -104,6 +114,12 @@ class PoseSequence:
     ``lr_agreement`` is the fraction of present frames whose left/right labels (after
     :func:`repair_left_right`) are the model's own: near 1 the sides are trustworthy, near 0.5
     the model could not tell the person's left from right (front/back ambiguity).
+
+    ``world[t, k]`` is the model's 3-D estimate of landmark ``k`` in metres, origin midway
+    between the hips, axes aligned with the camera (x right, y down, z away from the camera);
+    NaN where absent, and everywhere when no 3-D pose is known (the default: sequences built
+    from 2-D data alone, e.g. synthetic test figures). It shares ``visibility`` and the
+    left/right labels with ``keypoints``.
     """
 
     keypoints: np.ndarray
@@ -113,6 +129,7 @@ class PoseSequence:
     width: int
     height: int
     lr_agreement: float = 1.0
+    world: np.ndarray = field(default_factory=lambda: np.empty((0, N_LANDMARKS, 3)))
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -126,6 +143,12 @@ class PoseSequence:
             raise ValueError(f"visibility must be (T, {N_LANDMARKS}), got {self.visibility.shape}")
         if self.timestamps.shape != (t,):
             raise ValueError(f"timestamps must be (T,), got {self.timestamps.shape}")
+        world = np.asarray(self.world, dtype=np.float32)
+        if world.size == 0 and world.shape[1:] == (N_LANDMARKS, 3):
+            world = np.full((t, N_LANDMARKS, 3), np.nan, dtype=np.float32)
+        if world.shape != (t, N_LANDMARKS, 3):
+            raise ValueError(f"world must be (T, {N_LANDMARKS}, 3), got {world.shape}")
+        self.world = world
         self.width = int(self.width)
         self.height = int(self.height)
         self.lr_agreement = float(self.lr_agreement)
@@ -141,6 +164,16 @@ class PoseSequence:
             return 0.0
         return float(np.median(np.diff(self.timestamps)))
 
+    @property
+    def has_world(self) -> bool:
+        """Whether every present frame has its 3-D world landmarks (and some frame is present).
+
+        All or nothing on purpose: a metric must not mix 3-D and 2-D frames in one clip.
+        """
+        if not self.present.any():
+            return False
+        return bool(np.isfinite(self.world[self.present]).all())
+
     def point(self, name: str) -> np.ndarray:
         """(T, 2) trajectory of one landmark by name (e.g. ``"left_knee"``)."""
         return self.keypoints[:, LANDMARK_INDEX[name]]
@@ -152,11 +185,15 @@ class PoseSequence:
     def mirrored(self) -> PoseSequence:
         """The pose of the horizontally flipped video: x -> width - x, left and right swapped.
 
-        Useful as a known-answer transform: every left metric of the original equals the right
-        metric of the mirror.
+        World landmarks mirror about their own origin (x -> -x; the camera's x axis is what
+        the flip reverses). Useful as a known-answer transform: every left metric of the
+        original equals the right metric of the mirror. (The model run on a mirrored video
+        gets this only approximately: its depth guess for the flipped image differs.)
         """
         kp = self.keypoints[:, MIRROR_PERMUTATION].copy()
         kp[..., 0] = self.width - kp[..., 0]
+        world = self.world[:, MIRROR_PERMUTATION].copy()
+        world[..., 0] = -world[..., 0]
         return PoseSequence(
             keypoints=kp,
             visibility=self.visibility[:, MIRROR_PERMUTATION].copy(),
@@ -165,6 +202,7 @@ class PoseSequence:
             width=self.width,
             height=self.height,
             lr_agreement=self.lr_agreement,
+            world=world,
         )
 
     def save(self, path: str | Path) -> None:
@@ -182,6 +220,7 @@ class PoseSequence:
                     timestamps=self.timestamps,
                     size=np.array([self.width, self.height], dtype=np.int64),
                     lr_agreement=np.array(self.lr_agreement),
+                    world=self.world,
                     format=np.array(_CACHE_FORMAT),
                 )
             os.replace(tmp, path)
@@ -190,9 +229,16 @@ class PoseSequence:
             raise
 
     @classmethod
-    def load(cls, path: str | Path) -> PoseSequence:
-        """Read a sequence written by :meth:`save`."""
+    def load(cls, path: str | Path, *, require_current: bool = False) -> PoseSequence:
+        """Read a sequence written by :meth:`save`.
+
+        Files from before the world landmarks (format 1) load without them (all NaN);
+        ``require_current`` refuses them instead (``ValueError``), which is what the cache wants.
+        """
         with np.load(Path(path), allow_pickle=False) as data:
+            version = int(data["format"]) if "format" in data else 1
+            if require_current and version != _CACHE_FORMAT:
+                raise ValueError(f"pose file format {version}, expected {_CACHE_FORMAT}")
             width, height = (int(v) for v in data["size"])
             return cls(
                 keypoints=data["keypoints"],
@@ -202,6 +248,7 @@ class PoseSequence:
                 width=width,
                 height=height,
                 lr_agreement=float(data["lr_agreement"]) if "lr_agreement" in data else 1.0,
+                world=data["world"] if "world" in data else np.empty((0, N_LANDMARKS, 3)),
             )
 
 
@@ -242,11 +289,13 @@ def _resize_for_model(frame: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def run_pose_model(frames: np.ndarray, max_side: int = 448) -> tuple[np.ndarray, np.ndarray]:
+def run_pose_model(frames: np.ndarray, max_side: int = 448
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run MediaPipe Pose with tracking over ``frames`` (T, H, W, 3) uint8 RGB.
 
-    Returns keypoints (T, 33, 2) in pixels of the given frames (NaN where nobody was found) and
-    visibility (T, 33).
+    Returns keypoints (T, 33, 2) in pixels of the given frames (NaN where nobody was found),
+    visibility (T, 33) and world landmarks (T, 33, 3) in metres (NaN where nobody was found).
+    Both landmark sets come out of the same inference, so the 3-D pose costs no extra time.
     """
     mp_pose = _load_mediapipe_pose()
     frames = np.asarray(frames)
@@ -255,6 +304,7 @@ def run_pose_model(frames: np.ndarray, max_side: int = 448) -> tuple[np.ndarray,
     t, h, w = frames.shape[:3]
     keypoints = np.full((t, N_LANDMARKS, 2), np.nan, dtype=np.float32)
     visibility = np.zeros((t, N_LANDMARKS), dtype=np.float32)
+    world = np.full((t, N_LANDMARKS, 3), np.nan, dtype=np.float32)
     settings = {k: v for k, v in MODEL_SETTINGS.items() if k != "model"}
     with mp_pose.Pose(**settings) as model:
         for i in range(t):
@@ -264,7 +314,9 @@ def run_pose_model(frames: np.ndarray, max_side: int = 448) -> tuple[np.ndarray,
             marks = result.pose_landmarks.landmark
             keypoints[i] = [(m.x * w, m.y * h) for m in marks]
             visibility[i] = [m.visibility for m in marks]
-    return keypoints, visibility
+            if result.pose_world_landmarks is not None:
+                world[i] = [(m.x, m.y, m.z) for m in result.pose_world_landmarks.landmark]
+    return keypoints, visibility, world
 
 
 def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
@@ -281,6 +333,7 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
     """
     kp = pose.keypoints.copy()
     vis = pose.visibility.copy()
+    world = pose.world.copy()
     body = np.arange(LANDMARK_INDEX["left_shoulder"], N_LANDMARKS)
     swapped = np.zeros(pose.n_frames, dtype=bool)
     prev: int | None = None
@@ -294,6 +347,7 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
             if swap < ratio * keep:
                 kp[t] = kp[t, MIRROR_PERMUTATION]
                 vis[t] = vis[t, MIRROR_PERMUTATION]
+                world[t] = world[t, MIRROR_PERMUTATION]
                 swapped[t] = True
         prev = int(t)
     n_present = int(pose.present.sum())
@@ -302,11 +356,12 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
         flip = pose.present
         kp[flip] = kp[flip][:, MIRROR_PERMUTATION]
         vis[flip] = vis[flip][:, MIRROR_PERMUTATION]
+        world[flip] = world[flip][:, MIRROR_PERMUTATION]
         n_swapped = n_present - n_swapped
     agreement = 1.0 - n_swapped / n_present if n_present else 1.0
     return PoseSequence(keypoints=kp, visibility=vis, present=pose.present.copy(),
                         timestamps=pose.timestamps.copy(), width=pose.width, height=pose.height,
-                        lr_agreement=agreement * pose.lr_agreement)
+                        lr_agreement=agreement * pose.lr_agreement, world=world)
 
 
 def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
@@ -339,14 +394,15 @@ def extract_pose(
         path = Path(cache_dir) / f"pose-{pose_cache_key(video, max_side)[:32]}.npz"
         if path.exists():
             try:
-                pose = PoseSequence.load(path)
+                pose = PoseSequence.load(path, require_current=True)
             except (OSError, ValueError, KeyError):
                 path.unlink(missing_ok=True)  # corrupt or old format: recompute
     if pose is None:
-        keypoints, visibility = run_pose_model(frames, max_side=max_side)
+        keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
         pose = PoseSequence(
             keypoints=keypoints,
             visibility=visibility,
+            world=world,
             present=np.isfinite(keypoints[:, :, 0]).all(axis=1),
             timestamps=np.asarray(video.timestamps, dtype=np.float64),
             width=int(frames.shape[2]),

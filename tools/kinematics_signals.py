@@ -1,0 +1,436 @@
+"""Per-frame body signals for :mod:`viddiff.tools.kinematics`: joint angles, heights, widths,
+speeds, each with a per-frame weight (landmark visibility).
+
+Which reading of the pose each signal uses, and why:
+
+* **Angles read the 3-D world landmarks** when the clip has them (:attr:`ClipContext.world`):
+  interior joint angles (knee, hip, elbow, shoulder), the thigh angle, the upper-arm tilt, the
+  trunk lean and the head tilt. A 2-D angle is the angle of a projection: a knee bent towards
+  the camera looks straight, a trunk leaning sideways looks upright from the side. MediaPipe's
+  world landmarks (metres, hip-centred) are its own 3-D estimate from the same inference, so an
+  interior angle measured on them is, up to the model's depth error, the same from every view.
+  That error is not small: depth is guessed from one image, and on four views of one take the
+  3-D angles still differ by 5-11° RMS per frame (2-D: 7-17°; bench/RESULTS.md).
+* **"From vertical" angles need gravity's direction**, which the world landmarks do not know:
+  MediaPipe aligns the world axes with the camera (x right, y down, z away from the camera).
+  The camera's vertical is gravity's only for a level camera; one that looks down or is rolled
+  by some angle tilts every upright body by that angle (the four demo cameras are 15-25° off
+  level). So :func:`estimate_up` reads "up" off the clip itself, as the body axis (ankles to
+  shoulders) in the frames where the person stands straight, and falls back to the camera's
+  vertical when no frame qualifies. Trunk lean, head tilt, thigh angle and upper-arm tilt are
+  measured against it; interior joint angles need no reference direction at all.
+* **Lengths, heights, widths and speeds stay in the image** (2-D pixels over the image torso
+  length): "hands higher", "hips lower", "wider stance" are read where the viewer sees them,
+  and the report draws them on the frames. They are view-dependent and documented as such.
+* Sequences without world landmarks (2-D data only: synthetic figures, old files) fall back to
+  image angles for the whole clip; one clip never mixes 3-D and 2-D frames.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from viddiff.tools.pose import LANDMARK_INDEX, PoseSequence
+
+#: Landmarks below this visibility are treated as not seen.
+VIS_THRESHOLD = 0.5
+#: Longest flight a jump is assumed to have (seconds), for the jump height's local floor.
+JUMP_WINDOW_S = 1.0
+
+_LIMB_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+#: "Up" in image coordinates (y points down) and in MediaPipe world coordinates (y down too).
+_IMAGE_UP = (0.0, -1.0)
+_WORLD_UP = (0.0, -1.0, 0.0)
+#: Standing frames for :func:`estimate_up`: all four image knee and hip angles at least this...
+STANDING_MIN_DEG = 150.0
+#: ...and the frame's straightest one within this of the clip's straightest frame.
+STANDING_SLACK_DEG = 5.0
+#: A body axis further than this from the camera's vertical is not taken for gravity's.
+MAX_CAMERA_TILT_DEG = 45.0
+
+
+Signal = tuple[np.ndarray, np.ndarray]  # per-frame values (NaN = not measurable), weights
+
+
+@dataclass(frozen=True)
+class ClipContext:
+    """Per-clip constants every metric shares: body scale (median torso length in pixels) with
+    its relative uncertainty, the frame period in seconds, and whether angles are read in 3-D
+    (``world``: the clip has world landmarks on every present frame). ``up`` is the vertical
+    that "from vertical" angles use: the image's in 2-D, :func:`estimate_up`'s in 3-D, which
+    rests on ``up_frames`` standing frames (0: the camera's vertical, nothing better found)."""
+
+    scale: float | None
+    scale_rel_unc: float
+    frame_period: float
+    world: bool = False
+    up: tuple[float, ...] = _IMAGE_UP
+    up_frames: int = 0
+
+    @classmethod
+    def of(cls, pose: PoseSequence, *, world: bool | None = None) -> ClipContext:
+        """Context of ``pose``; ``world`` forces 3-D (True) or image (False) angles, by default
+        3-D whenever the clip has world landmarks."""
+        use_world = pose.has_world if world is None else (world and pose.has_world)
+        torso = _torso_length(pose)
+        ok = np.isfinite(torso)
+        scale: float | None = None
+        rel = 0.0
+        if ok.any():
+            scale = float(np.median(torso[ok]))
+            mad = 1.4826 * float(np.median(np.abs(torso[ok] - scale)))
+            rel = mad / scale / math.sqrt(ok.sum()) if scale > 0 else 0.0
+            if scale <= 1e-6:
+                scale = None
+        up, up_frames = estimate_up(pose) if use_world else (_IMAGE_UP, 0)
+        return cls(scale=scale, scale_rel_unc=rel, frame_period=pose.frame_period or 1.0,
+                   world=use_world, up=up, up_frames=up_frames)
+
+
+SideFn = Callable[[PoseSequence, ClipContext, str], Signal]
+
+
+def _pt(pose: PoseSequence, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(T,2) positions of a landmark, NaN where absent or poorly visible; (T,) visibility."""
+    idx = LANDMARK_INDEX[name]
+    xy = pose.keypoints[:, idx].astype(np.float64)
+    vis = pose.visibility[:, idx].astype(np.float64)
+    bad = ~pose.present | (vis < VIS_THRESHOLD) | ~np.isfinite(xy).all(axis=1)
+    xy = xy.copy()
+    xy[bad] = np.nan
+    return xy, np.where(bad, 0.0, vis)
+
+
+def _mid(pose: PoseSequence, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """Midpoint of the left and right landmark of ``part`` (both must be seen)."""
+    left, wl = _pt(pose, f"left_{part}")
+    right, wr = _pt(pose, f"right_{part}")
+    return (left + right) / 2.0, np.minimum(wl, wr)
+
+
+def _world_pt(pose: PoseSequence, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(T,3) world position of a landmark in metres, NaN where absent or poorly visible (the
+    image landmark's visibility applies: it is the same detection); (T,) visibility."""
+    idx = LANDMARK_INDEX[name]
+    xyz = pose.world[:, idx].astype(np.float64)
+    vis = pose.visibility[:, idx].astype(np.float64)
+    bad = ~pose.present | (vis < VIS_THRESHOLD) | ~np.isfinite(xyz).all(axis=1)
+    xyz[bad] = np.nan
+    return xyz, np.where(bad, 0.0, vis)
+
+
+def _apt(pose: PoseSequence, ctx: ClipContext, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A landmark as angle metrics read it: world 3-D when ``ctx.world``, else image 2-D."""
+    return _world_pt(pose, name) if ctx.world else _pt(pose, name)
+
+
+def _amid(pose: PoseSequence, ctx: ClipContext, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """Midpoint of the left and right ``part`` in the space angle metrics read (see _apt)."""
+    left, wl = _apt(pose, ctx, f"left_{part}")
+    right, wr = _apt(pose, ctx, f"right_{part}")
+    return (left + right) / 2.0, np.minimum(wl, wr)
+
+
+def estimate_up(pose: PoseSequence) -> tuple[tuple[float, ...], int]:
+    """Gravity's "up" in the clip's world coordinates, read off the frames where the person
+    stands straight; returns the unit vector and how many frames it rests on, or the camera's
+    vertical and 0 when no estimate can be trusted.
+
+    Why it works: someone standing on straight legs with the hips extended balances with the
+    shoulders above the feet, so the axis from the ankle midpoint to the shoulder midpoint is
+    vertical within a few degrees, whatever the camera's tilt. Standing frames are recognised by
+    the *image* knee and hip angles: a straight limb projects straight from every viewpoint
+    (collinear points stay collinear), whereas MediaPipe's 3-D angle of a straight knee can
+    read 150°. A frame qualifies when all four angles are at least ``STANDING_MIN_DEG`` and its
+    least straight one is within ``STANDING_SLACK_DEG`` of the clip's best; the axis is the
+    mean direction over those frames.
+
+    Limits: a knee bent straight towards the camera also projects straight (such a frame's
+    axis still points roughly up, shoulders over feet); a clip with no standing frame (seated,
+    lying, hands only) gets the camera's vertical, and so does an axis more than
+    ``MAX_CAMERA_TILT_DEG`` from it (a straight-bodied plank is not upright).
+    """
+    image = ClipContext(scale=None, scale_rel_unc=0.0, frame_period=1.0)
+    world = ClipContext(scale=None, scale_rel_unc=0.0, frame_period=1.0, world=True)
+    knee, hip = joint_angle("hip", "knee", "ankle"), joint_angle("shoulder", "hip", "knee")
+    angles = np.stack([fn(pose, image, side)[0] for fn in (knee, hip)
+                       for side in ("left", "right")])
+    with np.errstate(invalid="ignore"):
+        straight = np.where(np.isfinite(angles).all(axis=0), angles.min(axis=0), np.nan)
+    axis = _amid(pose, world, "shoulder")[0] - _amid(pose, world, "ankle")[0]
+    ok = np.isfinite(straight) & np.isfinite(axis).all(axis=1)
+    if not ok.any():
+        return _WORLD_UP, 0
+    best = float(np.max(straight[ok]))
+    pick = ok & (straight >= max(STANDING_MIN_DEG, best - STANDING_SLACK_DEG))
+    if not pick.any():
+        return _WORLD_UP, 0
+    dirs = axis[pick] / np.linalg.norm(axis[pick], axis=1, keepdims=True)
+    mean = dirs.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    if norm < 1e-6:
+        return _WORLD_UP, 0
+    up = mean / norm
+    if math.degrees(math.acos(float(np.clip(-up[1], -1.0, 1.0)))) > MAX_CAMERA_TILT_DEG:
+        return _WORLD_UP, 0
+    return tuple(float(c) for c in up), int(pick.sum())
+
+
+def _torso_length(pose: PoseSequence) -> np.ndarray:
+    shoulders, _ = _mid(pose, "shoulder")
+    hips, _ = _mid(pose, "hip")
+    return np.linalg.norm(shoulders - hips, axis=1)
+
+
+def _lower_foot_y(pose: PoseSequence) -> np.ndarray:
+    """Image y of the lower ankle (larger y = nearer the floor), NaN when neither is seen."""
+    left, _ = _pt(pose, "left_ankle")
+    right, _ = _pt(pose, "right_ankle")
+    ys = np.stack([left[:, 1], right[:, 1]])
+    out = np.full(pose.n_frames, np.nan)
+    ok = np.isfinite(ys).any(axis=0)
+    out[ok] = np.nanmax(ys[:, ok], axis=0)
+    return out
+
+
+def _angle_at(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Interior angle ABC in degrees, per frame (NaN where a point is missing)."""
+    u = a - b
+    v = c - b
+    nu = np.linalg.norm(u, axis=1)
+    nv = np.linalg.norm(v, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.einsum("ij,ij->i", u, v) / (nu * nv)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _angle_from(vec: np.ndarray, ref: tuple[float, ...]) -> np.ndarray:
+    """Angle in degrees between each row of ``vec`` and the fixed unit direction ``ref``
+    (2-D or 3-D alike)."""
+    r = np.asarray(ref, dtype=np.float64)
+    n = np.linalg.norm(vec, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = (vec @ r) / n
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _down(ctx: ClipContext) -> tuple[float, ...]:
+    return tuple(-c for c in ctx.up)
+
+
+def joint_angle(first: str, vertex: str, last: str) -> SideFn:
+    """Interior angle first-vertex-last on one side (e.g. hip-knee-ankle), in degrees.
+
+    3-D (world landmarks) when the clip has them: no reference direction is involved, so the
+    value does not depend on where the camera stands, only on the model's depth estimate.
+    """
+
+    def fn(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+        a, wa = _apt(pose, ctx, f"{side}_{first}")
+        b, wb = _apt(pose, ctx, f"{side}_{vertex}")
+        c, wc = _apt(pose, ctx, f"{side}_{last}")
+        return _angle_at(a, b, c), np.minimum(np.minimum(wa, wb), wc)
+
+    return fn
+
+
+def thigh_angle(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Thigh (hip to knee) angle from straight down: 0 standing, 90 thigh level, >90 knee up.
+
+    3-D when available, against ``ctx.up`` (the vertical estimated from standing frames)."""
+    hip, wh = _apt(pose, ctx, f"{side}_hip")
+    knee, wk = _apt(pose, ctx, f"{side}_knee")
+    return _angle_from(knee - hip, _down(ctx)), np.minimum(wh, wk)
+
+
+def upper_arm_tilt(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Upper arm angle from horizontal, 0 = parallel to the ground, 90 = vertical.
+
+    Elevation of the shoulder-to-elbow vector above or below the horizontal plane: the
+    vertical component against the horizontal one (in 3-D both horizontal axes count, so an
+    arm pointing at the camera is level, whatever its short 2-D projection suggests)."""
+    sh, ws = _apt(pose, ctx, f"{side}_shoulder")
+    el, we = _apt(pose, ctx, f"{side}_elbow")
+    d = el - sh
+    up = np.asarray(ctx.up, dtype=np.float64)
+    vertical = d @ up
+    horizontal = np.linalg.norm(d - vertical[:, None] * up, axis=1)
+    return np.degrees(np.arctan2(np.abs(vertical), horizontal)), np.minimum(ws, we)
+
+
+def height_above_hips(part: str) -> SideFn:
+    def fn(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+        p, wp = _pt(pose, f"{side}_{part}")
+        hips, wh = _mid(pose, "hip")
+        return _per_scale((hips[:, 1] - p[:, 1]), ctx), np.minimum(wp, wh)
+
+    return fn
+
+
+def wrist_above_floor(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    p, wp = _pt(pose, f"{side}_wrist")
+    foot = _lower_foot_y(pose)
+    return _per_scale(foot - p[:, 1], ctx), wp
+
+
+def _per_scale(values: np.ndarray, ctx: ClipContext) -> np.ndarray:
+    if ctx.scale is None:
+        return np.full_like(values, np.nan, dtype=np.float64)
+    return values / ctx.scale
+
+
+def _combine(left: Signal, right: Signal, how: str) -> Signal:
+    """Merge left and right per frame: ``mean``/``min``/``max`` of the sides that are seen."""
+    vals = np.stack([left[0], right[0]])
+    wts = np.stack([left[1], right[1]])
+    ok = np.isfinite(vals)
+    out = np.full(vals.shape[1], np.nan)
+    any_ok = ok.any(axis=0)
+    sub = vals[:, any_ok]
+    if how == "mean":
+        out[any_ok] = np.nanmean(sub, axis=0)
+    elif how == "min":
+        out[any_ok] = np.nanmin(sub, axis=0)
+    elif how == "max":
+        out[any_ok] = np.nanmax(sub, axis=0)
+    elif how == "absdiff":
+        both = ok.all(axis=0)
+        out = np.where(both, np.abs(vals[0] - vals[1]), np.nan)
+        return out, np.where(both, wts.min(axis=0), 0.0)
+    else:  # pragma: no cover - registry bug
+        raise ValueError(how)
+    w = np.where(ok, wts, 0.0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1)
+    return out, w
+
+
+def bilateral(fn: SideFn, how: str) -> Callable[[PoseSequence, ClipContext], Signal]:
+    def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
+        return _combine(fn(pose, ctx, "left"), fn(pose, ctx, "right"), how)
+
+    return signal
+
+
+def one_side(fn: SideFn, side: str) -> Callable[[PoseSequence, ClipContext], Signal]:
+    def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
+        return fn(pose, ctx, side)
+
+    return signal
+
+
+def trunk_lean(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Angle of the trunk (hip midpoint to shoulder midpoint) from vertical, in degrees.
+
+    3-D when available, so a sideways lean seen from the side counts in full; "vertical" is
+    ``ctx.up`` (estimated from standing frames, see the module docstring)."""
+    sh, ws = _amid(pose, ctx, "shoulder")
+    hp, wh = _amid(pose, ctx, "hip")
+    return _angle_from(sh - hp, ctx.up), np.minimum(ws, wh)
+
+
+def head_tilt(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Angle of the neck line (shoulder midpoint to ear midpoint) from vertical, in degrees
+    (3-D when available, against ``ctx.up``)."""
+    sh, ws = _amid(pose, ctx, "shoulder")
+    ear, we = _amid(pose, ctx, "ear")
+    return _angle_from(ear - sh, ctx.up), np.minimum(ws, we)
+
+
+def stance_width(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Horizontal distance between the ankles, in torso lengths."""
+    left, wl = _pt(pose, "left_ankle")
+    right, wr = _pt(pose, "right_ankle")
+    return _per_scale(np.abs(left[:, 0] - right[:, 0]), ctx), np.minimum(wl, wr)
+
+
+def hip_height(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Height of the hip midpoint above the lower (standing) ankle, in torso lengths."""
+    hips, wh = _mid(pose, "hip")
+    return _per_scale(_lower_foot_y(pose) - hips[:, 1], ctx), wh
+
+
+def hip_offset(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Horizontal position of the hip midpoint relative to the ankle midpoint, torso lengths."""
+    hips, wh = _mid(pose, "hip")
+    ankles, wa = _mid(pose, "ankle")
+    return _per_scale(hips[:, 0] - ankles[:, 0], ctx), np.minimum(wh, wa)
+
+
+def knee_width_ratio(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Horizontal knee separation over ankle separation (< 1: knees inside the feet)."""
+    lk, w1 = _pt(pose, "left_knee")
+    rk, w2 = _pt(pose, "right_knee")
+    la, w3 = _pt(pose, "left_ankle")
+    ra, w4 = _pt(pose, "right_ankle")
+    knees = np.abs(lk[:, 0] - rk[:, 0])
+    ankles = np.abs(la[:, 0] - ra[:, 0])
+    min_sep = 0.1 * ctx.scale if ctx.scale else np.inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(ankles >= min_sep, knees / ankles, np.nan)
+    return ratio, np.minimum(np.minimum(w1, w2), np.minimum(w3, w4))
+
+
+def foot_lift(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Height of the lower ankle above the local floor: both feet off the ground.
+
+    The floor is local in time: the lower of (the lowest foot position in the second before)
+    and (the lowest foot position in the second after). A jump leaves the floor and comes back,
+    so it shows; a person walking towards the camera, whose feet sink in the image, does not.
+    """
+    foot = _lower_foot_y(pose)
+    t = pose.n_frames
+    lift = np.full(t, np.nan)
+    ok = np.isfinite(foot)
+    ts = pose.timestamps
+    for i in np.flatnonzero(ok):
+        before = ok & (ts >= ts[i] - JUMP_WINDOW_S) & (ts <= ts[i])
+        after = ok & (ts >= ts[i]) & (ts <= ts[i] + JUMP_WINDOW_S)
+        floor = min(float(foot[before].max()), float(foot[after].max()))
+        lift[i] = floor - foot[i]
+    return _per_scale(lift, ctx), ok.astype(np.float64)
+
+
+def joint_positions(pose: PoseSequence, joints: tuple[str, ...]) -> np.ndarray:
+    """(T, J, 2) positions of named landmarks, NaN where not seen."""
+    return np.stack([_pt(pose, j)[0] for j in joints], axis=1)
+
+
+def limb_landmarks(part: str | None) -> tuple[str, ...]:
+    parts = _LIMB_JOINTS if part is None else (part,)
+    return tuple(f"{side}_{p}" for p in parts for side in ("left", "right"))
+
+
+def speed(part: str | None) -> Callable[[PoseSequence, ClipContext], Signal]:
+    """Mean speed of the limb landmarks (or of one part, both sides) in torso lengths/s.
+
+    Central differences over the sampled timestamps, so the value does not depend on the
+    sampling rate except through noise.
+    """
+
+    def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
+        return speed_signal(pose, ctx, limb_landmarks(part))
+
+    return signal
+
+
+def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...]) -> Signal:
+    t = pose.n_frames
+    if t < 2 or ctx.scale is None:
+        return np.full(t, np.nan), np.zeros(t)
+    pos = joint_positions(pose, joints) / ctx.scale
+    ts = pose.timestamps
+    lo = np.clip(np.arange(t) - 1, 0, t - 1)
+    hi = np.clip(np.arange(t) + 1, 0, t - 1)
+    dt = ts[hi] - ts[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vel = (pos[hi] - pos[lo]) / dt[:, None, None]
+        speed = np.linalg.norm(vel, axis=2)
+        values = np.nanmean(np.where(np.isfinite(speed), speed, np.nan), axis=1) \
+            if np.isfinite(speed).any() else np.full(t, np.nan)
+    valid = np.isfinite(speed).sum(axis=1) >= max(1, len(joints) // 2)
+    values = np.where(valid & (dt > 0), values, np.nan)
+    return values, valid.astype(np.float64)
+
