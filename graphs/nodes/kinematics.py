@@ -24,6 +24,7 @@ from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.kinematics import METRICS, Measurement, compare_metric
 from viddiff.tools.segments import Segment
+from viddiff.tools.viewpoint import view_note
 
 WHOLE_CLIP = "whole clip"
 
@@ -56,9 +57,10 @@ def estimate_pose_for_tools(state: VidDiffState,
         return {"pose_ready": False}
     emit(runtime, "node", node="pose", status="start")
     fractions = {}
+    poses = {}
     try:
         for key, ref in (state.get("videos") or {}).items():
-            pose = pose_of(ref, ctx)
+            pose = poses[key] = pose_of(ref, ctx)
             fractions[key] = float(pose.present.mean()) if pose.n_frames else 0.0
     except VidDiffError as exc:  # e.g. the pose extra is not installed
         return {"pose_ready": False, "notes": [f"no pose measurements: {exc}"]}
@@ -68,7 +70,8 @@ def estimate_pose_for_tools(state: VidDiffState,
         return {"pose_ready": False,
                 "notes": [f"no pose measurements: a person was found in too few frames of "
                           f"video {' and '.join(missing)}"]}
-    return {"pose_ready": True}
+    note = view_note(poses["a"], poses["b"]) if len(poses) == 2 else None
+    return {"pose_ready": True, "notes": [note] if note else []}
 
 
 def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:

@@ -22,6 +22,7 @@ from viddiff.tools.pose import PoseSequence, extract_pose
 from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
+from viddiff.tools.viewpoint import view_note
 
 PHASES = ("start", "middle", "end")
 """Offline stage names; the offline engine's stage hints ("setup", "bottom", "finish" …)
@@ -36,9 +37,10 @@ def pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence:
 def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
     ctx = runtime.context
     notes = []
+    poses = {}
     for key, ref in (state.get("videos") or {}).items():
         emit(runtime, "node", node="pose", status="start", video=key)
-        pose = pose_of(ref, ctx)
+        pose = poses[key] = pose_of(ref, ctx)
         found = int(pose.present.sum())
         emit(runtime, "frames_posed", video=key, done=found, total=pose.n_frames)
         if found == 0:
@@ -47,6 +49,10 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
         elif found < pose.n_frames:
             notes.append(f"video {key.upper()}: person found in {found} of {pose.n_frames} "
                          "frames")
+    if len(poses) == 2:
+        note = view_note(poses["a"], poses["b"])
+        if note:
+            notes.append(note)
     emit(runtime, "node", node="pose", status="end")
     return {"notes": notes}
 
