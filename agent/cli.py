@@ -14,7 +14,6 @@ it sets returns the exit code.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from rich.console import Console
@@ -37,14 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_native_logs() -> None:
-    """MediaPipe/TFLite log INFO lines from C++ to stderr; keep the terminal for people."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
 def main(argv: list[str] | None = None) -> int:
-    quiet_native_logs()
     args = build_parser().parse_args(argv)
     console = Console(stderr=False)
     err = Console(stderr=True)

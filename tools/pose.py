@@ -32,11 +32,14 @@ Design choices:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -289,6 +292,40 @@ def _resize_for_model(frame: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
+_stderr_lock = threading.Lock()
+_stderr_users = 0
+_stderr_saved: int | None = None
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence MediaPipe/TFLite's C++ log lines (they write to file descriptor 2 directly and
+    ignore Python's logging and the GLOG/TF environment variables once loaded), so a terminal
+    shows viddiff's own output. ``VIDDIFF_NATIVE_LOGS=1`` keeps them for debugging. Re-entrant
+    across threads: the descriptor is restored when the last user leaves."""
+    global _stderr_users, _stderr_saved
+    if os.environ.get("VIDDIFF_NATIVE_LOGS") == "1":
+        yield
+        return
+    with _stderr_lock:
+        if _stderr_users == 0:
+            sys.stderr.flush()
+            _stderr_saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        _stderr_users += 1
+    try:
+        yield
+    finally:
+        with _stderr_lock:
+            _stderr_users -= 1
+            if _stderr_users == 0 and _stderr_saved is not None:
+                os.dup2(_stderr_saved, 2)
+                os.close(_stderr_saved)
+                _stderr_saved = None
+
+
 def run_pose_model(frames: np.ndarray, max_side: int = 448
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run MediaPipe Pose with tracking over ``frames`` (T, H, W, 3) uint8 RGB.
@@ -306,7 +343,7 @@ def run_pose_model(frames: np.ndarray, max_side: int = 448
     visibility = np.zeros((t, N_LANDMARKS), dtype=np.float32)
     world = np.full((t, N_LANDMARKS, 3), np.nan, dtype=np.float32)
     settings = {k: v for k, v in MODEL_SETTINGS.items() if k != "model"}
-    with mp_pose.Pose(**settings) as model:
+    with quiet_native_stderr(), mp_pose.Pose(**settings) as model:
         for i in range(t):
             result = model.process(_resize_for_model(frames[i], max_side))
             if result.pose_landmarks is None:
