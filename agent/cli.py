@@ -18,13 +18,13 @@ import sys
 
 from rich.console import Console
 
-from viddiff.agent import cmd_compare, cmd_eval, cmd_report, cmd_score
+from viddiff.agent import cmd_chat, cmd_compare, cmd_eval, cmd_report, cmd_score
 from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 
 EXIT_INPUT = 2
 EXIT_ENDPOINT = 3
 
-COMMANDS = [cmd_compare, cmd_report, cmd_eval, cmd_score]
+COMMANDS = [cmd_compare, cmd_report, cmd_eval, cmd_score, cmd_chat]
 """Subcommand modules, in the order ``viddiff --help`` lists them."""
 
 

@@ -21,6 +21,7 @@ from langgraph.graph import END, START, StateGraph
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import TRANSIENT_RETRY
 from viddiff.graphs.models import ModelRoles
+from viddiff.graphs.nodes import review
 from viddiff.graphs.nodes.differ import make_difference_node, select_frames
 from viddiff.graphs.nodes.kinematics import estimate_pose_for_tools
 from viddiff.graphs.nodes.link import make_link_node
@@ -34,19 +35,26 @@ from viddiff.tools.clip_embedder import load_clip
 
 
 def build_viddiff_graph(
-    models: ModelRoles, *, clip_loader: ClipLoader = load_clip
+    models: ModelRoles, *, clip_loader: ClipLoader = load_clip, review_proposals: bool = False
 ) -> StateGraph[VidDiffState, VidDiffContext, InputState, OutputState]:
     """The uncompiled VidDiff graph; compile it (with a checkpointer if you like) to run it.
 
     ``models`` supplies one chat model per role; ``clip_loader`` builds the CLIP embedder from
     the run's :class:`VidDiffContext` (inject a random-weight or cached one in tests).
+    ``review_proposals`` pauses open-mode runs after the proposer so a person can edit the
+    differences (see :mod:`viddiff.graphs.nodes.review`; needs a checkpointer).
     """
     graph = StateGraph(VidDiffState, context_schema=VidDiffContext,
                        input_schema=InputState, output_schema=OutputState)
     graph.add_node("load_videos", load_videos)
     graph.add_node("prepare_differences", prepare_differences)
-    graph.add_node("propose", make_propose_node(models.proposer), retry_policy=TRANSIENT_RETRY,
-                   destinations=("propose", "link", END))
+    propose = make_propose_node(models.proposer)
+    after_propose = "link"
+    if review_proposals:
+        propose, after_propose = review.through_review(propose), review.REVIEW_NODE
+        graph.add_node(review.REVIEW_NODE, review.review_proposals, destinations=("link", END))
+    graph.add_node("propose", propose, retry_policy=TRANSIENT_RETRY,
+                   destinations=("propose", after_propose, END))
     graph.add_node("stage_transcript", make_stage_transcript_node(models.stages),
                    retry_policy=TRANSIENT_RETRY,
                    destinations=("stage_transcript", "refine_stages", "localize", "link", END))

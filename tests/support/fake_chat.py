@@ -8,6 +8,7 @@ per reply schema, because nodes run concurrently and a single ordered list would
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -123,3 +124,19 @@ class ScriptedChatModel(FakeMessagesListChatModel):
                                            parsing_error=lambda _: None)
         none = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parse.with_fallbacks([none], exception_key="parsing_error")
+
+
+_tool_call_ids = itertools.count(1)
+
+
+def tool_call(name: str, args: dict[str, Any] | None = None, *, call_id: str | None = None,
+              content: str = "") -> AIMessage:
+    """A scripted reply that calls one tool, for the ``"tools"`` entry of a script.
+
+    Agent conversations are scripted as a list under ``"tools"``: each model call takes the
+    next reply, e.g. ``[tool_call("compare_videos", {...}), "B squats deeper.", ...]`` (a
+    plain string is the final text answer of that turn).
+    """
+    return AIMessage(content=content, tool_calls=[{
+        "name": name, "args": dict(args or {}), "id": call_id or f"call_{next(_tool_call_ids)}",
+        "type": "tool_call"}])

@@ -1,0 +1,59 @@
+"""Graphs served by ``langgraph dev`` (or LangGraph Platform), named in ``langgraph.json``.
+
+Each entry is a zero-argument factory, so the server builds the graph per run from the
+environment, like the command line does:
+
+* ``viddiff_graph`` — the comparison graph (VLM graph when ``OPENAI_API_KEY`` /
+  ``OPENAI_BASE_URL`` is set, else the offline pose graph), with a ``check_paths`` node in
+  front: clients name files on the server, so paths are confined to ``VIDDIFF_ALLOWED_DIRS``
+  (default: the server's working directory; http(s) URLs only with ``VIDDIFF_ALLOW_URLS=1``).
+  Run settings (fps, CLIP model …) come in the run's ``context`` (:class:`VidDiffContext`).
+* ``eval_graph`` — the open-mode evaluation graph with the judge model
+  (``VIDDIFF_JUDGE_MODEL``, else the linker's model).
+* ``chat_agent`` — the chat agent (``VIDDIFF_CHAT_MODEL``), its tools confined the same way.
+
+Graphs are compiled without a checkpointer: the server brings its own persistence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from viddiff.agent.chat import create_chat_agent
+from viddiff.agent.chat_setup import chat_model, comparison_graph
+from viddiff.agent.embed import create_graph, models_from_env
+from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.eval_graph import build_eval_graph
+from viddiff.graphs.models import EndpointSettings
+from viddiff.tools.errors import ConfigError
+from viddiff.tools.paths import PathPolicy
+
+__all__ = ["chat_agent", "eval_graph", "viddiff_graph"]
+
+
+def viddiff_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The comparison graph, models from the environment, input paths confined."""
+    return create_graph(models_from_env(), policy=PathPolicy.from_env, name="viddiff")
+
+
+def eval_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The evaluation graph with its LLM judge (needs a configured endpoint)."""
+    from viddiff.evals.judge import build_judge, judge_model_name
+
+    settings = EndpointSettings.from_env()
+    if not settings.configured:
+        raise ConfigError("the evaluation graph needs a judge model: set OPENAI_API_KEY and/or "
+                          "OPENAI_BASE_URL")
+    judge = build_judge(settings, judge_model_name(None, settings))
+    return build_eval_graph(judge).compile(name="viddiff_eval")
+
+
+def chat_agent() -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The chat agent; its comparisons use the VLM graph, or the offline one without an
+    endpoint for them (the chat model itself always needs one)."""
+    settings = EndpointSettings.from_env()
+    graph, engine = comparison_graph(settings)
+    return create_chat_agent(chat_model(settings), graph, engine=engine,
+                             context=VidDiffContext(), policy=PathPolicy.from_env())
