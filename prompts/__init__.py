@@ -11,12 +11,23 @@ from importlib import resources
 
 
 @cache
+def _templates() -> dict[str, str]:
+    """Every template, read once. Nodes render prompts inside the event loop, where file I/O
+    would block (``langgraph dev`` refuses blocking calls), so the reads happen up front."""
+    folder = resources.files(__name__)
+    return {entry.name[:-3]: entry.read_text(encoding="utf-8")
+            for entry in folder.iterdir() if entry.name.endswith(".md")}
+
+
 def load_prompt(name: str) -> str:
     """Return the raw text of ``prompts/<name>.md``."""
     try:
-        return resources.files(__name__).joinpath(f"{name}.md").read_text(encoding="utf-8")
-    except FileNotFoundError as exc:  # a programming error, but say clearly which file
+        return _templates()[name]
+    except KeyError as exc:  # a programming error, but say clearly which file
         raise KeyError(f"no prompt template named {name!r}") from exc
+
+
+_templates()  # load at import time, outside any event loop
 
 
 def render(name: str, **values: object) -> str:

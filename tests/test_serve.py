@@ -61,10 +61,7 @@ def langgraph_dev(exe: str, env: dict[str, str], workdir: Path, log: Path) -> It
     """Start ``langgraph dev``; yield its URL; kill its whole process group afterwards."""
     port = free_port()
     cmd = [exe, "dev", "--config", str(REPO / "langgraph.json"),
-           "--host", "127.0.0.1", "--port", str(port), "--no-browser", "--no-reload",
-           # some graph nodes still do small file I/O on the event loop (prompt templates,
-           # the stage-transcript cache), which langgraph dev refuses by default
-           "--allow-blocking"]
+           "--host", "127.0.0.1", "--port", str(port), "--no-browser", "--no-reload"]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)

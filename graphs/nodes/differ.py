@@ -8,6 +8,7 @@ after the limit that one difference is reported as failed while the others stand
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from typing import Any
@@ -108,7 +109,8 @@ async def measure_first(model: BaseChatModel, task: DifferenceTask, prompt: str,
                                         tool_call_id=call.get("id") or "measure",
                                         status="error"))
             continue
-        tool_message, measurement = run_measure_call(dict(call), refs, segments, ctx)
+        tool_message, measurement = await asyncio.to_thread(run_measure_call, dict(call), refs,
+                                                            segments, ctx)
         messages.append(tool_message)
         if measurement is not None:
             measurements.append(measurement)
@@ -126,8 +128,9 @@ def make_difference_node(model: BaseChatModel):
         measurements = list(task.get("measurements") or [])
         prompt = render("difference", action=task["action"], query_string=diff.query_string,
                         stages=", ".join(task["stages"]) or "the whole action")
-        images = (image_parts("A", task["video_a"], task["frames_a"], ctx)
-                  + image_parts("B", task["video_b"], task["frames_b"], ctx))
+        images = await asyncio.to_thread(
+            lambda: image_parts("A", task["video_a"], task["frames_a"], ctx)
+            + image_parts("B", task["video_b"], task["frames_b"], ctx))
         usage: list[UsageRecord] = []
         if task.get("kinematics") and previous is None:
             messages, measurements, usage = await measure_first(model, task, prompt, images,

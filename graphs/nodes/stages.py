@@ -7,6 +7,7 @@ depends only on the action and the model, so it is cached on disk and reused acr
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -68,7 +69,7 @@ def make_stage_transcript_node(model: BaseChatModel):
                                runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
         cache = transcript_cache_path(ctx, state["action"], model_name(model))
-        cached = read_cached_stages(cache)
+        cached = await asyncio.to_thread(read_cached_stages, cache)
         if cached:
             emit(runtime, "node", node="stage_transcript", status="cached", count=len(cached))
             return Command(update={"stages": cached,
@@ -152,7 +153,9 @@ def make_refine_stages_node(model: BaseChatModel):
             return retry_or_fail("refine_stages", reply, previous,
                                  max_attempts=ctx.llm_attempts, model=model_name(model))
         stages = merge_refined(drafts, reply.parsed, ctx.min_retrieval_strings)
-        write_cached_stages(transcript_cache_path(ctx, state["action"], model_name(model)), stages)
+        await asyncio.to_thread(write_cached_stages,
+                                transcript_cache_path(ctx, state["action"], model_name(model)),
+                                stages)
         emit(runtime, "node", node="refine_stages", status="end", count=len(stages))
         return Command(update={"stages": stages, "usage": [reply.usage],
                                "feedback": {"refine_stages": None}}, goto=AFTER_STAGES)
