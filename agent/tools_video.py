@@ -8,7 +8,6 @@ thread when the agent is async, so the event loop never blocks.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from viddiff.graphs.nodes.common import video_ref
 from viddiff.graphs.nodes.kinematics import WHOLE_CLIP, resolve_segment
 from viddiff.graphs.nodes.pose import pose_of
 from viddiff.graphs.schemas import ComparisonResult
-from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video
+from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.kinematics import METRICS, compare_metric
 from viddiff.tools.paths import PathPolicy
@@ -102,14 +101,7 @@ def make_localize_tool(embedder_factory: EmbedderFactory, *,
     ctx = context or VidDiffContext()
     allowed = policy or PathPolicy.default()
     cache = EmbeddingCache(Path(ctx.cache_dir) / "embeddings")
-    lock = threading.Lock()
-    holder: list[Embedder] = []
-
-    def embedder() -> Embedder:
-        with lock:
-            if not holder:
-                holder.append(embedder_factory())
-            return holder[0]
+    embedder = lazy_embedder(embedder_factory)
 
     def localize(video: str, moment: str, top_k: int = 3) -> str:
         try:

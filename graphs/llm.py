@@ -171,12 +171,15 @@ async def ask_structured(
 
 
 def conversation(prompt: str, feedback: Feedback | None,
-                 images: Sequence[dict[str, Any]] = ()) -> list[BaseMessage]:
-    """System + user prompt, then — on a retry — the bad reply and what was wrong with it."""
+                 images: Sequence[dict[str, Any]] = (), *,
+                 system: str = "system") -> list[BaseMessage]:
+    """System + user prompt, then — on a retry — the bad reply and what was wrong with it.
+
+    ``system`` names the system-prompt template (the eval judge has its own)."""
     content: str | list[str | dict[Any, Any]] = prompt
     if images:
         content = [{"type": "text", "text": prompt}, *images]
-    messages: list[BaseMessage] = [SystemMessage(load_prompt("system").strip()),
+    messages: list[BaseMessage] = [SystemMessage(load_prompt(system).strip()),
                                    HumanMessage(content=content)]
     if feedback is not None:
         messages.append(AIMessage(content=feedback.raw or "(empty reply)"))

@@ -564,3 +564,18 @@ def clear_embedding_memo() -> None:
     """Forget in-process embeddings (tests; the on-disk cache is untouched)."""
     with _embed_lock:
         _embed_memo.clear()
+
+
+def lazy_embedder(factory: Callable[[], Embedder]) -> Callable[[], Embedder]:
+    """Build the embedder on first use, once, even when tools are called from many threads
+    (model construction is slow and may fail with a ConfigError the caller reports)."""
+    lock = threading.Lock()
+    holder: list[Embedder] = []
+
+    def get() -> Embedder:
+        with lock:
+            if not holder:
+                holder.append(factory())
+            return holder[0]
+
+    return get

@@ -9,7 +9,6 @@ stage, in order. The same function is exposed as a LangChain tool for agents.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video
+from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.segments import Segment
 from viddiff.tools.video import SampledVideo, load_video_cached
@@ -177,14 +176,7 @@ def make_localize_tool(
     ConfigError); frames and embeddings come from the shared caches. Any failure is returned
     to the caller as a one-line error string (``ToolException``), never as a traceback.
     """
-    lock = threading.Lock()
-    holder: list[Embedder] = []
-
-    def embedder() -> Embedder:
-        with lock:
-            if not holder:
-                holder.append(embedder_factory())
-            return holder[0]
+    embedder = lazy_embedder(embedder_factory)
 
     def localize(video_path: str, stages: list[StageQuery]) -> dict[str, Any]:
         try:

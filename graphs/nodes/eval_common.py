@@ -18,10 +18,9 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage
 
-from viddiff.graphs.llm import Feedback, StructuredReply
-from viddiff.prompts import load_prompt, render
+from viddiff.graphs.llm import Feedback, StructuredReply, conversation
 
 
 class JudgeCache(Protocol):
@@ -87,12 +86,7 @@ def cache_key(node: str, model: str, prompt: str) -> str:
 
 def judge_conversation(prompt: str, feedback: Feedback | None) -> list[BaseMessage]:
     """The judge's system prompt and task; on a retry, its bad reply and what was wrong."""
-    messages: list[BaseMessage] = [SystemMessage(load_prompt("eval_system").strip()),
-                                   HumanMessage(content=prompt)]
-    if feedback is not None:
-        messages.append(AIMessage(content=feedback.raw or "(empty reply)"))
-        messages.append(HumanMessage(content=render("retry", error=feedback.error)))
-    return messages
+    return conversation(prompt, feedback, system="eval_system")
 
 
 def reject(reply: StructuredReply[Any], problems: list[str]) -> StructuredReply[Any]:
