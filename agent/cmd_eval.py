@@ -3,7 +3,9 @@
 ``viddiff eval --data PATH --videos DIR --split easy --mode closed --method viddiff --out DIR``
 
 Predictions go to ``DIR/predictions.jsonl`` one line per finished sample, so an interrupted
-run resumes when the same command is run again; the scores to ``DIR/summary.json``.
+run resumes when the same command is run again; the scores to ``DIR/summary.json``; each
+sample's full comparison result (graph methods) to ``DIR/results/``, and with ``--gallery N``
+the N worst-scored of those to ``DIR/gallery.html``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from viddiff.agent.options import (
     add_endpoint_options,
@@ -27,7 +31,12 @@ from viddiff.evals.data import DOMAIN_FPS
 from viddiff.graphs.context import VidDiffContext
 from viddiff.tools.errors import ConfigError
 
+if TYPE_CHECKING:
+    from viddiff.agent.report import ReportOptions
+    from viddiff.evals.predictions import PredictionRecord
+
 EXIT_INPUT = 2
+GALLERY_FILE = "gallery.html"
 
 
 def add_judge_options(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +49,42 @@ def add_judge_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                        help="price in USD per million input,output tokens for the cost "
                             "estimate (overrides the built-in table); repeat for more")
+
+
+def add_gallery_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gallery", type=int, metavar="N",
+                        help="after scoring, write gallery.html: the N worst-scored samples "
+                             "(closed accuracy / open recall per sample) with their frames "
+                             "and verdicts, from the results/ the viddiff method saves (not "
+                             "the lmm baseline, which keeps no result; its gallery is skipped)")
+
+
+def write_run_gallery(console: Console, metrics: Mapping[str, Any],
+                      records: Mapping[str, PredictionRecord], results_dir: Path,
+                      out_path: Path, n: int, *, title: str = "Worst-scored pairs",
+                      options: ReportOptions | None = None) -> Path | None:
+    """The gallery of the ``n`` worst-scored samples that have a saved result; None (with a
+    note) when there is none. Frames are decoded from the videos the results name (the run's
+    materialised copies, or the originals used as they were); a video that is gone shows as a
+    placeholder."""
+    from viddiff.agent.report import ReportError, load_result, write_gallery
+    from viddiff.evals.results import sample_scores, worst_with_results
+
+    worst = worst_with_results(sample_scores(metrics.get("per_sample", [])), records,
+                               results_dir, n)
+    items = []
+    for key, path, score in worst:
+        try:
+            items.append((key, load_result(path), score))
+        except ReportError as exc:
+            console.print(f"[yellow]gallery: {escape(key)} left out: {escape(str(exc))}[/]",
+                          highlight=False)
+    if not items:
+        console.print(f"[yellow]No gallery written: no scored sample has a saved result in "
+                      f"{escape(str(results_dir))} (the lmm baseline saves none)[/]",
+                      highlight=False)
+        return None
+    return write_gallery(items, out_path, options, title=title, limit=n)
 
 
 def register(sub: Any) -> None:
@@ -58,7 +103,8 @@ def register(sub: Any) -> None:
                     help="viddiff: the VidDiff graph (or the pose engine with --offline); "
                          "lmm: all frames of both videos in one VLM call (the paper's baseline)")
     ev.add_argument("--out", type=Path, required=True, metavar="DIR",
-                    help="output folder: predictions.jsonl, summary.json, caches")
+                    help="output folder: predictions.jsonl, summary.json, results/ (each "
+                         "sample's comparison, viddiff method), caches")
     ev.add_argument("--action", action="append", default=[], dest="actions", metavar="KEY",
                     help="only this action (e.g. fitness_4); repeat for more")
     ev.add_argument("--domain", action="append", default=[], dest="domains", metavar="NAME",
@@ -74,6 +120,7 @@ def register(sub: Any) -> None:
     ev.add_argument("--skip-missing", action="store_true",
                     help="leave out samples whose videos are missing instead of stopping")
     ev.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    add_gallery_option(ev)
     add_endpoint_options(ev)
     add_sampling_options(ev)
     add_judge_options(ev)
@@ -222,6 +269,17 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
     print_report(console, metrics, method_usage + judge_usage, prices, sanity=args.sanity)
     console.print(f"[green]Ran {outcome.ran} sample(s), resumed {outcome.resumed}; wrote "
                   f"{settings.predictions_path} and {path}[/]")
+    if args.gallery:
+        from viddiff.agent.report import ReportOptions
+
+        gallery = write_run_gallery(
+            console, metrics, outcome.records, settings.results_dir,
+            settings.out_dir / GALLERY_FILE, args.gallery,
+            title=f"Worst-scored pairs: {method.name}, {args.mode}",
+            options=ReportOptions(cache_dir=ctx.cache_dir, max_side=ctx.max_side))
+        if gallery is not None:
+            console.print(f"[green]Wrote the gallery of the worst-scored pairs: "
+                          f"{escape(str(gallery))}[/]", highlight=False)
     return 0
 
 
@@ -230,6 +288,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit needs a number of samples >= 1")
+    if args.gallery is not None and args.gallery < 1:
+        raise ConfigError("--gallery needs a number of samples >= 1")
     samples = select_samples(load_samples(args.data), split=args.split, actions=args.actions,
                              domains=args.domains, limit=args.limit)
     if not samples:

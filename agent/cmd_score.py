@@ -1,6 +1,7 @@
 """``viddiff score``: score saved predictions again, without running the method.
 
-``viddiff score --data PATH --predictions DIR/predictions.jsonl --mode closed [--json OUT]``
+``viddiff score --data PATH --predictions DIR/predictions.jsonl --mode closed [--json OUT]
+[--gallery N [--results DIR/results]]``
 
 Closed mode is arithmetic. Open mode runs the judge (matching and flip check), whose answers
 are cached next to the predictions, so scoring a finished ``viddiff eval`` run again makes no
@@ -17,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from viddiff.agent.cmd_eval import add_judge_options
+from viddiff.agent.cmd_eval import GALLERY_FILE, add_gallery_option, add_judge_options
 from viddiff.tools.errors import ConfigError
 
 
@@ -37,6 +38,11 @@ def register(sub: Any) -> None:
                     help="judge answer cache (default: judge_cache/ beside the predictions)")
     sc.add_argument("--concurrency", type=int, default=4,
                     help="samples scored at once in open mode (default %(default)s)")
+    add_gallery_option(sc)
+    sc.add_argument("--results", type=Path, metavar="DIR",
+                    help="the run's saved comparison results, for --gallery (default: "
+                         "results/ beside the predictions); the gallery is written beside "
+                         "the predictions")
     add_judge_options(sc)
     sc.set_defaults(handler=handle)
 
@@ -101,10 +107,24 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
         path = write_json(args.json, summary_document(metrics, method_usage, judge_usage,
                                                       prices, run))
         console.print(f"[green]Wrote {path}[/]")
+    if args.gallery:
+        from viddiff.agent.cmd_eval import write_run_gallery
+        from viddiff.evals.results import RESULTS_DIR
+
+        folder = Path(args.predictions).parent
+        gallery = write_run_gallery(console, metrics, records,
+                                    args.results or folder / RESULTS_DIR,
+                                    folder / GALLERY_FILE, args.gallery,
+                                    title=f"Worst-scored pairs: {first.method}, {args.mode}")
+        if gallery is not None:
+            console.print(f"Wrote the gallery of the worst-scored pairs: {gallery}",
+                          style="green", markup=False, highlight=False)
     return 0
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     if args.concurrency < 1:
         raise ConfigError("--concurrency needs a number >= 1")
+    if args.gallery is not None and args.gallery < 1:
+        raise ConfigError("--gallery needs a number of samples >= 1")
     return asyncio.run(rescore(args, console))

@@ -25,7 +25,7 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import model_name
 from viddiff.graphs.nodes.report import summarize_usage
 from viddiff.graphs.runner import run_comparison
-from viddiff.graphs.schemas import UsageSummary
+from viddiff.graphs.schemas import ComparisonResult, UsageSummary
 
 
 @dataclass
@@ -36,6 +36,8 @@ class MethodOutput:
     models: dict[str, str] = field(default_factory=dict)
     usage: list[UsageSummary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    result: ComparisonResult | None = None
+    """The full comparison (graph methods), saved per sample under ``OUT/results/``."""
 
 
 class Method(Protocol):
@@ -117,7 +119,7 @@ class GraphMethod(_Contextual):
                                                   else None)
                            for i, d in enumerate(result.differences)}
         return MethodOutput(predictions, models=dict(result.models), usage=list(result.usage),
-                            notes=list(result.notes))
+                            notes=list(result.notes), result=result)
 
 
 class LmmMethod(_Contextual):

@@ -52,6 +52,9 @@ class PredictionRecord(BaseModel):
     usage: list[UsageSummary] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     fps: float | None = Field(default=None, description="Frames per second sampled.")
+    result_file: str | None = Field(
+        default=None, description="File name of the sample's full comparison result under "
+                                  "the run's results/ folder (graph methods only).")
     elapsed_s: float = 0.0
     finished_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
 

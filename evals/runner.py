@@ -1,7 +1,8 @@
 """Run a method over benchmark samples: concurrently, durably, resumably.
 
-Per sample: make both videos playable files (cached), run the method, append the predictions
-to ``predictions.jsonl`` (flushed and fsynced), score them, update the live view. Samples whose
+Per sample: make both videos playable files (cached), run the method, save its full comparison
+result to ``results/`` (graph methods), append the predictions to ``predictions.jsonl``
+(flushed and fsynced), score them, update the live view. Samples whose
 predictions are already in the file are not run again, only re-scored (closed: arithmetic;
 open: the judge's cached answers), so re-running an interrupted command finishes the job and
 every sample is scored exactly once.
@@ -32,6 +33,7 @@ from viddiff.evals.predictions import (
     check_consistent,
 )
 from viddiff.evals.report import write_json
+from viddiff.evals.results import RESULTS_DIR, save_result
 from viddiff.evals.scoring import SampleScore, Scorer
 from viddiff.evals.videos import VideoMaterialiser
 from viddiff.graphs.runner import endpoint_error
@@ -59,6 +61,11 @@ class RunSettings:
     @property
     def predictions_path(self) -> Path:
         return self.out_dir / PREDICTIONS_FILE
+
+    @property
+    def results_dir(self) -> Path:
+        """Each sample's full comparison result (graph methods), one JSON file per sample."""
+        return self.out_dir / RESULTS_DIR
 
     def identity(self) -> dict[str, Any]:
         return {"mode": self.mode, "method": self.method, "sanity": self.sanity}
@@ -188,8 +195,9 @@ class BenchmarkRunner:
                 spec_b = spec_a
             elif self.settings.sanity == "swap":
                 spec_a, spec_b = spec_b, spec_a
-            video_a = await asyncio.to_thread(self.materialiser.prepare, spec_a)
-            video_b = await asyncio.to_thread(self.materialiser.prepare, spec_b)
+            # absolute, so a saved result still finds its videos from another folder
+            video_a = (await asyncio.to_thread(self.materialiser.prepare, spec_a)).absolute()
+            video_b = (await asyncio.to_thread(self.materialiser.prepare, spec_b)).absolute()
             output = await self.method.predict(sample, str(video_a), str(video_b),
                                                self.settings.mode)
         except EndpointError:
@@ -202,6 +210,14 @@ class BenchmarkRunner:
             if mapped is not None:
                 raise mapped from exc
             raise
+        notes = list(output.notes)
+        result_file = None
+        if output.result is not None:  # written before the record that names it
+            try:
+                result_file = await asyncio.to_thread(save_result, self.settings.results_dir,
+                                                      sample.sample_key, output.result)
+            except OSError as exc:
+                notes.append(f"the comparison result was not saved ({exc})")
         return PredictionRecord(**base, predictions=output.predictions, models=output.models,
-                                usage=output.usage, notes=output.notes,
+                                usage=output.usage, notes=notes, result_file=result_file,
                                 elapsed_s=round(time.monotonic() - started, 3))

@@ -226,6 +226,8 @@ def test_offline_pose_engine_needs_no_endpoint(bench: Path, env: Path) -> None:
     record = json.loads((out / "predictions.jsonl").read_text())
     assert record["method"] == "viddiff-offline" and record["status"] == "ok"
     assert set(record["predictions"]) == set(SCORED) and not record["usage"]
+    result = json.loads((out / "results" / record["result_file"]).read_text())
+    assert result["engine"] == "offline" and len(result["differences"]) == len(SCORED)
     assert summary(out)["metrics"]["overall"]["total"] == 3
     assert summary(out)["cost"]["usd_total"] == 0
 
