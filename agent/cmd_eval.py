@@ -93,7 +93,7 @@ def register(sub: Any) -> None:
                                     "(paper §3.2, appendix F).")
     ev.add_argument("--data", required=True,
                     help="benchmark rows: a .json/.jsonl/.parquet file or folder, or a Hub "
-                         "dataset name such as jmhb0/VidDiffBench (needs the 'datasets' extra)")
+                         "dataset name such as jmhb/VidDiffBench (needs the 'datasets' extra)")
     ev.add_argument("--videos", type=Path, metavar="DIR",
                     help="folder the rows' video paths are relative to (default: the data "
                          "file's folder)")

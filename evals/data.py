@@ -22,7 +22,7 @@ from viddiff.graphs.eval_state import GroundTruthDifference
 from viddiff.graphs.schemas import Label, NumFrames
 from viddiff.tools.errors import ConfigError, VidDiffError
 
-HUB_DATASET = "jmhb0/VidDiffBench"
+HUB_DATASET = "jmhb/VidDiffBench"
 """The benchmark on the Hugging Face Hub (split ``test``, 549 rows)."""
 
 SPLITS = ("easy", "medium", "hard")

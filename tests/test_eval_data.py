@@ -125,7 +125,7 @@ def test_parquet_needs_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_hub_needs_the_datasets_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "datasets", None)
     with pytest.raises(ConfigError, match=r"viddiff\[datasets\]"):
-        load_samples("jmhb0/VidDiffBench")
+        load_samples("jmhb/VidDiffBench")
     with pytest.raises(DataError, match="benchmark not found"):
         load_samples("no/such/file.json")
 
