@@ -25,13 +25,13 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 from bench.results import machine_line, update_section
+from tests.support.validation import left_right_swap_agreement
+from tests.support.videos import write_variant
 from viddiff.tools import kinematics_signals as ks
 from viddiff.tools.kinematics import (
     METRICS,
@@ -53,28 +53,6 @@ EXAMPLES = REPO / "examples" / "clips"
 TITLE = "Pose and offline engine"
 TIME_FAMILIES = {"duration", "tempo", "pause", "speed", "speed_wrist", "speed_ankle",
                  "speed_hip", "peak_speed_wrist", "peak_speed_ankle"}
-
-
-def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False) -> Path:
-    """Same frames (shrunk to 448 px), timestamps stretched by ``slow``, optionally mirrored."""
-    with av.open(str(src)) as inp:
-        stream = inp.streams.video[0]
-        rate = Fraction(stream.average_rate or 30)
-        scale = min(1.0, 448 / max(stream.width, stream.height))
-        size = (round(stream.width * scale / 2) * 2, round(stream.height * scale / 2) * 2)
-        frames = [f.to_ndarray(width=size[0], height=size[1], format="rgb24")
-                  for f in inp.decode(stream)]
-    with av.open(str(dst), mode="w") as out:
-        enc = out.add_stream("libx264", rate=(rate / Fraction(slow)).limit_denominator(10000))
-        enc.width, enc.height, enc.pix_fmt = size[0], size[1], "yuv420p"
-        enc.options = {"crf": "12"}
-        for frame in frames:
-            img = np.ascontiguousarray(frame[:, ::-1]) if mirror else frame
-            for packet in enc.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in enc.encode():
-            out.mux(packet)
-    return dst
 
 
 def pose_speed(paths: list[Path], fps: float, max_side: int,
@@ -183,17 +161,7 @@ def cases(poses: dict[str, PoseSequence]) -> list[tuple[str, str, str]]:
 
     # (d) mirror
     mirror = poses["mirror"]
-    ctx_o, ctx_m = ClipContext.of(orig), ClipContext.of(mirror)
-    agree = total = 0
-    for name, spec in METRICS.items():
-        if spec.side != "left":
-            continue
-        twin = METRICS[name.replace("_left", "_right")]
-        for left, right in ((spec, twin), (twin, spec)):
-            m = compare_values(left, left.compute(orig, ctx_o, None),
-                               right.compute(mirror, ctx_m, None), "higher")
-            total += 1
-            agree += m.label == "c"
+    agree, total = left_right_swap_agreement(orig, mirror)
     lr = compare_metric("knee_raise_left_minus_right", orig, mirror)
     unsided = [s for s in METRICS.values() if s.side is None and s.family != "knee_raise_side"]
     same = sum(compare_metric(s.name, orig, mirror).label == "c" for s in unsided)

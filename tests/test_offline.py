@@ -17,8 +17,10 @@ import re
 
 import pytest
 
+from tests.support.validation import left_right_swap_agreement
+from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
-from tests.test_pose import clip_path, load_pose, shared_pose_cache, write_variant
+from tests.test_pose import clip_path, load_pose, shared_pose_cache
 from viddiff.tools.kinematics import METRICS, ClipContext, compare_metric, compare_values
 from viddiff.tools.offline import (
     OfflineAnswer,
@@ -201,17 +203,7 @@ def test_c_clip_against_itself_is_all_c(real: dict[str, PoseSequence]) -> None:
 @pytest.mark.real_clips
 def test_d_mirror_swaps_left_and_right(real: dict[str, PoseSequence]) -> None:
     orig, mirror = real["cam1"], real["mirror"]
-    ctx_o, ctx_m = ClipContext.of(orig), ClipContext.of(mirror)
-    agree = total = 0
-    for name, spec in METRICS.items():
-        if spec.side != "left":
-            continue
-        twin = METRICS[name.replace("_left", "_right")]
-        for left, right in ((spec, twin), (twin, spec)):
-            m = compare_values(left, left.compute(orig, ctx_o, None),
-                               right.compute(mirror, ctx_m, None), "higher")
-            total += 1
-            agree += m.label == "c"
+    agree, total = left_right_swap_agreement(orig, mirror)
     assert agree / total >= 0.8, f"only {agree}/{total} left/right pairs swap cleanly"
     lr = compare_metric("knee_raise_left_minus_right", orig, mirror)
     assert lr.value_a is not None and lr.value_b is not None

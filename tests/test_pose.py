@@ -7,10 +7,8 @@ mirrored copies written with PyAV, a session-wide pose cache).
 from __future__ import annotations
 
 import sys
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -49,33 +47,6 @@ def load_pose(path: Path, cache: Path, fps: float = CLIP_FPS) -> PoseSequence:
     from viddiff.tools.video import load_video
 
     return extract_pose(load_video(path, target_fps=fps, max_frames=200, max_side=448), cache)
-
-
-def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
-                  max_side: int = 448) -> Path:
-    """Re-encode ``src`` with the same frames: timestamps stretched by ``slow`` and/or each
-    frame flipped left-right. Frames are shrunk to ``max_side`` first (what the pipeline
-    samples anyway), which keeps the encoding fast."""
-    with av.open(str(src)) as inp:
-        stream = inp.streams.video[0]
-        rate = Fraction(stream.average_rate or 30)
-        w, h = stream.width, stream.height
-        scale = min(1.0, max_side / max(w, h))
-        size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
-        frames = [f.to_ndarray(width=size[0], height=size[1], format="rgb24")
-                  for f in inp.decode(stream)]
-    out = av.open(str(dst), mode="w")
-    enc = out.add_stream("libx264", rate=(rate / Fraction(slow)).limit_denominator(10000))
-    enc.width, enc.height, enc.pix_fmt = size[0], size[1], "yuv420p"
-    enc.options = {"crf": "12"}
-    for frame in frames:
-        img = np.ascontiguousarray(frame[:, ::-1]) if mirror else frame
-        for packet in enc.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(packet)
-    for packet in enc.encode():
-        out.mux(packet)
-    out.close()
-    return dst
 
 
 @pytest.fixture(scope="session")

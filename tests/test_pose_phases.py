@@ -7,8 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
+from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
-from tests.test_pose import clip_path, load_pose, shared_pose_cache, write_variant
+from tests.test_pose import clip_path, load_pose, shared_pose_cache
 from viddiff.tools.errors import VideoError
 from viddiff.tools.pose import PoseSequence
 from viddiff.tools.pose_phases import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -28,3 +29,30 @@ def write_video(path: Path, n_frames: int = 24, fps: int = 12, size: tuple[int, 
         container.mux(packet)
     container.close()
     return path
+
+
+def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
+                  max_side: int = 448) -> Path:
+    """Re-encode ``src`` with the same frames: timestamps stretched by ``slow`` and/or each
+    frame flipped left-right. Frames are shrunk to ``max_side`` first (what the pipeline
+    samples anyway), which keeps the encoding fast."""
+    with av.open(str(src)) as inp:
+        stream = inp.streams.video[0]
+        rate = Fraction(stream.average_rate or 30)
+        w, h = stream.width, stream.height
+        scale = min(1.0, max_side / max(w, h))
+        size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
+        frames = [f.to_ndarray(width=size[0], height=size[1], format="rgb24")
+                  for f in inp.decode(stream)]
+    out = av.open(str(dst), mode="w")
+    enc = out.add_stream("libx264", rate=(rate / Fraction(slow)).limit_denominator(10000))
+    enc.width, enc.height, enc.pix_fmt = size[0], size[1], "yuv420p"
+    enc.options = {"crf": "12"}
+    for frame in frames:
+        img = np.ascontiguousarray(frame[:, ::-1]) if mirror else frame
+        for packet in enc.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in enc.encode():
+        out.mux(packet)
+    out.close()
+    return dst
