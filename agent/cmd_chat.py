@@ -30,7 +30,7 @@ from viddiff.agent.options import (
     context_from_args,
     endpoint_from_args,
 )
-from viddiff.tools.errors import VidDiffError
+from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.paths import PathPolicy
 
 if TYPE_CHECKING:  # the agent stack is imported when a chat starts, not for `viddiff --help`
@@ -112,8 +112,7 @@ async def chat_loop(agent: CompiledStateGraph[Any, Any, Any, Any], console: Cons
             console.print(Text(f"error: {exc}", style="red"))
         except Exception as exc:  # one failed turn must not end the conversation
             mapped = endpoint_error(exc)
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
-            console.print(Text(f"error: {mapped or f'{type(exc).__name__}: {first}'}",
+            console.print(Text(f"error: {mapped or f'{type(exc).__name__}: {one_line(exc)}'}",
                                style="red"))
 
 

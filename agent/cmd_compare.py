@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from viddiff.agent.progress import LiveProgress
 from viddiff.agent.render import print_result
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.errors import VidDiffError
+from viddiff.tools.files import write_atomic
 
 
 def register(sub: Any) -> None:
@@ -56,12 +55,7 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def write_json(path: Path, result: ComparisonResult) -> None:
     """Atomic write, so an interrupted run never leaves a truncated result behind."""
-    path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(result.model_dump_json(indent=2))
-    os.replace(tmp, path)
+    write_atomic(path, result.model_dump_json(indent=2))
 
 
 async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:

@@ -34,7 +34,7 @@ from viddiff.graphs.checklist import expand_request
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.schemas import ComparisonResult
-from viddiff.tools.errors import VidDiffError
+from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.paths import PathPolicy
 
 DEFAULT_OPEN = 5
@@ -126,8 +126,7 @@ def make_compare_tool(
             writer({"event": "comparison", "status": "error", "message": str(exc)})
             raise ToolException(str(exc)) from None
         except Exception as exc:  # a tool answers the model; it does not crash the agent
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
-            message = f"compare_videos failed: {type(exc).__name__}: {first}"
+            message = f"compare_videos failed: {type(exc).__name__}: {one_line(exc)}"
             writer({"event": "comparison", "status": "error", "message": message})
             raise ToolException(message) from None
         cid = comparison_id(result)

@@ -25,7 +25,7 @@ from viddiff.graphs.nodes.kinematics import WHOLE_CLIP, resolve_segment
 from viddiff.graphs.nodes.pose import pose_of
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
-from viddiff.tools.errors import VidDiffError
+from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.kinematics import METRICS, compare_metric
 from viddiff.tools.paths import PathPolicy
 from viddiff.tools.segments import Segment
@@ -46,8 +46,7 @@ def _tool_error(exc: Exception, what: str) -> ToolException:
         return exc
     if isinstance(exc, VidDiffError):
         return ToolException(str(exc))
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return ToolException(f"{what} failed: {type(exc).__name__}: {first[:200]}")
+    return ToolException(f"{what} failed: {type(exc).__name__}: {one_line(exc)}")
 
 
 # ----------------------------------------------------------------------------- localize

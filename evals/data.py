@@ -117,7 +117,9 @@ class BenchmarkSample(BaseModel):
 JSON_FIELDS = ("videos", "retrieval_frames", "differences_annotated", "differences_gt")
 
 
-def _key_order(key: str) -> tuple[int, Any]:
+def key_order(key: str) -> tuple[int, Any]:
+    """Sort key for difference keys: numeric keys in number order ("2" before "10"), then
+    the others alphabetically. Benchmark rows and prediction files both use it."""
     return (0, int(key)) if key.isdigit() else (1, key)
 
 
@@ -147,7 +149,7 @@ def parse_row(row: Mapping[str, Any], where: str = "") -> BenchmarkSample:
             raise DataError(f"{label}: difference {key!r} has a ground-truth label but no "
                             f"annotation in differences_annotated")
     sample.differences_gt = dict(sorted(sample.differences_gt.items(),
-                                        key=lambda kv: _key_order(kv[0])))
+                                        key=lambda kv: key_order(kv[0])))
     return sample
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from viddiff.evals.cost import estimate
 from viddiff.graphs.schemas import UsageSummary
+from viddiff.tools.files import write_atomic
 
 ERROR_LABELS = {
     "wrong_label": "wrong label (flipped prediction)",
@@ -125,14 +125,7 @@ def print_report(console: Console, metrics: Mapping[str, Any], usage: list[Usage
 
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
     """Atomic write: an interrupted run never leaves a truncated summary behind."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, target)
-    return target
+    return write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def summary_document(metrics: Mapping[str, Any], method_usage: list[UsageSummary],

@@ -14,15 +14,14 @@ share a file. The record keeps the file's name (``result_file``) as well.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from viddiff.evals.predictions import PredictionRecord
 from viddiff.graphs.schemas import ComparisonResult
+from viddiff.tools.files import write_atomic
 
 RESULTS_DIR = "results"
 _PLAIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
@@ -42,27 +41,7 @@ def result_name(sample_key: str) -> str:
 def save_result(results_dir: Path, sample_key: str, result: ComparisonResult) -> str:
     """Write ``result`` durably to ``results_dir``; returns the file name written."""
     name = result_name(sample_key)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=results_dir, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(result.model_dump_json(indent=2))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, results_dir / name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable (not possible on every platform)
-        dir_fd = os.open(results_dir, os.O_RDONLY)
-    except OSError:
-        return name
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_atomic(results_dir / name, result.model_dump_json(indent=2), durable=True)
     return name
 
 

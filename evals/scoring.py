@@ -12,7 +12,7 @@ from typing import Any, Literal
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
-from viddiff.evals.data import BenchmarkSample
+from viddiff.evals.data import BenchmarkSample, key_order
 from viddiff.evals.metrics import cut_predictions, flip_label
 from viddiff.evals.predictions import Mode, PredictionRecord, Sanity
 from viddiff.graphs.eval_state import (
@@ -53,14 +53,10 @@ def ground_truth(sample: BenchmarkSample, sanity: Sanity | None) -> list[GroundT
     return gt
 
 
-def _key_order(key: str) -> tuple[int, Any]:
-    return (0, int(key)) if key.isdigit() else (1, key)
-
-
 def ordered_predictions(record: PredictionRecord) -> list[PredictedDifference]:
     """The record's predictions in the method's order (numeric keys in number order)."""
     return [PredictedDifference(key=k, description=p.description, label=p.label)
-            for k, p in sorted(record.predictions.items(), key=lambda kv: _key_order(kv[0]))]
+            for k, p in sorted(record.predictions.items(), key=lambda kv: key_order(kv[0]))]
 
 
 def failed_items(gt: list[GroundTruthDifference]) -> list[ScoredItem]:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
+import io
 import json
 import logging
 import os
 import socket
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +39,8 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 from torchvision.transforms import InterpolationMode
 
-from viddiff.tools.errors import ConfigError
+from viddiff.tools.errors import ConfigError, one_line
+from viddiff.tools.files import write_atomic
 from viddiff.tools.video import SampledVideo
 
 #: Seed for random-weight models: the same weights in every process, so their embeddings can
@@ -321,17 +322,11 @@ def _weights_for_tag(model_name: str, tag: str, cfg: dict[str, Any]) -> str:
         path = str(open_clip.download_pretrained(cfg))
     except Exception as err:
         raise ConfigError(
-            f"downloading CLIP weights {model_name}/{tag} failed ({_one_line(err)}); {how}"
+            f"downloading CLIP weights {model_name}/{tag} failed ({one_line(err)}); {how}"
         ) from None
     if not path or not os.path.isfile(path):
         raise ConfigError(f"downloading CLIP weights {model_name}/{tag} gave no file; {how}")
     return path
-
-
-def _one_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    line = lines[0] if lines else type(err).__name__
-    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def checkpoint_fingerprint(path: str | os.PathLike[str]) -> str:
@@ -423,7 +418,7 @@ def _build(spec: ClipSpec) -> ClipEmbedder:
     except Exception as err:
         what = f"weights {weights}" if weights else "random weights"
         raise ConfigError(
-            f"cannot build CLIP model {spec.model_name} with {what} ({_one_line(err)})"
+            f"cannot build CLIP model {spec.model_name} with {what} ({one_line(err)})"
         ) from None
     return ClipEmbedder(
         model,
@@ -502,18 +497,9 @@ class EmbeddingCache:
     def put(self, key: str, arr: np.ndarray) -> None:
         """Store ``arr`` under ``key`` atomically."""
         path = self.path_for(key)
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(arr), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+        write_atomic(path, buf.getvalue(), durable=True)
 
 
 _embed_lock = threading.Lock()

@@ -26,3 +26,13 @@ class ModelReplyError(VidDiffError):
 
 class EndpointError(VidDiffError):
     """The OpenAI-compatible endpoint cannot be reached or refuses the request."""
+
+
+def one_line(err: BaseException | str, limit: int = 200) -> str:
+    """The first non-empty line of an error's text, at most ``limit`` characters; the
+    exception's class name when it has no text. Library errors are squeezed through this
+    before they reach a person or a model, so no multi-line dump ever does."""
+    text = err if isinstance(err, str) else str(err)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = lines[0] if lines else ("" if isinstance(err, str) else type(err).__name__)
+    return line if len(line) <= limit else line[: limit - 3] + "..."

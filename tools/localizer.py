@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
 from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
-from viddiff.tools.errors import VidDiffError
+from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.segments import Segment
 from viddiff.tools.video import SampledVideo, load_video_cached
 from viddiff.tools.viterbi import viterbi_monotone
@@ -191,8 +191,8 @@ def make_localize_tool(
         except VidDiffError as err:
             raise ToolException(str(err)) from None
         except Exception as err:  # a tool must answer, not crash the agent
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise ToolException(f"localize failed: {type(err).__name__}: {first}") from None
+            raise ToolException(f"localize failed: {type(err).__name__}: {one_line(err)}"
+                                ) from None
         found = {seg.stage for seg in segments}
         return {
             "video_path": video.info.path,

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +47,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from viddiff.tools.errors import ConfigError, VideoError
+from viddiff.tools.files import write_atomic
 
 #: MediaPipe Pose landmark names, in model order (index = position in the list).
 LANDMARK_NAMES: tuple[str, ...] = (
@@ -210,13 +211,9 @@ class PoseSequence:
 
     def save(self, path: str | Path) -> None:
         """Write to ``path`` as .npz, atomically (temporary file + ``os.replace``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(
-                    fh,
+        buf = io.BytesIO()
+        np.savez_compressed(
+                    buf,
                     keypoints=self.keypoints,
                     visibility=self.visibility,
                     present=self.present,
@@ -226,10 +223,7 @@ class PoseSequence:
                     world=self.world,
                     format=np.array(_CACHE_FORMAT),
                 )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str | Path, *, require_current: bool = False) -> PoseSequence:

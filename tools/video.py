@@ -26,7 +26,7 @@ from typing import Literal
 import av
 import numpy as np
 
-from viddiff.tools.errors import VideoError
+from viddiff.tools.errors import VideoError, one_line
 
 try:  # decord has no wheels for some platforms (e.g. macOS arm64); PyAV then does everything.
     import decord
@@ -86,13 +86,6 @@ class SampledVideo:
         return min(self.target_fps, self.info.fps)
 
 
-def _first_line(err: BaseException) -> str:
-    """A library error squeezed to one short line for a :class:`VideoError` message."""
-    text = str(err).strip().splitlines()
-    line = text[0] if text else type(err).__name__
-    return line if len(line) <= 160 else line[:157] + "..."
-
-
 def _require_file(path: str | os.PathLike[str]) -> Path:
     """The path as a :class:`Path` if it names a non-empty regular file, else VideoError."""
     p = Path(path)
@@ -135,7 +128,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
     except OSError as err:
-        raise VideoError(f"{p}: cannot read file ({_first_line(err)})") from None
+        raise VideoError(f"{p}: cannot read file ({one_line(err, 160)})") from None
     digest = h.hexdigest()
     with _digest_lock:
         _digest_memo[key] = digest
@@ -149,7 +142,7 @@ def _open_pyav(p: Path) -> av.container.InputContainer:
         return av.open(str(p))
     except (av.error.FFmpegError, OSError, ValueError) as err:
         raise VideoError(
-            f"{p}: not a readable video file, or truncated/corrupt ({_first_line(err)})"
+            f"{p}: not a readable video file, or truncated/corrupt ({one_line(err, 160)})"
         ) from None
 
 
@@ -219,7 +212,7 @@ def _count_packets(p: Path) -> int:
         try:
             return sum(1 for pkt in container.demux(stream) if pkt.size)
         except av.error.FFmpegError as err:
-            raise VideoError(f"{p}: truncated or corrupt ({_first_line(err)})") from None
+            raise VideoError(f"{p}: truncated or corrupt ({one_line(err, 160)})") from None
 
 
 def _check_first_frame_decodes(p: Path, codec: str) -> None:
@@ -230,7 +223,8 @@ def _check_first_frame_decodes(p: Path, codec: str) -> None:
         except StopIteration:
             raise VideoError(f"{p}: video contains no frames") from None
         except av.error.FFmpegError as err:
-            raise VideoError(f"{p}: cannot decode its {codec} video ({_first_line(err)})") from None
+            raise VideoError(
+                f"{p}: cannot decode its {codec} video ({one_line(err, 160)})") from None
 
 
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
@@ -320,7 +314,7 @@ def _decode_pyav(
         except av.error.FFmpegError as err:
             raise VideoError(
                 f"{p}: decoding failed after frame {frame_no}; the file may be truncated or "
-                f"corrupt ({_first_line(err)})"
+                f"corrupt ({one_line(err, 160)})"
             ) from None
     if found < indices.shape[0]:
         decoded = frame_no + 1

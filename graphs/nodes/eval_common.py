@@ -9,11 +9,9 @@ contains every input. A changed prompt template, input or model is a different k
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +19,7 @@ from typing import Any, Protocol
 from langchain_core.messages import BaseMessage
 
 from viddiff.graphs.llm import Feedback, StructuredReply, conversation
+from viddiff.tools.files import write_atomic
 
 
 class JudgeCache(Protocol):
@@ -66,16 +65,7 @@ class DiskJudgeCache:
     def put(self, key: str, value: dict[str, Any]) -> None:
         path = self._path(key)
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(value, fh)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomic(path, json.dumps(value))
 
 
 def cache_key(node: str, model: str, prompt: str) -> str:

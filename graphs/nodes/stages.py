@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from viddiff.graphs.nodes.common import emit
 from viddiff.graphs.schemas import RefinedStages, Stage, StageDraft, StageTranscript
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import load_prompt, render
+from viddiff.tools.files import write_atomic
 
 AFTER_STAGES = ["localize", "link"]
 
@@ -49,11 +48,7 @@ def read_cached_stages(path: Path) -> list[Stage] | None:
 
 def write_cached_stages(path: Path, stages: list[Stage]) -> None:
     """Atomic write: a crash never leaves a half-written transcript behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump([s.model_dump() for s in stages], fh, indent=1)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps([s.model_dump() for s in stages], indent=1))
 
 
 def stage_lines(stages: Sequence[StageDraft | Stage]) -> str:

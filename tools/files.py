@@ -1,0 +1,81 @@
+"""Writing files atomically: a reader never sees half a file, a failed write leaves nothing.
+
+Every file viddiff writes (results, reports, caches, run records) goes through
+:func:`write_atomic`: the data goes to a temporary file beside the target, optionally fsynced,
+then renamed over it. On any failure the temporary file is removed. The final file gets the
+mode a plain ``open(path, "w")`` would give it (``0666`` less the process umask, so ``0644``
+under the usual umask) instead of ``mkstemp``'s private ``0600``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["default_file_mode", "write_atomic"]
+
+
+@functools.cache
+def _umask() -> int:
+    """The process umask, read once (``os.umask`` can only be read by setting it)."""
+    try:  # Linux: readable without changing it
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def default_file_mode() -> int:
+    """The mode ``open(path, "w")`` would create a file with: ``0o666 & ~umask``."""
+    return 0o666 & ~_umask()
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bool = False,
+                 mode: int | None = None, encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    The parent folder is created. ``durable`` fsyncs the file and (where the platform allows)
+    its folder, for records that must survive a crash (predictions, results). ``mode``
+    defaults to :func:`default_file_mode`. Returns the path written. ``OSError`` propagates;
+    the temporary file never stays behind.
+    """
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, default_file_mode() if mode is None else mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        _fsync_dir(target.parent)
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable by syncing its folder (not possible on every platform)."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
