@@ -31,14 +31,12 @@ from pydantic import BaseModel
 
 from viddiff.agent.tools_compare import make_compare_tool
 from viddiff.graphs import llm, schemas
-from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.context import ClipLoader, VidDiffContext, default_clip_loader
 from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models
-from viddiff.graphs.nodes.localize import ClipLoader
 from viddiff.graphs.offline import build_offline_graph
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 from viddiff.graphs.viddiff import build_viddiff_graph
 from viddiff.tools import kinematics, segments
-from viddiff.tools.clip_embedder import load_clip
 from viddiff.tools.paths import PathPolicy
 
 __all__ = [
@@ -98,7 +96,7 @@ def guard_paths(graph: ComparisonGraph,
 def build_graph(
     models: ModelRoles | BaseChatModel | None = None,
     *,
-    clip_loader: ClipLoader = load_clip,
+    clip_loader: ClipLoader = default_clip_loader,
     review_proposals: bool = False,
     policy: PathPolicy | Callable[[], PathPolicy] | None = None,
 ) -> ComparisonGraph:
@@ -122,7 +120,7 @@ def create_graph(
     *,
     checkpointer: Checkpointer = None,
     name: str = "viddiff",
-    clip_loader: ClipLoader = load_clip,
+    clip_loader: ClipLoader = default_clip_loader,
     review_proposals: bool = False,
     policy: PathPolicy | Callable[[], PathPolicy] | None = None,
 ) -> CompiledStateGraph[VidDiffState, VidDiffContext, InputState, OutputState]:
@@ -138,7 +136,7 @@ def create_compare_tool(
     graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
     context: VidDiffContext | None = None,
     policy: PathPolicy | None = None,
-    clip_loader: ClipLoader = load_clip,
+    clip_loader: ClipLoader = default_clip_loader,
 ) -> BaseTool:
     """A ``compare_videos`` tool for a host agent: text summary for the model, the full
     :class:`ComparisonResult` as the tool message's artifact.
@@ -152,7 +150,7 @@ def create_compare_tool(
 
 def serializable_types() -> list[tuple[str, str]]:
     """(module, class) of every pydantic record a viddiff state can hold."""
-    from viddiff.graphs import eval_state  # the eval graph's records travel in its state
+    from viddiff.graphs.eval import state as eval_state  # the eval graph's records travel
 
     found: list[tuple[str, str]] = []
     for module in (schemas, llm, kinematics, segments, eval_state):

@@ -17,7 +17,7 @@ NODE_LABELS = {
     "link": "Linking differences to stages",
     "localize": "Localizing stages",
     "pose": "Estimating pose",
-    "measure": "Measuring kinematics",
+    "measure_differences": "Measuring kinematics",
 }
 
 

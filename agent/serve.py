@@ -25,7 +25,7 @@ from viddiff.agent.chat import create_chat_agent
 from viddiff.agent.chat_setup import chat_model, comparison_graph
 from viddiff.agent.embed import create_graph, models_from_env
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.eval_graph import build_eval_graph
+from viddiff.graphs.eval.graph import build_eval_graph
 from viddiff.graphs.models import EndpointSettings
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.paths import PathPolicy

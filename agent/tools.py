@@ -26,9 +26,7 @@ from viddiff.agent.tools_video import (
     make_localize_tool,
     make_measure_tool,
 )
-from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.localize import clip_spec
-from viddiff.tools.clip_embedder import load_clip
+from viddiff.graphs.context import VidDiffContext, default_clip_loader
 from viddiff.tools.paths import PathPolicy
 
 __all__ = ["clip_embedder_factory", "make_chat_tools"]
@@ -36,7 +34,7 @@ __all__ = ["clip_embedder_factory", "make_chat_tools"]
 
 def clip_embedder_factory(context: VidDiffContext) -> EmbedderFactory:
     """The open_clip embedder the run settings name, built on first use (it is slow)."""
-    return lambda: load_clip(clip_spec(context))
+    return lambda: default_clip_loader(context.clip_spec())
 
 
 def make_chat_tools(

@@ -20,9 +20,7 @@ from pydantic import BaseModel, Field, JsonValue
 from viddiff.agent.tools_results import stored_results
 from viddiff.graphs.checklist import checklist
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.common import video_ref
-from viddiff.graphs.nodes.kinematics import WHOLE_CLIP, resolve_segment
-from viddiff.graphs.nodes.pose import pose_of
+from viddiff.graphs.frames import WHOLE_CLIP, pose_of, resolve_segment, video_ref
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line

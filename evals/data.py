@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from viddiff.graphs.eval_state import GroundTruthDifference
+from viddiff.graphs.eval.state import GroundTruthDifference
 from viddiff.graphs.schemas import Label, NumFrames
 from viddiff.tools.errors import ConfigError, VidDiffError
 

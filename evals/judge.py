@@ -15,10 +15,10 @@ from langchain_core.language_models import BaseChatModel
 
 from viddiff.evals.predictions import Mode
 from viddiff.evals.scoring import Scorer
-from viddiff.graphs.eval_graph import build_eval_graph
-from viddiff.graphs.eval_state import EvalContext
+from viddiff.graphs.eval.graph import build_eval_graph
+from viddiff.graphs.eval.judge import DiskJudgeCache
+from viddiff.graphs.eval.state import EvalContext
 from viddiff.graphs.models import ROLES, EndpointSettings, build_models
-from viddiff.graphs.nodes.eval_common import DiskJudgeCache
 
 JUDGE_ENV = "VIDDIFF_JUDGE_MODEL"
 

@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import Feedback, StructuredReply, ask_structured, conversation, model_name
-from viddiff.graphs.nodes.differ import to_data_url
 from viddiff.graphs.schemas import UsageRecord
 from viddiff.prompts import render
 from viddiff.tools.errors import ModelReplyError
+from viddiff.tools.images import to_data_url
 from viddiff.tools.video import SampledVideo, load_video_cached
 
 

@@ -22,8 +22,7 @@ from viddiff.evals.data import DOMAIN_FPS, BenchmarkSample
 from viddiff.evals.lmm import run_lmm
 from viddiff.evals.predictions import Mode, PredictedLabel
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.llm import model_name
-from viddiff.graphs.nodes.report import summarize_usage
+from viddiff.graphs.llm import model_name, summarize_usage
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.schemas import ComparisonResult, UsageSummary
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TypeVar
 
-from viddiff.graphs.eval_state import (
+from viddiff.graphs.eval.state import (
     SCORED_OUTCOMES,
     Outcome,
     flip_label,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from viddiff.evals.data import BenchmarkSample, key_order
 from viddiff.evals.metrics import cut_predictions, flip_label
 from viddiff.evals.predictions import Mode, PredictionRecord, Sanity
-from viddiff.graphs.eval_state import (
+from viddiff.graphs.eval.state import (
     EvalContext,
     GroundTruthDifference,
     PredictedDifference,

@@ -8,9 +8,17 @@ injected into the graph factories, so nodes never construct a client themselves.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # torch and open_clip load when a CLIP localizer first runs, not on import
+    from viddiff.tools.clip_embedder import ClipEmbedder, ClipSpec
+
+ClipLoader = Callable[["ClipSpec"], "ClipEmbedder"]
+"""Builds the CLIP embedder for a spec; injected into the graph factories (tests pass one
+that builds random weights, hosts one that shares a model between graphs)."""
 
 
 def default_cache_dir() -> Path:
@@ -85,3 +93,17 @@ class VidDiffContext:
 
     max_tool_calls: int = 3
     """Measurements one differencer call may ask for."""
+
+    def clip_spec(self) -> ClipSpec:
+        """The CLIP model these settings ask for (no model is built here)."""
+        from viddiff.tools.clip_embedder import ClipSpec
+
+        return ClipSpec(model_name=self.clip_model, pretrained=self.clip_pretrained,
+                        checkpoint=self.clip_checkpoint, device=self.device)
+
+
+def default_clip_loader(spec: ClipSpec) -> ClipEmbedder:
+    """open_clip's model for ``spec`` (imports torch and open_clip on first call)."""
+    from viddiff.tools.clip_embedder import load_clip
+
+    return load_clip(spec)

@@ -12,6 +12,7 @@ node's :data:`TRANSIENT_RETRY` policy, because the reply never arrived at all.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
@@ -22,7 +23,7 @@ from langgraph.graph import END
 from langgraph.types import Command, RetryPolicy
 from pydantic import BaseModel, ValidationError
 
-from viddiff.graphs.schemas import RunError, UsageRecord
+from viddiff.graphs.schemas import RunError, UsageRecord, UsageSummary
 from viddiff.prompts import load_prompt, render
 
 T = TypeVar("T", bound=BaseModel)
@@ -215,3 +216,15 @@ def retry_or_fail(
                f"(last: {reply.error})")
     update["error"] = RunError(node=node, message=message)
     return Command(update=update, goto=END)
+
+
+def summarize_usage(records: list[UsageRecord]) -> list[UsageSummary]:
+    """Tokens per (role, model), in the order roles were first used."""
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for rec in records:
+        t = totals[(rec.role, rec.model)]
+        t[0] += 1
+        t[1] += rec.input_tokens
+        t[2] += rec.output_tokens
+    return [UsageSummary(role=r, model=m, calls=c, input_tokens=i, output_tokens=o)
+            for (r, m), (c, i, o) in totals.items()]

@@ -13,10 +13,10 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.nodes.finish import make_finish_node
 from viddiff.graphs.nodes.load import load_videos
-from viddiff.graphs.nodes.pose import estimate_pose, localize_phases, measure
+from viddiff.graphs.nodes.offline import estimate_pose, localize_phases, measure
 from viddiff.graphs.nodes.propose import prepare_differences
-from viddiff.graphs.nodes.report import make_report_node
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 
 OFFLINE_MODELS = {"pose": "mediapipe-pose-full (0.10.21)", "engine": "viddiff offline metrics"}
@@ -30,16 +30,16 @@ def build_offline_graph() -> StateGraph[VidDiffState, VidDiffContext, InputState
     graph.add_node("prepare_differences", prepare_differences)
     graph.add_node("estimate_pose", estimate_pose)
     graph.add_node("localize_phases", localize_phases)
-    graph.add_node("measure", measure)
-    graph.add_node("report", make_report_node(OFFLINE_MODELS, engine="offline"))
+    graph.add_node("measure_differences", measure)
+    graph.add_node("finish", make_finish_node(OFFLINE_MODELS, engine="offline"))
     graph.add_edge(START, "load_videos")
     graph.add_conditional_edges("load_videos", _after_load,
                                 ["prepare_differences", "estimate_pose"])
     graph.add_edge("prepare_differences", "estimate_pose")
     graph.add_edge("estimate_pose", "localize_phases")
-    graph.add_edge("localize_phases", "measure")
-    graph.add_edge("measure", "report")
-    graph.add_edge("report", END)
+    graph.add_edge("localize_phases", "measure_differences")
+    graph.add_edge("measure_differences", "finish")
+    graph.add_edge("finish", END)
     return graph
 
 

@@ -18,24 +18,25 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.context import ClipLoader, VidDiffContext, default_clip_loader
 from viddiff.graphs.llm import TRANSIENT_RETRY
 from viddiff.graphs.models import ModelRoles
 from viddiff.graphs.nodes import review
-from viddiff.graphs.nodes.differ import make_difference_node, select_frames
-from viddiff.graphs.nodes.kinematics import estimate_pose_for_tools
+from viddiff.graphs.nodes.differ import make_difference_node
+from viddiff.graphs.nodes.finish import make_finish_node
 from viddiff.graphs.nodes.link import make_link_node
 from viddiff.graphs.nodes.load import load_videos, route_after_load
-from viddiff.graphs.nodes.localize import ClipLoader, make_embed_frames_node, make_localize_node
+from viddiff.graphs.nodes.localize import make_embed_frames_node, make_localize_node
+from viddiff.graphs.nodes.measure_tool import estimate_pose_for_tools
 from viddiff.graphs.nodes.propose import make_propose_node, prepare_differences
-from viddiff.graphs.nodes.report import make_report_node
+from viddiff.graphs.nodes.select_frames import select_frames
 from viddiff.graphs.nodes.stages import make_refine_stages_node, make_stage_transcript_node
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
-from viddiff.tools.clip_embedder import load_clip
 
 
 def build_viddiff_graph(
-    models: ModelRoles, *, clip_loader: ClipLoader = load_clip, review_proposals: bool = False
+    models: ModelRoles, *, clip_loader: ClipLoader = default_clip_loader,
+    review_proposals: bool = False,
 ) -> StateGraph[VidDiffState, VidDiffContext, InputState, OutputState]:
     """The uncompiled VidDiff graph; compile it (with a checkpointer if you like) to run it.
 
@@ -68,10 +69,10 @@ def build_viddiff_graph(
     graph.add_node("link", make_link_node(models.linker), defer=True,
                    retry_policy=TRANSIENT_RETRY, destinations=("link", "select_frames", END))
     graph.add_node("select_frames", select_frames, defer=True,
-                   destinations=("difference", "report", END))
+                   destinations=("difference", "finish", END))
     graph.add_node("difference", make_difference_node(models.differencer),
-                   retry_policy=TRANSIENT_RETRY, destinations=("difference", "report"))
-    graph.add_node("report", make_report_node(models.names()), defer=True)
+                   retry_policy=TRANSIENT_RETRY, destinations=("difference", "finish"))
+    graph.add_node("finish", make_finish_node(models.names()), defer=True)
 
     graph.add_edge(START, "load_videos")
     graph.add_conditional_edges("load_videos", route_after_load,
@@ -80,5 +81,5 @@ def build_viddiff_graph(
     graph.add_edge("prepare_differences", "link")
     graph.add_edge("embed_frames", "localize")
     graph.add_edge("estimate_pose", "select_frames")
-    graph.add_edge("report", END)
+    graph.add_edge("finish", END)
     return graph

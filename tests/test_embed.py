@@ -216,7 +216,7 @@ def test_default_graph_has_no_review_node(fake_embedder):
     reviewed = build_graph(ScriptedChatModel(script={}), review_proposals=True,
                            clip_loader=lambda spec: fake_embedder)
     assert "review" not in plain.nodes and "review" in reviewed.nodes
-    assert "measure" in build_graph(None).nodes  # no models: the offline engine
+    assert "measure_differences" in build_graph(None).nodes  # no models: the offline engine
 
 
 def test_guarded_graph_refuses_paths_before_decoding(synthetic_pair, fake_embedder, tmp_path):

@@ -10,16 +10,16 @@ from tests.support.fake_chat import ScriptedChatModel
 from viddiff.evals.data import parse_row
 from viddiff.evals.predictions import PredictedLabel, PredictionRecord
 from viddiff.evals.scoring import Scorer
-from viddiff.graphs.eval_graph import build_eval_graph
-from viddiff.graphs.eval_state import (
+from viddiff.graphs.eval.graph import build_eval_graph
+from viddiff.graphs.eval.judge import DiskJudgeCache, MemoryJudgeCache
+from viddiff.graphs.eval.match import check_matches
+from viddiff.graphs.eval.state import (
     EvalContext,
     GroundTruthDifference,
     MatchPair,
     MatchReply,
     PredictedDifference,
 )
-from viddiff.graphs.nodes.eval_common import DiskJudgeCache, MemoryJudgeCache
-from viddiff.graphs.nodes.eval_match import check_matches
 
 GT = [GroundTruthDifference(key="0", description="the squat is deeper", label="a"),
       GroundTruthDifference(key="1", description="the movement is faster", label="b"),

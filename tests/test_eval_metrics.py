@@ -21,7 +21,7 @@ from viddiff.evals.metrics import (
 )
 from viddiff.evals.scoring import SampleScore
 from viddiff.evals.summary import summarize
-from viddiff.graphs.eval_state import ScoredItem
+from viddiff.graphs.eval.state import ScoredItem
 from viddiff.graphs.schemas import UsageSummary
 from viddiff.tools.errors import ConfigError
 

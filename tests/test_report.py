@@ -34,7 +34,7 @@ from viddiff.agent.report import (
     write_report,
 )
 from viddiff.agent.report.sheet import WIDTH
-from viddiff.graphs.nodes.common import frame_refs, video_ref
+from viddiff.graphs.frames import frame_refs, video_ref
 from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, Stage
 from viddiff.tools.kinematics import Measurement
 from viddiff.tools.segments import Segment

@@ -172,7 +172,7 @@ def test_langgraph_json_factories_build_the_graphs(monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     offline = factories["viddiff"]()
-    assert {"check_paths", "measure"} <= set(offline.get_graph().nodes)  # no endpoint
+    assert {"check_paths", "measure_differences"} <= set(offline.get_graph().nodes)  # no endpoint
     with pytest.raises(ConfigError, match="judge"):
         factories["viddiff_eval"]()
 

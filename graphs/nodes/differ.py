@@ -1,71 +1,32 @@
-"""Pick the frames for each difference and ask the vision model about them, concurrently.
+"""The frame differencer: ask the vision model about one difference's frames.
 
-``select_frames`` fans out one ``Send`` per difference; each ``difference`` call shows the
-frames of A then B, labelled, and asks which video the difference's *query string* is more
-true of. A bad reply travels back along a retry edge (a new ``Send`` carrying the feedback);
-after the limit that one difference is reported as failed while the others stand.
+``select_frames`` (:mod:`.select_frames`) sends one task per difference here; each
+``difference`` call shows the frames of A then B, labelled, and asks which video the
+difference's *query string* is more true of. A bad reply travels back along a retry edge (a
+new ``Send`` carrying the feedback); after the limit that one difference is reported as
+failed while the others stand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 from typing import Any
 
-import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
-from PIL import Image
 
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.events import emit
+from viddiff.graphs.frames import sampled
 from viddiff.graphs.llm import Feedback, ask_structured, conversation, model_name
-from viddiff.graphs.nodes.common import emit, frame_refs, sampled, sampling_fps
-from viddiff.graphs.nodes.kinematics import measure_tool, run_measure_call
+from viddiff.graphs.nodes.measure_tool import measure_tool, run_measure_call
 from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verdict, VideoRef
-from viddiff.graphs.state import DifferenceTask, VidDiffState
+from viddiff.graphs.state import DifferenceTask
 from viddiff.prompts import render
-from viddiff.tools.frame_select import frames_for_difference
+from viddiff.tools.images import to_data_url
 from viddiff.tools.kinematics import Measurement
-
-
-def select_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
-    """One differencer task per difference, with the frames of both videos it should look at."""
-    if state.get("error") or state.get("segments") is None or state.get("links") is None:
-        return Command(goto=END)
-    ctx = runtime.context
-    videos = state["videos"]
-    sends = []
-    for diff in state.get("candidates") or []:
-        linked = state["links"].get(diff.name, [])
-        picked = {}
-        for key in ("a", "b"):
-            ref = videos[key]
-            idx = frames_for_difference(state["segments"][key], linked, diff.num_frames,
-                                        fps=sampling_fps(ref), n_frames=ref.n_sampled,
-                                        spacing_s=ctx.frame_spacing_s, count=ctx.motion_frames)
-            picked[key] = frame_refs(ref, idx)
-        task = DifferenceTask(action=state["action"], difference=diff, stages=linked,
-                              video_a=videos["a"], video_b=videos["b"], frames_a=picked["a"],
-                              frames_b=picked["b"], feedback=None,
-                              kinematics=bool(state.get("pose_ready")),
-                              segments_a=state["segments"]["a"],
-                              segments_b=state["segments"]["b"], measurements=[])
-        sends.append(Send("difference", task))
-    emit(runtime, "differences", total=len(sends))
-    return Command(goto=sends or "report")
-
-
-def to_data_url(frame: np.ndarray, max_side: int) -> str:
-    """JPEG data URL of one frame, resized so its longer side is at most ``max_side``."""
-    image = Image.fromarray(frame)
-    image.thumbnail((max_side, max_side))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
@@ -164,6 +125,6 @@ def make_difference_node(model: BaseChatModel):
                        f"attempts (last: {reply.error})")
         emit(runtime, "difference_answered", name=diff.name, label=result.label,
              status=result.status)
-        return Command(update={"results": [result], "usage": usage}, goto="report")
+        return Command(update={"results": [result], "usage": usage}, goto="finish")
 
     return difference

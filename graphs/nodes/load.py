@@ -7,7 +7,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.common import emit, sampled, video_ref
+from viddiff.graphs.events import emit
+from viddiff.graphs.frames import sampled, video_ref
 from viddiff.graphs.schemas import DifferenceSpec
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import ConfigError, VideoError

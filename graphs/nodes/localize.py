@@ -7,7 +7,6 @@ async LLM nodes await their replies). ``localize`` is deferred until both branch
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,15 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.common import emit, sampled
-from viddiff.graphs.nodes.pose import pose_of
+from viddiff.graphs.context import ClipLoader, VidDiffContext
+from viddiff.graphs.events import emit
+from viddiff.graphs.frames import pose_of, sampled
 from viddiff.graphs.state import VidDiffState
-from viddiff.tools.clip_embedder import ClipEmbedder, ClipSpec, EmbeddingCache, embed_video
+from viddiff.tools.clip_embedder import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
 from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
-
-ClipLoader = Callable[[ClipSpec], ClipEmbedder]
-
-
-def clip_spec(ctx: VidDiffContext) -> ClipSpec:
-    return ClipSpec(model_name=ctx.clip_model, pretrained=ctx.clip_pretrained,
-                    checkpoint=ctx.clip_checkpoint, device=ctx.device)
 
 
 def embedding_cache(ctx: VidDiffContext) -> EmbeddingCache:
@@ -43,7 +35,7 @@ def make_embed_frames_node(clip_loader: ClipLoader):
         if ctx.localizer == "pose":
             return {"localizer_used": "pose"}
         try:
-            embedder = clip_loader(clip_spec(ctx))
+            embedder = clip_loader(ctx.clip_spec())
         except ConfigError as exc:
             if ctx.localizer == "clip":
                 raise
@@ -66,7 +58,7 @@ def make_embed_frames_node(clip_loader: ClipLoader):
 def clip_segments(state: VidDiffState, ctx: VidDiffContext,
                   clip_loader: ClipLoader) -> dict[str, list[Segment]]:
     """CLIP + Viterbi: frame embeddings (a cache hit by now) against each stage's strings."""
-    embedder = clip_loader(clip_spec(ctx))
+    embedder = clip_loader(ctx.clip_spec())
     cache = embedding_cache(ctx)
     stages = state["stages"]
     text_embs = [embedder.encode_texts(s.retrieval_strings) for s in stages]

@@ -10,8 +10,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.events import emit
 from viddiff.graphs.llm import ask_structured, conversation, model_name, retry_or_fail
-from viddiff.graphs.nodes.common import emit
 from viddiff.graphs.schemas import Difference, DifferenceSpec, ProposedDifferences
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import render

@@ -20,8 +20,8 @@ from langgraph.types import Command
 from rapidfuzz import process
 
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.events import emit
 from viddiff.graphs.llm import ask_structured, conversation, model_name, retry_or_fail
-from viddiff.graphs.nodes.common import emit
 from viddiff.graphs.schemas import RefinedStages, Stage, StageDraft, StageTranscript
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import load_prompt, render

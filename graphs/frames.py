@@ -1,20 +1,26 @@
-"""Small helpers shared by the nodes: progress events and frame lookup."""
+"""What stands behind a :class:`VideoRef` in a running graph: its decoded frames, its pose,
+its stage segments, and the frame references a result records.
+
+Graph state holds only references (paths, digests, sampled indices); nodes, the ``measure``
+tools and the chat tools go through these functions to reach the decoded data, which comes
+from in-process and on-disk caches.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import numpy as np
-from langgraph.runtime import Runtime
+from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import FrameRef, VideoRef
+from viddiff.tools.pose import PoseSequence, extract_pose
+from viddiff.tools.segments import Segment
 from viddiff.tools.video import SampledVideo, load_video_cached
 
-
-def emit(runtime: Runtime[Any], event: str, **data: Any) -> None:
-    """Send a custom progress event (``stream_mode="custom"``); silent when nobody listens."""
-    runtime.stream_writer({"event": event, **data})
+WHOLE_CLIP = "whole clip"
+"""The stage name that means the whole video."""
 
 
 def sampled(ref: VideoRef, ctx: VidDiffContext) -> SampledVideo:
@@ -44,3 +50,17 @@ def sampling_fps(ref: VideoRef) -> float:
     if ref.n_sampled < 2 or ref.timestamps[-1] <= ref.timestamps[0]:
         return ref.target_fps
     return (ref.n_sampled - 1) / (ref.timestamps[-1] - ref.timestamps[0])
+
+
+def pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence:
+    """The pose sequence of a video (from the on-disk cache after the first extraction)."""
+    return extract_pose(sampled(ref, ctx), Path(ctx.cache_dir) / "pose", max_side=ctx.max_side)
+
+
+def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
+    """The named stage's segment (fuzzy), or None for the whole clip."""
+    if not segments or stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all"):
+        return None
+    names = [s.stage for s in segments]
+    match = process.extractOne(stage, names, scorer=fuzz.WRatio, score_cutoff=70)
+    return segments[names.index(match[0])] if match else None

@@ -20,10 +20,10 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from viddiff.graphs.eval_state import EvalContext, EvalState, FlipReply
+from viddiff.graphs.eval.judge import JudgeCache, cache_key, judge_conversation, reject
+from viddiff.graphs.eval.state import EvalContext, EvalState, FlipReply
+from viddiff.graphs.events import emit
 from viddiff.graphs.llm import ask_structured, model_name, retry_or_fail
-from viddiff.graphs.nodes.common import emit
-from viddiff.graphs.nodes.eval_common import JudgeCache, cache_key, judge_conversation, reject
 from viddiff.prompts import render
 
 

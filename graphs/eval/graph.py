@@ -18,12 +18,12 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
-from viddiff.graphs.eval_state import EvalContext, EvalInput, EvalOutput, EvalState
+from viddiff.graphs.eval.flip import make_flip_node
+from viddiff.graphs.eval.judge import JudgeCache
+from viddiff.graphs.eval.match import make_match_node
+from viddiff.graphs.eval.score import score
+from viddiff.graphs.eval.state import EvalContext, EvalInput, EvalOutput, EvalState
 from viddiff.graphs.llm import TRANSIENT_RETRY
-from viddiff.graphs.nodes.eval_common import JudgeCache
-from viddiff.graphs.nodes.eval_flip import make_flip_node
-from viddiff.graphs.nodes.eval_match import make_match_node
-from viddiff.graphs.nodes.eval_score import score
 
 
 def build_eval_graph(

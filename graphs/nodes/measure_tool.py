@@ -14,19 +14,16 @@ from typing import Any
 from langchain_core.messages import ToolMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, JsonValue, ValidationError
-from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.common import emit
-from viddiff.graphs.nodes.pose import pose_of
+from viddiff.graphs.events import emit
+from viddiff.graphs.frames import pose_of, resolve_segment
 from viddiff.graphs.schemas import VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.kinematics import METRICS, Measurement, compare_metric
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import view_note
-
-WHOLE_CLIP = "whole clip"
 
 
 class MeasureArgs(BaseModel):
@@ -72,15 +69,6 @@ def estimate_pose_for_tools(state: VidDiffState,
                           f"video {' and '.join(missing)}"]}
     note = view_note(poses["a"], poses["b"]) if len(poses) == 2 else None
     return {"pose_ready": True, "notes": [note] if note else []}
-
-
-def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
-    """The named stage's segment (fuzzy), or None for the whole clip."""
-    if not segments or stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all"):
-        return None
-    names = [s.stage for s in segments]
-    match = process.extractOne(stage, names, scorer=fuzz.WRatio, score_cutoff=70)
-    return segments[names.index(match[0])] if match else None
 
 
 def run_measure_call(call: dict[str, Any], refs: tuple[VideoRef, VideoRef],

@@ -7,18 +7,17 @@ with its uncertainty. What no metric covers is reported as not measurable, never
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.nodes.common import emit, frame_refs, sampled, sampling_fps
+from viddiff.graphs.events import emit
+from viddiff.graphs.frames import frame_refs, pose_of, sampling_fps
 from viddiff.graphs.schemas import Difference, DifferenceResult, VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.offline import answer_offline, propose_offline
-from viddiff.tools.pose import PoseSequence, extract_pose
 from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
@@ -27,11 +26,6 @@ from viddiff.tools.viewpoint import view_note
 PHASES = ("start", "middle", "end")
 """Offline stage names; the offline engine's stage hints ("setup", "bottom", "finish" …)
 resolve to these by position."""
-
-
-def pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence:
-    """The pose sequence of a video (from the on-disk cache after the first extraction)."""
-    return extract_pose(sampled(ref, ctx), Path(ctx.cache_dir) / "pose", max_side=ctx.max_side)
 
 
 def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:

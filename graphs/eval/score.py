@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from viddiff.graphs.eval_state import (
+from viddiff.graphs.eval.state import (
     EvalState,
     GroundTruthDifference,
     PredictedDifference,

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from viddiff.graphs.schemas import ComparisonResult, UsageRecord, UsageSummary
+from viddiff.graphs.llm import summarize_usage
+from viddiff.graphs.schemas import ComparisonResult
 from viddiff.graphs.state import VidDiffState
 
 
-def summarize_usage(records: list[UsageRecord]) -> list[UsageSummary]:
-    """Tokens per (role, model), in the order roles were first used."""
-    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for rec in records:
-        t = totals[(rec.role, rec.model)]
-        t[0] += 1
-        t[1] += rec.input_tokens
-        t[2] += rec.output_tokens
-    return [UsageSummary(role=r, model=m, calls=c, input_tokens=i, output_tokens=o)
-            for (r, m), (c, i, o) in totals.items()]
-
-
-def make_report_node(models: dict[str, str], engine: str = "vlm"):
-    def report(state: VidDiffState) -> dict[str, Any]:
+def make_finish_node(models: dict[str, str], engine: str = "vlm"):
+    def finish(state: VidDiffState) -> dict[str, Any]:
         if state.get("error"):
             return {}
         order = {d.name: i for i, d in enumerate(state.get("candidates") or [])}
@@ -39,4 +27,4 @@ def make_report_node(models: dict[str, str], engine: str = "vlm"):
         )
         return {"result": result}
 
-    return report
+    return finish

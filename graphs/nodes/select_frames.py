@@ -1,0 +1,48 @@
+"""Which frames of A and B each difference is judged on; one differencer task per difference.
+
+Frames come from the linked stages' segments (:func:`viddiff.tools.frame_select.
+frames_for_difference`): one frame for a static difference, a few spaced frames for motion.
+The node fans out one ``Send("difference", task)`` per difference, so the differencer calls
+run concurrently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Command, Send
+
+from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.events import emit
+from viddiff.graphs.frames import frame_refs, sampling_fps
+from viddiff.graphs.state import DifferenceTask, VidDiffState
+from viddiff.tools.frame_select import frames_for_difference
+
+
+def select_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
+    """One differencer task per difference, with the frames of both videos it should look at."""
+    if state.get("error") or state.get("segments") is None or state.get("links") is None:
+        return Command(goto=END)
+    ctx = runtime.context
+    videos = state["videos"]
+    sends = []
+    for diff in state.get("candidates") or []:
+        linked = state["links"].get(diff.name, [])
+        picked = {}
+        for key in ("a", "b"):
+            ref = videos[key]
+            idx = frames_for_difference(state["segments"][key], linked, diff.num_frames,
+                                        fps=sampling_fps(ref), n_frames=ref.n_sampled,
+                                        spacing_s=ctx.frame_spacing_s, count=ctx.motion_frames)
+            picked[key] = frame_refs(ref, idx)
+        task = DifferenceTask(action=state["action"], difference=diff, stages=linked,
+                              video_a=videos["a"], video_b=videos["b"], frames_a=picked["a"],
+                              frames_b=picked["b"], feedback=None,
+                              kinematics=bool(state.get("pose_ready")),
+                              segments_a=state["segments"]["a"],
+                              segments_b=state["segments"]["b"], measurements=[])
+        sends.append(Send("difference", task))
+    emit(runtime, "differences", total=len(sends))
+    return Command(goto=sends or "finish")
