@@ -20,10 +20,8 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from viddiff.graphs.eval.judge import JudgeCache, cache_key, judge_conversation, reject
+from viddiff.graphs.eval.judge import JudgeCache, JudgeStep, ask_judge
 from viddiff.graphs.eval.state import EvalContext, EvalState, FlipReply
-from viddiff.graphs.events import emit
-from viddiff.graphs.llm import ask_structured, model_name, retry_or_fail
 from viddiff.prompts import render
 
 
@@ -64,51 +62,26 @@ def flip_prompt(pairs: list[tuple[str, str, str]]) -> str:
 
 def make_flip_node(model: BaseChatModel, cache: JudgeCache | None = None):
     """The ``flip`` node: one batched judge call for all matched pairs of a sample."""
-    judge = model_name(model)
 
     async def flip(state: EvalState, runtime: Runtime[EvalContext]) -> Command[Any]:
         if state.get("error"):
             return Command(goto=END)
-        ctx = runtime.context
         pairs = matched_pairs(state)
         if not pairs:
             return Command(update={"opposite": {}}, goto="score")
-        prompt = flip_prompt(pairs)
-        key = cache_key("flip", judge, prompt)
-        previous = (state.get("feedback") or {}).get("flip")
-        if previous is None and cache is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                opposite = {gt: bool(hit["opposite"].get(gt)) for gt, _, _ in pairs}
-                update: dict[str, Any] = {"opposite": opposite, "notes": hit.get("notes", []),
-                                          "cache_hits": ["flip"]}
-                if hit.get("repaired"):
-                    update["repaired"] = True
-                return Command(update=update, goto="score")
-        emit(runtime, "node", node="flip", status="start", pairs=len(pairs))
-        reply = await ask_structured(model, FlipReply, judge_conversation(prompt, previous),
-                                     role="judge", method=ctx.structured_output)
-        if reply.parsed is None:
-            return retry_or_fail("flip", reply, previous, max_attempts=ctx.llm_attempts,
-                                 model=judge)
-        by_number, problems = check_verdicts(reply.parsed, len(pairs))
-        attempts = (previous.attempts if previous else 0) + 1
-        notes: list[str] = []
-        if problems:
-            if attempts < ctx.llm_attempts:
-                rejected = reject(reply, problems)
-                return retry_or_fail("flip", rejected, previous, max_attempts=ctx.llm_attempts,
-                                     model=judge)
-            notes.append(f"flip check repaired after {attempts} judge replies (pairs without "
-                         f"a verdict count as 'same'): " + "; ".join(problems))
-        opposite = {gt: by_number[n] for n, (gt, _, _) in enumerate(pairs, 1)}
-        if cache is not None:
-            cache.put(key, {"opposite": opposite, "notes": notes, "repaired": bool(problems)})
-        emit(runtime, "node", node="flip", status="end")
-        result: dict[str, Any] = {"opposite": opposite, "notes": notes, "usage": [reply.usage],
-                                  "feedback": {"flip": None}}
-        if problems:  # only ever set, never cleared: the matcher may have repaired too
-            result["repaired"] = True
-        return Command(update=result, goto="score")
+
+        def check(reply: FlipReply) -> tuple[dict[str, Any], list[str]]:
+            by_number, problems = check_verdicts(reply, len(pairs))
+            opposite = {gt: by_number[n] for n, (gt, _, _) in enumerate(pairs, 1)}
+            return {"opposite": opposite}, problems
+
+        step = JudgeStep("flip", FlipReply, check,
+                         repair_note="flip check repaired (pairs without a verdict count as "
+                                     "'same')")
+        answer = await ask_judge(step, model, flip_prompt(pairs), state, runtime, cache)
+        if isinstance(answer, Command):
+            return answer
+        opposite = {gt: bool(answer.value["opposite"].get(gt)) for gt, _, _ in pairs}
+        return Command(update={"opposite": opposite, **answer.update("flip")}, goto="score")
 
     return flip

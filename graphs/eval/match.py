@@ -26,10 +26,8 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from viddiff.graphs.eval.judge import JudgeCache, cache_key, judge_conversation, reject
+from viddiff.graphs.eval.judge import JudgeCache, JudgeStep, ask_judge
 from viddiff.graphs.eval.state import EvalContext, EvalState, MatchReply
-from viddiff.graphs.events import emit
-from viddiff.graphs.llm import ask_structured, model_name, retry_or_fail
 from viddiff.prompts import render
 
 NO_MATCH_WORDS = frozenset({"", "none", "null", "no match", "n/a", "na", "-", "nil"})
@@ -133,50 +131,26 @@ def _after_match(matches: dict[str, str | None]) -> str:
 
 def make_match_node(model: BaseChatModel, cache: JudgeCache | None = None):
     """The ``match`` node: one judge call per sample (none when either list is empty)."""
-    judge = model_name(model)
 
     async def match(state: EvalState, runtime: Runtime[EvalContext]) -> Command[Any]:
         if state.get("error"):
             return Command(goto=END)
-        ctx = runtime.context
         gt_keys = [g.key for g in state["ground_truth"]]
         pred_keys = [p.key for p in state["predictions"]]
         if not gt_keys or not pred_keys:  # nothing to match: no call
             return Command(update={"matches": dict.fromkeys(gt_keys)}, goto="score")
-        prompt = match_prompt(state)
-        key = cache_key("match", judge, prompt)
-        previous = (state.get("feedback") or {}).get("match")
-        if previous is None and cache is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                matches = {g: hit["matches"].get(g) for g in gt_keys}
-                return Command(update={"matches": matches, "notes": hit.get("notes", []),
-                                       "repaired": bool(hit.get("repaired")),
-                                       "cache_hits": ["match"]},
-                               goto=_after_match(matches))
-        emit(runtime, "node", node="match", status="start")
-        reply = await ask_structured(model, MatchReply, judge_conversation(prompt, previous),
-                                     role="judge", method=ctx.structured_output)
-        if reply.parsed is None:
-            return retry_or_fail("match", reply, previous, max_attempts=ctx.llm_attempts,
-                                 model=judge)
-        checked = check_matches(reply.parsed, gt_keys, pred_keys)
-        attempts = (previous.attempts if previous else 0) + 1
-        notes: list[str] = []
-        if not checked.valid:
-            if attempts < ctx.llm_attempts:
-                rejected = reject(reply, checked.problems)
-                return retry_or_fail("match", rejected, previous,
-                                     max_attempts=ctx.llm_attempts, model=judge)
-            notes.append(f"matching repaired after {attempts} judge replies broke the "
-                         f"one-to-one rules: " + "; ".join(checked.problems))
-        if cache is not None:
-            cache.put(key, {"matches": checked.matches, "notes": notes,
-                            "repaired": not checked.valid})
-        emit(runtime, "node", node="match", status="end")
-        return Command(update={"matches": checked.matches, "notes": notes,
-                               "repaired": not checked.valid, "usage": [reply.usage],
-                               "feedback": {"match": None}},
-                       goto=_after_match(checked.matches))
+
+        def check(reply: MatchReply) -> tuple[dict[str, Any], list[str]]:
+            checked = check_matches(reply, gt_keys, pred_keys)
+            return {"matches": checked.matches}, checked.problems
+
+        step = JudgeStep("match", MatchReply, check,
+                         repair_note="matching repaired (the replies broke the one-to-one rules)")
+        answer = await ask_judge(step, model, match_prompt(state), state, runtime, cache)
+        if isinstance(answer, Command):
+            return answer
+        matches = {g: answer.value["matches"].get(g) for g in gt_keys}
+        return Command(update={"matches": matches, **answer.update("match")},
+                       goto=_after_match(matches))
 
     return match
