@@ -21,9 +21,9 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from viddiff.agent.chat import create_chat_agent
-from viddiff.agent.chat_setup import chat_model, comparison_graph
-from viddiff.agent.embed import create_graph, models_from_env
+from viddiff.agent.api import create_graph, models_from_env
+from viddiff.agent.chat.agent import create_chat_agent
+from viddiff.agent.chat.setup import chat_model, comparison_graph
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.eval.graph import build_eval_graph
 from viddiff.graphs.models import EndpointSettings

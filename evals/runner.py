@@ -32,8 +32,8 @@ from viddiff.evals.predictions import (
     Sanity,
     check_consistent,
 )
-from viddiff.evals.report import write_json
-from viddiff.evals.results import RESULTS_DIR, save_result
+from viddiff.evals.sample_results import RESULTS_DIR, save_result
+from viddiff.evals.scoreboard import write_json
 from viddiff.evals.scoring import SampleScore, Scorer
 from viddiff.evals.videos import VideoMaterialiser
 from viddiff.graphs.runner import endpoint_error

@@ -24,17 +24,17 @@ from rich.console import Console
 from tests.support.fake_chat import ScriptedChatModel, tool_call
 from tests.support.fake_openai import FakeOpenAIServer, RecordedRequest, Reply, RouteBySchema
 from tests.support.scripts import standard_script
-from viddiff.agent.chat import create_chat_agent
-from viddiff.agent.chat_setup import sqlite_checkpointer
-from viddiff.agent.cli import main
-from viddiff.agent.cmd_chat import chat_loop
-from viddiff.agent.embed import create_graph, viddiff_serde
-from viddiff.agent.tools_video import (
+from viddiff.agent.api import create_graph, viddiff_serde
+from viddiff.agent.chat.agent import create_chat_agent
+from viddiff.agent.chat.setup import sqlite_checkpointer
+from viddiff.agent.chat.video_tools import (
     make_list_actions_tool,
     make_localize_tool,
     moment_window,
     rank_moments,
 )
+from viddiff.agent.cli.cmd_chat import chat_loop
+from viddiff.agent.cli.main import main
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.paths import PathPolicy

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.videos import write_video
-from viddiff.agent.cli import main
+from viddiff.agent.cli.main import main
 
 
 @pytest.fixture(autouse=True)

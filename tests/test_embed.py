@@ -19,7 +19,7 @@ from langgraph.types import Command
 
 from tests.support.fake_chat import ScriptedChatModel, tool_call
 from tests.support.scripts import standard_script
-from viddiff.agent.embed import (
+from viddiff.agent.api import (
     CHECK_PATHS_NODE,
     build_graph,
     create_compare_tool,

@@ -17,9 +17,9 @@ import tests.test_eval_runner as runner_tests
 from tests.support.fake_openai import FakeOpenAIServer, Reply, RouteBySchema
 from tests.support.scripts import links_for, standard_script, verdict
 from tests.test_eval_runner import CLOSED_ALL_A, eval_args, prediction_keys, summary
-from viddiff.agent.cli import main
+from viddiff.agent.cli.main import main
 from viddiff.agent.report import load_result
-from viddiff.evals.results import result_name, sample_scores
+from viddiff.evals.sample_results import result_name, sample_scores
 
 pytestmark = pytest.mark.integration
 bench = runner_tests.bench  # the fixture benchmark (real clips) and the clean environment

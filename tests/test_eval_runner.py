@@ -22,7 +22,7 @@ from PIL import Image
 
 from tests.support.fake_openai import FakeOpenAIServer, Reply, RouteBySchema
 from tests.support.scripts import links_for, standard_script, verdict
-from viddiff.agent.cli import main
+from viddiff.agent.cli.main import main
 from viddiff.evals.videos import encode_mp4
 from viddiff.tools.video import load_video
 
@@ -326,7 +326,7 @@ def test_interrupted_run_resumes_where_it_stopped(bench: Path, env: Path) -> Non
                                                          delay_s=30)
 
     with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": slow_after_first})) as srv:
-        cmd = [sys.executable, "-m", "viddiff.agent.cli",
+        cmd = [sys.executable, "-m", "viddiff.agent.cli.main",
                *eval_args(bench, out, srv.base_url, "--concurrency", "1")]
         proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from tests.support.fake_openai import FakeOpenAIServer, FaultInjector, Reply, RouteBySchema
 from tests.support.scripts import standard_script
-from viddiff.agent.cli import main
+from viddiff.agent.cli.main import main
 
 pytestmark = pytest.mark.integration
 

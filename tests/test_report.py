@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.support.videos import write_video
-from viddiff.agent.cli import main
+from viddiff.agent.cli.main import main
 from viddiff.agent.report import (
     ReportError,
     ReportOptions,

@@ -18,7 +18,7 @@ import sys
 
 from rich.console import Console
 
-from viddiff.agent import cmd_chat, cmd_compare, cmd_eval, cmd_report, cmd_score
+from viddiff.agent.cli import cmd_chat, cmd_compare, cmd_eval, cmd_report, cmd_score
 from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 
 EXIT_INPUT = 2

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.text import Text
 
-from viddiff.agent.progress import LiveProgress
-from viddiff.agent.render import print_result
-from viddiff.agent.tools_results import COMPARE_TOOL, as_result
+from viddiff.agent.chat.stored_results import COMPARE_TOOL, as_result
+from viddiff.agent.cli.live_view import LiveProgress
+from viddiff.agent.cli.result_table import print_result
 
 ARG_CHARS = 60
 

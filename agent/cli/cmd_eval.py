@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
-from viddiff.agent.options import (
+from viddiff.agent.cli.options import (
     add_endpoint_options,
     add_sampling_options,
     context_from_args,
@@ -68,7 +68,7 @@ def write_run_gallery(console: Console, metrics: Mapping[str, Any],
     materialised copies, or the originals used as they were); a video that is gone shows as a
     placeholder."""
     from viddiff.agent.report import ReportError, load_result, write_gallery
-    from viddiff.evals.results import sample_scores, worst_with_results
+    from viddiff.evals.sample_results import sample_scores, worst_with_results
 
     worst = worst_with_results(sample_scores(metrics.get("per_sample", [])), records,
                                results_dir, n)
@@ -205,8 +205,7 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
                    root: Path | None) -> int:
     from viddiff.evals.cost import merge_usage, parse_price
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
-    from viddiff.evals.progress import RunProgress
-    from viddiff.evals.report import print_report, summary_document, write_json
+    from viddiff.evals.run_progress import RunProgress
     from viddiff.evals.runner import (
         JUDGE_CACHE_DIR,
         SUMMARY_FILE,
@@ -215,6 +214,7 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
         RunSettings,
         claim_out_dir,
     )
+    from viddiff.evals.scoreboard import print_report, summary_document, write_json
     from viddiff.evals.summary import METRIC_NAMES, summarize
     from viddiff.evals.videos import DEFAULT_MAX_SIDE, VideoMaterialiser
 

@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from langgraph.prebuilt import ToolRuntime
 from pydantic import BaseModel, Field, JsonValue
 
-from viddiff.agent.tools_results import stored_results
+from viddiff.agent.chat.stored_results import stored_results
 from viddiff.graphs.checklist import checklist
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.frames import WHOLE_CLIP, pose_of, resolve_segment, video_ref

@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from viddiff.agent.cmd_eval import GALLERY_FILE, add_gallery_option, add_judge_options
+from viddiff.agent.cli.cmd_eval import GALLERY_FILE, add_gallery_option, add_judge_options
 from viddiff.tools.errors import ConfigError
 
 
@@ -64,8 +64,8 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
     from viddiff.evals.data import DataError, load_samples
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
     from viddiff.evals.predictions import check_consistent, read_predictions
-    from viddiff.evals.report import print_report, summary_document, write_json
     from viddiff.evals.runner import JUDGE_CACHE_DIR
+    from viddiff.evals.scoreboard import print_report, summary_document, write_json
     from viddiff.evals.scoring import SampleScore
     from viddiff.evals.summary import summarize
     from viddiff.graphs.models import EndpointSettings
@@ -108,8 +108,8 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
                                                       prices, run))
         console.print(f"[green]Wrote {path}[/]")
     if args.gallery:
-        from viddiff.agent.cmd_eval import write_run_gallery
-        from viddiff.evals.results import RESULTS_DIR
+        from viddiff.agent.cli.cmd_eval import write_run_gallery
+        from viddiff.evals.sample_results import RESULTS_DIR
 
         folder = Path(args.predictions).parent
         gallery = write_run_gallery(console, metrics, records,

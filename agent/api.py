@@ -29,7 +29,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 from pydantic import BaseModel
 
-from viddiff.agent.tools_compare import make_compare_tool
+from viddiff.agent.chat.compare_tool import make_compare_tool
 from viddiff.graphs import llm, schemas
 from viddiff.graphs.context import ClipLoader, VidDiffContext, default_clip_loader
 from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models

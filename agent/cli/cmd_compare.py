@@ -9,14 +9,14 @@ from typing import Any
 
 from rich.console import Console
 
-from viddiff.agent.options import (
+from viddiff.agent.cli.live_view import LiveProgress
+from viddiff.agent.cli.options import (
     add_endpoint_options,
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
 )
-from viddiff.agent.progress import LiveProgress
-from viddiff.agent.render import print_result
+from viddiff.agent.cli.result_table import print_result
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.files import write_atomic

@@ -17,7 +17,7 @@ from langchain.agents.middleware import AgentMiddleware, AgentState, ModelReques
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from viddiff.agent.tools_results import as_result, results_in
+from viddiff.agent.chat.stored_results import as_result, results_in
 from viddiff.graphs.schemas import ComparisonResult
 
 MAX_STORED = 20

@@ -3,7 +3,7 @@
 Built with ``langchain.agents.create_agent`` (LangChain 1.x), the current LangGraph agent API:
 ``langgraph.prebuilt.create_react_agent`` is deprecated since LangGraph 1.0 in its favour, and
 ``create_agent`` adds middleware, which the agent uses to keep finished comparisons in its
-state (:mod:`viddiff.agent.chat_memory`). The result is a compiled LangGraph graph: stream it,
+state (:mod:`viddiff.agent.chat.memory`). The result is a compiled LangGraph graph: stream it,
 checkpoint it (``--thread`` in the terminal chat is a SQLite checkpointer thread), or serve
 it with ``langgraph dev``.
 
@@ -20,9 +20,9 @@ from langchain_core.tools import BaseTool
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
-from viddiff.agent.chat_memory import ComparisonMemory
-from viddiff.agent.tools import make_chat_tools
-from viddiff.agent.tools_video import EmbedderFactory
+from viddiff.agent.chat.memory import ComparisonMemory
+from viddiff.agent.chat.toolset import make_chat_tools
+from viddiff.agent.chat.video_tools import EmbedderFactory
 from viddiff.graphs.context import VidDiffContext
 from viddiff.prompts import render
 from viddiff.tools.paths import PathPolicy

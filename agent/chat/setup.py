@@ -54,7 +54,7 @@ def comparison_graph(settings: EndpointSettings, *, offline: bool = False
                      ) -> tuple[CompiledStateGraph[Any, Any, Any, Any], Engine]:
     """The compiled graph ``compare_videos`` runs: VidDiff with models from ``settings``, or
     the offline pose engine when asked or when no endpoint is configured."""
-    from viddiff.agent.embed import create_graph
+    from viddiff.agent.api import create_graph
     from viddiff.graphs.models import build_models
 
     if offline or not settings.configured:
@@ -69,7 +69,7 @@ async def sqlite_checkpointer(path: Path) -> AsyncIterator[Any]:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    from viddiff.agent.embed import viddiff_serde
+    from viddiff.agent.api import viddiff_serde
 
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)

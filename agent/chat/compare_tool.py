@@ -29,7 +29,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
-from viddiff.agent.tools_results import COMPARE_TOOL, comparison_id, summarize
+from viddiff.agent.chat.stored_results import COMPARE_TOOL, comparison_id, summarize
 from viddiff.graphs.checklist import expand_request
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.runner import run_comparison

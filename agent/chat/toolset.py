@@ -18,9 +18,9 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from langgraph.graph.state import CompiledStateGraph
 
-from viddiff.agent.tools_compare import make_compare_tool
-from viddiff.agent.tools_results import make_get_result_tool
-from viddiff.agent.tools_video import (
+from viddiff.agent.chat.compare_tool import make_compare_tool
+from viddiff.agent.chat.stored_results import make_get_result_tool
+from viddiff.agent.chat.video_tools import (
     EmbedderFactory,
     make_list_actions_tool,
     make_localize_tool,

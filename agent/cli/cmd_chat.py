@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.text import Text
 
-from viddiff.agent.chat_setup import default_chat_db
-from viddiff.agent.options import (
+from viddiff.agent.chat.setup import default_chat_db
+from viddiff.agent.cli.options import (
     add_endpoint_options,
     add_sampling_options,
     context_from_args,
@@ -36,7 +36,7 @@ from viddiff.tools.paths import PathPolicy
 if TYPE_CHECKING:  # the agent stack is imported when a chat starts, not for `viddiff --help`
     from langgraph.graph.state import CompiledStateGraph
 
-    from viddiff.agent.chat_view import ChatTurnView
+    from viddiff.agent.chat.view import ChatTurnView
 
 EXIT_WORDS = {"/exit", "/quit", "exit", "quit", ":q"}
 HELP = ("Ask about two videos, e.g. *compare squat_a.mp4 and squat_b.mp4: is one squat "
@@ -88,7 +88,7 @@ async def chat_loop(agent: CompiledStateGraph[Any, Any, Any, Any], console: Cons
                     tables: bool = True) -> int:
     """Read, run, render until the user leaves. A failed turn (endpoint down, a bug) prints
     one line and the chat goes on; the conversation up to the last checkpoint is kept."""
-    from viddiff.agent.chat_view import ChatTurnView
+    from viddiff.agent.chat.view import ChatTurnView
     from viddiff.graphs.runner import endpoint_error
 
     while True:
@@ -128,8 +128,8 @@ async def resume_note(agent: CompiledStateGraph[Any, Any, Any, Any], thread: str
 
 
 async def chat(args: argparse.Namespace, console: Console, read_line: ReadLine) -> int:
-    from viddiff.agent.chat import create_chat_agent
-    from viddiff.agent.chat_setup import chat_model, comparison_graph, sqlite_checkpointer
+    from viddiff.agent.chat.agent import create_chat_agent
+    from viddiff.agent.chat.setup import chat_model, comparison_graph, sqlite_checkpointer
 
     settings = endpoint_from_args(args)
     model = chat_model(settings, args.chat_model)
