@@ -28,8 +28,8 @@ from viddiff.agent.api import create_graph, viddiff_serde
 from viddiff.agent.chat.agent import create_chat_agent
 from viddiff.agent.chat.setup import sqlite_checkpointer
 from viddiff.agent.chat.video_tools import (
+    make_find_moment_tool,
     make_list_actions_tool,
-    make_localize_tool,
     moment_window,
     rank_moments,
 )
@@ -142,8 +142,8 @@ def test_tools_refuse_paths_outside_the_allowed_folders(tmp_path, videos, fake_e
         tool_call("compare_videos", {**COMPARE, "video_a": "link.mp4"}),
         tool_call("compare_videos", {**COMPARE, "video_a": "https://example.com/a.mp4"}),
         tool_call("compare_videos", {**COMPARE, "video_a": "concat:a.mp4|../secret.mp4"}),
-        tool_call("localize", {"video": "../../etc/passwd", "moment": "a squat"}),
-        tool_call("measure", {"video_a": "a.mp4", "video_b": secret,
+        tool_call("find_moment", {"video": "../../etc/passwd", "moment": "a squat"}),
+        tool_call("measure_pose", {"video_a": "a.mp4", "video_b": secret,
                               "metric": "knee_angle_min"}),
         "I cannot read those files."]
     setup = Setup(tmp_path, videos, fake_embedder, attacks)
@@ -169,7 +169,7 @@ def test_list_actions_tool():
 
 def test_localize_tool_finds_moments(videos, tmp_path, fake_embedder):
     ctx = VidDiffContext(fps=6.0, cache_dir=tmp_path / "cache")
-    tool = make_localize_tool(lambda: fake_embedder, context=ctx,
+    tool = make_find_moment_tool(lambda: fake_embedder, context=ctx,
                               policy=PathPolicy.from_dirs([videos]))
     text = tool.invoke({"video": "a.mp4", "moment": "the bottom of the squat", "top_k": 2})
     lines = text.splitlines()
@@ -191,9 +191,9 @@ def test_measure_tool_uses_the_stages_of_the_last_comparison(tmp_path, videos, f
     pytest.importorskip("mediapipe", reason="the measure tool needs the pose extra")
     setup = Setup(tmp_path, videos, fake_embedder, [
         tool_call("compare_videos", COMPARE),
-        tool_call("measure", {"video_a": "a.mp4", "video_b": "b.mp4",
+        tool_call("measure_pose", {"video_a": "a.mp4", "video_b": "b.mp4",
                               "metric": "knee_angle_min", "stage": "Descent"}),
-        tool_call("measure", {"video_a": "a.mp4", "video_b": "b.mp4", "metric": "nonsense"}),
+        tool_call("measure_pose", {"video_a": "a.mp4", "video_b": "b.mp4", "metric": "nonsense"}),
         "Not measurable: no person in these clips."])
     values, _ = asyncio.run(setup.say("compare, then measure the knee angle"))
     _, measured, unknown = tool_messages(values)
@@ -306,7 +306,7 @@ def test_viddiff_chat_over_http_resumes_a_thread(tmp_path, videos, typed, capsys
     assert "→ get_result(difference='depth')" in second
     assert [r.schema_name for r in later] == [None, None]  # two chat calls, no comparison
     tools = later[0].tool_names
-    assert set(tools) == {"compare_videos", "get_result", "localize", "measure",
+    assert set(tools) == {"compare_videos", "get_result", "find_moment", "measure_pose",
                           "list_actions"}
     tool_text = json.dumps(later[1].messages[-1])
     assert "Frames of A" in tool_text

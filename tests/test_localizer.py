@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 from langchain_core.tools import BaseTool
 
+from viddiff.agent.chat.stage_tool import make_localize_stages_tool
 from viddiff.tools.clip_embedder import ClipSpec, EmbeddingCache, clear_embedding_memo, load_clip
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import (
     Segment,
     labels_to_segments,
     localize_stages,
-    make_localize_tool,
     normalize_stage_scores,
     stage_scores,
 )
+from viddiff.tools.paths import PathPolicy
 from viddiff.tools.video import clear_video_cache
 
 CLIPS = Path(__file__).resolve().parents[2] / "shared/data/clips"
@@ -199,8 +200,8 @@ def phase_video(tmp_path: Path) -> Path:
 
 
 def test_tool_schema() -> None:
-    tool = make_localize_tool(BrightnessEmbedder)
-    assert isinstance(tool, BaseTool) and tool.name == "localize"
+    tool = make_localize_stages_tool(BrightnessEmbedder)
+    assert isinstance(tool, BaseTool) and tool.name == "localize_stages"
     schema = tool.get_input_schema().model_json_schema()
     assert set(schema["properties"]) == {"video_path", "stages"}
 
@@ -214,7 +215,7 @@ def test_tool_localises_a_video(phase_video: Path, tmp_path: Path) -> None:
         return fake
 
     cache = EmbeddingCache(tmp_path / "emb")
-    tool = make_localize_tool(factory, target_fps=6, cache=cache)
+    tool = make_localize_stages_tool(factory, target_fps=6, cache=cache, policy=_inside(tmp_path))
     result = tool.invoke({"video_path": str(phase_video), "stages": STAGES})
     assert isinstance(result, dict)
     json.dumps(result)  # JSON-able
@@ -229,10 +230,14 @@ def test_tool_localises_a_video(phase_video: Path, tmp_path: Path) -> None:
     assert fake.image_calls == 1 and len(made) == 1  # embeddings and embedder reused
 
 
+def _inside(folder: Path) -> PathPolicy:
+    return PathPolicy.from_dirs([folder])
+
+
 def test_tool_errors_are_strings_not_tracebacks(phase_video: Path, tmp_path: Path) -> None:
-    tool = make_localize_tool(BrightnessEmbedder)
+    tool = make_localize_stages_tool(BrightnessEmbedder, policy=_inside(tmp_path))
     missing = tool.invoke({"video_path": str(tmp_path / "nope.mp4"), "stages": STAGES})
-    assert isinstance(missing, str) and "video not found" in missing
+    assert isinstance(missing, str) and "no such file" in missing
     not_video = tmp_path / "notes.mp4"
     not_video.write_text("hello")
     bad = tool.invoke({"video_path": str(not_video), "stages": STAGES})
@@ -247,10 +252,24 @@ def test_tool_errors_are_strings_not_tracebacks(phase_video: Path, tmp_path: Pat
     def no_weights() -> BrightnessEmbedder:
         raise ConfigError("CLIP weights ViT-B-32/laion2b_s34b_b79k are not in the local cache")
 
-    result = make_localize_tool(no_weights).invoke(
+    result = make_localize_stages_tool(no_weights, policy=_inside(tmp_path)).invoke(
         {"video_path": str(phase_video), "stages": STAGES}
     )
     assert isinstance(result, str) and "not in the local cache" in result
+
+
+def test_tool_refuses_paths_outside_its_policy_before_opening(phase_video: Path,
+                                                              tmp_path: Path) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "escape.mp4").symlink_to(phase_video)  # a link out of the allowed folder
+    fake = BrightnessEmbedder()
+    tool = make_localize_stages_tool(lambda: fake, policy=_inside(allowed))
+    for path in (str(phase_video), "/etc/passwd", "../phases.mp4", "escape.mp4",
+                 "https://example.com/a.mp4", "concat:a.mp4|b.mp4"):
+        answer = tool.invoke({"video_path": path, "stages": STAGES})
+        assert isinstance(answer, str) and "\n" not in answer, path
+    assert fake.image_calls == 0  # nothing was decoded or embedded
 
 
 @pytest.mark.real_clips
@@ -258,8 +277,9 @@ def test_tool_with_random_weight_clip_on_a_real_clip(tmp_path: Path) -> None:
     clip = CLIPS / "Demo_SinglePerson_cam01.mp4"
     if not clip.exists():
         pytest.skip(f"real clips not found at {CLIPS}")
-    tool = make_localize_tool(
+    tool = make_localize_stages_tool(
         lambda: load_clip(ClipSpec(pretrained=None, device="cpu")),
+        policy=_inside(CLIPS),
         target_fps=4,
         cache=EmbeddingCache(tmp_path),
     )

@@ -1,4 +1,4 @@
-"""Stage localisation: which sampled frames belong to which stage of the action (DESIGN §2.4).
+"""Stage localisation: which sampled frames belong to which stage of the action.
 
 Stage score per frame = mean cosine similarity between the frame embedding and the stage's
 retrieval-string embeddings (a K×T matrix); each stage row is min-max normalised over frames
@@ -9,26 +9,19 @@ stage, in order. The same function is exposed as a LangChain tool for agents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
-from pydantic import BaseModel, Field
 
-from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
-from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.segments import Segment
-from viddiff.tools.video import SampledVideo, load_video_cached
+from viddiff.tools.video import SampledVideo
 from viddiff.tools.viterbi import viterbi_monotone
 
 __all__ = [
-    "LocalizeInput",
     "Segment",  # defined in viddiff.tools.segments (shared with the pose localizer)
-    "StageQuery",
     "labels_to_segments",
     "localize_stages",
-    "make_localize_tool",
     "normalize_stage_scores",
     "segment_records",
     "stage_scores",
@@ -135,83 +128,3 @@ def segment_records(video: SampledVideo, segments: Sequence[Segment]) -> list[di
             }
         )
     return records
-
-
-class StageQuery(BaseModel):
-    """One stage as the localize tool receives it."""
-
-    name: str = Field(min_length=1, description="Short stage name, e.g. 'descent'.")
-    retrieval_strings: list[str] = Field(
-        min_length=1,
-        description="Descriptions of what a single frame of this stage looks like.",
-    )
-
-
-class LocalizeInput(BaseModel):
-    """Arguments of the ``localize`` tool."""
-
-    video_path: str = Field(description="Path of the video file to segment.")
-    stages: list[StageQuery] = Field(
-        min_length=1, description="The action's stages in temporal order."
-    )
-
-
-_LOCALIZE_DESCRIPTION = (
-    "Split a video into the given ordered stages of an action. Returns, per stage, the "
-    "sampled-frame range, source frame numbers and timestamps in seconds."
-)
-
-
-def make_localize_tool(
-    embedder_factory: Callable[[], Embedder],
-    *,
-    target_fps: float = 6.0,
-    max_frames: int = 96,
-    max_side: int = 448,
-    cache: EmbeddingCache | None = None,
-) -> BaseTool:
-    """A LangChain tool ``localize(video_path, stages)`` returning a JSON-able dict.
-
-    The embedder is created on first use (``embedder_factory`` may be slow or fail with a
-    ConfigError); frames and embeddings come from the shared caches. Any failure is returned
-    to the caller as a one-line error string (``ToolException``), never as a traceback.
-    """
-    embedder = lazy_embedder(embedder_factory)
-
-    def localize(video_path: str, stages: list[StageQuery]) -> dict[str, Any]:
-        try:
-            queries = [StageQuery.model_validate(s) for s in stages]
-            video = load_video_cached(video_path, target_fps, max_frames, max_side)
-            clip = embedder()
-            frame_emb = embed_video(clip, video, cache)
-            texts = clip.encode_texts([t for q in queries for t in q.retrieval_strings])
-            bounds = np.cumsum([len(q.retrieval_strings) for q in queries])[:-1]
-            names = [q.name for q in queries]
-            segments = localize_stages(frame_emb, np.split(texts, bounds), names)
-        except VidDiffError as err:
-            raise ToolException(str(err)) from None
-        except Exception as err:  # a tool must answer, not crash the agent
-            raise ToolException(f"localize failed: {type(err).__name__}: {one_line(err)}"
-                                ) from None
-        found = {seg.stage for seg in segments}
-        return {
-            "video_path": video.info.path,
-            "digest": video.digest,
-            "source_fps": video.info.fps,
-            "n_frames": video.info.n_frames,
-            "duration_s": round(video.info.duration_s, 3),
-            "sampled_fps": round(video.effective_fps, 3),
-            "n_sampled": video.n_sampled,
-            "embedder": clip.cache_tag,
-            "segments": segment_records(video, segments),
-            "missing_stages": [n for n in names if n not in found],
-        }
-
-    return StructuredTool.from_function(
-        func=localize,
-        name="localize",
-        description=_LOCALIZE_DESCRIPTION,
-        args_schema=LocalizeInput,
-        handle_tool_error=True,
-        handle_validation_error=True,
-    )

@@ -22,9 +22,9 @@ from viddiff.agent.chat.compare_tool import make_compare_tool
 from viddiff.agent.chat.stored_results import make_get_result_tool
 from viddiff.agent.chat.video_tools import (
     EmbedderFactory,
+    make_find_moment_tool,
     make_list_actions_tool,
-    make_localize_tool,
-    make_measure_tool,
+    make_measure_pose_tool,
 )
 from viddiff.graphs.context import VidDiffContext, default_clip_loader
 from viddiff.tools.paths import PathPolicy
@@ -46,15 +46,15 @@ def make_chat_tools(
 ) -> list[BaseTool]:
     """All chat tools around one compiled comparison graph.
 
-    ``embedder_factory`` (for ``localize``) defaults to the CLIP model of ``context``.
+    ``embedder_factory`` (for ``find_moment``) defaults to the CLIP model of ``context``.
     """
     ctx = context or VidDiffContext()
     allowed = policy or PathPolicy.default()
     return [
         make_compare_tool(graph, context=ctx, policy=allowed),
         make_get_result_tool(),
-        make_localize_tool(embedder_factory or clip_embedder_factory(ctx), context=ctx,
-                           policy=allowed),
-        make_measure_tool(context=ctx, policy=allowed),
+        make_find_moment_tool(embedder_factory or clip_embedder_factory(ctx), context=ctx,
+                              policy=allowed),
+        make_measure_pose_tool(context=ctx, policy=allowed),
         make_list_actions_tool(),
     ]

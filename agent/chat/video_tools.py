@@ -1,4 +1,4 @@
-"""Smaller chat tools: find a moment in a video, measure a pose metric, list known actions.
+"""Smaller chat tools: ``find_moment`` in a video, ``measure_pose`` in two, ``list_actions``.
 
 Each factory takes what the tool needs (embedder factory, run settings, path policy) instead of
 building it, so tests inject fakes and a host app shares its own. All three are synchronous:
@@ -47,7 +47,7 @@ def _tool_error(exc: Exception, what: str) -> ToolException:
     return ToolException(f"{what} failed: {type(exc).__name__}: {one_line(exc)}")
 
 
-# ----------------------------------------------------------------------------- localize
+# -------------------------------------------------------------------------- find_moment
 
 
 def rank_moments(scores: np.ndarray, timestamps: np.ndarray, top_k: int,
@@ -77,8 +77,8 @@ def moment_window(scores: np.ndarray, best: int, level: float = 0.75) -> tuple[i
     return start, end
 
 
-class LocalizeArgs(BaseModel):
-    """Arguments of ``localize``."""
+class FindMomentArgs(BaseModel):
+    """Arguments of ``find_moment``."""
 
     video: str = Field(description="Path of the video.")
     moment: str = Field(description="What a single frame at that moment looks like, e.g. 'a "
@@ -86,10 +86,10 @@ class LocalizeArgs(BaseModel):
     top_k: int = Field(3, ge=1, le=10, description="How many candidate moments to return.")
 
 
-def make_localize_tool(embedder_factory: EmbedderFactory, *,
+def make_find_moment_tool(embedder_factory: EmbedderFactory, *,
                        context: VidDiffContext | None = None,
                        policy: PathPolicy | None = None) -> BaseTool:
-    """``localize(video, moment, top_k)``: when in the video a described moment happens.
+    """``find_moment(video, moment, top_k)``: when in the video a described moment happens.
 
     Frames are embedded with CLIP (shared with the comparison's embedding cache, so a video
     already compared costs nothing) and ranked by cosine similarity to the description.
@@ -100,7 +100,7 @@ def make_localize_tool(embedder_factory: EmbedderFactory, *,
     cache = EmbeddingCache(Path(ctx.cache_dir) / "embeddings")
     embedder = lazy_embedder(embedder_factory)
 
-    def localize(video: str, moment: str, top_k: int = 3) -> str:
+    def find_moment(video: str, moment: str, top_k: int = 3) -> str:
         try:
             path = allowed.check(video)
             sampled = load_video_cached(path, ctx.fps, ctx.max_frames, ctx.max_side)
@@ -108,7 +108,7 @@ def make_localize_tool(embedder_factory: EmbedderFactory, *,
             frames = embed_video(clip, sampled, cache)
             scores = frames @ clip.encode_texts([moment])[0]
         except Exception as exc:
-            raise _tool_error(exc, "localize") from None
+            raise _tool_error(exc, "find_moment") from None
         times = np.asarray(sampled.timestamps)
         best = rank_moments(scores, times, top_k)
         start, end = moment_window(scores, best[0])
@@ -123,18 +123,18 @@ def make_localize_tool(embedder_factory: EmbedderFactory, *,
         return "\n".join(lines)
 
     return StructuredTool.from_function(
-        func=localize, name="localize",
+        func=find_moment, name="find_moment",
         description="Find when a described moment happens in one video (e.g. the lowest "
                     "point of a squat, the release of a throw): the best-matching times and "
                     "frame numbers.",
-        args_schema=LocalizeArgs, handle_tool_error=True, handle_validation_error=True)
+        args_schema=FindMomentArgs, handle_tool_error=True, handle_validation_error=True)
 
 
-# ------------------------------------------------------------------------------ measure
+# ------------------------------------------------------------------------- measure_pose
 
 
-class MeasureArgs(BaseModel):
-    """Arguments of ``measure``."""
+class MeasurePoseArgs(BaseModel):
+    """Arguments of ``measure_pose``."""
 
     video_a: str = Field(description="Path of video A.")
     video_b: str = Field(description="Path of video B.")
@@ -158,16 +158,16 @@ def _segments_for(results: dict[str, ComparisonResult], comparison_id: str | Non
     return None
 
 
-def make_measure_tool(*, context: VidDiffContext | None = None,
+def make_measure_pose_tool(*, context: VidDiffContext | None = None,
                       policy: PathPolicy | None = None) -> BaseTool:
-    """``measure(video_a, video_b, metric, stage)``: one pose metric on both videos, with
+    """``measure_pose(video_a, video_b, metric, stage)``: one pose metric on both videos, with
     uncertainties and a verdict (needs the ``pose`` extra). Stage names come from an earlier
     comparison of the same two videos, read from the conversation state."""
     ctx = context or VidDiffContext()
     allowed = policy or PathPolicy.default()
     catalogue = "; ".join(f"{name}: {spec.label} [{spec.unit}]" for name, spec in METRICS.items())
 
-    def measure(video_a: str, video_b: str, metric: str, stage: str = WHOLE_CLIP,
+    def measure_pose(video_a: str, video_b: str, metric: str, stage: str = WHOLE_CLIP,
                 comparison_id: str | None = None, *, runtime: ToolRuntime) -> str:
         if metric not in METRICS:
             raise ToolException(f"unknown metric {metric!r}; choose one of: "
@@ -196,7 +196,7 @@ def make_measure_tool(*, context: VidDiffContext | None = None,
         except ToolException:
             raise
         except Exception as exc:
-            raise _tool_error(exc, "measure") from None
+            raise _tool_error(exc, "measure_pose") from None
         where = f"in stage {seg_a.stage!r}" if seg_a is not None else "over the whole clips"
         if result.value_a is None or result.value_b is None:
             return (f"{metric} {where}: not measurable (no person found in enough frames)."
@@ -207,11 +207,11 @@ def make_measure_tool(*, context: VidDiffContext | None = None,
                 f"{result.statement}{note}")
 
     return StructuredTool.from_function(
-        func=measure, name="measure",
+        func=measure_pose, name="measure_pose",
         description="Measure a pose metric in both videos (A and B), over a stage found by an "
                     "earlier comparison or over the whole clips, with uncertainties; the label "
                     "says which video has the clearly higher value. Metrics — " + catalogue,
-        args_schema=MeasureArgs, handle_tool_error=True, handle_validation_error=True)
+        args_schema=MeasurePoseArgs, handle_tool_error=True, handle_validation_error=True)
 
 
 # --------------------------------------------------------------------------- list_actions
