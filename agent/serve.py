@@ -21,7 +21,7 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from viddiff.agent.api import create_graph, models_from_env
+from viddiff.agent.api import create_graph
 from viddiff.agent.chat.agent import create_chat_agent
 from viddiff.agent.chat.setup import chat_model, comparison_graph
 from viddiff.graphs.context import VidDiffContext
@@ -35,7 +35,7 @@ __all__ = ["chat_agent", "eval_graph", "viddiff_graph"]
 
 def viddiff_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
     """The comparison graph, models from the environment, input paths confined."""
-    return create_graph(models_from_env(), policy=PathPolicy.from_env, name="viddiff")
+    return create_graph(engine="auto", policy=PathPolicy.from_env, name="viddiff")
 
 
 def eval_graph() -> CompiledStateGraph[Any, Any, Any, Any]:

@@ -52,14 +52,13 @@ def chat_model(settings: EndpointSettings, name: str | None = None,
 
 def comparison_graph(settings: EndpointSettings, *, offline: bool = False
                      ) -> tuple[CompiledStateGraph[Any, Any, Any, Any], Engine]:
-    """The compiled graph ``compare_videos`` runs: VidDiff with models from ``settings``, or
-    the offline pose engine when asked or when no endpoint is configured."""
-    from viddiff.agent.api import create_graph
-    from viddiff.graphs.models import build_models
+    """The compiled graph ``compare_videos`` runs, from :func:`viddiff.agent.api.
+    choose_engine`: VidDiff with models from ``settings``, or the offline pose engine when
+    asked or when no endpoint is configured."""
+    from viddiff.agent.api import choose_engine, create_graph
 
-    if offline or not settings.configured:
-        return create_graph(None, name="viddiff_offline"), "offline"
-    return create_graph(build_models(settings)), "vlm"
+    decision = choose_engine("offline" if offline else "auto", settings=settings)
+    return create_graph(engine=decision), decision.engine
 
 
 @asynccontextmanager

@@ -59,24 +59,17 @@ def write_json(path: Path, result: ComparisonResult) -> None:
 
 
 async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:
+    from viddiff.agent.api import choose_engine, create_graph
     from viddiff.graphs.checklist import expand_request
     from viddiff.graphs.runner import run_comparison
 
     ctx = context_from_args(args)
     request = expand_request(request_from_args(args))
-    settings = endpoint_from_args(args)
-    if args.offline or not settings.configured:
-        from viddiff.graphs.offline import build_offline_graph
-
-        graph = build_offline_graph().compile()
-        if not args.offline:
-            console.print("[dim]No model endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL):"
-                          " using the offline pose engine.[/]")
-    else:
-        from viddiff.graphs.models import build_models
-        from viddiff.graphs.viddiff import build_viddiff_graph
-
-        graph = build_viddiff_graph(build_models(settings)).compile()
+    decision = choose_engine("offline" if args.offline else "auto",
+                             settings=endpoint_from_args(args))
+    if decision.engine == "offline" and not args.offline:
+        console.print(f"[dim]{decision.reason[0].upper()}{decision.reason[1:]}.[/]")
+    graph = create_graph(engine=decision)
     with LiveProgress(console, enabled=not args.quiet) as progress:
         return await run_comparison(graph, request, ctx, on_event=progress)
 

@@ -22,7 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from viddiff.agent.cli.options import (
+    add_data_option,
     add_endpoint_options,
+    add_gallery_option,
+    add_judge_options,
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
@@ -37,26 +40,6 @@ if TYPE_CHECKING:
 
 EXIT_INPUT = 2
 GALLERY_FILE = "gallery.html"
-
-
-def add_judge_options(parser: argparse.ArgumentParser) -> None:
-    """Options of the open-mode judge and of the cost estimate (eval and score)."""
-    group = parser.add_argument_group("scoring")
-    group.add_argument("--judge-model", metavar="NAME",
-                       help="LLM that matches and flip-checks open-mode statements (default: "
-                            "for score, the judge the run used; else $VIDDIFF_JUDGE_MODEL, "
-                            "else the run's model; the paper used gpt-4o-2024-08-06)")
-    group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
-                       help="price in USD per million input,output tokens for the cost "
-                            "estimate (overrides the built-in table); repeat for more")
-
-
-def add_gallery_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gallery", type=int, metavar="N",
-                        help="after scoring, write gallery.html: the N worst-scored samples "
-                             "(closed accuracy / open recall per sample) with their frames "
-                             "and verdicts, from the results/ the viddiff method saves (not "
-                             "the lmm baseline, which keeps no result; its gallery is skipped)")
 
 
 def write_run_gallery(console: Console, metrics: Mapping[str, Any],
@@ -91,9 +74,7 @@ def register(sub: Any) -> None:
     ev = sub.add_parser("eval", help="run and score a method on VidDiffBench samples",
                         description="Run a method over VidDiffBench samples and score it "
                                     "(paper §3.2, appendix F).")
-    ev.add_argument("--data", required=True,
-                    help="benchmark rows: a .json/.jsonl/.parquet file or folder, or a Hub "
-                         "dataset name such as jmhb/VidDiffBench (needs the 'datasets' extra)")
+    add_data_option(ev, "benchmark rows to evaluate on")
     ev.add_argument("--videos", type=Path, metavar="DIR",
                     help="folder the rows' video paths are relative to (default: the data "
                          "file's folder)")
@@ -147,33 +128,24 @@ def _video_root(args: argparse.Namespace) -> Path | None:
 def _build_method(args: argparse.Namespace, ctx: Any,
                   per_domain_fps: bool) -> tuple[Any, dict[str, str]]:
     """The method to evaluate, and the model names it uses (for the run's record)."""
+    from viddiff.agent.api import choose_engine, create_graph
     from viddiff.evals.methods import GraphMethod, LmmMethod
 
-    settings = endpoint_from_args(args)
-    if args.offline:
-        if args.method == "lmm":
-            raise ConfigError("--offline runs the pose engine, which is the viddiff method; "
-                              "the lmm baseline needs a vision-language model endpoint")
-        from viddiff.graphs.offline import OFFLINE_MODELS, build_offline_graph
-
-        graph = build_offline_graph().compile()
-        return GraphMethod("viddiff-offline", graph, ctx, per_domain_fps=per_domain_fps), \
-            dict(OFFLINE_MODELS)
-    if not settings.configured:
-        raise ConfigError("no model endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL or "
-                          "--base-url); or use --offline for the pose engine")
-    from viddiff.graphs.models import build_models
-
-    models = build_models(settings)
-    if args.method == "lmm":
+    if args.offline and args.method == "lmm":
+        raise ConfigError("--offline runs the pose engine, which is the viddiff method; "
+                          "the lmm baseline needs a vision-language model endpoint")
+    # a benchmark run never falls back silently: the engine is what the command line says
+    decision = choose_engine("offline" if args.offline else "vlm",
+                             settings=endpoint_from_args(args))
+    if decision.models is not None and args.method == "lmm":
         from viddiff.graphs.llm import model_name
 
-        return LmmMethod(models.differencer, ctx, per_domain_fps=per_domain_fps), \
-            {"lmm": model_name(models.differencer)}
-    from viddiff.graphs.viddiff import build_viddiff_graph
-
-    graph = build_viddiff_graph(models).compile()
-    return GraphMethod("viddiff", graph, ctx, per_domain_fps=per_domain_fps), models.names()
+        differencer = decision.models.differencer
+        return LmmMethod(differencer, ctx, per_domain_fps=per_domain_fps), \
+            {"lmm": model_name(differencer)}
+    name = "viddiff" if decision.engine == "vlm" else "viddiff-offline"
+    return GraphMethod(name, create_graph(engine=decision), ctx,
+                       per_domain_fps=per_domain_fps), decision.model_names
 
 
 def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | None,

@@ -18,7 +18,8 @@ from typing import Any
 
 from rich.console import Console
 
-from viddiff.agent.cli.cmd_eval import GALLERY_FILE, add_gallery_option, add_judge_options
+from viddiff.agent.cli.cmd_eval import GALLERY_FILE
+from viddiff.agent.cli.options import add_data_option, add_gallery_option, add_judge_options
 from viddiff.tools.errors import ConfigError
 
 
@@ -26,9 +27,7 @@ def register(sub: Any) -> None:
     sc = sub.add_parser("score", help="score saved predictions again (no method run)",
                         description="Score saved predictions again without running the "
                                     "method (open mode reuses the judge's cached answers).")
-    sc.add_argument("--data", required=True,
-                    help="the benchmark rows the predictions were made for (file, folder or "
-                         "Hub dataset name)")
+    add_data_option(sc, "the benchmark rows the predictions were made for")
     sc.add_argument("--predictions", type=Path, required=True, metavar="FILE",
                     help="predictions.jsonl written by viddiff eval")
     sc.add_argument("--mode", choices=("closed", "open"), required=True)

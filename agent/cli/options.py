@@ -59,3 +59,31 @@ def endpoint_from_args(args: argparse.Namespace) -> EndpointSettings:
     return EndpointSettings.from_env().with_overrides(
         base_url=args.base_url, model=args.model,
         role_models={r: getattr(args, f"{r}_model") for r in ROLES})
+
+
+def add_data_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--data``: where benchmark rows come from (eval and score)."""
+    parser.add_argument("--data", required=True,
+                        help=f"{what}: a .json/.jsonl/.parquet file or folder, or a Hub "
+                             "dataset name such as jmhb/VidDiffBench (needs the 'datasets' "
+                             "extra)")
+
+
+def add_judge_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the open-mode judge and of the cost estimate (eval and score)."""
+    group = parser.add_argument_group("scoring")
+    group.add_argument("--judge-model", metavar="NAME",
+                       help="LLM that matches and flip-checks open-mode statements (default: "
+                            "for score, the judge the run used; else $VIDDIFF_JUDGE_MODEL, "
+                            "else the run's model; the paper used gpt-4o-2024-08-06)")
+    group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
+                       help="price in USD per million input,output tokens for the cost "
+                            "estimate (overrides the built-in table); repeat for more")
+
+
+def add_gallery_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gallery", type=int, metavar="N",
+                        help="after scoring, write gallery.html: the N worst-scored samples "
+                             "(closed accuracy / open recall per sample) with their frames "
+                             "and verdicts, from the results/ the viddiff method saves (not "
+                             "the lmm baseline, which keeps no result; its gallery is skipped)")

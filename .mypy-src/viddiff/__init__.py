@@ -1,0 +1,1 @@
+../../viddiff/__init__.py

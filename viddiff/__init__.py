@@ -1,0 +1,150 @@
+"""viddiff: say precisely how two performances of the same action differ, with evidence.
+
+The public API, in one place::
+
+    from viddiff import compare
+
+    result = compare("a.mp4", "b.mp4", action="a bodyweight squat",
+                     differences=["the squat is deeper"], engine="offline")
+
+Names load on first use (PEP 562), so ``import viddiff`` is cheap: LangGraph loads with the
+graph factories, torch and open_clip only when a CLIP localizer first runs. See
+docs/architecture.md for the layers behind these names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # running a comparison
+    "compare": "viddiff.agent.api",
+    "acompare": "viddiff.agent.api",
+    "run_comparison": "viddiff.graphs.runner",
+    # graphs for host applications
+    "build_graph": "viddiff.agent.api",
+    "create_graph": "viddiff.agent.api",
+    "choose_engine": "viddiff.agent.api",
+    "EngineChoice": "viddiff.agent.api",
+    "EngineDecision": "viddiff.agent.api",
+    "guard_paths": "viddiff.agent.api",
+    "models_from_env": "viddiff.agent.api",
+    "build_viddiff_graph": "viddiff.graphs.viddiff",
+    "build_offline_graph": "viddiff.graphs.offline",
+    "build_eval_graph": "viddiff.graphs.eval.graph",
+    # tools for host agents
+    "create_compare_tool": "viddiff.agent.api",
+    "make_localize_stages_tool": "viddiff.agent.chat.stage_tool",
+    "create_chat_agent": "viddiff.agent.chat.agent",
+    # checkpoint serialization
+    "viddiff_serde": "viddiff.agent.api",
+    "serializable_types": "viddiff.agent.api",
+    # settings and models
+    "VidDiffContext": "viddiff.graphs.context",
+    "ModelRoles": "viddiff.graphs.models",
+    "EndpointSettings": "viddiff.graphs.models",
+    "build_models": "viddiff.graphs.models",
+    "PathPolicy": "viddiff.tools.paths",
+    # results
+    "ComparisonResult": "viddiff.graphs.schemas",
+    "DifferenceResult": "viddiff.graphs.schemas",
+    "DifferenceSpec": "viddiff.graphs.schemas",
+    "FrameRef": "viddiff.graphs.schemas",
+    "Measurement": "viddiff.tools.kinematics",
+    # errors (each carries a one-line message meant for a person)
+    "VidDiffError": "viddiff.tools.errors",
+    "VideoError": "viddiff.tools.errors",
+    "ConfigError": "viddiff.tools.errors",
+    "ModelReplyError": "viddiff.tools.errors",
+    "EndpointError": "viddiff.tools.errors",
+    "PathRefused": "viddiff.tools.paths",
+}
+
+__all__ = [
+    "ComparisonResult",
+    "ConfigError",
+    "DifferenceResult",
+    "DifferenceSpec",
+    "EndpointError",
+    "EndpointSettings",
+    "EngineChoice",
+    "EngineDecision",
+    "FrameRef",
+    "Measurement",
+    "ModelReplyError",
+    "ModelRoles",
+    "PathPolicy",
+    "PathRefused",
+    "VidDiffContext",
+    "VidDiffError",
+    "VideoError",
+    "acompare",
+    "build_eval_graph",
+    "build_graph",
+    "build_models",
+    "build_offline_graph",
+    "build_viddiff_graph",
+    "choose_engine",
+    "compare",
+    "create_chat_agent",
+    "create_compare_tool",
+    "create_graph",
+    "guard_paths",
+    "make_localize_stages_tool",
+    "models_from_env",
+    "run_comparison",
+    "serializable_types",
+    "viddiff_serde",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'viddiff' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from viddiff.agent.api import (
+        EngineChoice,
+        EngineDecision,
+        acompare,
+        build_graph,
+        choose_engine,
+        compare,
+        create_compare_tool,
+        create_graph,
+        guard_paths,
+        models_from_env,
+        serializable_types,
+        viddiff_serde,
+    )
+    from viddiff.agent.chat.agent import create_chat_agent
+    from viddiff.agent.chat.stage_tool import make_localize_stages_tool
+    from viddiff.graphs.context import VidDiffContext
+    from viddiff.graphs.eval.graph import build_eval_graph
+    from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models
+    from viddiff.graphs.offline import build_offline_graph
+    from viddiff.graphs.runner import run_comparison
+    from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, DifferenceSpec, FrameRef
+    from viddiff.graphs.viddiff import build_viddiff_graph
+    from viddiff.tools.errors import (
+        ConfigError,
+        EndpointError,
+        ModelReplyError,
+        VidDiffError,
+        VideoError,
+    )
+    from viddiff.tools.kinematics import Measurement
+    from viddiff.tools.paths import PathPolicy, PathRefused
