@@ -24,7 +24,7 @@ from viddiff.tools.kinematics import (
     frame_noise,
     measure,
 )
-from viddiff.tools.pose import LANDMARK_INDEX, N_LANDMARKS, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, N_LANDMARKS, PoseSequence
 from viddiff.tools.segments import Segment
 
 TORSO = 100.0  # torso length of the synthetic figure, pixels

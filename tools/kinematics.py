@@ -95,7 +95,7 @@ from viddiff.tools.kinematics_signals import (
     upper_arm_tilt,
     wrist_above_floor,
 )
-from viddiff.tools.pose import PoseSequence
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
 __all__ = [

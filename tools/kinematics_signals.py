@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viddiff.tools.pose import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 
 #: Landmarks below this visibility are treated as not seen.
 VIS_THRESHOLD = 0.5

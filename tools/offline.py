@@ -32,7 +32,7 @@ from viddiff.tools.kinematics import (
     compare_metric,
     compare_values,
 )
-from viddiff.tools.pose import PoseSequence
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import MetricQuery, get_difference, match_rule, metric_query_for
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from viddiff.tools.kinematics import METRICS, ClipContext, compare_values
-from viddiff.tools.pose import PoseSequence
+from viddiff.tools.pose.sequence import PoseSequence
 
 
 def left_right_swap_agreement(orig: PoseSequence, mirror: PoseSequence) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from viddiff.tools.kinematics import (
     joint_angle,
     trunk_lean,
 )
-from viddiff.tools.pose import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 
 _POSITION_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle")
