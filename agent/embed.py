@@ -37,8 +37,9 @@ from viddiff.graphs.nodes.localize import ClipLoader
 from viddiff.graphs.offline import build_offline_graph
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 from viddiff.graphs.viddiff import build_viddiff_graph
-from viddiff.tools import kinematics, segments
+from viddiff.tools import segments
 from viddiff.tools.clip_embedder import load_clip
+from viddiff.tools.kinematics import results as kinematics_results
 from viddiff.tools.paths import PathPolicy
 
 __all__ = [
@@ -155,7 +156,7 @@ def serializable_types() -> list[tuple[str, str]]:
     from viddiff.graphs import eval_state  # the eval graph's records travel in its state
 
     found: list[tuple[str, str]] = []
-    for module in (schemas, llm, kinematics, segments, eval_state):
+    for module in (schemas, llm, kinematics_results, segments, eval_state):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
                 found.append((module.__name__, name))

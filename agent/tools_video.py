@@ -26,7 +26,8 @@ from viddiff.graphs.nodes.pose import pose_of
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
-from viddiff.tools.kinematics import METRICS, compare_metric
+from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.paths import PathPolicy
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import (

@@ -32,15 +32,11 @@ import numpy as np
 from bench.results import machine_line, update_section
 from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
-from viddiff.tools import kinematics_signals as ks
-from viddiff.tools.kinematics import (
-    METRICS,
-    ClipContext,
-    MetricSpec,
-    compare_metric,
-    compare_values,
-    frame_noise,
-)
+from viddiff.tools.kinematics import signals as ks
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values
+from viddiff.tools.kinematics.registry import METRICS, MetricSpec
+from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.kinematics.uncertainty import frame_noise
 from viddiff.tools.offline import answer_offline, propose_offline
 from viddiff.tools.pose.mediapipe_runner import extract_pose, run_pose_model
 from viddiff.tools.pose.phases import localize_pair

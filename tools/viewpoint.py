@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viddiff.tools.kinematics import LR_AGREEMENT_MIN
+from viddiff.tools.kinematics.comparison import LR_AGREEMENT_MIN
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 
 VIEW_DIFFERENCE_WARN_DEG = 30.0

@@ -29,7 +29,7 @@ from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verd
 from viddiff.graphs.state import DifferenceTask, VidDiffState
 from viddiff.prompts import render
 from viddiff.tools.frame_select import frames_for_difference
-from viddiff.tools.kinematics import Measurement
+from viddiff.tools.kinematics.results import Measurement
 
 
 def select_frames(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from viddiff.tools.errors import VideoError
-from viddiff.tools.kinematics import (
+from viddiff.tools.kinematics.signals import (
     ClipContext,
     Signal,
     bilateral,
