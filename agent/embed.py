@@ -38,7 +38,7 @@ from viddiff.graphs.offline import build_offline_graph
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 from viddiff.graphs.viddiff import build_viddiff_graph
 from viddiff.tools import segments
-from viddiff.tools.clip_embedder import load_clip
+from viddiff.tools.clip.model import load_clip
 from viddiff.tools.kinematics import results as kinematics_results
 from viddiff.tools.paths import PathPolicy
 

@@ -28,7 +28,7 @@ from viddiff.agent.tools_video import (
 )
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.nodes.localize import clip_spec
-from viddiff.tools.clip_embedder import load_clip
+from viddiff.tools.clip.model import load_clip
 from viddiff.tools.paths import PathPolicy
 
 __all__ = ["clip_embedder_factory", "make_chat_tools"]

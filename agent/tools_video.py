@@ -24,7 +24,8 @@ from viddiff.graphs.nodes.common import video_ref
 from viddiff.graphs.nodes.kinematics import WHOLE_CLIP, resolve_segment
 from viddiff.graphs.nodes.pose import pose_of
 from viddiff.graphs.schemas import ComparisonResult
-from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
+from viddiff.tools.clip.cache import EmbeddingCache, embed_video
+from viddiff.tools.clip.model import Embedder, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.registry import METRICS

@@ -31,7 +31,7 @@ from viddiff.graphs.nodes.propose import make_propose_node, prepare_differences
 from viddiff.graphs.nodes.report import make_report_node
 from viddiff.graphs.nodes.stages import make_refine_stages_node, make_stage_transcript_node
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
-from viddiff.tools.clip_embedder import load_clip
+from viddiff.tools.clip.model import load_clip
 
 
 def build_viddiff_graph(

@@ -1,4 +1,4 @@
-"""Stage localisation: which sampled frames belong to which stage of the action (DESIGN §2.4).
+"""Stage localisation: which sampled frames belong to which action stage (docs/architecture.md).
 
 Stage score per frame = mean cosine similarity between the frame embedding and the stage's
 retrieval-string embeddings (a K×T matrix); each stage row is min-max normalised over frames
@@ -16,7 +16,8 @@ import numpy as np
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
+from viddiff.tools.clip.cache import EmbeddingCache, embed_video
+from viddiff.tools.clip.model import Embedder, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.segments import Segment
 from viddiff.tools.video import SampledVideo, load_video_cached

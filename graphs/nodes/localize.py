@@ -19,7 +19,8 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.nodes.common import emit, sampled
 from viddiff.graphs.nodes.pose import pose_of
 from viddiff.graphs.state import VidDiffState
-from viddiff.tools.clip_embedder import ClipEmbedder, ClipSpec, EmbeddingCache, embed_video
+from viddiff.tools.clip.cache import EmbeddingCache, embed_video
+from viddiff.tools.clip.model import ClipEmbedder, ClipSpec
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
 from viddiff.tools.pose.phases import localize_pair
