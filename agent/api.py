@@ -51,8 +51,9 @@ from viddiff.graphs.runner import EventCallback, run_comparison
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 from viddiff.graphs.viddiff import build_viddiff_graph
-from viddiff.tools import kinematics, segments
+from viddiff.tools import segments
 from viddiff.tools.errors import ConfigError
+from viddiff.tools.kinematics import results as kinematics_results
 from viddiff.tools.paths import PathPolicy
 
 __all__ = [
@@ -271,7 +272,7 @@ def serializable_types() -> list[tuple[str, str]]:
     from viddiff.graphs.eval import state as eval_state  # the eval graph's records travel
 
     found: list[tuple[str, str]] = []
-    for module in (schemas, llm, kinematics, segments, eval_state):
+    for module in (schemas, llm, kinematics_results, segments, eval_state):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
                 found.append((module.__name__, name))

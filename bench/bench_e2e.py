@@ -25,12 +25,8 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.models import EndpointSettings, build_models
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.viddiff import build_viddiff_graph
-from viddiff.tools.clip_embedder import (
-    ClipSpec,
-    clear_embedding_memo,
-    embed_video,
-    load_clip,
-)
+from viddiff.tools.clip.cache import clear_embedding_memo, embed_video
+from viddiff.tools.clip.model import ClipSpec, load_clip
 from viddiff.tools.video import load_video_cached
 
 

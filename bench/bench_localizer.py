@@ -27,7 +27,7 @@ import open_clip
 import torch
 
 from viddiff.tools import video as video_mod
-from viddiff.tools.clip_embedder import ClipSpec, load_clip
+from viddiff.tools.clip.model import ClipSpec, load_clip
 from viddiff.tools.video import load_video
 from viddiff.tools.viterbi import viterbi_monotone, viterbi_reference
 
@@ -148,8 +148,9 @@ def bench_clip(clip: Path) -> list[tuple[str, str, str]]:
 
 
 def _viterbi_per_frame(P: np.ndarray) -> np.ndarray:
-    """The DESIGN recurrence vectorised over stages, one numpy step per frame: the obvious
-    alternative to tools/viterbi.py's per-stage passes, measured to show why it is not used."""
+    """The Viterbi recurrence (docs/architecture.md) vectorised over stages, one numpy step per
+    frame: the obvious alternative to tools/viterbi.py's per-stage passes, measured to show why
+    it is not used."""
     from viddiff.tools.viterbi import _INF, _costs
 
     C = _costs(P, 1e-6)

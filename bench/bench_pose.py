@@ -32,18 +32,15 @@ import numpy as np
 from bench.results import machine_line, update_section
 from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
-from viddiff.tools import kinematics_signals as ks
-from viddiff.tools.kinematics import (
-    METRICS,
-    ClipContext,
-    MetricSpec,
-    compare_metric,
-    compare_values,
-    frame_noise,
-)
+from viddiff.tools.kinematics import signals as ks
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values
+from viddiff.tools.kinematics.registry import METRICS, MetricSpec
+from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.kinematics.uncertainty import frame_noise
 from viddiff.tools.offline import answer_offline, propose_offline
-from viddiff.tools.pose import N_LANDMARKS, PoseSequence, extract_pose, run_pose_model
-from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.pose.mediapipe_runner import extract_pose, run_pose_model
+from viddiff.tools.pose.phases import localize_pair
+from viddiff.tools.pose.sequence import N_LANDMARKS, PoseSequence
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.video import load_video
 
@@ -95,7 +92,11 @@ def image_only(pose: PoseSequence) -> PoseSequence:
 def world_copy_cost(path: Path, repeats: int = 20) -> tuple[float, float]:
     """(microseconds to read one frame's world landmarks out of a model result, milliseconds of
     one inference): the 3-D pose is part of every result, so reading it is its only cost."""
-    from viddiff.tools.pose import MODEL_SETTINGS, _load_mediapipe_pose, _resize_for_model
+    from viddiff.tools.pose.mediapipe_runner import (
+        MODEL_SETTINGS,
+        _load_mediapipe_pose,
+        _resize_for_model,
+    )
 
     frames = load_video(path, target_fps=30.0, max_frames=400, max_side=448).frames
     settings = {k: v for k, v in MODEL_SETTINGS.items() if k != "model"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # torch and open_clip load when a CLIP localizer first runs, not on import
-    from viddiff.tools.clip_embedder import ClipEmbedder, ClipSpec
+    from viddiff.tools.clip.model import ClipEmbedder, ClipSpec
 
 ClipLoader = Callable[["ClipSpec"], "ClipEmbedder"]
 """Builds the CLIP embedder for a spec; injected into the graph factories (tests pass one
@@ -96,7 +96,7 @@ class VidDiffContext:
 
     def clip_spec(self) -> ClipSpec:
         """The CLIP model these settings ask for (no model is built here)."""
-        from viddiff.tools.clip_embedder import ClipSpec
+        from viddiff.tools.clip.model import ClipSpec
 
         return ClipSpec(model_name=self.clip_model, pretrained=self.clip_pretrained,
                         checkpoint=self.clip_checkpoint, device=self.device)
@@ -104,6 +104,6 @@ class VidDiffContext:
 
 def default_clip_loader(spec: ClipSpec) -> ClipEmbedder:
     """open_clip's model for ``spec`` (imports torch and open_clip on first call)."""
-    from viddiff.tools.clip_embedder import load_clip
+    from viddiff.tools.clip.model import load_clip
 
     return load_clip(spec)

@@ -15,7 +15,8 @@ from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import FrameRef, VideoRef
-from viddiff.tools.pose import PoseSequence, extract_pose
+from viddiff.tools.pose.mediapipe_runner import extract_pose
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.video import SampledVideo, load_video_cached
 

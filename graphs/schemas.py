@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from viddiff.tools.kinematics import Measurement
+from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
 
 NumFrames = Literal["1", "gt_1"]

@@ -23,7 +23,7 @@ from viddiff.graphs.schemas import (
     UsageRecord,
     VideoRef,
 )
-from viddiff.tools.kinematics import Measurement
+from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
 
 

@@ -64,7 +64,7 @@ class FakeEmbedder:
 
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
-    from viddiff.tools.clip_embedder import clear_embedding_memo
+    from viddiff.tools.clip.cache import clear_embedding_memo
 
     clear_embedding_memo()  # each test starts with nothing embedded in-process
     return FakeEmbedder()

@@ -15,16 +15,16 @@ import pytest
 import torch
 from PIL import Image
 
-from viddiff.tools import clip_embedder as ce
-from viddiff.tools.clip_embedder import (
-    ClipEmbedder,
-    ClipSpec,
+from viddiff.tools.clip import cache as clip_cache
+from viddiff.tools.clip import model as clip_model
+from viddiff.tools.clip import weights as clip_weights
+from viddiff.tools.clip.cache import (
     EmbeddingCache,
     clear_embedding_memo,
     embed_video,
     embedding_key,
-    load_clip,
 )
+from viddiff.tools.clip.model import ClipEmbedder, ClipSpec, load_clip
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.video import SampledVideo, VideoInfo
 
@@ -107,7 +107,7 @@ def test_vectorised_preprocessing_matches_open_clip_transform(embedder: ClipEmbe
 
 def test_random_weights_are_reproducible_across_processes(embedder: ClipEmbedder) -> None:
     code = (
-        "from viddiff.tools.clip_embedder import ClipSpec, load_clip\n"
+        "from viddiff.tools.clip.model import ClipSpec, load_clip\n"
         "e = load_clip(ClipSpec(pretrained=None, device='cpu'))\n"
         "print(e.cache_tag)\n"
         "print(' '.join(f'{x:.6f}' for x in e.encode_texts(['a person jumping'])[0][:8]))\n"
@@ -154,9 +154,9 @@ def test_load_clip_is_memoised_and_thread_safe(monkeypatch: pytest.MonkeyPatch) 
         time.sleep(0.05)
         return object()
 
-    monkeypatch.setattr(ce, "_build", slow_build)
+    monkeypatch.setattr(clip_model, "_build", slow_build)
     spec = ClipSpec(model_name="ViT-B-16", pretrained=None, device="cpu")
-    monkeypatch.delitem(ce._clip_memo, spec, raising=False)
+    monkeypatch.delitem(clip_model._clip_memo, spec, raising=False)
     results: list[object] = []
     threads = [threading.Thread(target=lambda: results.append(load_clip(spec))) for _ in range(6)]
     for t in threads:
@@ -164,7 +164,7 @@ def test_load_clip_is_memoised_and_thread_safe(monkeypatch: pytest.MonkeyPatch) 
     for t in threads:
         t.join()
     assert len(built) == 1 and all(r is results[0] for r in results)
-    ce._clip_memo.pop(spec, None)
+    clip_model._clip_memo.pop(spec, None)
 
 
 def test_unknown_model_lists_valid_names() -> None:
@@ -193,7 +193,7 @@ def test_unusable_checkpoint_file(tmp_path: Path) -> None:
 
 def test_missing_weights_offline_fail_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(ce, "_cached_weights", lambda cfg: None)
+    monkeypatch.setattr(clip_weights, "_cached_weights", lambda cfg: None)
     monkeypatch.setattr(open_clip, "download_pretrained", _no_download)
     start = time.monotonic()
     with pytest.raises(ConfigError) as err:
@@ -205,13 +205,13 @@ def test_missing_weights_offline_fail_fast(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_unreachable_hub_fails_without_downloading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(ce, "_cached_weights", lambda cfg: None)
+    monkeypatch.setattr(clip_weights, "_cached_weights", lambda cfg: None)
     monkeypatch.setattr(open_clip, "download_pretrained", _no_download)
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(ce.socket, "create_connection", refuse)
+    monkeypatch.setattr(clip_weights.socket, "create_connection", refuse)
     with pytest.raises(ConfigError, match=r"unreachable.*download them once"):
         load_clip(ClipSpec(pretrained="laion2b_s34b_b79k"))
 
@@ -251,7 +251,7 @@ def test_embedding_cache_write_is_atomic(tmp_path: Path, monkeypatch: pytest.Mon
         fh.write(b"\x93NUMPY partial")  # type: ignore[attr-defined]
         raise OSError("disk full")
 
-    monkeypatch.setattr(ce.np, "save", failing_save)
+    monkeypatch.setattr(clip_cache.np, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
         cache.put("key", np.zeros((2, 3), np.float32))
     monkeypatch.undo()
@@ -324,17 +324,17 @@ def test_embed_video_with_real_model_uses_disk_cache(
 def test_weight_lookup_knows_open_clip_file_layouts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert ce._hf_candidates("laion/CLIP-ViT-B-32-laion2B-s34B-b79K/") == (
+    assert clip_weights._hf_candidates("laion/CLIP-ViT-B-32-laion2B-s34B-b79K/") == (
         "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
         ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"],
     )
-    assert ce._hf_candidates("org/repo/weights.pth") == (
+    assert clip_weights._hf_candidates("org/repo/weights.pth") == (
         "org/repo",
         ["weights.safetensors", "weights.pth"],
     )
     monkeypatch.setenv("HOME", str(tmp_path))
     cfg = {"url": "https://example.invalid/clip/models/abc/ViT-B-32.pt"}
-    assert ce._cached_weights(cfg) is None
+    assert clip_weights._cached_weights(cfg) is None
     (tmp_path / ".cache" / "clip").mkdir(parents=True)
     (tmp_path / ".cache" / "clip" / "ViT-B-32.pt").write_bytes(b"x")
-    assert ce._cached_weights(cfg) == str(tmp_path / ".cache" / "clip" / "ViT-B-32.pt")
+    assert clip_weights._cached_weights(cfg) == str(tmp_path / ".cache" / "clip" / "ViT-B-32.pt")

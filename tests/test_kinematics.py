@@ -14,17 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from viddiff.tools import kinematics as k
-from viddiff.tools.kinematics import (
-    K_SIGMA,
-    METRICS,
-    ClipContext,
-    Measurement,
-    compare_metric,
-    frame_noise,
-    measure,
-)
-from viddiff.tools.pose import LANDMARK_INDEX, N_LANDMARKS, PoseSequence
+from viddiff.tools.kinematics.comparison import K_SIGMA, compare_metric
+from viddiff.tools.kinematics.registry import METRICS, measure
+from viddiff.tools.kinematics.results import Measurement
+from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.kinematics.uncertainty import frame_noise
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, N_LANDMARKS, PoseSequence
 from viddiff.tools.segments import Segment
 
 TORSO = 100.0  # torso length of the synthetic figure, pixels
@@ -366,7 +361,7 @@ def test_segment_past_the_end_is_clamped() -> None:
     pose = squat_clip()
     v = measure("knee_angle_min", pose, Segment(stage="late", start=45, end=400))
     assert v.value == pytest.approx(180.0, abs=1e-3)
-    assert k.measure("stage_duration", pose, Segment(stage="x", start=0, end=0)).value == \
+    assert measure("stage_duration", pose, Segment(stage="x", start=0, end=0)).value == \
         pytest.approx(0.1)
 
 

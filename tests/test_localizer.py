@@ -13,7 +13,8 @@ import pytest
 from langchain_core.tools import BaseTool
 
 from viddiff.agent.chat.stage_tool import make_localize_stages_tool
-from viddiff.tools.clip_embedder import ClipSpec, EmbeddingCache, clear_embedding_memo, load_clip
+from viddiff.tools.clip.cache import EmbeddingCache, clear_embedding_memo
+from viddiff.tools.clip.model import ClipSpec, load_clip
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import (
     Segment,

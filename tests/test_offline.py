@@ -21,7 +21,9 @@ from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
 from tests.test_pose import clip_path, load_pose, shared_pose_cache
-from viddiff.tools.kinematics import METRICS, ClipContext, compare_metric, compare_values
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.offline import (
     OfflineAnswer,
     OfflineProposal,
@@ -29,8 +31,8 @@ from viddiff.tools.offline import (
     propose_offline,
     resolve_stage,
 )
-from viddiff.tools.pose import PoseSequence
-from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.pose.phases import localize_pair
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 

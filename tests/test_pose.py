@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from tests.test_kinematics import figure, sequence, viewed
-from viddiff.tools import pose as pose_mod
 from viddiff.tools.errors import ConfigError, VideoError
-from viddiff.tools.pose import (
+from viddiff.tools.pose import mediapipe_runner
+from viddiff.tools.pose.mediapipe_runner import extract_pose, pose_cache_key
+from viddiff.tools.pose.sequence import (
     LANDMARK_INDEX,
+    MIRROR_PERMUTATION,
     N_LANDMARKS,
     PoseSequence,
-    extract_pose,
-    pose_cache_key,
     repair_left_right,
 )
 
@@ -140,7 +140,7 @@ def test_left_right_flips_are_repaired() -> None:
     flipped = PoseSequence(keypoints=pose.keypoints.copy(), visibility=pose.visibility.copy(),
                            present=pose.present.copy(), timestamps=pose.timestamps,
                            width=pose.width, height=pose.height)
-    perm = pose_mod.MIRROR_PERMUTATION
+    perm = MIRROR_PERMUTATION
     flipped.keypoints[5:7] = flipped.keypoints[5:7][:, perm]
     fixed = repair_left_right(flipped)
     np.testing.assert_allclose(fixed.keypoints, pose.keypoints)
@@ -196,7 +196,7 @@ def test_empty_scene_is_absent_not_invented_and_cached(tmp_path: Path,
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model ran although the pose was cached")
 
-    monkeypatch.setattr(pose_mod, "run_pose_model", boom)
+    monkeypatch.setattr(mediapipe_runner, "run_pose_model", boom)
     again = extract_pose(video, tmp_path)
     np.testing.assert_array_equal(again.present, pose.present)
     other = _Frames(video.frames)

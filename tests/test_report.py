@@ -36,7 +36,7 @@ from viddiff.agent.report import (
 from viddiff.agent.report.sheet import WIDTH
 from viddiff.graphs.frames import frame_refs, video_ref
 from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, Stage
-from viddiff.tools.kinematics import Measurement
+from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
 from viddiff.tools.video import load_video
 

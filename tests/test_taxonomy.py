@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from viddiff.tools.kinematics import METRICS
+from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.taxonomy import (
     FREE_TEXT_RULES,
     METRIC_MAP,

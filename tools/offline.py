@@ -3,7 +3,7 @@
 Used by the graph when no LLM/VLM endpoint is configured. Nothing here guesses: a difference is
 answered only when a metric covers it (the taxonomy's explicit table, or the keyword rules for
 free text), and the label follows the measurement's decision rule
-(:func:`viddiff.tools.kinematics.compare_values`). Everything else is reported as
+(:func:`viddiff.tools.kinematics.comparison.compare_values`). Everything else is reported as
 "not measurable offline" with label ``c``.
 
 Where a metric is read (the stage): the query's stage hint is matched against the segment names
@@ -23,16 +23,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from viddiff.tools.kinematics import (
-    METRICS,
-    ClipContext,
-    Label,
-    Measurement,
-    MetricSpec,
-    compare_metric,
-    compare_values,
-)
-from viddiff.tools.pose import PoseSequence
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values
+from viddiff.tools.kinematics.registry import METRICS, MetricSpec
+from viddiff.tools.kinematics.results import Label, Measurement
+from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import MetricQuery, get_difference, match_rule, metric_query_for
 

@@ -54,7 +54,7 @@ _EXPORTS: dict[str, str] = {
     "DifferenceResult": "viddiff.graphs.schemas",
     "DifferenceSpec": "viddiff.graphs.schemas",
     "FrameRef": "viddiff.graphs.schemas",
-    "Measurement": "viddiff.tools.kinematics",
+    "Measurement": "viddiff.tools.kinematics.results",
     # errors (each carries a one-line message meant for a person)
     "VidDiffError": "viddiff.tools.errors",
     "VideoError": "viddiff.tools.errors",
@@ -146,5 +146,5 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         VidDiffError,
         VideoError,
     )
-    from viddiff.tools.kinematics import Measurement
+    from viddiff.tools.kinematics.results import Measurement
     from viddiff.tools.paths import PathPolicy, PathRefused

@@ -1,12 +1,12 @@
 """The chat agent's tool set, assembled from the tool modules.
 
-=================  ===============================================================
+==================  ==============================================================
 ``compare_videos``  run a comparison (VLM or offline graph); summary + full result
 ``get_result``      details of an earlier comparison, from the conversation state
-``localize``        when a described moment happens in one video (CLIP)
-``measure``         one pose metric on both videos, over a stage or the whole clips
+``find_moment``     when a described moment happens in one video (CLIP)
+``measure_pose``    one pose metric on both videos, over a stage or the whole clips
 ``list_actions``    known benchmark actions and their difference checklists
-=================  ===============================================================
+==================  ==============================================================
 
 Every tool that takes a video path checks it against the same :class:`PathPolicy`.
 """

@@ -22,9 +22,11 @@ from viddiff.graphs.checklist import checklist
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.frames import WHOLE_CLIP, pose_of, resolve_segment, video_ref
 from viddiff.graphs.schemas import ComparisonResult
-from viddiff.tools.clip_embedder import Embedder, EmbeddingCache, embed_video, lazy_embedder
+from viddiff.tools.clip.cache import EmbeddingCache, embed_video
+from viddiff.tools.clip.model import Embedder, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
-from viddiff.tools.kinematics import METRICS, compare_metric
+from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.paths import PathPolicy
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import (

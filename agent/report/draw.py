@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from viddiff.tools.pose import LANDMARK_INDEX, LANDMARK_NAMES
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, LANDMARK_NAMES
 
 #: Landmarks below this visibility are not drawn (same threshold the metrics use).
 MIN_VISIBILITY = 0.5

@@ -22,7 +22,8 @@ from PIL import Image
 from viddiff.agent.report.draw import draw_skeleton, fit_size
 from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.errors import VidDiffError
-from viddiff.tools.pose import PoseSequence, extract_pose
+from viddiff.tools.pose.mediapipe_runner import extract_pose
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.video import file_digest, load_video_cached
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ from viddiff.agent.report.frames import VideoFrames, load_frames
 from viddiff.agent.report.style import NO_STAGE_COLOUR, VERDICTS, stage_colour
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
 from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, FrameRef, VideoRef
-from viddiff.tools.kinematics import METRICS, Measurement
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
 
 _UNITS = {"deg": "°", "TL": " TL", "TL/s": " TL/s", "s": " s", "ratio": ""}

@@ -26,7 +26,7 @@ from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verd
 from viddiff.graphs.state import DifferenceTask
 from viddiff.prompts import render
 from viddiff.tools.images import to_data_url
-from viddiff.tools.kinematics import Measurement
+from viddiff.tools.kinematics.results import Measurement
 
 
 def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],

@@ -18,10 +18,10 @@ from viddiff.graphs.context import ClipLoader, VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import pose_of, sampled
 from viddiff.graphs.state import VidDiffState
-from viddiff.tools.clip_embedder import EmbeddingCache, embed_video
+from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
-from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.pose.phases import localize_pair
 from viddiff.tools.segments import Segment
 
 

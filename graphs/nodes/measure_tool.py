@@ -21,7 +21,9 @@ from viddiff.graphs.frames import pose_of, resolve_segment
 from viddiff.graphs.schemas import VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError
-from viddiff.tools.kinematics import METRICS, Measurement, compare_metric
+from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import view_note
 

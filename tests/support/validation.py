@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from viddiff.tools.kinematics import METRICS, ClipContext, compare_values
-from viddiff.tools.pose import PoseSequence
+from viddiff.tools.kinematics.comparison import compare_values
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.pose.sequence import PoseSequence
 
 
 def left_right_swap_agreement(orig: PoseSequence, mirror: PoseSequence) -> tuple[int, int]:

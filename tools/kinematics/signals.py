@@ -1,5 +1,6 @@
 """Per-frame body signals for :mod:`viddiff.tools.kinematics`: joint angles, heights, widths,
-speeds, each with a per-frame weight (landmark visibility).
+speeds, each with a per-frame weight (landmark visibility), and the per-clip constants
+(:class:`ClipContext`) they share.
 
 Which reading of the pose each signal uses, and why:
 
@@ -34,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viddiff.tools.pose import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.segments import Segment
 
 #: Landmarks below this visibility are treated as not seen.
 VIS_THRESHOLD = 0.5
@@ -89,6 +91,14 @@ class ClipContext:
         up, up_frames = estimate_up(pose) if use_world else (_IMAGE_UP, 0)
         return cls(scale=scale, scale_rel_unc=rel, frame_period=pose.frame_period or 1.0,
                    world=use_world, up=up, up_frames=up_frames)
+
+
+def segment_slice(pose: PoseSequence, segment: Segment | None) -> slice:
+    """The frames of ``pose`` that ``segment`` covers, clipped to the clip (all when None)."""
+    if segment is None:
+        return slice(0, pose.n_frames)
+    start = min(segment.start, max(pose.n_frames - 1, 0))
+    return slice(start, min(segment.end, pose.n_frames - 1) + 1)
 
 
 SideFn = Callable[[PoseSequence, ClipContext, str], Signal]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from viddiff.tools.errors import VideoError
-from viddiff.tools.kinematics import (
+from viddiff.tools.kinematics.signals import (
     ClipContext,
     Signal,
     bilateral,
@@ -31,7 +31,7 @@ from viddiff.tools.kinematics import (
     joint_angle,
     trunk_lean,
 )
-from viddiff.tools.pose import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 
 _POSITION_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle")

@@ -1,19 +1,10 @@
-"""Body pose per sampled frame (MediaPipe Pose, 33 landmarks, 2-D and 3-D), cached on disk.
+"""One person's body pose over the sampled frames of a video: the data, without the model.
 
-Why pose at all: vision-language models are near chance on fine-grained differences, while many
-of them ("the squat is deeper", "the stance is wider", "the motion is faster") are plain geometry
-once the body's keypoints are known. This module turns the sampled frames of a video into a
-:class:`PoseSequence`; :mod:`viddiff.tools.kinematics` measures it.
+:class:`PoseSequence` holds MediaPipe Pose's 33 landmarks per sampled frame
+(:mod:`viddiff.tools.pose.mediapipe_runner` produces it) and saves/loads itself as .npz. It
+lives apart from the model runner so that code which only reads poses (metrics, drawing,
+tests with synthetic figures) never needs MediaPipe.
 
-Design choices:
-
-* MediaPipe's legacy ``mp.solutions.pose`` API with ``static_image_mode=False``: the detector runs
-  once and the landmark model then tracks the person from frame to frame, which is both faster
-  and steadier than detecting every frame. ``model_complexity=1`` is the only model bundled in
-  the 0.10.21 wheel (0 and 2 would try to download), so it is fixed.
-* ``smooth_landmarks=False``: the legacy smoother assumes 30 frames/s whatever the real sampling
-  rate, so at 4-8 frames/s it would lag and shave extremes (the bottom of a squat). Metrics do
-  their own, rate-aware noise handling instead.
 * Two readings of the same landmarks come from the one model call: image keypoints (pixels)
   and **world landmarks** (``pose_world_landmarks``: metres, origin between the hips, x right,
   y down, z away from the camera; the axes follow the camera, not gravity). Image keypoints
@@ -23,30 +14,18 @@ Design choices:
   :mod:`viddiff.tools.kinematics` decides per metric which one it reads.
 * A frame where the model finds nobody is marked absent (NaN keypoints and world landmarks,
   visibility 0); nothing is interpolated or invented here.
-* Frames are downscaled (longer side ``max_side``) before inference for speed; keypoints are
-  reported in pixels of the *sampled* frames, so they line up with what the rest of the
-  pipeline shows.
-* Results are cached by (video content digest, sampled frame indices, frame size, model
-  settings) and written atomically, so concurrent runs never see a half-written file.
+* :func:`repair_left_right` undoes the model's whole-body left/right label flips; it works on
+  the stored landmarks alone.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import io
-import json
-import os
-import sys
-import threading
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
-from viddiff.tools.errors import ConfigError, VideoError
 from viddiff.tools.files import write_atomic
 
 #: MediaPipe Pose landmark names, in model order (index = position in the list).
@@ -75,36 +54,10 @@ def _mirror_permutation() -> np.ndarray:
 
 MIRROR_PERMUTATION: np.ndarray = _mirror_permutation()
 
-#: Settings passed to ``mp.solutions.pose.Pose``; part of the cache key.
-MODEL_SETTINGS: dict[str, Any] = {
-    "model": "mediapipe.solutions.pose",
-    "static_image_mode": False,
-    "model_complexity": 1,
-    "smooth_landmarks": False,
-    "min_detection_confidence": 0.5,
-    "min_tracking_confidence": 0.5,
-}
 #: Version of the cached .npz layout; part of the cache key and stored in the file. 2 added the
 #: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
 #: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
-_CACHE_FORMAT = 2
-_MISSING_EXTRA = "pose estimation needs the 'pose' extra: pip install 'viddiff[pose]'"
-
-
-class SampledFrames(Protocol):
-    """What pose extraction needs from a decoded video (``viddiff.tools.video.SampledVideo``)."""
-
-    @property
-    def digest(self) -> str: ...
-
-    @property
-    def indices(self) -> Sequence[int] | np.ndarray: ...
-
-    @property
-    def timestamps(self) -> Sequence[float] | np.ndarray: ...
-
-    @property
-    def frames(self) -> np.ndarray: ...
+CACHE_FORMAT = 2
 
 
 @dataclass
@@ -221,7 +174,7 @@ class PoseSequence:
                     size=np.array([self.width, self.height], dtype=np.int64),
                     lr_agreement=np.array(self.lr_agreement),
                     world=self.world,
-                    format=np.array(_CACHE_FORMAT),
+                    format=np.array(CACHE_FORMAT),
                 )
         write_atomic(path, buf.getvalue())
 
@@ -234,8 +187,8 @@ class PoseSequence:
         """
         with np.load(Path(path), allow_pickle=False) as data:
             version = int(data["format"]) if "format" in data else 1
-            if require_current and version != _CACHE_FORMAT:
-                raise ValueError(f"pose file format {version}, expected {_CACHE_FORMAT}")
+            if require_current and version != CACHE_FORMAT:
+                raise ValueError(f"pose file format {version}, expected {CACHE_FORMAT}")
             width, height = (int(v) for v in data["size"])
             return cls(
                 keypoints=data["keypoints"],
@@ -247,107 +200,6 @@ class PoseSequence:
                 lr_agreement=float(data["lr_agreement"]) if "lr_agreement" in data else 1.0,
                 world=data["world"] if "world" in data else np.empty((0, N_LANDMARKS, 3)),
             )
-
-
-def pose_cache_key(video: SampledFrames, max_side: int) -> str:
-    """Hex key for the pose of these sampled frames under the current model settings."""
-    frames = np.asarray(video.frames)
-    payload = {
-        "format": _CACHE_FORMAT,
-        "digest": video.digest,
-        "indices": [int(i) for i in np.asarray(video.indices).ravel()],
-        "shape": list(frames.shape),
-        "max_side": int(max_side),
-        "model": MODEL_SETTINGS,
-    }
-    blob = json.dumps(payload, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
-def _load_mediapipe_pose() -> Any:
-    """Import MediaPipe lazily: it is an optional extra and slow to import."""
-    os.environ.setdefault("GLOG_minloglevel", "2")  # silence C++ info logs
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from mediapipe.python.solutions import pose as mp_pose
-    except ImportError as err:
-        raise ConfigError(_MISSING_EXTRA) from err
-    return mp_pose
-
-
-def _resize_for_model(frame: np.ndarray, max_side: int) -> np.ndarray:
-    h, w = frame.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1.0:
-        return np.ascontiguousarray(frame)
-    import cv2  # comes with mediapipe
-
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-
-
-_stderr_lock = threading.Lock()
-_stderr_users = 0
-_stderr_saved: int | None = None
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Silence MediaPipe/TFLite's C++ log lines (they write to file descriptor 2 directly and
-    ignore Python's logging and the GLOG/TF environment variables once loaded), so a terminal
-    shows viddiff's own output. ``VIDDIFF_NATIVE_LOGS=1`` keeps them for debugging. Re-entrant
-    across threads: the descriptor is restored when the last user leaves."""
-    global _stderr_users, _stderr_saved
-    if os.environ.get("VIDDIFF_NATIVE_LOGS") == "1":
-        yield
-        return
-    with _stderr_lock:
-        if _stderr_users == 0:
-            sys.stderr.flush()
-            _stderr_saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-        _stderr_users += 1
-    try:
-        yield
-    finally:
-        with _stderr_lock:
-            _stderr_users -= 1
-            if _stderr_users == 0 and _stderr_saved is not None:
-                os.dup2(_stderr_saved, 2)
-                os.close(_stderr_saved)
-                _stderr_saved = None
-
-
-def run_pose_model(frames: np.ndarray, max_side: int = 448
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run MediaPipe Pose with tracking over ``frames`` (T, H, W, 3) uint8 RGB.
-
-    Returns keypoints (T, 33, 2) in pixels of the given frames (NaN where nobody was found),
-    visibility (T, 33) and world landmarks (T, 33, 3) in metres (NaN where nobody was found).
-    Both landmark sets come out of the same inference, so the 3-D pose costs no extra time.
-    """
-    mp_pose = _load_mediapipe_pose()
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise VideoError(f"expected frames shaped (T, H, W, 3), got {frames.shape}")
-    t, h, w = frames.shape[:3]
-    keypoints = np.full((t, N_LANDMARKS, 2), np.nan, dtype=np.float32)
-    visibility = np.zeros((t, N_LANDMARKS), dtype=np.float32)
-    world = np.full((t, N_LANDMARKS, 3), np.nan, dtype=np.float32)
-    settings = {k: v for k, v in MODEL_SETTINGS.items() if k != "model"}
-    with quiet_native_stderr(), mp_pose.Pose(**settings) as model:
-        for i in range(t):
-            result = model.process(_resize_for_model(frames[i], max_side))
-            if result.pose_landmarks is None:
-                continue
-            marks = result.pose_landmarks.landmark
-            keypoints[i] = [(m.x * w, m.y * h) for m in marks]
-            visibility[i] = [m.visibility for m in marks]
-            if result.pose_world_landmarks is not None:
-                world[i] = [(m.x, m.y, m.z) for m in result.pose_world_landmarks.landmark]
-    return keypoints, visibility, world
 
 
 def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
@@ -401,44 +253,3 @@ def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
     if not ok.any():
         return 0.0
     return float(np.sum(d[ok] * (w[ok] + 1e-3)) / np.sum(w[ok] + 1e-3))
-
-
-def extract_pose(
-    video: SampledFrames,
-    cache_dir: Path | None = None,
-    *,
-    max_side: int = 448,
-    repair_swaps: bool = True,
-) -> PoseSequence:
-    """Pose of every sampled frame of ``video``, read from ``cache_dir`` when already computed.
-
-    ``max_side`` bounds the longer side of the image given to the model (speed); keypoints are
-    always in pixels of ``video.frames``. The cache holds the model's raw output;
-    ``repair_swaps`` then applies :func:`repair_left_right`.
-    """
-    frames = np.asarray(video.frames)
-    if frames.ndim != 4 or frames.shape[0] == 0:
-        raise VideoError(f"no frames to estimate pose on (frames shape {frames.shape})")
-    path: Path | None = None
-    pose: PoseSequence | None = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / f"pose-{pose_cache_key(video, max_side)[:32]}.npz"
-        if path.exists():
-            try:
-                pose = PoseSequence.load(path, require_current=True)
-            except (OSError, ValueError, KeyError):
-                path.unlink(missing_ok=True)  # corrupt or old format: recompute
-    if pose is None:
-        keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
-        pose = PoseSequence(
-            keypoints=keypoints,
-            visibility=visibility,
-            world=world,
-            present=np.isfinite(keypoints[:, :, 0]).all(axis=1),
-            timestamps=np.asarray(video.timestamps, dtype=np.float64),
-            width=int(frames.shape[2]),
-            height=int(frames.shape[1]),
-        )
-        if path is not None:
-            pose.save(path)
-    return repair_left_right(pose) if repair_swaps else pose

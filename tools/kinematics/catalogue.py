@@ -1,0 +1,291 @@
+"""Every metric the kinematic engine knows: its signal, aggregate, unit, words and family.
+
+To add a metric, register it here with :func:`~viddiff.tools.kinematics.registry.add` (a signal
+reduced by an aggregate), :func:`~viddiff.tools.kinematics.registry.add_bilateral` (a per-side
+signal, with optional ``_left``/``_right`` variants) or
+:func:`~viddiff.tools.kinematics.registry.register` (any other computer, e.g. a timing rule from
+:mod:`viddiff.tools.kinematics.timing`). Arguments are passed by keyword so that each
+definition reads on its own. Its ``more``/``less`` phrases complete "... in A"; its ``family``
+groups metrics that say the same thing, so open mode proposes one per family.
+
+This module is imported by the registry on the first read of ``METRICS`` (see
+:mod:`viddiff.tools.kinematics.registry`); nothing else needs to import it.
+"""
+
+from __future__ import annotations
+
+from viddiff.tools.kinematics.registry import (
+    MetricSpec,
+    add,
+    add_bilateral,
+    described,
+    difference_metric,
+    register,
+)
+from viddiff.tools.kinematics.signals import (
+    JUMP_WINDOW_S,
+    foot_lift,
+    head_tilt,
+    height_above_hips,
+    hip_height,
+    hip_offset,
+    joint_angle,
+    knee_width_ratio,
+    speed,
+    stance_width,
+    thigh_angle,
+    trunk_lean,
+    upper_arm_tilt,
+    wrist_above_floor,
+)
+from viddiff.tools.kinematics.timing import longest_pause, motion_duration, stage_duration
+from viddiff.tools.kinematics.uncertainty import BOUNDARY_UNCERTAINTY_S
+
+
+def _build_registry() -> None:
+    """Register every metric (in a function so that its shorthands stay local)."""
+    knee = joint_angle("hip", "knee", "ankle")
+    hip = joint_angle("shoulder", "hip", "knee")
+    elbow = joint_angle("shoulder", "elbow", "wrist")
+    shoulder = joint_angle("hip", "shoulder", "elbow")
+    mean_note = "Per frame, the mean of the sides that are visible."
+
+    add_bilateral(
+        name="knee_angle_min", signal=knee, combine="mean", agg="min", kind="angle",
+        label="knee angle at its most bent",
+        description=f"Smallest interior knee angle (hip-knee-ankle; 180° = straight). {mean_note}",
+        more="the knees stay straighter", less="the knees bend more",
+        family="knee_bend")
+    add_bilateral(
+        name="knee_angle_max", signal=knee, combine="mean", agg="max", kind="angle",
+        label="knee angle at its straightest",
+        description=f"Largest interior knee angle (180° = locked straight). {mean_note}",
+        more="the legs straighten more", less="the legs stay more bent",
+        family="knee_extension", sided=False)
+    add_bilateral(
+        name="hip_angle_min", signal=hip, combine="mean", agg="min", kind="angle",
+        label="hip angle at its most flexed",
+        description="Smallest shoulder-hip-knee angle (180° = upright, smaller = hip hinge). "
+                    f"{mean_note}",
+        more="the hips flex less", less="the hips flex more",
+        family="hip_flexion")
+    add_bilateral(
+        name="hip_angle_max", signal=hip, combine="mean", agg="max", kind="angle",
+        label="hip angle at its most extended",
+        description=f"Largest shoulder-hip-knee angle: a lockout reaches about 180°. {mean_note}",
+        more="the hips extend more (fuller lockout)", less="the hips stay more flexed",
+        family="hip_extension", sided=False)
+    add_bilateral(
+        name="elbow_angle_max", signal=elbow, combine="mean", agg="max", kind="angle",
+        label="elbow angle at full extension",
+        description=f"Largest shoulder-elbow-wrist angle (180° = arm straight). {mean_note}",
+        more="the arms extend more", less="the arms stay more bent",
+        family="arm_extension")
+    add_bilateral(
+        name="elbow_angle_min", signal=elbow, combine="mean", agg="min", kind="angle",
+        label="elbow angle at its most bent",
+        description=f"Smallest shoulder-elbow-wrist angle. {mean_note}",
+        more="the elbows bend less", less="the elbows bend more",
+        family="elbow_flexion", sided=False)
+    add_bilateral(
+        name="shoulder_angle_max", signal=shoulder, combine="mean", agg="max", kind="angle",
+        label="arm elevation",
+        description="Largest hip-shoulder-elbow angle: 0° arm down by the side, 90° level, 180° "
+                    f"overhead. {mean_note}",
+        more="the arms are raised higher", less="the arms are raised less",
+        family="arm_raise")
+    add_bilateral(
+        name="upper_arm_tilt_mean", signal=upper_arm_tilt, combine="mean", agg="mean",
+        kind="angle",
+        label="upper-arm tilt from horizontal",
+        description="Mean angle of the upper arm (shoulder to elbow) from horizontal; 0° = "
+                    f"parallel to the ground. {mean_note}",
+        more="the upper arms are tilted further from horizontal",
+        less="the upper arms are closer to parallel with the ground",
+        family="upper_arm_level", sided=False, vertical=True)
+    add_bilateral(
+        name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
+        label="squat depth (thigh angle)",
+        description="Largest thigh angle from vertical (hip to knee; 0° standing, 90° thigh "
+                    "parallel to the ground), per frame the LESS raised thigh, so a one-leg knee "
+                    "raise does not count as squat depth.",
+        more="the squat is deeper", less="the squat is shallower",
+        family="squat_depth", sided=False, vertical=True)
+    add_bilateral(
+        name="knee_raise_angle_max", signal=thigh_angle, combine="max", agg="max", kind="angle",
+        label="knee raise (thigh angle)",
+        description="Largest thigh angle from vertical of the MORE raised thigh (90° = thigh "
+                    "level).",
+        more="the knee is raised higher", less="the knee is raised less",
+        family="knee_raise", vertical=True)
+    register(MetricSpec(
+        name="knee_raise_left_minus_right", unit="deg", kind="angle",
+        label="left minus right knee raise",
+        description=described("Highest left thigh angle minus highest right thigh angle: "
+                               "positive when the left knee is raised more.", "3d_vertical"),
+        more="the left knee is raised more than the right",
+        less="the right knee is raised more than the left", min_effect=10.0,
+        family="knee_raise_side", compute=difference_metric("knee_raise_angle_max"),
+        lateral=True, space="3d_vertical"))
+    add(
+        name="trunk_lean_max", signal=trunk_lean, agg="max", kind="angle",
+        label="trunk lean",
+        description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
+                    "vertical.",
+        more="the upper body leans further", less="the upper body stays more upright",
+        family="trunk_lean", vertical=True)
+    add(
+        name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
+        label="head tilt",
+        description="Mean angle of the neck line (shoulder midpoint to ear midpoint) from "
+                    "vertical.",
+        more="the head tilts more", less="the head stays more vertical",
+        family="head_tilt", num_frames="gt_1", vertical=True)
+    for joint, fn in (("knee", knee), ("hip", hip), ("elbow", elbow), ("shoulder", shoulder)):
+        add_bilateral(
+            name=f"range_of_motion_{joint}", signal=fn, combine="mean", agg="range", kind="angle",
+            label=f"{joint} range of motion",
+            description=f"Largest minus smallest {joint} angle over the stage. {mean_note}",
+            more=f"the {joint}s move through a larger range",
+            less=f"the {joint}s move through a smaller range",
+            family=f"rom_{joint}", sided=False, num_frames="gt_1")
+        add_bilateral(
+            name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
+            kind="angle",
+            label=f"left/right {joint} asymmetry",
+            description=f"Mean absolute difference between the left and right {joint} angle.",
+            more=f"the left and right {joint}s differ more",
+            less=f"the left and right {joint}s move more alike",
+            family=f"asym_{joint}", sided=False)
+    add(
+        name="range_of_motion_trunk", signal=trunk_lean, agg="range", kind="angle",
+        label="trunk sway",
+        description="Largest minus smallest trunk lean over the stage.",
+        more="the upper body sways more", less="the upper body stays steadier",
+        family="rom_trunk", num_frames="gt_1", vertical=True)
+
+    add(
+        name="stance_width", signal=stance_width, agg="median", kind="length",
+        label="stance width",
+        description="Median horizontal distance between the ankles, in torso lengths.",
+        more="the feet stance is wider", less="the feet stance is narrower",
+        family="stance")
+    add(
+        name="stance_width_max", signal=stance_width, agg="max", kind="length",
+        label="widest step",
+        description="Largest horizontal distance between the ankles, in torso lengths.",
+        more="the feet step out wider", less="the feet step out less",
+        family="stance_step")
+    add(
+        name="hip_depth", signal=hip_height, agg="min", kind="length",
+        label="lowest hip height",
+        description="Lowest height of the hip midpoint above the standing ankle, in torso "
+                    "lengths (smaller = deeper).",
+        more="the hips stay higher", less="the hips drop lower (deeper)",
+        family="hip_depth")
+    add_bilateral(
+        name="hand_height_max", signal=height_above_hips("wrist"), combine="max", agg="max",
+        kind="length",
+        label="highest hand position",
+        description="Highest wrist height above the hip midpoint, in torso lengths (1 ≈ shoulder "
+                    "level).",
+        more="the hands reach higher", less="the hands stay lower",
+        family="hand_high")
+    add_bilateral(
+        name="hand_height_mean", signal=height_above_hips("wrist"), combine="mean", agg="mean",
+        kind="length",
+        label="hand height on the body",
+        description="Mean wrist height above the hip midpoint, in torso lengths.",
+        more="the hands are held higher on the body", less="the hands are held lower on the body",
+        family="hand_pos", sided=False)
+    add_bilateral(
+        name="hand_floor_height_min", signal=wrist_above_floor, combine="min", agg="min",
+        kind="length",
+        label="lowest hand position",
+        description="Lowest wrist height above the standing ankle, in torso lengths.",
+        more="the hands stay higher", less="the hands go lower",
+        family="hand_low", sided=False)
+    add_bilateral(
+        name="range_of_motion_hand", signal=height_above_hips("wrist"), combine="mean",
+        agg="range", kind="length",
+        label="vertical hand travel",
+        description="Largest minus smallest wrist height (mean of both hands), in torso lengths.",
+        more="the hands travel through a larger range",
+        less="the hands travel through a smaller range",
+        family="rom_hand", sided=False, num_frames="gt_1")
+    add_bilateral(
+        name="knee_height_max", signal=height_above_hips("knee"), combine="max", agg="max",
+        kind="length",
+        label="highest knee position",
+        description="Highest knee height relative to the hip midpoint, in torso lengths (0 = hip "
+                    "level).",
+        more="the knee is lifted higher", less="the knee is lifted less",
+        family="knee_high")
+    add(
+        name="hip_sway", signal=hip_offset, agg="range", kind="length",
+        label="side-to-side hip travel",
+        description="Range of the hip midpoint's horizontal position relative to the feet, torso "
+                    "lengths.",
+        more="the hips travel further", less="the hips travel less",
+        family="hip_sway", num_frames="gt_1")
+    add(
+        name="knee_width_ratio_min", signal=knee_width_ratio, agg="min", kind="ratio",
+        label="knee-to-ankle width ratio",
+        description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
+                    "the knees are inside the feet (caving in).",
+        more="the knees track further out", less="the knees cave in more",
+        family="knee_valgus")
+    add(
+        name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
+        label="jump height",
+        description="Highest lift of the LOWER foot above the local floor (both feet in the air; "
+                    f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
+                    "in torso lengths; about 0 without a jump.",
+        more="the jump is higher", less="the jump is lower",
+        family="jump", num_frames="gt_1")
+
+    for part, label in ((None, "mean body speed"), ("wrist", "mean hand speed"),
+                        ("ankle", "mean foot speed"), ("hip", "mean hip speed")):
+        suffix = "" if part is None else f"_{part}"
+        what = "limb landmarks" if part is None else f"{part}s"
+        add(
+            name=f"mean_speed{suffix}", signal=speed(part), agg="mean", kind="speed",
+            label=label,
+            description=f"Mean speed of the {what} in torso lengths per second (timing metrics do "
+                        "not depend on the view; this does).",
+            more="the body moves faster" if part is None else f"the {part}s move faster",
+            less="the body moves slower" if part is None else f"the {part}s move slower",
+            family=f"speed{suffix}", num_frames="gt_1", min_effect=0.15, relative=True,
+            proposable=False)
+    for part in ("wrist", "ankle"):
+        add(
+            name=f"peak_speed_{part}", signal=speed(part), agg="max", kind="speed",
+            label=f"peak {part} speed",
+            description=f"Highest speed of the {part}s in torso lengths per second.",
+            more=f"the {part}s reach a higher top speed", less=f"the {part}s stay slower",
+            family=f"peak_speed_{part}", num_frames="gt_1", min_effect=0.15, relative=True,
+            proposable=False)
+    register(MetricSpec(
+        name="stage_duration", unit="s", kind="time", label="duration",
+        description="Time from the first to the last frame of the stage (or clip), in seconds; "
+                    f"each boundary is taken as uncertain by {BOUNDARY_UNCERTAINTY_S} s or one "
+                    "frame, whichever is larger.",
+        more="it takes longer", less="it is quicker", min_effect=0.15, relative=True,
+        family="duration", compute=stage_duration, num_frames="gt_1", space="time"))
+    register(MetricSpec(
+        name="motion_duration", unit="s", kind="time", label="movement time",
+        description="Time to cover the middle 80% (10% to 90%) of the body's accumulated path "
+                    "(limb landmarks, torso-normalised); independent of the movement's size and "
+                    "largely of the view, so it compares tempo fairly.",
+        more="the motion is slower", less="the motion is faster", min_effect=0.1,
+        relative=True, family="tempo", compute=motion_duration, num_frames="gt_1",
+        space="time"))
+    register(MetricSpec(
+        name="longest_pause", unit="s", kind="time", label="longest pause",
+        description="Longest run of frames whose body speed stays below 15% of the clip's "
+                    "90th-percentile speed, in seconds.",
+        more="there is a longer pause", less="there is less pausing", min_effect=0.2,
+        family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
+
+
+_build_registry()

@@ -1,0 +1,224 @@
+"""The metric registry: what a metric is, how metrics are registered, looked up and measured.
+
+Every metric is one entry of :data:`METRICS` (a :class:`MetricSpec`): a per-frame signal (a
+joint angle, a normalised height or width, a speed; :mod:`viddiff.tools.kinematics.signals`)
+reduced over a stage segment (or the whole clip) by an aggregate (min, max, mean, median,
+range), registered with :func:`add` or :func:`add_bilateral` -- or a timing rule (durations,
+pauses; :mod:`viddiff.tools.kinematics.timing`) registered with :func:`register`.
+
+The definitions themselves live in :mod:`viddiff.tools.kinematics.catalogue`, which imports
+this module for :class:`MetricSpec` and the helpers. Importing the catalogue from here at
+import time would make the two modules import each other (whichever came first would see the
+other half-built), so the dependency runs one way at import time and the catalogue is loaded on
+first read instead: :data:`METRICS` is served by the module's ``__getattr__`` (PEP 562), and
+:func:`get_metric`, :func:`list_metrics` and :func:`measure` go through the same loader. Every
+reader therefore sees the whole catalogue, whichever module it imported first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
+from viddiff.tools.kinematics.signals import (
+    ClipContext,
+    SideFn,
+    Signal,
+    bilateral,
+    one_side,
+    segment_slice,
+)
+from viddiff.tools.kinematics.uncertainty import DEFAULT_NOISE, NOISE_FLOOR, aggregate, frame_noise
+from viddiff.tools.pose.sequence import PoseSequence
+from viddiff.tools.segments import Segment
+
+Computer = Callable[[PoseSequence, ClipContext, Segment | None], MetricValue]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A named metric: what it measures, in which unit, how to phrase a difference in it.
+
+    ``more``/``less`` complete "... in A" for the video with the higher/lower value, e.g.
+    ``knee_angle_min``: more = "the knees stay straighter", less = "the knees bend more".
+    ``min_effect`` is the smallest difference that matters in practice (absolute, or a fraction
+    of the larger value when ``relative``; :mod:`viddiff.tools.kinematics.comparison` applies
+    it). ``family`` groups metrics that say the same thing (sided variants, ...), so open mode
+    proposes one per family. ``side`` marks left/right variants and ``proposable`` whether open
+    mode may propose it at all. ``space`` says what the value is read on (see
+    :mod:`viddiff.tools.kinematics.signals`): ``3d`` the world landmarks, ``3d_vertical`` the
+    world landmarks against the estimated vertical, ``image`` the 2-D keypoints, ``time`` the
+    timestamps; the description ends with a sentence saying so.
+    """
+
+    name: str
+    unit: str
+    kind: Kind
+    label: str
+    description: str
+    more: str
+    less: str
+    min_effect: float
+    family: str
+    compute: Computer
+    relative: bool = False
+    num_frames: Literal["1", "gt_1"] = "1"
+    side: Literal["left", "right"] | None = None
+    proposable: bool = True
+    lateral: bool = False
+    space: Space = "image"
+
+    @property
+    def needs_sides(self) -> bool:
+        """Whether the value depends on which side is the person's left (not just |L - R|)."""
+        return self.side is not None or self.lateral
+
+
+_METRICS: dict[str, MetricSpec] = {}
+_CATALOGUE_MODULE = "viddiff.tools.kinematics.catalogue"
+
+if TYPE_CHECKING:
+    #: Every registered metric by name. Not a plain module attribute at run time: reading it
+    #: goes through the module's ``__getattr__``, which loads the catalogue first.
+    METRICS: dict[str, MetricSpec]
+
+
+def _catalogue() -> dict[str, MetricSpec]:
+    """The registry with the whole catalogue in it (imported on the first call; a no-op after)."""
+    importlib.import_module(_CATALOGUE_MODULE)
+    return _METRICS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METRICS":
+        return _catalogue()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Registration (used by the catalogue)
+# --------------------------------------------------------------------------------------------
+
+
+def register(spec: MetricSpec) -> None:
+    """Add ``spec`` to the registry; a name may be registered only once."""
+    if spec.name in _METRICS:  # pragma: no cover - registry bug
+        raise ValueError(f"metric {spec.name!r} registered twice")
+    _METRICS[spec.name] = spec
+
+
+def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: Aggregate,
+                   kind: Kind) -> Computer:
+    def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        x, w = signal(pose, ctx)
+        sigma = frame_noise(x, w)
+        sigma = DEFAULT_NOISE[kind] if sigma is None else sigma
+        sigma = max(sigma, NOISE_FLOOR[kind])
+        value, unc, n = aggregate(x, w, segment_slice(pose, segment), agg, sigma)
+        if value is not None and kind in ("length", "speed"):
+            unc = math.hypot(unc, value * ctx.scale_rel_unc)
+        return MetricValue(value, unc, n, _UNIT[kind])
+
+    return compute
+
+
+_UNIT: dict[str, str] = {"angle": "deg", "length": "TL", "ratio": "ratio", "time": "s",
+                         "speed": "TL/s"}
+_MIN_EFFECT: dict[str, float] = {"angle": 5.0, "length": 0.1, "ratio": 0.1, "time": 0.1,
+                                 "speed": 0.1}
+
+
+#: The sentence each description ends with, saying what the value is read on (LLMs choosing a
+#: metric and people reading the report should know which values the camera angle can sway).
+_SPACE_NOTE: dict[str, str] = {
+    "3d": "Read on the 3-D pose (little view dependence; 2-D image if the clip has none).",
+    "3d_vertical": "Read on the 3-D pose against the vertical estimated from standing frames "
+                   "(else the camera's; 2-D image if the clip has no 3-D pose).",
+    "image": "Read in the image (2-D), so it depends on the viewpoint.",
+    "time": "",
+}
+
+
+def described(description: str, space: Space) -> str:
+    """``description`` followed by the sentence saying what ``space`` the value is read on."""
+    note = _SPACE_NOTE[space]
+    return f"{description} {note}" if note else description
+
+
+def add(*, name: str, signal: Callable[[PoseSequence, ClipContext], Signal], agg: Aggregate,
+        kind: Kind, label: str, description: str, more: str, less: str, family: str,
+        side: Literal["left", "right"] | None = None, num_frames: Literal["1", "gt_1"] = "1",
+        min_effect: float | None = None, relative: bool = False,
+        proposable: bool = True, vertical: bool = False) -> None:
+    """Register a signal metric; angles are read in 3-D (``vertical``: against the estimated
+    vertical), everything else in the image."""
+    space: Space = ("3d_vertical" if vertical else "3d") if kind == "angle" else "image"
+    register(MetricSpec(
+        name=name, unit=_UNIT[kind], kind=kind, label=label,
+        description=described(description, space), more=more, less=less, family=family,
+        compute=_signal_metric(signal, agg, kind),
+        min_effect=_MIN_EFFECT[kind] if min_effect is None else min_effect, relative=relative,
+        num_frames=num_frames, side=side, proposable=proposable, space=space))
+
+
+def add_bilateral(*, name: str, signal: SideFn, combine: str, agg: Aggregate, kind: Kind,
+                  label: str, description: str, more: str, less: str, family: str,
+                  sided: bool = True, num_frames: Literal["1", "gt_1"] = "1",
+                  vertical: bool = False) -> None:
+    """Register the two-sided metric (``signal`` of both sides, per frame combined by
+    ``combine``: mean, min, max or absdiff) and, when ``sided``, its ``_left``/``_right``
+    variants."""
+    add(name=name, signal=bilateral(signal, combine), agg=agg, kind=kind, label=label,
+        description=description, more=more, less=less, family=family, num_frames=num_frames,
+        vertical=vertical)
+    if not sided:
+        return
+    sides: tuple[Literal["left", "right"], ...] = ("left", "right")
+    for side in sides:
+        add(name=f"{name}_{side}", signal=one_side(signal, side), agg=agg, kind=kind,
+            label=f"{side} {label}", description=f"{description} Only the {side} side.",
+            more=f"{more} on the {side} side", less=f"{less} on the {side} side",
+            family=family, side=side, num_frames=num_frames, vertical=vertical)
+
+
+def difference_metric(base: str) -> Computer:
+    """``<base>_left - <base>_right`` with the two uncertainties combined."""
+
+    def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        left = get_metric(f"{base}_left").compute(pose, ctx, segment)
+        right = get_metric(f"{base}_right").compute(pose, ctx, segment)
+        if left.value is None or right.value is None:
+            return MetricValue(None, 0.0, 0, left.unit)
+        return MetricValue(left.value - right.value, math.hypot(left.uncertainty,
+                           right.uncertainty), min(left.n_frames, right.n_frames), left.unit)
+
+    return compute
+
+
+# --------------------------------------------------------------------------------------------
+# Lookup
+# --------------------------------------------------------------------------------------------
+
+
+def list_metrics() -> list[str]:
+    """Names of all registered metrics."""
+    return list(_catalogue())
+
+
+def get_metric(name: str) -> MetricSpec:
+    metrics = _catalogue()
+    try:
+        return metrics[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(metrics)}") from None
+
+
+def measure(name: str, pose: PoseSequence, segment: Segment | None = None,
+            context: ClipContext | None = None) -> MetricValue:
+    """Value of metric ``name`` on ``pose`` over ``segment`` (whole clip when None)."""
+    spec = get_metric(name)
+    return spec.compute(pose, context or ClipContext.of(pose), segment)
