@@ -39,6 +39,13 @@ class VidDiffContext:
     max_frames: int = 96
     """Cap on sampled frames per video; long videos are sampled uniformly below it."""
 
+    pose_fps: float = 30.0
+    """Frames per second the pose measurements read (their own sampling, denser than the
+    frames shown to a vision model): the source rate up to this."""
+
+    pose_max_frames: int = 1800
+    """Cap on pose frames per video (1800: a 2-minute clip at 15 frames/s)."""
+
     max_side: int = 448
     """Frames are resized on decode so their longer side is at most this many pixels."""
 

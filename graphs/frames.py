@@ -8,6 +8,10 @@ from in-process and on-disk caches.
 
 from __future__ import annotations
 
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +19,12 @@ from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import FrameRef, VideoRef
-from viddiff.tools.pose.mediapipe_runner import extract_pose
+from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.results import Direction, Evidence, Measurement
+from viddiff.tools.pose.mediapipe_runner import extract_video_pose
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
-from viddiff.tools.video import SampledVideo, load_video_cached
+from viddiff.tools.video import SampledVideo, load_video_cached, plan_sampling
 
 WHOLE_CLIP = "whole clip"
 """The stage name that means the whole video."""
@@ -53,9 +59,103 @@ def sampling_fps(ref: VideoRef) -> float:
     return (ref.n_sampled - 1) / (ref.timestamps[-1] - ref.timestamps[0])
 
 
-def pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence:
-    """The pose sequence of a video (from the on-disk cache after the first extraction)."""
-    return extract_pose(sampled(ref, ctx), Path(ctx.cache_dir) / "pose", max_side=ctx.max_side)
+_pose_lock = threading.Lock()
+_pose_memo: OrderedDict[tuple[str, str, float, int, int], PoseSequence] = OrderedDict()
+_POSE_MEMO_SIZE = 8
+
+
+def pose_of(ref: VideoRef, ctx: VidDiffContext,
+            on_progress: Callable[[int, int], None] | None = None) -> PoseSequence:
+    """The dense pose of a video: its own sampling (``ctx.pose_fps``, at most
+    ``ctx.pose_max_frames``), not the vision model's frames; from the on-disk cache after the
+    first extraction, and from memory within a process (every metric of a run reads it)."""
+    key = (ref.path, ref.digest, float(ctx.pose_fps), int(ctx.pose_max_frames),
+           int(ctx.max_side))
+    with _pose_lock:
+        hit = _pose_memo.get(key)
+        if hit is not None:
+            _pose_memo.move_to_end(key)
+            return hit
+    plan = plan_sampling(ref.path, ctx.pose_fps, ctx.pose_max_frames, ctx.max_side)
+    pose = extract_video_pose(plan, Path(ctx.cache_dir) / "pose", max_side=ctx.max_side,
+                              on_progress=on_progress)
+    with _pose_lock:
+        _pose_memo[key] = pose
+        while len(_pose_memo) > _POSE_MEMO_SIZE:
+            _pose_memo.popitem(last=False)
+    return pose
+
+
+def clear_pose_memo() -> None:
+    """Forget in-process poses (tests)."""
+    with _pose_lock:
+        _pose_memo.clear()
+
+
+def nearest_sample(ref: VideoRef, t: float) -> int | None:
+    """Index of the vision model's sampled frame nearest to time ``t`` (None: no frames)."""
+    if not ref.timestamps:
+        return None
+    ts = np.asarray(ref.timestamps)
+    return int(np.argmin(np.abs(ts - t)))
+
+
+def _sample_bounds(ref: VideoRef, seg: Segment) -> tuple[float, float]:
+    """Time span a sampled-frame segment stands for: halfway to the neighbouring samples."""
+    ts = ref.timestamps
+    lo = -math.inf if seg.start <= 0 else 0.5 * (ts[seg.start - 1] + ts[seg.start])
+    hi = math.inf if seg.end >= len(ts) - 1 else 0.5 * (ts[seg.end] + ts[seg.end + 1])
+    return lo, hi
+
+
+def pose_segment(seg: Segment | None, ref: VideoRef, pose: PoseSequence) -> Segment | None:
+    """A stage segment of the sampled frames as the pose frames of the same time span
+    (None stays None: the whole clip)."""
+    if seg is None or not ref.timestamps or pose.n_frames == 0:
+        return seg
+    lo, hi = _sample_bounds(ref, seg)
+    inside = np.flatnonzero((pose.timestamps >= lo) & (pose.timestamps < hi))
+    if inside.size == 0:  # a stage shorter than one pose frame: its nearest frame
+        mid = 0.5 * (ref.timestamps[seg.start] + ref.timestamps[seg.end])
+        row = int(np.argmin(np.abs(pose.timestamps - mid)))
+        return seg.model_copy(update={"start": row, "end": row})
+    return seg.model_copy(update={"start": int(inside[0]), "end": int(inside[-1])})
+
+
+def pose_segments(segs: list[Segment], ref: VideoRef, pose: PoseSequence) -> list[Segment]:
+    """:func:`pose_segment` of each segment."""
+    return [s for seg in segs if (s := pose_segment(seg, ref, pose)) is not None]
+
+
+def sampled_segments(segs: list[Segment], pose: PoseSequence, ref: VideoRef) -> list[Segment]:
+    """Stage segments found on the pose frames, as segments of the sampled frames: each
+    sampled frame goes to the stage of the pose frame nearest in time; a stage no sampled
+    frame falls in is dropped."""
+    if not segs or not ref.timestamps:
+        return []
+    stage_of_row = np.empty(pose.n_frames, dtype=np.int64)
+    for k, seg in enumerate(segs):
+        stage_of_row[seg.start:seg.end + 1] = k
+    rows = np.searchsorted(pose.timestamps, np.asarray(ref.timestamps))
+    rows = np.clip(rows, 0, pose.n_frames - 1)
+    prev = np.clip(rows - 1, 0, pose.n_frames - 1)
+    ts = np.asarray(ref.timestamps)
+    closer = np.abs(pose.timestamps[prev] - ts) < np.abs(pose.timestamps[rows] - ts)
+    labels = stage_of_row[np.where(closer, prev, rows)]
+    out = []
+    for k, seg in enumerate(segs):
+        where = np.flatnonzero(labels == k)
+        if where.size:
+            out.append(seg.model_copy(update={"start": int(where[0]), "end": int(where[-1])}))
+    return out
+
+
+def evidence_refs(ref: VideoRef, evidence: list[Evidence]) -> list[FrameRef]:
+    """Frame references for measurement evidence; a frame the vision model's sampling also
+    holds gets its sampled index."""
+    by_frame = {int(f): i for i, f in enumerate(ref.indices)}
+    return [FrameRef(sampled_index=by_frame.get(e.source_frame), source_frame=e.source_frame,
+                     timestamp_s=e.timestamp_s) for e in evidence]
 
 
 def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
@@ -65,3 +165,13 @@ def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
     names = [s.stage for s in segments]
     match = process.extractOne(stage, names, scorer=fuzz.WRatio, score_cutoff=70)
     return segments[names.index(match[0])] if match else None
+
+
+def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
+                 segments: tuple[Segment | None, Segment | None], ctx: VidDiffContext,
+                 direction: Direction = "higher") -> Measurement:
+    """Compare one metric between two videos over stage segments of their sampled frames
+    (None: the whole clips), read on the dense pose of the same time spans."""
+    pose_a, pose_b = pose_of(refs[0], ctx), pose_of(refs[1], ctx)
+    return compare_metric(metric, pose_a, pose_b, pose_segment(segments[0], refs[0], pose_a),
+                          pose_segment(segments[1], refs[1], pose_b), direction)

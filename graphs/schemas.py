@@ -132,7 +132,11 @@ class VideoRef(BaseModel):
 
 
 class FrameRef(BaseModel):
-    sampled_index: int
+    """One frame of a video a result points at: its source frame number and time, and its
+    index among the frames sampled for the vision model (None for a frame that only the dense
+    pose sampling read, e.g. the frame a measurement's extreme was found at)."""
+
+    sampled_index: int | None = None
     source_frame: int
     timestamp_s: float
 

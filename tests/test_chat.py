@@ -103,7 +103,7 @@ def test_follow_up_questions_use_the_stored_result(tmp_path, videos, fake_embedd
     assert isinstance(values["comparisons"][cid], ComparisonResult)
     compare, detail, overview = tool_messages(values)
     assert compare.text.startswith(f"Comparison {cid} (open mode")
-    assert "Frames of A: #" in detail.text and "Stage 'descent': A " in detail.text
+    assert "Frames of A: source frame " in detail.text and "Stage 'descent': A " in detail.text
     assert "Stage 'descent'" in overview.text and f"Comparison {cid}" in overview.text
     # from the second turn on, the model is told which comparisons it can consult
     assert "Comparisons already run" not in setup.chat.calls[0].text

@@ -84,7 +84,15 @@ def test_open_compare_on_real_clips(clips_dir: Path, env: Path, capsys) -> None:
         assert m["unit"] == "deg" and m["uncertainty"] > 0
     # the frames really travelled to the VLM as decodable JPEG images
     verdicts = [r for r in requests if r.schema_name == "Verdict"]
-    assert sorted(len(r.images) for r in verdicts) == [2, 6]
+    # the difference's frames (1 or 3 per video), then the frame each measured value was read
+    # at (the knee's most bent frame in A and in B), labelled with the metric
+    assert sorted(len(r.images) for r in verdicts) == [2 + 2, 6 + 2]
+    assert all("where knee_angle_min was read" in r.text for r in verdicts)
+    for diff in result["differences"]:
+        (m,) = diff["measurements"]
+        for key in ("a", "b"):
+            shown = {f["source_frame"] for f in diff[f"frames_{key}"]}
+            assert {e["source_frame"] for e in m[f"evidence_{key}"]} <= shown
     image = Image.open(io.BytesIO(verdicts[0].images[0]))  # type: ignore[arg-type]
     assert image.format == "JPEG" and max(image.size) <= 384
     assert "the hips are lower" in "".join(r.text for r in verdicts)

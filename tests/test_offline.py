@@ -21,7 +21,7 @@ from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
 from tests.test_pose import clip_path, load_pose, shared_pose_cache
-from viddiff.tools.kinematics.comparison import compare_metric, compare_values
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.offline import (
@@ -243,7 +243,8 @@ def test_e_views_agree_on_3d_angles(real: dict[str, PoseSequence]) -> None:
             values = {c: spec.compute(p, ctx[c], None) for c, p in cams.items()}
             for ca, cb in itertools.combinations(cams, 2):
                 m = compare_values(spec, values[ca], values[cb], "higher", None,
-                                   (cams[ca].lr_agreement, cams[cb].lr_agreement))
+                                   (cams[ca].lr_agreement, cams[cb].lr_agreement),
+                                   views_differ=views_differ(cams[ca], cams[cb]))
                 labelled[world] += m.label != "c"
                 if world and (spec.name in VIEW_INDEPENDENT
                               or (spec.name in EXAMPLE_PAIR_AGREE and (ca, cb) == (1, 2))):

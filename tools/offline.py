@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from viddiff.tools.kinematics.comparison import compare_metric, compare_values
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
 from viddiff.tools.kinematics.results import Label, Measurement
 from viddiff.tools.kinematics.signals import ClipContext
@@ -47,6 +47,8 @@ class OfflineAnswer(BaseModel):
     measurable: bool
     measurements: list[Measurement] = Field(default_factory=list)
     metric: str | None = Field(default=None, description="The deciding metric, if any.")
+    rule: str | None = Field(default=None, description="Why that metric: the taxonomy mapping "
+                             "or the keyword rule that matched.")
 
 
 class OfflineProposal(BaseModel):
@@ -160,10 +162,11 @@ def answer_offline(name: str, description: str, query_string: str,
         return OfflineAnswer(label="c", measurable=False, metric=query.metric,
                              reason=f"not measurable offline: {main.statement}",
                              measurements=[main, *extra])
-    via = "taxonomy mapping" if source == "taxonomy" else f"keyword rule: {source}"
+    # the metric and the rule that chose it are in the JSON (``metric``, ``measurements``);
+    # the reason is the sentence a person reads
     return OfflineAnswer(label=main.label, measurable=True, metric=query.metric,
-                         reason=f"{main.statement} [{query.metric}, {via}]",
-                         measurements=[main, *extra])
+                         reason=main.statement, measurements=[main, *extra],
+                         rule="taxonomy mapping" if source == "taxonomy" else source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,18 +204,32 @@ def _phrase(spec: MetricSpec, stage: str | None) -> str:
     return f"{spec.more} {where}"
 
 
+#: Open mode states a difference only when it clears its threshold by this factor: nobody
+#: asked about it, so it must not rest on a value near the noise.
+OPEN_MIN_SCORE = 1.5
+#: ... and on at least this many valid pose frames in each video.
+OPEN_MIN_FRAMES = 5
+
+
+def _clear_enough(m: Measurement) -> bool:
+    return (m.label != "c" and math.isfinite(m.score) and m.score >= OPEN_MIN_SCORE
+            and min(m.n_frames_a, m.n_frames_b) >= OPEN_MIN_FRAMES)
+
+
 def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
                     segments_b: Sequence[Segment], n: int) -> list[OfflineProposal]:
     """The ``n`` clearest measured differences (label a/b only), at most one per metric family.
 
     Every proposable metric is measured on the whole clip and on every stage pair; results that
-    clear the decision rule are ranked by how far they clear it (|Δ| / threshold). Each is
+    clear the decision rule by :data:`OPEN_MIN_SCORE`, on at least :data:`OPEN_MIN_FRAMES`
+    frames, are ranked by how far they clear it (|Δ| / threshold). Each is
     phrased for the video with the higher value ("the knees bend more" style wording from the
     metric's registry entry), so the label says which video that is.
     """
     if n <= 0:
         return []
     ctx_a, ctx_b = ClipContext.of(pose_a), ClipContext.of(pose_b)
+    differ = views_differ(pose_a, pose_b)
     best: dict[str, tuple[float, MetricSpec, Measurement]] = {}
     for spec in METRICS.values():
         if not spec.proposable:
@@ -224,8 +241,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
             vb = spec.compute(pose_b, ctx_b, seg_b)
             stage = seg_a.stage if seg_a is not None else None
             m = compare_values(spec, va, vb, "higher", stage,
-                               (pose_a.lr_agreement, pose_b.lr_agreement))
-            if m.label == "c" or not math.isfinite(m.score):
+                               (pose_a.lr_agreement, pose_b.lr_agreement),
+                               poses=(pose_a, pose_b), views_differ=differ)
+            if not _clear_enough(m):
                 continue
             if spec.family not in best or m.score > best[spec.family][0]:
                 best[spec.family] = (m.score, spec, m)

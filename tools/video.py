@@ -19,6 +19,7 @@ import math
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -358,6 +359,79 @@ def load_video(
         timestamps=indices / info.fps,
         frames=frames,
     )
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """Which frames of a video a reader will get, decided without decoding any: the probe,
+    the content digest, the sampled source frame numbers and the decoded frame size. Caches
+    of per-frame results (pose) are keyed by it, so a warm run decodes nothing."""
+
+    info: VideoInfo
+    digest: str
+    target_fps: float
+    indices: np.ndarray
+    width: int
+    height: int
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        return self.indices / self.info.fps
+
+
+def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: int,
+                  max_side: int) -> SamplingPlan:
+    """The :class:`SamplingPlan` of ``path`` at ``target_fps`` (at most ``max_frames``
+    frames, longer side at most ``max_side``); one-line VideoError for a bad file."""
+    if max_side < 1:
+        raise ValueError(f"max_side must be >= 1, got {max_side}")
+    p = _require_file(path)
+    info, _ = _probe(p)
+    indices = sample_frame_indices(info.n_frames, info.fps, target_fps, max_frames)
+    width, height = _fit_size(info.width, info.height, max_side)
+    return SamplingPlan(info=info, digest=file_digest(p), target_fps=float(target_fps),
+                        indices=indices, width=width, height=height)
+
+
+def iter_frames(plan: SamplingPlan, chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Decode the planned frames in chunks: ``(source frame numbers, frames)`` pairs, so a
+    long video streams through a consumer (pose) in bounded memory. decord first; PyAV takes
+    over (one sequential pass) for whatever decord could not give."""
+    p = Path(plan.info.path)
+    done = 0
+    try:
+        reader = decord.VideoReader(str(p), ctx=decord.cpu(0), width=plan.width,
+                                    height=plan.height)
+        for start in range(0, plan.indices.shape[0], chunk):
+            wanted = plan.indices[start:start + chunk]
+            batch = reader.get_batch(wanted.tolist()).asnumpy()
+            if batch.shape != (wanted.shape[0], plan.height, plan.width, 3):
+                raise RuntimeError(f"decord returned frames of shape {batch.shape}")
+            yield wanted, batch
+            done = start + wanted.shape[0]
+        return
+    except Exception:  # decord fails in odd ways on odd files; PyAV gets a go
+        pass
+    rest = plan.indices[done:]
+    if rest.shape[0] == 0:
+        return
+    frames, found = _decode_pyav(p, rest, plan.width, plan.height, plan.info.n_frames)
+    for start in range(0, found.shape[0], chunk):
+        yield found[start:start + chunk], frames[start:start + chunk]
+
+
+def load_frames_at(path: str | os.PathLike[str], source_frames: list[int],
+                   max_side: int) -> dict[int, np.ndarray]:
+    """Exactly the given source frames (longer side at most ``max_side``), by frame number:
+    the frame a measurement was read at, which the vision model's sampling may not hold."""
+    plan = plan_sampling(path, 1.0, 1, max_side)
+    wanted = np.array(sorted({int(f) for f in source_frames
+                              if 0 <= int(f) < plan.info.n_frames}), dtype=np.int64)
+    if wanted.size == 0:
+        return {}
+    exact = dataclasses.replace(plan, indices=wanted)
+    return {int(i): frame for indices, frames in iter_frames(exact)
+            for i, frame in zip(indices, frames, strict=True)}
 
 
 _video_lock = threading.Lock()

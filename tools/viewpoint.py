@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viddiff.tools.kinematics.comparison import LR_AGREEMENT_MIN
-from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, LR_AGREEMENT_MIN, PoseSequence
 
 VIEW_DIFFERENCE_WARN_DEG = 30.0
 """Facing angles further apart than this make angle comparisons view-dependent."""

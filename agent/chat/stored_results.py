@@ -112,7 +112,7 @@ def summarize(result: ComparisonResult, cid: str | None = None) -> str:
 
 
 def _frames(frames: list[FrameRef]) -> str:
-    return ", ".join(f"#{f.sampled_index} (source frame {f.source_frame}, "
+    return ", ".join(f"source frame {f.source_frame} ("
                      f"{f.timestamp_s:.2f} s)" for f in frames) or "none"
 
 

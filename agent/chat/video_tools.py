@@ -20,12 +20,11 @@ from pydantic import BaseModel, Field, JsonValue
 from viddiff.agent.chat.stored_results import stored_results
 from viddiff.graphs.checklist import checklist
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.frames import WHOLE_CLIP, pose_of, resolve_segment, video_ref
+from viddiff.graphs.frames import WHOLE_CLIP, measure_pair, resolve_segment, video_ref
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.clip.model import Embedder, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
-from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.paths import PathPolicy
 from viddiff.tools.segments import Segment
@@ -193,8 +192,7 @@ def make_measure_pose_tool(*, context: VidDiffContext | None = None,
                         seg_a = seg_b = None
                         note = (f" Stage {stage!r} was not found in both videos: measured "
                                 "over the whole clips.")
-            result = compare_metric(metric, pose_of(refs[0], ctx), pose_of(refs[1], ctx),
-                                    seg_a, seg_b)
+            result = measure_pair(metric, (refs[0], refs[1]), (seg_a, seg_b), ctx)
         except ToolException:
             raise
         except Exception as exc:

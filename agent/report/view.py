@@ -19,6 +19,7 @@ from viddiff.agent.report.draw import joints_for_metric
 from viddiff.agent.report.frames import VideoFrames, load_frames
 from viddiff.agent.report.style import NO_STAGE_COLOUR, VERDICTS, stage_colour
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
+from viddiff.graphs.frames import nearest_sample
 from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, FrameRef, VideoRef
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Measurement
@@ -253,9 +254,16 @@ class _Builder:
             self.videos[key] = load_frames(key, ref, wanted, max_side=options.max_side,
                                            pose_cache=options.pose_cache, want_pose=want_pose)
 
+    def stage_at(self, video: str, ref: FrameRef) -> str | None:
+        """The stage a frame falls in (by its time when the dense pose sampling read it)."""
+        vref = self.result.video_a if video == "A" else self.result.video_b
+        index = ref.sampled_index if ref.sampled_index is not None else \
+            nearest_sample(vref, ref.timestamp_s)
+        return stage_of(self.segments[video], index) if index is not None else None
+
     def frame(self, video: str, ref: FrameRef, skeleton: bool,
               highlight: frozenset[int] = frozenset()) -> Frame:
-        stage = stage_of(self.segments[video], ref.sampled_index)
+        stage = self.stage_at(video, ref)
         vf = self.videos[video]
         if not vf.available:
             return Frame(video, ref, stage, None, f"video {video} not available")

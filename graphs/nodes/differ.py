@@ -19,7 +19,7 @@ from langgraph.types import Command, Send
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import sampled
+from viddiff.graphs.frames import evidence_refs, sampled
 from viddiff.graphs.llm import Feedback, ask_structured, conversation, model_name
 from viddiff.graphs.nodes.measure_tool import measure_tool, run_measure_call
 from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verdict, VideoRef
@@ -27,17 +27,24 @@ from viddiff.graphs.state import DifferenceTask
 from viddiff.prompts import render
 from viddiff.tools.images import to_data_url
 from viddiff.tools.kinematics.results import Measurement
+from viddiff.tools.video import load_frames_at
 
 
 def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
                 ctx: VidDiffContext) -> list[dict[str, Any]]:
     video = sampled(ref, ctx)
+    exact = load_frames_at(ref.path, [f.source_frame for f in frames
+                                      if f.sampled_index is None], ctx.image_max_side)
     parts: list[dict[str, Any]] = []
     for n, frame in enumerate(frames, 1):
+        pixels = video.frames[frame.sampled_index] if frame.sampled_index is not None else \
+            exact.get(frame.source_frame)
+        if pixels is None:
+            continue
         parts.append({"type": "text", "text": f"Video {label}, frame {n} of {len(frames)} "
                                               f"(t = {frame.timestamp_s:.2f} s):"})
         parts.append({"type": "image_url", "image_url": {
-            "url": to_data_url(video.frames[frame.sampled_index], ctx.image_max_side)}})
+            "url": to_data_url(pixels, ctx.image_max_side)}})
     return parts
 
 
@@ -75,9 +82,42 @@ async def measure_first(model: BaseChatModel, task: DifferenceTask, prompt: str,
         messages.append(tool_message)
         if measurement is not None:
             measurements.append(measurement)
-    messages.append(HumanMessage(content=render(
-        "verdict_after_tools", query_string=task["difference"].query_string)))
+    verdict: list[str | dict[str, Any]] = [{"type": "text", "text": render(
+        "verdict_after_tools", query_string=task["difference"].query_string)}]
+    verdict += await asyncio.to_thread(evidence_parts, measurements, refs, ctx)
+    messages.append(HumanMessage(content=verdict))
     return messages, measurements, usage
+
+
+def evidence_parts(measurements: list[Measurement], refs: tuple[VideoRef, VideoRef],
+                   ctx: VidDiffContext) -> list[dict[str, Any]]:
+    """The frames each measured value was read at, labelled, so the model can check the
+    numbers against the picture (none when the measurements have no evidence frames)."""
+    parts: list[dict[str, Any]] = []
+    for label, ref, key in (("A", refs[0], "evidence_a"), ("B", refs[1], "evidence_b")):
+        evidence = {e.source_frame: e for m in measurements for e in getattr(m, key)}
+        if not evidence:
+            continue
+        pixels = load_frames_at(ref.path, list(evidence), ctx.image_max_side)
+        for frame, e in sorted(evidence.items()):
+            if frame not in pixels:
+                continue
+            metrics = ", ".join(m.metric for m in measurements
+                                if any(x.source_frame == frame for x in getattr(m, key)))
+            parts.append({"type": "text", "text": f"Video {label} at t = {e.timestamp_s:.2f} s, "
+                                                  f"where {metrics} was read:"})
+            parts.append({"type": "image_url", "image_url": {
+                "url": to_data_url(pixels[frame], ctx.image_max_side)}})
+    return parts
+
+
+def with_evidence(frames: list[FrameRef], ref: VideoRef, measurements: list[Measurement],
+                  key: str) -> list[FrameRef]:
+    """The frames shown for a difference plus the frames its measurements were read at."""
+    seen = {f.source_frame for f in frames}
+    extra = [e for m in measurements for e in getattr(m, key) if e.source_frame not in seen]
+    unique = list({e.source_frame: e for e in extra}.values())
+    return [*frames, *evidence_refs(ref, unique)]
 
 
 def make_difference_node(model: BaseChatModel):
@@ -107,7 +147,11 @@ def make_difference_node(model: BaseChatModel):
         base: dict[str, Any] = {
             "name": diff.name, "description": diff.description,
             "query_string": diff.query_string, "num_frames": diff.num_frames,
-            "stages": task["stages"], "frames_a": task["frames_a"], "frames_b": task["frames_b"],
+            "stages": task["stages"],
+            "frames_a": with_evidence(task["frames_a"], task["video_a"], measurements,
+                                      "evidence_a"),
+            "frames_b": with_evidence(task["frames_b"], task["video_b"], measurements,
+                                      "evidence_b"),
             "measurements": measurements}
         if reply.parsed is not None:
             result = DifferenceResult(label=reply.parsed.answer, reason=reply.parsed.reason,

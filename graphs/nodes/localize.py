@@ -16,7 +16,7 @@ from langgraph.types import Command
 
 from viddiff.graphs.context import ClipLoader, VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import pose_of, sampled
+from viddiff.graphs.frames import pose_of, sampled, sampled_segments
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
@@ -68,12 +68,15 @@ def clip_segments(state: VidDiffState, ctx: VidDiffContext,
             for key, ref in (state.get("videos") or {}).items()}
 
 
-def pose_segments(state: VidDiffState, ctx: VidDiffContext) -> dict[str, list[Segment]]:
-    """Pose phases of A named after the transcript's stages, carried to B by DTW."""
+def phase_segments(state: VidDiffState, ctx: VidDiffContext) -> dict[str, list[Segment]]:
+    """Pose phases of A named after the transcript's stages, carried to B by DTW; found on
+    the dense pose frames, returned as segments of the sampled frames."""
     videos = state["videos"]
-    seg_a, seg_b = localize_pair(pose_of(videos["a"], ctx), pose_of(videos["b"], ctx),
-                                 len(state["stages"]), [s.name for s in state["stages"]])
-    return {"a": seg_a, "b": seg_b}
+    pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
+    seg_a, seg_b = localize_pair(pose_a, pose_b, len(state["stages"]),
+                                 [s.name for s in state["stages"]])
+    return {"a": sampled_segments(seg_a, pose_a, videos["a"]),
+            "b": sampled_segments(seg_b, pose_b, videos["b"])}
 
 
 def make_localize_node(clip_loader: ClipLoader):
@@ -82,7 +85,7 @@ def make_localize_node(clip_loader: ClipLoader):
             return Command(goto=END)
         ctx = runtime.context
         if state.get("localizer_used") == "pose":
-            segments = pose_segments(state, ctx)
+            segments = phase_segments(state, ctx)
         else:
             segments = clip_segments(state, ctx, clip_loader)
         names = [s.name for s in state["stages"]]

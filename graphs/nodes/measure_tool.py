@@ -17,11 +17,10 @@ from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import pose_of, resolve_segment
+from viddiff.graphs.frames import measure_pair, pose_of, resolve_segment
 from viddiff.graphs.schemas import VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError
-from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
@@ -88,8 +87,7 @@ def run_measure_call(call: dict[str, Any], refs: tuple[VideoRef, VideoRef],
     seg_b = resolve_segment(args.stage, segments[1])
     if (seg_a is None) != (seg_b is None):
         seg_a = seg_b = None  # the stage exists in one video only: compare whole clips
-    measurement = compare_metric(args.metric, pose_of(refs[0], ctx), pose_of(refs[1], ctx),
-                                 seg_a, seg_b)
+    measurement = measure_pair(args.metric, refs, (seg_a, seg_b), ctx)
     content = measurement.model_dump_json(include={"metric", "stage", "value_a", "value_b",
                                                    "unit", "uncertainty", "label",
                                                    "statement"})

@@ -7,18 +7,29 @@ with its uncertainty. What no metric covers is reported as not measurable, never
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import frame_refs, pose_of, sampling_fps
-from viddiff.graphs.schemas import Difference, DifferenceResult, VideoRef
+from viddiff.graphs.frames import (
+    evidence_refs,
+    frame_refs,
+    pose_of,
+    pose_segments,
+    sampled_segments,
+    sampling_fps,
+)
+from viddiff.graphs.schemas import Difference, DifferenceResult, FrameRef, VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
+from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.offline import answer_offline, propose_offline
 from viddiff.tools.pose.phases import localize_pair
+from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.viewpoint import view_note
@@ -28,15 +39,33 @@ PHASES = ("start", "middle", "end")
 resolve to these by position."""
 
 
+def poses_of(state: VidDiffState, ctx: VidDiffContext,
+             runtime: Runtime[VidDiffContext] | None = None) -> dict[str, PoseSequence]:
+    """Dense pose of both videos, extracted in parallel (MediaPipe runs outside the GIL, so
+    two videos take about as long as one on two cores)."""
+    videos = state.get("videos") or {}
+
+    def one(key: str) -> PoseSequence:
+        def progress(done: int, total: int) -> None:
+            if runtime is not None:
+                emit(runtime, "frames_posed", video=key, done=done, total=total)
+
+        return pose_of(videos[key], ctx, on_progress=progress)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(videos))) as pool:
+        # each worker runs in a copy of this context, where LangGraph keeps the stream writer
+        futures = {key: pool.submit(contextvars.copy_context().run, one, key)
+                   for key in videos}
+        return {key: future.result() for key, future in futures.items()}
+
+
 def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
     ctx = runtime.context
     notes = []
-    poses = {}
-    for key, ref in (state.get("videos") or {}).items():
-        emit(runtime, "node", node="pose", status="start", video=key)
-        pose = poses[key] = pose_of(ref, ctx)
+    emit(runtime, "node", node="pose", status="start")
+    poses = poses_of(state, ctx, runtime)
+    for key, pose in poses.items():
         found = int(pose.present.sum())
-        emit(runtime, "frames_posed", video=key, done=found, total=pose.n_frames)
         if found == 0:
             notes.append(f"video {key.upper()}: no person found in any frame; nothing can be "
                          "measured")
@@ -52,23 +81,28 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
 
 
 def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
-    """Phases of the movement in A, carried to B along the DTW alignment of the two poses."""
+    """Phases of the movement in A, carried to B along the DTW alignment of the two poses;
+    found on the dense pose frames and stored as segments of the sampled frames."""
     ctx = runtime.context
     videos = state["videos"]
-    seg_a, seg_b = localize_pair(pose_of(videos["a"], ctx), pose_of(videos["b"], ctx),
-                                 len(PHASES), PHASES)
+    pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
+    seg_a, seg_b = localize_pair(pose_a, pose_b, len(PHASES), PHASES)
     emit(runtime, "node", node="localize", status="end")
-    return {"segments": {"a": seg_a, "b": seg_b}}
+    return {"segments": {"a": sampled_segments(seg_a, pose_a, videos["a"]),
+                         "b": sampled_segments(seg_b, pose_b, videos["b"])}}
 
 
-def _evidence_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
-                     num_frames: str, ctx: VidDiffContext) -> list[int]:
+def _stage_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
+                  num_frames: str, ctx: VidDiffContext) -> list[FrameRef]:
+    """The sampled frames of a stage (of every phase for a whole-clip value): what is shown
+    when a measurement has no evidence frames of its own."""
     linked = [stage] if stage and stage in {s.stage for s in segments} else []
     if not linked and segments:
-        linked = [s.stage for s in segments]  # whole-clip metric: the frames of every phase
-    return frames_for_difference(segments, linked, num_frames,  # type: ignore[arg-type]
-                                 fps=sampling_fps(ref), n_frames=ref.n_sampled,
-                                 spacing_s=ctx.frame_spacing_s, count=ctx.motion_frames)
+        linked = [s.stage for s in segments]
+    picked = frames_for_difference(segments, linked, num_frames,  # type: ignore[arg-type]
+                                   fps=sampling_fps(ref), n_frames=ref.n_sampled,
+                                   spacing_s=ctx.frame_spacing_s, count=ctx.motion_frames)
+    return frame_refs(ref, picked)
 
 
 def measure(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
@@ -76,32 +110,35 @@ def measure(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, 
     ctx = runtime.context
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
-    seg_a, seg_b = state["segments"]["a"], state["segments"]["b"]
+    seg_a = pose_segments(state["segments"]["a"], videos["a"], pose_a)
+    seg_b = pose_segments(state["segments"]["b"], videos["b"], pose_b)
     results: list[DifferenceResult] = []
     candidates: list[Difference] = []
     emit(runtime, "differences", total=len(state.get("candidates") or []) or
          int(state.get("n_differences") or 0))
 
-    def evidence(stage: str | None, num_frames: str) -> dict[str, Any]:
-        return {
-            "stages": [stage] if stage else [],
-            "frames_a": frame_refs(videos["a"], _evidence_frames(videos["a"], seg_a, stage,
-                                                                 num_frames, ctx)),
-            "frames_b": frame_refs(videos["b"], _evidence_frames(videos["b"], seg_b, stage,
-                                                                 num_frames, ctx)),
-        }
+    def shown(measurements: list[Measurement], num_frames: str) -> dict[str, Any]:
+        """The frames the numbers were read at (the report shows them), else the stage's."""
+        main = measurements[0] if measurements else None
+        stage = main.stage if main else None
+        out: dict[str, Any] = {"stages": [stage] if stage else []}
+        for key, evidence in (("a", main.evidence_a if main else []),
+                              ("b", main.evidence_b if main else [])):
+            ref = videos[key]
+            out[f"frames_{key}"] = evidence_refs(ref, evidence) if evidence else \
+                _stage_frames(ref, state["segments"][key], stage, num_frames, ctx)
+        return out
 
     if state.get("mode") == "open":
         for prop in propose_offline(pose_a, pose_b, seg_a, seg_b, int(state["n_differences"]
                                                                        or 1)):
-            stage = prop.measurements[0].stage if prop.measurements else None
             diff = Difference(name=prop.name, description=prop.description,
                               query_string=prop.query_string, num_frames=prop.num_frames)
             candidates.append(diff)
-            reason = "; ".join(m.statement for m in prop.measurements)
+            reason = " ".join(m.statement for m in prop.measurements)
             results.append(DifferenceResult(**diff.model_dump(), label=prop.label,
                                             reason=reason, measurements=prop.measurements,
-                                            **evidence(stage, prop.num_frames)))
+                                            **shown(prop.measurements, prop.num_frames)))
             emit(runtime, "difference_answered", name=diff.name, label=prop.label)
     else:
         action_key = state.get("action_key")
@@ -111,11 +148,11 @@ def measure(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, 
             answer = answer_offline(diff.name, diff.description, diff.query_string, pose_a,
                                     pose_b, seg_a, seg_b, action_key=action_key,
                                     diff_key=diff_keys.get(diff.name))
-            stage = answer.measurements[0].stage if answer.measurements else None
             results.append(DifferenceResult(
                 **diff.model_dump(), label=answer.label, reason=answer.reason,
                 status="answered" if answer.measurable else "not_measurable",
-                measurements=answer.measurements, **evidence(stage, diff.num_frames)))
+                measurements=answer.measurements,
+                **shown(answer.measurements, diff.num_frames)))
             emit(runtime, "difference_answered", name=diff.name, label=answer.label)
     if not results and state.get("mode") == "open":
         notes = ["no measured difference cleared the noise threshold: the two performances "

@@ -1,29 +1,77 @@
-"""The comparison rule: when a measured difference between video A and video B gets a label.
+"""The comparison rule: when a measured difference between video A and video B gets a label,
+and the sentence a coach reads about it.
 
 With ``delta = value_a - value_b`` and combined uncertainty ``u = sqrt(u_a^2 + u_b^2)``, a label
-``a``/``b`` is given only when ``|delta| > K_SIGMA * u`` **and** ``|delta| >= min_effect`` (the
-smallest difference that matters in practice: 5 degrees, 0.1 torso lengths, 10-15% of a
-duration or speed ...; see :func:`decision_threshold`). ``K_SIGMA = 3``: an open-mode pass tests
-some fifty metrics per stage, and at 2 sigma a couple of them would fire on noise alone.
-Otherwise the label is ``c``. Metrics that depend on which side is the person's left give ``c``
-when the pose model could not keep left and right apart (see ``PoseSequence.lr_agreement``).
-The uncertainties themselves come from :mod:`viddiff.tools.kinematics.uncertainty`.
+``a``/``b`` is given only when ``|delta| > K_SIGMA * u`` (the *resolution*: what the pose
+measurement can tell apart here) **and** ``|delta| >= min_effect`` (the smallest difference that
+matters in practice: 5 degrees, 0.1 torso lengths, 10-15% of a duration or speed ...; see
+:func:`decision_threshold`). ``K_SIGMA = 3``: an open-mode pass tests some fifty metrics per
+stage, and at 2 sigma a couple of them would fire on noise alone. Otherwise the label is
+``c``. Metrics that depend on which side is the person's left give ``c`` when the pose model
+could not keep left and right apart (see ``PoseSequence.lr_agreement``).
+
+The uncertainties come from :mod:`viddiff.tools.kinematics.uncertainty` (the pose model's
+jitter). When the two videos see the body from clearly different directions
+(:func:`viddiff.tools.viewpoint.view_difference` above ``VIEW_DIFFERENCE_WARN_DEG``), the
+metric's measured cross-view error (:func:`cross_view_error`) is added to each value of a
+metric read on the body's geometry, and the sentence says so; timing is not affected.
+Same-view pairs keep the tight thresholds of the jitter alone.
+
+Every :class:`Measurement` says where its values were read (``evidence_a``/``evidence_b``:
+source frame numbers and times), so the frame a report shows is the frame a number came from.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import math
+from importlib import resources
 
 from viddiff.tools.kinematics.registry import MetricSpec, get_metric
-from viddiff.tools.kinematics.results import Direction, Label, Measurement, MetricValue
+from viddiff.tools.kinematics.results import (
+    Direction,
+    Evidence,
+    Kind,
+    Label,
+    Measurement,
+    MetricValue,
+)
 from viddiff.tools.kinematics.signals import ClipContext
-from viddiff.tools.pose.sequence import PoseSequence
+from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
+from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference
+
+__all__ = ["CROSS_VIEW_ERROR", "K_SIGMA", "LR_AGREEMENT_MIN", "compare_metric", "compare_values",
+           "cross_view_error", "decision_threshold", "format_value"]
 
 #: A difference must exceed this many combined standard uncertainties to get a label a/b.
 K_SIGMA = 3.0
-#: Below this left/right label agreement (see PoseSequence.lr_agreement) sided metrics give c.
-LR_AGREEMENT_MIN = 0.8
+
+#: Standard error one camera's view adds to a value when A and B are filmed from clearly
+#: different directions, per kind, for metrics the measured table has no entry for: degrees
+#: for angles, torso lengths for lengths, plain for ratios, a fraction of the value for
+#: speeds. Pooled (RMS) over each kind's metrics in tools/data/cross_view_error.csv.
+CROSS_VIEW_ERROR: dict[Kind, float] = {"angle": 9.0, "length": 0.19, "ratio": 0.17,
+                                       "speed": 0.16, "time": 0.0}
+#: A metric's own measured cross-view error is used, but never below this share of its
+#: kind's pooled value: four views of one take are too few to call any metric view-proof.
+CROSS_VIEW_FLOOR = 0.5
+_CROSS_VIEW_TABLE = "cross_view_error.csv"
+
+
+@functools.cache
+def _measured_cross_view() -> dict[str, float]:
+    """Per-metric cross-view errors measured on the four synchronized views of one take at 30
+    frames/s (``python -m bench.bench_cross_view --write``): each metric's standard deviation
+    over the four views, which see the same performance."""
+    text = resources.files("viddiff.tools").joinpath("data", _CROSS_VIEW_TABLE).read_text(
+        encoding="utf-8")
+    return {row["metric"]: float(row["cross_view_error"])
+            for row in csv.DictReader(io.StringIO(text))}
+
+
 _UNIT_TEXT: dict[str, str] = {"deg": "°", "TL": " torso lengths", "TL/s": " torso lengths/s",
                               "s": " s", "ratio": ""}
 
@@ -32,8 +80,11 @@ def decision_threshold(spec: MetricSpec, uncertainty: float, va: float, vb: floa
     """``|value_a - value_b|`` needed for a label a/b: ``K_SIGMA`` combined uncertainties, and
     at least the metric's smallest effect that matters (a fraction of the larger value when the
     metric's ``min_effect`` is relative)."""
-    effect = spec.min_effect * max(abs(va), abs(vb)) if spec.relative else spec.min_effect
-    return max(K_SIGMA * uncertainty, effect)
+    return max(K_SIGMA * uncertainty, _min_effect(spec, va, vb))
+
+
+def _min_effect(spec: MetricSpec, va: float, vb: float) -> float:
+    return spec.min_effect * max(abs(va), abs(vb)) if spec.relative else spec.min_effect
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -44,46 +95,105 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.{digits}f}{_UNIT_TEXT.get(unit, ' ' + unit)}"
 
 
+def cross_view_error(spec: MetricSpec, value: float | None) -> float:
+    """The standard error the viewpoint adds to ``value`` of ``spec`` (0 for timing): the
+    metric's measured cross-view error (a sided variant takes its two-sided metric's), at
+    least :data:`CROSS_VIEW_FLOOR` of its kind's pooled one; a fraction of the value for
+    speeds."""
+    if spec.space == "time" or value is None:
+        return 0.0
+    pooled = CROSS_VIEW_ERROR[spec.kind]
+    base = spec.name.removesuffix("_left").removesuffix("_right") if spec.side else spec.name
+    error = max(_measured_cross_view().get(base, pooled), CROSS_VIEW_FLOOR * pooled)
+    return error * abs(value) if spec.kind == "speed" else error
+
+
+def _evidence(pose: PoseSequence | None, rows: tuple[int, ...]) -> list[Evidence]:
+    if pose is None:
+        return []
+    seen: dict[int, Evidence] = {}
+    for row in rows:
+        if 0 <= row < pose.n_frames:
+            frame = pose.source_frame(row)
+            seen.setdefault(frame, Evidence(source_frame=frame,
+                                            timestamp_s=round(float(pose.timestamps[row]), 4)))
+    return sorted(seen.values(), key=lambda e: e.source_frame)
+
+
+def _reps_text(va: MetricValue, vb: MetricValue) -> str:
+    if not (va.reps or vb.reps):
+        return ""
+
+    def part(v: MetricValue, name: str) -> str:
+        return f"{v.reps} reps in {name}" if v.reps else f"one movement in {name}"
+    return f" (mean per repetition: {part(va, 'A')}, {part(vb, 'B')})"
+
+
 def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction: Direction,
                    stage: str | None = None,
-                   lr_agreement: tuple[float, float] = (1.0, 1.0)) -> Measurement:
+                   lr_agreement: tuple[float, float] = (1.0, 1.0), *,
+                   poses: tuple[PoseSequence | None, PoseSequence | None] = (None, None),
+                   views_differ: bool = False) -> Measurement:
     """Apply the decision rule to two measured values (see the module docstring).
 
     ``lr_agreement`` are the two poses' left/right label agreements: a metric that depends on
-    which side is left gives ``c`` when either is below :data:`LR_AGREEMENT_MIN`.
+    which side is left gives ``c`` when either is below :data:`LR_AGREEMENT_MIN`. ``poses``
+    turn the values' frame rows into evidence (source frames and times); ``views_differ``
+    adds the cross-view error.
     """
     where = f" ({stage})" if stage else ""
+    view_a = cross_view_error(spec, va.value) if views_differ else 0.0
+    view_b = cross_view_error(spec, vb.value) if views_differ else 0.0
+    unc_a = math.hypot(va.uncertainty, view_a)
+    unc_b = math.hypot(vb.uncertainty, view_b)
     base = dict(metric=spec.name, stage=stage, value_a=va.value, value_b=vb.value, unit=spec.unit,
-                direction=direction, uncertainty_a=va.uncertainty, uncertainty_b=vb.uncertainty,
-                n_frames_a=va.n_frames, n_frames_b=vb.n_frames)
+                direction=direction, uncertainty_a=unc_a, uncertainty_b=unc_b,
+                n_frames_a=va.n_frames, n_frames_b=vb.n_frames,
+                evidence_a=_evidence(poses[0], va.rows), evidence_b=_evidence(poses[1], vb.rows),
+                reps_a=va.reps, reps_b=vb.reps, viewpoint_error=max(view_a, view_b))
     if va.value is None or vb.value is None:
         missing = " and ".join(v for v, m in (("A", va), ("B", vb)) if m.value is None)
+        why = " ".join(n for n in (va.note, vb.note) if n) or \
+            "the person or the landmarks it needs are not visible"
         return Measurement(**base, label="c",  # type: ignore[arg-type]
                            statement=f"{spec.label}{where}: not measurable in {missing} "
-                                     "(person or landmarks not visible)")
-    unc = math.hypot(va.uncertainty, vb.uncertainty)
-    threshold = decision_threshold(spec, unc, va.value, vb.value)
+                                     f"({why})")
+    unc = math.hypot(unc_a, unc_b)
+    resolution = K_SIGMA * unc
+    effect = _min_effect(spec, va.value, vb.value)
+    threshold = max(resolution, effect)
     delta = va.value - vb.value
     numbers = (f"{spec.label}{where}: A {format_value(va.value, spec.unit)}, "
-               f"B {format_value(vb.value, spec.unit)}")
+               f"B {format_value(vb.value, spec.unit)}{_reps_text(va, vb)}")
+    size = format_value(abs(delta), spec.unit)
+    resolves = f"the {format_value(resolution, spec.unit)} the pose measurement can resolve here"
+    if views_differ and max(view_a, view_b) > 0:
+        resolves += " (including the error of the different camera angles)"
+    decided = dict(base, uncertainty=unc, threshold=threshold, resolution=resolution)
     unsure = [v for v, agree in zip("AB", lr_agreement, strict=True)
               if agree < LR_AGREEMENT_MIN]
     if spec.needs_sides and unsure:
-        return Measurement(**base, uncertainty=unc, threshold=threshold,  # type: ignore[arg-type]
-                           label="c", statement=f"{numbers} → not decided: the pose model "
-                           f"could not tell left from right reliably in {' and '.join(unsure)} "
-                           f"(labels agreed on {min(lr_agreement):.0%} of frames)")
-    if abs(delta) <= threshold or delta == 0:
-        return Measurement(**base, uncertainty=unc, threshold=threshold,  # type: ignore[arg-type]
-                           label="c", statement=f"{numbers} → no clear difference "
-                           f"(|Δ| {format_value(abs(delta), spec.unit)} ≤ "
-                           f"{format_value(threshold, spec.unit)})")
+        return Measurement(**decided, label="c",  # type: ignore[arg-type]
+                           statement=f"{numbers}. Not decided: the pose model could not tell "
+                           f"left from right reliably in {' and '.join(unsure)} (its labels "
+                           f"agreed on {min(lr_agreement):.0%} of frames).")
+    if abs(delta) <= resolution or delta == 0:
+        return Measurement(**decided, label="c",  # type: ignore[arg-type]
+                           statement=f"{numbers}. No clear difference: the difference of "
+                           f"{size} is within {resolves}.")
+    if abs(delta) < effect:
+        return Measurement(**decided, label="c",  # type: ignore[arg-type]
+                           statement=f"{numbers}. No difference that matters: {size} is "
+                           f"measurable but below the {format_value(effect, spec.unit)} that "
+                           "counts in practice.")
     higher: Label = "a" if delta > 0 else "b"
     lower: Label = "b" if higher == "a" else "a"
     # name the video the statement is true of, in the words of the asked direction
     label, phrase = (higher, spec.more) if direction == "higher" else (lower, spec.less)
-    return Measurement(**base, uncertainty=unc, threshold=threshold,  # type: ignore[arg-type]
-                       label=label, statement=f"{numbers} → {phrase} in {label.upper()}")
+    margin = "well beyond" if abs(delta) >= 2 * resolution else "beyond"
+    return Measurement(**decided, label=label,  # type: ignore[arg-type]
+                       statement=f"{numbers}. {phrase[0].upper()}{phrase[1:]} in "
+                       f"{label.upper()}: the difference of {size} is {margin} {resolves}.")
 
 
 def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
@@ -93,10 +203,27 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
 
     ``direction`` says which sign of ``value_a - value_b`` makes the statement truer: "the
     squat is deeper" with ``thigh_angle_max`` is ``higher``; with ``hip_depth`` it is ``lower``.
+    Segments are in pose frames (rows of the two sequences).
     """
     spec = get_metric(name)
     va = spec.compute(pose_a, ClipContext.of(pose_a), segment_a)
     vb = spec.compute(pose_b, ClipContext.of(pose_b), segment_b)
     stage = segment_a.stage if segment_a is not None else None
     return compare_values(spec, va, vb, direction, stage,
-                          (pose_a.lr_agreement, pose_b.lr_agreement))
+                          (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
+                          views_differ=views_differ(pose_a, pose_b))
+
+
+def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
+    """Whether A and B see the body from clearly different directions (memoised per pair).
+
+    A mirrored video counts as a different view: a horizontal flip turns the facing angle
+    ``θ`` into ``-θ``, and on the four views of one take the model's errors for symmetric
+    camera positions (cam03 and cam04, facing angles +43° and -41°) are not mirror images of
+    each other."""
+    memo: dict[int, tuple[PoseSequence, bool]] = pose_a.__dict__.setdefault("_views_differ", {})
+    hit = memo.get(id(pose_b))
+    if hit is None or hit[0] is not pose_b:
+        diff = view_difference(pose_a, pose_b)
+        hit = memo[id(pose_b)] = (pose_b, diff is not None and diff > VIEW_DIFFERENCE_WARN_DEG)
+    return hit[1]

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
     ClipContext,
@@ -32,7 +34,14 @@ from viddiff.tools.kinematics.signals import (
     one_side,
     segment_slice,
 )
-from viddiff.tools.kinematics.uncertainty import DEFAULT_NOISE, NOISE_FLOOR, aggregate, frame_noise
+from viddiff.tools.kinematics.uncertainty import (
+    BOUNDARY_UNCERTAINTY_S,
+    DEFAULT_NOISE,
+    NOISE_FLOOR,
+    Smoothed,
+    aggregate,
+    smooth,
+)
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
@@ -115,15 +124,42 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
                    kind: Kind) -> Computer:
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
         x, w = signal(pose, ctx)
-        sigma = frame_noise(x, w)
-        sigma = DEFAULT_NOISE[kind] if sigma is None else sigma
+        smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind])
+        sigma = DEFAULT_NOISE[kind] if smoothed.sigma is None else smoothed.sigma
         sigma = max(sigma, NOISE_FLOOR[kind])
-        value, unc, n = aggregate(x, w, segment_slice(pose, segment), agg, sigma)
+        boundary = 0.0 if segment is None else BOUNDARY_UNCERTAINTY_S
+        reps = ctx.reps if segment is None and agg in ("min", "max", "range") else ()
+        if reps:
+            value, unc, n, rows = _per_rep(smoothed, w, reps, agg, sigma, ctx.frame_period)
+        else:
+            reading = aggregate(smoothed, w, segment_slice(pose, segment), agg, sigma,
+                                ctx.frame_period, boundary)
+            value, unc, n, rows = reading.value, reading.uncertainty, reading.n_frames, \
+                reading.rows
         if value is not None and kind in ("length", "speed"):
             unc = math.hypot(unc, value * ctx.scale_rel_unc)
-        return MetricValue(value, unc, n, _UNIT[kind])
+        return MetricValue(value, unc, n, _UNIT[kind], rows=rows,
+                           reps=len(reps) if reps else None)
 
     return compute
+
+
+def _per_rep(smoothed: Smoothed, w: np.ndarray, reps: tuple[slice, ...], agg: Aggregate,
+             sigma: float, frame_period: float
+             ) -> tuple[float | None, float, int, tuple[int, ...]]:
+    """The mean over repetitions of each rep's extreme, uncertain by the jitter and by the
+    rep-to-rep spread (both over the square root of the number of reps)."""
+    readings = [aggregate(smoothed, w, rep, agg, sigma, frame_period) for rep in reps]
+    good = [r for r in readings if r.value is not None]
+    if not good:
+        return None, 0.0, 0, ()
+    values = np.array([r.value for r in good], dtype=float)
+    k = len(good)
+    spread = float(np.std(values, ddof=1)) if k > 1 else 0.0
+    jitter = float(np.mean([r.uncertainty for r in good]))
+    unc = math.hypot(jitter, spread) / math.sqrt(k)
+    rows = tuple(row for r in good for row in r.rows)
+    return float(values.mean()), unc, sum(r.n_frames for r in good), rows
 
 
 _UNIT: dict[str, str] = {"angle": "deg", "length": "TL", "ratio": "ratio", "time": "s",
@@ -194,7 +230,8 @@ def difference_metric(base: str) -> Computer:
         if left.value is None or right.value is None:
             return MetricValue(None, 0.0, 0, left.unit)
         return MetricValue(left.value - right.value, math.hypot(left.uncertainty,
-                           right.uncertainty), min(left.n_frames, right.n_frames), left.unit)
+                           right.uncertainty), min(left.n_frames, right.n_frames), left.unit,
+                           rows=left.rows + right.rows, reps=left.reps)
 
     return compute
 

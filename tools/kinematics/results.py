@@ -27,12 +27,25 @@ Space = Literal["3d", "3d_vertical", "image", "time"]
 @dataclass(frozen=True)
 class MetricValue:
     """One metric on one clip: value (None when it cannot be measured), standard uncertainty,
-    and the number of valid frames it rests on."""
+    the number of valid frames it rests on, the pose frames (rows) it was read at (the frame
+    of an extreme; the first and last frame of a span), and how many repetitions it averages
+    (None: the clip was measured as one movement)."""
 
     value: float | None
     uncertainty: float
     n_frames: int
     unit: str
+    rows: tuple[int, ...] = ()
+    reps: int | None = None
+    note: str = ""
+
+
+class Evidence(BaseModel):
+    """Where a value was read: a source frame of the video and its time. The report shows
+    this frame (with the skeleton the number came from)."""
+
+    source_frame: int
+    timestamp_s: float
 
 
 class Measurement(BaseModel):
@@ -52,6 +65,18 @@ class Measurement(BaseModel):
     n_frames_a: int = 0
     n_frames_b: int = 0
     threshold: float = Field(0.0, description="|value_a - value_b| needed for a label a/b.")
+    resolution: float = Field(0.0, description="What the pose measurement can resolve here: "
+                              "K_SIGMA times the combined uncertainty, before the smallest "
+                              "effect that matters is applied.")
+    evidence_a: list[Evidence] = Field(default_factory=list,
+                                       description="Frames of A the value was read at.")
+    evidence_b: list[Evidence] = Field(default_factory=list,
+                                       description="Frames of B the value was read at.")
+    reps_a: int | None = Field(None, description="Repetitions found in A (None: one movement).")
+    reps_b: int | None = Field(None, description="Repetitions found in B (None: one movement).")
+    viewpoint_error: float = Field(0.0, description="Cross-view error added to each value's "
+                                   "uncertainty because A and B see the body from different "
+                                   "directions (0 when the views agree).")
 
     @property
     def delta(self) -> float | None:

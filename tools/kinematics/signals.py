@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viddiff.tools.kinematics.reps import find_reps
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 
@@ -64,7 +65,9 @@ class ClipContext:
     its relative uncertainty, the frame period in seconds, and whether angles are read in 3-D
     (``world``: the clip has world landmarks on every present frame). ``up`` is the vertical
     that "from vertical" angles use: the image's in 2-D, :func:`estimate_up`'s in 3-D, which
-    rests on ``up_frames`` standing frames (0: the camera's vertical, nothing better found)."""
+    rests on ``up_frames`` standing frames (0: the camera's vertical, nothing better found).
+    ``reps`` are the clip's repetitions (:func:`viddiff.tools.kinematics.reps.find_reps`;
+    empty when it shows the movement once)."""
 
     scale: float | None
     scale_rel_unc: float
@@ -72,12 +75,21 @@ class ClipContext:
     world: bool = False
     up: tuple[float, ...] = _IMAGE_UP
     up_frames: int = 0
+    reps: tuple[slice, ...] = ()
 
     @classmethod
     def of(cls, pose: PoseSequence, *, world: bool | None = None) -> ClipContext:
         """Context of ``pose``; ``world`` forces 3-D (True) or image (False) angles, by default
-        3-D whenever the clip has world landmarks."""
+        3-D whenever the clip has world landmarks. Computed once per pose and setting (every
+        metric of a comparison asks for it)."""
         use_world = pose.has_world if world is None else (world and pose.has_world)
+        memo: dict[bool, ClipContext] = pose.__dict__.setdefault("_clip_contexts", {})
+        if use_world not in memo:
+            memo[use_world] = cls._build(pose, use_world)
+        return memo[use_world]
+
+    @classmethod
+    def _build(cls, pose: PoseSequence, use_world: bool) -> ClipContext:
         torso = _torso_length(pose)
         ok = np.isfinite(torso)
         scale: float | None = None
@@ -90,7 +102,7 @@ class ClipContext:
                 scale = None
         up, up_frames = estimate_up(pose) if use_world else (_IMAGE_UP, 0)
         return cls(scale=scale, scale_rel_unc=rel, frame_period=pose.frame_period or 1.0,
-                   world=use_world, up=up, up_frames=up_frames)
+                   world=use_world, up=up, up_frames=up_frames, reps=find_reps(pose))
 
 
 def segment_slice(pose: PoseSequence, segment: Segment | None) -> slice:

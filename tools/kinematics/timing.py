@@ -21,7 +21,7 @@ from viddiff.tools.kinematics.signals import (
     segment_slice,
     speed_signal,
 )
-from viddiff.tools.kinematics.uncertainty import BOUNDARY_UNCERTAINTY_S, frame_noise
+from viddiff.tools.kinematics.uncertainty import BOUNDARY_UNCERTAINTY_S, frame_noise, smooth
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
@@ -34,10 +34,11 @@ def stage_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | None
     dt = ctx.frame_period
     ts = pose.timestamps
     duration = float(ts[sl.stop - 1] - ts[sl.start]) + dt
+    rows = (sl.start, sl.stop - 1)
     if segment is None:  # the clip's own ends: only frame quantisation
-        return MetricValue(duration, dt, n, "s")
+        return MetricValue(duration, dt, n, "s", rows=rows)
     boundary = max(BOUNDARY_UNCERTAINTY_S, dt)
-    return MetricValue(duration, math.sqrt(2) * boundary, n, "s")
+    return MetricValue(duration, math.sqrt(2) * boundary, n, "s", rows=rows)
 
 
 def _path_steps(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
@@ -56,15 +57,30 @@ def _path_steps(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
 
 
 def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
-    sl = segment_slice(pose, segment)
+    """Time to cover the middle 80% of the body's path; with repetitions (whole clip), the
+    mean over reps, uncertain by the rep-to-rep spread as well."""
     steps = _path_steps(pose, ctx)
+    floor = _jitter_step(pose, ctx)
+    if segment is None and ctx.reps:
+        per_rep = [_path_time(pose, steps, floor, rep, ctx.frame_period) for rep in ctx.reps]
+        good = [m for m in per_rep if m.value is not None]
+        if len(good) >= 2:
+            values = np.array([m.value for m in good], dtype=float)
+            spread = float(np.std(values, ddof=1))
+            unc = math.hypot(ctx.frame_period, spread) / math.sqrt(len(good))
+            return MetricValue(float(values.mean()), unc, sum(m.n_frames for m in good), "s",
+                               rows=tuple(r for m in good for r in m.rows), reps=len(good))
+    return _path_time(pose, steps, floor, segment_slice(pose, segment), ctx.frame_period)
+
+
+def _path_time(pose: PoseSequence, steps: np.ndarray, floor: float, sl: slice,
+               frame_period: float) -> MetricValue:
     seg_steps = steps[sl.start + 1:sl.stop]  # movement between frames of the segment
     n = sl.stop - sl.start
     if n < 3 or seg_steps.sum() <= 0:
         return MetricValue(None, 0.0, n, "s")
     # jitter moves landmarks even when the body is still; remove that floor so still frames
     # do not stretch the movement time
-    floor = _jitter_step(pose, ctx)
     excess = np.maximum(seg_steps - floor, 0.0)
     if excess.sum() <= 0:
         return MetricValue(None, 0.0, n, "s")
@@ -72,7 +88,9 @@ def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | Non
     ts = pose.timestamps[sl]
     t10 = float(np.interp(0.1, cum, ts))
     t90 = float(np.interp(0.9, cum, ts))
-    return MetricValue(t90 - t10, ctx.frame_period, n, "s")
+    rows = (sl.start + int(np.searchsorted(ts, t10)),
+            sl.start + min(int(np.searchsorted(ts, t90)), n - 1))
+    return MetricValue(t90 - t10, frame_period, n, "s", rows=rows)
 
 
 def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
@@ -87,24 +105,32 @@ def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
     pos = joint_positions(pose, limb_landmarks(None)) / ctx.scale
     ones = np.ones(pose.n_frames)
     sig = [s for j in range(pos.shape[1]) for c in range(2)
-           if (s := frame_noise(pos[:, j, c], ones)) is not None]
+           if (s := frame_noise(pos[:, j, c], ones, ctx.frame_period)) is not None]
     if not sig:
         return 0.0
     return float(np.median(sig)) * math.sqrt(math.pi)
 
 
 def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
-    speed, _ = speed_signal(pose, ctx, limb_landmarks(None))
+    """Longest run of near-still frames: speed below 15% of the clip's 90th percentile, or below
+    2.5 times the speed jitter alone produces (the jitter model of
+    :mod:`viddiff.tools.kinematics.uncertainty`), whichever is higher: at 30 frames/s the pose
+    model's jitter would otherwise make a still body look as if it moved."""
+    speed, weights = speed_signal(pose, ctx, limb_landmarks(None))
+    jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
     ok = np.isfinite(speed)
     sl = segment_slice(pose, segment)
     n = int(ok[sl].sum())
     if ok.sum() < 3 or n == 0:
         return MetricValue(None, 0.0, n, "s")
-    threshold = 0.15 * float(np.percentile(speed[ok], 90))
+    threshold = max(0.15 * float(np.percentile(speed[ok], 90)), 2.5 * jitter)
     still = ok[sl] & (speed[sl] < threshold)
     best = run = 0
-    for s in still:
+    end = sl.start
+    for i, s in enumerate(still):
         run = run + 1 if s else 0
-        best = max(best, run)
+        if run > best:
+            best, end = run, sl.start + i
     dt = ctx.frame_period
-    return MetricValue(best * dt, dt, n, "s")
+    rows = (end - best + 1, end) if best else ()
+    return MetricValue(best * dt, dt, n, "s", rows=rows)

@@ -1,48 +1,62 @@
-"""How uncertain a kinematic value is: per-frame noise, and what aggregates make of it.
+"""How uncertain a kinematic value is: the pose model's jitter, and what aggregates make of it.
 
-Each per-frame signal carries frame-to-frame jitter from the pose model; 3-D angles jitter up
-to about twice as much as 2-D ones (the model's depth is noisier), which needs no special
-treatment because the jitter is measured on each signal as it is: the robust (MAD)
-standard deviation of the high-pass residual ``x[t] - (x[t-1] + x[t+1]) / 2`` over consecutive
-valid frames, weighted by landmark visibility, divided by ``sqrt(1.5)`` (the residual's
-variance is 1.5 times the frame variance for white noise). Real curvature leaks into the
-residual, so this errs on the large side. Aggregates turn it into a standard uncertainty of the
-value:
+Measurements run on *dense* pose (every source frame up to 30 frames/s, see
+``VidDiffContext.pose_fps``), not on the few frames shown to a vision model. At that rate the
+body moves little between consecutive frames, so the pose model's frame-to-frame jitter can be
+told apart from the motion itself:
 
-* minima/maxima/ranges are read from the 3-frame running median (a one-frame glitch of the pose
-  model cannot set them): ``sigma`` plus a sampling term (a quarter of the gap to the nearest
-  neighbouring frame: the true extreme lies between samples) plus half of what the median
-  filter shaved off the raw extreme; ranges combine both ends;
-* means/medians: ``sqrt(sigma^2 + sd^2) / sqrt(n)`` with ``sd`` the spread within the segment,
-  since which frames fall in a stage (and when they were sampled) is uncertain too;
-* durations: one frame period for a whole clip, ``BOUNDARY_UNCERTAINTY_S`` (0.1 s) per stage
-  boundary for segments placed by a localizer (:mod:`viddiff.tools.kinematics.timing`);
-* torso-length normalisation adds the relative uncertainty of the scale; a floor per kind
-  (1 degree, 0.01 TL, ...) keeps noise-free synthetic data from claiming infinite precision.
+* **Smoothing and jitter.** Each per-frame signal is fitted by a Savitzky–Golay filter
+  (local quadratic over :data:`WINDOW_S` seconds, at least 5 frames). The residual
+  ``x - fit`` is the jitter; its robust, visibility-weighted standard deviation (MAD × 1.4826)
+  divided by ``sqrt(1 - h0)`` (``h0`` the filter's centre weight: the residual of white noise
+  has variance ``sigma² (1 - h0)``) is the per-frame noise ``sigma``. A quadratic follows a
+  movement over a quarter of a second, so real motion hardly leaks into it. A frame whose
+  residual exceeds :data:`OUTLIER_SIGMAS` × sigma (a glitch of the model) is dropped and the
+  fit redone, worst first, for at most one frame in twenty.
+* **Extremes** (min, max, range) are read on the fitted curve, refined between frames by the
+  parabola through the extreme frame and its neighbours. Their standard uncertainty is the
+  noise of a fitted value, ``sigma * sqrt(h0)``; nothing grows with how fast the body moves.
+  The frame of each extreme is kept as *evidence*: the report shows that frame.
+* **Means and medians**: ``sigma / sqrt(n_eff)``, with ``n_eff`` the frames spaced at least
+  :data:`JITTER_CORRELATION_S` apart (the tracker's jitter is correlated over a few frames),
+  plus, for a segment placed by a localizer, what moving each boundary by
+  ``BOUNDARY_UNCERTAINTY_S`` would change. Their evidence is the first and last frame.
+* **Durations**: one frame period at each end of a whole clip, ``BOUNDARY_UNCERTAINTY_S`` per
+  boundary of a localized stage (:mod:`viddiff.tools.kinematics.timing`).
+* Torso-length normalisation adds the relative uncertainty of the scale; a floor per kind
+  (:data:`NOISE_FLOOR`: 1 degree, 0.01 TL, ...) keeps noise-free synthetic data from claiming
+  infinite precision.
+
+What this does not contain: the error of the viewpoint. One camera's 3-D pose still depends on
+where the camera stands (the four synchronized views of one lunge differ by 5-11° RMS in
+their angles). :mod:`viddiff.tools.kinematics.comparison` adds a measured cross-view term only
+when the two videos see the body from clearly different directions.
 
 Each value also reports ``n_frames``, the number of valid frames it rests on (landmarks with
 visibility below 0.5 are not used).
-
-Limits worth stating. Lengths and heights are 2-D projections, so comparing them assumes
-similar camera viewpoints (as in the benchmark's pairs). 3-D angles come from one view: the
-model guesses depth, and its guess has a per-view error that frame-to-frame jitter does not
-reveal, so the uncertainty above does not contain it. On four synchronized views of one lunge
-the angles of different views still differ by 5-11° RMS per frame (2-D: 7-17°), far above their
-1-3.6° jitter; a knee bending towards the camera may read nearly straight in 3-D as in 2-D.
-Different viewpoints can therefore still yield labels for angle differences of 10-30°
-(bench/RESULTS.md, "Pose and offline engine", counts them).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import savgol_coeffs, savgol_filter
 
 from viddiff.tools.kinematics.results import Aggregate
 
 #: Standard uncertainty of one stage boundary placed by a localizer, in seconds (see durations).
 BOUNDARY_UNCERTAINTY_S = 0.1
+#: Span of the local quadratic fit that separates motion from jitter, in seconds.
+WINDOW_S = 0.25
+#: Fewest frames a fit may use (a quadratic needs some redundancy to measure jitter).
+MIN_WINDOW = 5
+#: Frames further than this many sigma from the fit are taken as glitches of the pose model.
+OUTLIER_SIGMAS = 6.0
+#: Over how long the tracker's jitter stays correlated (frames closer count as one, for means).
+JITTER_CORRELATION_S = 0.1
+
 #: Smallest per-frame noise a signal of each kind is taken to have (noise-free synthetic data
 #: must not claim infinite precision).
 NOISE_FLOOR: dict[str, float] = {"angle": 1.0, "length": 0.01, "ratio": 0.02, "time": 0.0,
@@ -50,6 +64,41 @@ NOISE_FLOOR: dict[str, float] = {"angle": 1.0, "length": 0.01, "ratio": 0.02, "t
 #: Per-frame noise assumed when too few frames are valid to measure it.
 DEFAULT_NOISE: dict[str, float] = {"angle": 4.0, "length": 0.04, "ratio": 0.1, "time": 0.0,
                                    "speed": 0.2}
+
+
+@dataclass(frozen=True)
+class Smoothed:
+    """A per-frame signal after the jitter model: the kept raw values (glitches removed), the
+    fitted curve, the per-frame jitter ``sigma`` (None: too few frames to measure it) and
+    ``gain``, the standard deviation of a fitted value in units of ``sigma``."""
+
+    raw: np.ndarray
+    fit: np.ndarray
+    sigma: float | None
+    gain: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A signal reduced over a segment: value (None: nothing valid), standard uncertainty,
+    valid frames, and the pose frames (rows) the value was read at."""
+
+    value: float | None
+    uncertainty: float
+    n_frames: int
+    rows: tuple[int, ...]
+
+
+def window_frames(frame_period: float) -> int:
+    """Odd number of frames spanning about :data:`WINDOW_S` (at least :data:`MIN_WINDOW`)."""
+    n = round(WINDOW_S / frame_period) if frame_period > 0 else MIN_WINDOW
+    n = max(MIN_WINDOW, n)
+    return n if n % 2 == 1 else n + 1
+
+
+def _centre_weight(window: int) -> float:
+    """``h0``: the weight a quadratic Savitzky–Golay fit gives the frame it is centred on."""
+    return float(savgol_coeffs(window, 2)[window // 2])
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -61,79 +110,131 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
 
 
-def frame_noise(values: np.ndarray, weights: np.ndarray) -> float | None:
-    """Robust per-frame noise (standard deviation) of a signal; None if too few frames.
-
-    MAD of the high-pass residual ``x[t] - (x[t-1] + x[t+1]) / 2`` over triples of consecutive
-    valid frames, each weighted by its least visible frame, scaled to a standard deviation and
-    divided by ``sqrt(1.5)`` (residual variance of white noise).
-    """
-    x = np.asarray(values, dtype=np.float64)
-    if x.size < 5:
-        return None
+def _fit_runs(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Savitzky–Golay fit of every run of consecutive valid frames long enough for it; returns
+    the fit (raw value where a run is too short) and a mask of frames that were fitted."""
+    fit = x.copy()
+    fitted = np.zeros(x.shape, dtype=bool)
     ok = np.isfinite(x)
-    trip = ok[1:-1] & ok[:-2] & ok[2:]
-    if trip.sum() < 3:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start >= window:
+            fit[start:stop] = savgol_filter(x[start:stop], window, 2, mode="interp")
+            fitted[start:stop] = True
+    return fit, fitted
+
+
+def _jitter(x: np.ndarray, fit: np.ndarray, fitted: np.ndarray, weights: np.ndarray,
+            h0: float) -> float | None:
+    use = fitted & np.isfinite(x)
+    if use.sum() < MIN_WINDOW:
         return None
-    resid = x[1:-1] - 0.5 * (x[:-2] + x[2:])
-    w = np.minimum(np.minimum(weights[1:-1], weights[:-2]), weights[2:])
-    return 1.4826 * _weighted_median(np.abs(resid[trip]), w[trip] + 1e-9) / math.sqrt(1.5)
+    resid = np.abs(x[use] - fit[use])
+    mad = _weighted_median(resid, weights[use] + 1e-9)
+    return 1.4826 * mad / math.sqrt(max(1.0 - h0, 1e-6))
 
 
+def smooth(values: np.ndarray, weights: np.ndarray, frame_period: float,
+           floor: float = 0.0) -> Smoothed:
+    """The jitter model of one per-frame signal (see the module docstring); glitches are
+    judged against the measured jitter or ``floor``, whichever is larger (a noise-free
+    signal must not turn every small wobble into a glitch)."""
+    x = np.asarray(values, dtype=np.float64).copy()
+    w = np.asarray(weights, dtype=np.float64)
+    window = window_frames(frame_period)
+    h0 = _centre_weight(window)
+    fit, fitted = _fit_runs(x, window)
+    sigma = _jitter(x, fit, fitted, w, h0)
+    # drop glitches one at a time, worst first: a spike pulls the fit at its neighbours too,
+    # and those frames are not glitches
+    for _ in range(max(1, x.size // 20)):
+        scale = max(sigma or 0.0, floor)
+        if scale <= 0:
+            break
+        resid = np.where(fitted & np.isfinite(x), np.abs(x - fit), 0.0)
+        worst = int(np.argmax(resid))
+        if resid[worst] <= OUTLIER_SIGMAS * scale:
+            break
+        x[worst] = np.nan
+        fit, fitted = _fit_runs(x, window)
+        sigma = _jitter(x, fit, fitted, w, h0)
+    fit = np.where(np.isfinite(x), fit, np.nan)
+    return Smoothed(raw=x, fit=fit, sigma=sigma, gain=math.sqrt(max(h0, 0.0)))
 
-def _median3(x: np.ndarray) -> np.ndarray:
-    """Median of each valid frame and its valid neighbours (removes one-frame spikes)."""
-    padded = np.concatenate([[np.nan], x, [np.nan]])
-    stack = np.sort(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)  # NaNs last
-    count = np.isfinite(stack).sum(axis=0)
-    out = np.where(count == 3, stack[1], np.where(count == 2, 0.5 * (stack[0] + stack[1]),
-                                                  stack[0]))
-    return np.where(np.isfinite(x), out, np.nan)
+
+def frame_noise(values: np.ndarray, weights: np.ndarray, frame_period: float = 1 / 30) -> \
+        float | None:
+    """Per-frame jitter (standard deviation) of a signal; None if too few frames."""
+    return smooth(values, weights, frame_period).sigma
 
 
-def aggregate(x: np.ndarray, w: np.ndarray, sl: slice, agg: Aggregate,
-              sigma: float) -> tuple[float | None, float, int]:
-    """Reduce the signal over the slice; returns value, standard uncertainty, valid frames.
+def _refine(y: np.ndarray, i: int, lo: int, hi: int) -> float:
+    """The extreme of the parabola through frames ``i - 1, i, i + 1`` (inside ``lo:hi``)."""
+    if i - 1 < lo or i + 1 >= hi:
+        return float(y[i])
+    return _vertex(y, i)
 
-    Extremes (min, max, range) are read from the 3-frame running median, so a single-frame
-    glitch of the pose model cannot set them; half of what that filter shaved off the raw
-    extreme is added to the uncertainty (a real one-frame peak is then merely less certain).
-    Means and medians count the spread of the signal within the segment as well as the noise
-    (``sqrt(sigma^2 + sd^2) / sqrt(n)``): which frames fall in a stage, and at which instants
-    they were sampled, is itself uncertain.
+
+def _vertex(y: np.ndarray, i: int) -> float:
+    a, b, c = float(y[i - 1]), float(y[i]), float(y[i + 1])
+    if not (math.isfinite(a) and math.isfinite(c)):
+        return b
+    curvature = a - 2 * b + c
+    if curvature == 0:
+        return b
+    offset = 0.5 * (a - c) / curvature
+    if abs(offset) > 1:
+        return b
+    return b - 0.25 * (a - c) * offset
+
+
+def _within_data(s: Smoothed, value: float, i: int, sl: slice) -> float:
+    """``value`` kept inside the range of the raw values around frame ``i``: a quadratic fit
+    overshoots at a sharp corner (a step, a sudden stop), and an extreme must never lie beyond
+    what the pose model actually read."""
+    half = 2  # frames either side
+    near = s.raw[max(sl.start, i - half):min(sl.stop, i + half + 1)]
+    near = near[np.isfinite(near)]
+    if near.size == 0:
+        return value
+    return float(min(max(value, float(near.min())), float(near.max())))
+
+
+def aggregate(s: Smoothed, w: np.ndarray, sl: slice, agg: Aggregate, sigma: float,
+              frame_period: float, boundary_s: float = 0.0) -> Reading:
+    """Reduce the signal over the slice (see the module docstring for the uncertainties).
+
+    ``sigma`` is the per-frame jitter to use (``s.sigma``, a default or a floor applied);
+    ``boundary_s`` the standard uncertainty of the segment's ends (0 for a whole clip).
     """
-    seg = x[sl]
+    seg = s.raw[sl]
     ok = np.isfinite(seg)
     n = int(ok.sum())
     if n == 0:
-        return None, 0.0, 0
-    vals = seg[ok]
+        return Reading(None, 0.0, 0, ())
+    rows = np.flatnonzero(ok) + sl.start
+    span = (int(rows[0]), int(rows[-1]))
     if agg in ("mean", "median"):
-        spread = float(np.std(vals)) if n > 1 else 0.0
-        base = math.hypot(sigma, spread) / math.sqrt(n)
+        vals = seg[ok]
+        spacing = max(1.0, JITTER_CORRELATION_S / frame_period) if frame_period > 0 else 1.0
+        n_eff = max(1.0, n / spacing)
+        unc = sigma / math.sqrt(n_eff)
+        duration = n * frame_period
+        if boundary_s > 0 and duration > 0 and n > 1:
+            unc = math.hypot(unc, float(np.std(vals)) * math.sqrt(2) * boundary_s / duration)
         if agg == "median":
-            return float(np.median(vals)), 1.2533 * base, n
+            return Reading(float(np.median(vals)), 1.2533 * unc, n, span)
         wts = w[sl][ok]
         mean = float(np.average(vals, weights=wts)) if wts.sum() > 0 else float(vals.mean())
-        return mean, base, n
-    filt = _median3(x)
-    fseg = filt[sl]
-    i_max = sl.start + int(np.nanargmax(fseg))
-    i_min = sl.start + int(np.nanargmin(fseg))
-    hi = (float(filt[i_max]), math.hypot(_sampling_term(filt, i_max),
-                                         0.5 * (float(np.nanmax(seg)) - float(filt[i_max]))))
-    lo = (float(filt[i_min]), math.hypot(_sampling_term(filt, i_min),
-                                         0.5 * (float(filt[i_min]) - float(np.nanmin(seg)))))
+        return Reading(mean, unc, n, span)
+    fit = s.fit[sl]
+    i_max = sl.start + int(np.nanargmax(fit))
+    i_min = sl.start + int(np.nanargmin(fit))
+    hi = _within_data(s, _refine(s.fit, i_max, sl.start, sl.stop), i_max, sl)
+    lo = _within_data(s, _refine(s.fit, i_min, sl.start, sl.stop), i_min, sl)
+    extreme = sigma * s.gain
     if agg == "max":
-        return hi[0], math.hypot(sigma, hi[1]), n
+        return Reading(hi, extreme, n, (i_max,))
     if agg == "min":
-        return lo[0], math.hypot(sigma, lo[1]), n
-    return hi[0] - lo[0], math.sqrt(2 * sigma**2 + hi[1] ** 2 + lo[1] ** 2), n
-
-
-def _sampling_term(x: np.ndarray, i: int) -> float:
-    """A quarter of the smallest gap to a valid neighbouring frame: the continuous extreme lies
-    between samples, at most about that far from the sampled one."""
-    gaps = [abs(x[i] - x[j]) for j in (i - 1, i + 1) if 0 <= j < x.size and np.isfinite(x[j])]
-    return 0.25 * min(gaps) if gaps else 0.0
-
+        return Reading(lo, extreme, n, (i_min,))
+    return Reading(hi - lo, math.sqrt(2) * extreme, n, tuple(sorted((i_min, i_max))))

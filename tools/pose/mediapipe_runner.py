@@ -31,7 +31,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +44,7 @@ from viddiff.tools.pose.sequence import (
     PoseSequence,
     repair_left_right,
 )
+from viddiff.tools.video import SamplingPlan, iter_frames
 
 #: Settings passed to ``mp.solutions.pose.Pose``; part of the cache key.
 MODEL_SETTINGS: dict[str, Any] = {
@@ -76,11 +77,15 @@ class SampledFrames(Protocol):
 def pose_cache_key(video: SampledFrames, max_side: int) -> str:
     """Hex key for the pose of these sampled frames under the current model settings."""
     frames = np.asarray(video.frames)
+    return _cache_key(video.digest, np.asarray(video.indices), frames.shape, max_side)
+
+
+def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side: int) -> str:
     payload = {
         "format": CACHE_FORMAT,
-        "digest": video.digest,
-        "indices": [int(i) for i in np.asarray(video.indices).ravel()],
-        "shape": list(frames.shape),
+        "digest": digest,
+        "indices": [int(i) for i in indices.ravel()],
+        "shape": [int(v) for v in shape],
         "max_side": int(max_side),
         "model": MODEL_SETTINGS,
     }
@@ -144,6 +149,44 @@ def quiet_native_stderr() -> Iterator[None]:
                 _stderr_saved = None
 
 
+class _PoseModel:
+    """One MediaPipe Pose tracker fed frames chunk by chunk (tracking carries across chunks)."""
+
+    def __init__(self, max_side: int) -> None:
+        self._mp_pose = _load_mediapipe_pose()
+        self._max_side = max_side
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _PoseModel:
+        settings = {k: v for k, v in MODEL_SETTINGS.items() if k != "model"}
+        self._stack.enter_context(quiet_native_stderr())
+        self._model = self._stack.enter_context(self._mp_pose.Pose(**settings))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def process(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Keypoints (T, 33, 2) in pixels of ``frames``, visibility (T, 33), world (T, 33, 3)."""
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise VideoError(f"expected frames shaped (T, H, W, 3), got {frames.shape}")
+        t, h, w = frames.shape[:3]
+        keypoints = np.full((t, N_LANDMARKS, 2), np.nan, dtype=np.float32)
+        visibility = np.zeros((t, N_LANDMARKS), dtype=np.float32)
+        world = np.full((t, N_LANDMARKS, 3), np.nan, dtype=np.float32)
+        for i in range(t):
+            result = self._model.process(_resize_for_model(frames[i], self._max_side))
+            if result.pose_landmarks is None:
+                continue
+            marks = result.pose_landmarks.landmark
+            keypoints[i] = [(m.x * w, m.y * h) for m in marks]
+            visibility[i] = [m.visibility for m in marks]
+            if result.pose_world_landmarks is not None:
+                world[i] = [(m.x, m.y, m.z) for m in result.pose_world_landmarks.landmark]
+        return keypoints, visibility, world
+
+
 def run_pose_model(frames: np.ndarray, max_side: int = 448
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run MediaPipe Pose with tracking over ``frames`` (T, H, W, 3) uint8 RGB.
@@ -152,26 +195,8 @@ def run_pose_model(frames: np.ndarray, max_side: int = 448
     visibility (T, 33) and world landmarks (T, 33, 3) in metres (NaN where nobody was found).
     Both landmark sets come out of the same inference, so the 3-D pose costs no extra time.
     """
-    mp_pose = _load_mediapipe_pose()
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise VideoError(f"expected frames shaped (T, H, W, 3), got {frames.shape}")
-    t, h, w = frames.shape[:3]
-    keypoints = np.full((t, N_LANDMARKS, 2), np.nan, dtype=np.float32)
-    visibility = np.zeros((t, N_LANDMARKS), dtype=np.float32)
-    world = np.full((t, N_LANDMARKS, 3), np.nan, dtype=np.float32)
-    settings = {k: v for k, v in MODEL_SETTINGS.items() if k != "model"}
-    with quiet_native_stderr(), mp_pose.Pose(**settings) as model:
-        for i in range(t):
-            result = model.process(_resize_for_model(frames[i], max_side))
-            if result.pose_landmarks is None:
-                continue
-            marks = result.pose_landmarks.landmark
-            keypoints[i] = [(m.x * w, m.y * h) for m in marks]
-            visibility[i] = [m.visibility for m in marks]
-            if result.pose_world_landmarks is not None:
-                world[i] = [(m.x, m.y, m.z) for m in result.pose_world_landmarks.landmark]
-    return keypoints, visibility, world
+    with _PoseModel(max_side) as model:
+        return model.process(frames)
 
 
 def extract_pose(
@@ -194,11 +219,7 @@ def extract_pose(
     pose: PoseSequence | None = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"pose-{pose_cache_key(video, max_side)[:32]}.npz"
-        if path.exists():
-            try:
-                pose = PoseSequence.load(path, require_current=True)
-            except (OSError, ValueError, KeyError):
-                path.unlink(missing_ok=True)  # corrupt or old format: recompute
+        pose = _load_cached(path)
     if pose is None:
         keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
         pose = PoseSequence(
@@ -209,7 +230,71 @@ def extract_pose(
             timestamps=np.asarray(video.timestamps, dtype=np.float64),
             width=int(frames.shape[2]),
             height=int(frames.shape[1]),
+            indices=np.asarray(video.indices, dtype=np.int64),
         )
         if path is not None:
             pose.save(path)
     return repair_left_right(pose) if repair_swaps else pose
+
+
+def extract_video_pose(
+    plan: SamplingPlan,
+    cache_dir: Path | None = None,
+    *,
+    max_side: int = 448,
+    repair_swaps: bool = True,
+    chunk: int = 64,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PoseSequence:
+    """Pose of every planned frame of a video, decoded and analysed chunk by chunk.
+
+    The cache is checked before anything is decoded (its key needs only the plan), so a warm
+    run costs a file read; a cold run holds one chunk of frames at a time, whatever the clip's
+    length. Same cache and same result as :func:`extract_pose` on the decoded frames.
+    """
+    n = int(plan.indices.shape[0])
+    if n == 0:
+        raise VideoError(f"{plan.info.path}: no frames to estimate pose on")
+    shape = (n, plan.height, plan.width, 3)
+    path: Path | None = None
+    pose: PoseSequence | None = None
+    if cache_dir is not None:
+        key = _cache_key(plan.digest, plan.indices, shape, max_side)
+        path = Path(cache_dir) / f"pose-{key[:32]}.npz"
+        pose = _load_cached(path)
+    if pose is None:
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        got: list[np.ndarray] = []
+        with _PoseModel(max_side) as model:
+            for indices, frames in iter_frames(plan, chunk):
+                parts.append(model.process(frames))
+                got.append(indices)
+                if on_progress is not None:
+                    on_progress(sum(len(g) for g in got), n)
+        indices = np.concatenate(got) if got else np.zeros(0, np.int64)
+        if indices.shape[0] == 0:
+            raise VideoError(f"{plan.info.path}: no frame could be decoded")
+        keypoints = np.concatenate([p[0] for p in parts])
+        pose = PoseSequence(
+            keypoints=keypoints,
+            visibility=np.concatenate([p[1] for p in parts]),
+            world=np.concatenate([p[2] for p in parts]),
+            present=np.isfinite(keypoints[:, :, 0]).all(axis=1),
+            timestamps=indices / plan.info.fps,
+            width=plan.width,
+            height=plan.height,
+            indices=indices,
+        )
+        if path is not None:
+            pose.save(path)
+    return repair_left_right(pose) if repair_swaps else pose
+
+
+def _load_cached(path: Path) -> PoseSequence | None:
+    if not path.exists():
+        return None
+    try:
+        return PoseSequence.load(path, require_current=True)
+    except (OSError, ValueError, KeyError):
+        path.unlink(missing_ok=True)  # corrupt or old format: recompute
+        return None

@@ -57,7 +57,11 @@ MIRROR_PERMUTATION: np.ndarray = _mirror_permutation()
 #: Version of the cached .npz layout; part of the cache key and stored in the file. 2 added the
 #: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
 #: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+
+#: Below this left/right label agreement (:attr:`PoseSequence.lr_agreement`) nothing that
+#: depends on which side is the person's left is trusted (sided metrics, facing direction).
+LR_AGREEMENT_MIN = 0.8
 
 
 @dataclass
@@ -87,6 +91,9 @@ class PoseSequence:
     height: int
     lr_agreement: float = 1.0
     world: np.ndarray = field(default_factory=lambda: np.empty((0, N_LANDMARKS, 3)))
+    indices: np.ndarray | None = None
+    """Source frame number of each pose frame (where a measured value can be looked at);
+    None for sequences built without a video (then the row number stands in)."""
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -106,6 +113,10 @@ class PoseSequence:
         if world.shape != (t, N_LANDMARKS, 3):
             raise ValueError(f"world must be (T, {N_LANDMARKS}, 3), got {world.shape}")
         self.world = world
+        if self.indices is not None:
+            self.indices = np.asarray(self.indices, dtype=np.int64)
+            if self.indices.shape != (t,):
+                raise ValueError(f"indices must be (T,), got {self.indices.shape}")
         self.width = int(self.width)
         self.height = int(self.height)
         self.lr_agreement = float(self.lr_agreement)
@@ -130,6 +141,10 @@ class PoseSequence:
         if not self.present.any():
             return False
         return bool(np.isfinite(self.world[self.present]).all())
+
+    def source_frame(self, row: int) -> int:
+        """The source frame number of pose frame ``row``."""
+        return int(self.indices[row]) if self.indices is not None else int(row)
 
     def point(self, name: str) -> np.ndarray:
         """(T, 2) trajectory of one landmark by name (e.g. ``"left_knee"``)."""
@@ -160,6 +175,7 @@ class PoseSequence:
             height=self.height,
             lr_agreement=self.lr_agreement,
             world=world,
+            indices=None if self.indices is None else self.indices.copy(),
         )
 
     def save(self, path: str | Path) -> None:
@@ -174,6 +190,8 @@ class PoseSequence:
                     size=np.array([self.width, self.height], dtype=np.int64),
                     lr_agreement=np.array(self.lr_agreement),
                     world=self.world,
+                    indices=(self.indices if self.indices is not None
+                             else np.full(0, -1, dtype=np.int64)),
                     format=np.array(CACHE_FORMAT),
                 )
         write_atomic(path, buf.getvalue())
@@ -199,6 +217,8 @@ class PoseSequence:
                 height=height,
                 lr_agreement=float(data["lr_agreement"]) if "lr_agreement" in data else 1.0,
                 world=data["world"] if "world" in data else np.empty((0, N_LANDMARKS, 3)),
+                indices=(data["indices"] if "indices" in data and data["indices"].size
+                         else None),
             )
 
 
@@ -244,7 +264,8 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
     agreement = 1.0 - n_swapped / n_present if n_present else 1.0
     return PoseSequence(keypoints=kp, visibility=vis, present=pose.present.copy(),
                         timestamps=pose.timestamps.copy(), width=pose.width, height=pose.height,
-                        lr_agreement=agreement * pose.lr_agreement, world=world)
+                        lr_agreement=agreement * pose.lr_agreement, world=world,
+                        indices=None if pose.indices is None else pose.indices.copy())
 
 
 def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
