@@ -1,9 +1,10 @@
 """VidDiffBench rows: read them from a file, a folder or the Hub, parse them, select some.
 
-The schema (DESIGN §4) stores ``videos``, ``retrieval_frames``, ``differences_annotated`` and
-``differences_gt`` as JSON *strings*; exports made with other tools sometimes hold them as
-objects already. Both are accepted. Every problem with a row is reported with the sample key
-and the field, because a benchmark with 549 rows is not debugged by reading a traceback.
+The schema (docs/architecture.md, "VidDiffBench rows") stores ``videos``,
+``retrieval_frames``, ``differences_annotated`` and ``differences_gt`` as JSON *strings*;
+exports made with other tools sometimes hold them as objects already. Both are accepted.
+Every problem with a row is reported with the sample key and the field, because a benchmark
+with 549 rows is not debugged by reading a traceback.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Progress events a node sends while it works (LangGraph's ``stream_mode="custom"``).
 
-The command line's live view, the chat view and the eval runner read them; a node never
-prints. Event names and fields are listed in docs/architecture.md.
+The command line's live view and the chat view read them (through ``run_comparison``'s
+``on_event``); a node never prints. Event names and fields are listed in docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ::
 
     load_videos ─ prepare_differences (closed) ─┐
-                └─────────────────────────────── estimate_pose ─ localize_phases ─ measure ─ report
+                └───────────────────────────────┴─ estimate_pose ─ localize_phases
+                                                     ─ measure_differences ─ finish
 
 Same input, output and context as the VidDiff graph, so callers switch engines freely.
 """

@@ -6,12 +6,13 @@
                  ├─ stage_transcript ─ refine_stages ─┬─ link* ─────┐
                  ├─ embed_frames ─────────────────────┴─ localize* ─┴─ select_frames*
                  └─ estimate_pose (pose for the measure tool) ──────────┘
-    select_frames* ─ difference ×N (concurrent, each with its own retry edge) ─ report*
+    select_frames* ─ difference ×N (concurrent, each with its own retry edge) ─ finish*
 
 Nodes marked * are *deferred*: they wait until every other branch (including retries) is
 done, which is how the LangGraph joins cope with retry edges. Embedding and pose estimation
 run in worker threads while the proposer and stage LLM calls are in flight. The differencer
 may call a ``measure`` tool (pose metrics) before it answers, so answers come with numbers.
+Each step is described in docs/architecture.md ("The VLM graph" and the method's steps).
 """
 
 from __future__ import annotations

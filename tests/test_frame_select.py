@@ -1,4 +1,5 @@
-"""Frame choice per difference (DESIGN §2.6), including the reference's 1-fps bug."""
+"""Frame choice per difference (docs/architecture.md, "Frames"), including the reference's
+1-fps bug."""
 
 from __future__ import annotations
 

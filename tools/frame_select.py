@@ -1,4 +1,4 @@
-"""Which sampled frames to show the VLM for one difference (DESIGN §2.6).
+"""Which sampled frames to show the VLM for one difference (docs/architecture.md, "Frames").
 
 A difference seen in one pose needs one well-chosen frame; one about motion needs a few frames
 spread over its stage. The spacing is set in seconds (so it means the same at any sampling

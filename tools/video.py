@@ -1,8 +1,9 @@
 """Video decoding: probe, sample by timestamp, decode only the sampled frames, small.
 
-Why this shape (DESIGN §2.1): the graph state must stay small and serialisable, so it holds
-paths, digests and frame indices; the pixels live here, in an in-process cache keyed by the
-file's content digest, so any node can re-fetch frames without decoding again.
+Why this shape (docs/architecture.md, "Load"): the graph state must stay small and
+serialisable, so it holds paths, digests and frame indices; the pixels live here, in an
+in-process cache keyed by the file's content digest, so any node can re-fetch frames without
+decoding again.
 
 Backends: decord decodes (fast random access with ``get_batch`` and scaling inside FFmpeg, so
 a full-resolution frame only ever exists transiently); PyAV (a newer FFmpeg) is the fallback

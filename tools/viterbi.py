@@ -1,6 +1,6 @@
 """Monotone Viterbi: assign every sampled frame to one stage of an ordered stage list.
 
-DESIGN §2.4: with cost ``C[j, t] = -log(max(P[j, t], eps))`` the recurrence
+docs/architecture.md, "Localize": with cost ``C[j, t] = -log(max(P[j, t], eps))`` the recurrence
 
     D[0, 0] = C[0, 0];  D[j, 0] = inf (j > 0)
     D[j, t] = C[j, t] + min(D[j, t-1], D[j-1, t-1])
@@ -66,7 +66,8 @@ def _costs(probs: np.ndarray, eps: float) -> np.ndarray:
 
 
 def _monotone_fast(C: np.ndarray) -> np.ndarray:
-    """K ≤ T: the DESIGN recurrence, one vectorised pass per stage row."""
+    """K ≤ T: the module docstring's recurrence (docs/architecture.md, "Localize"), one
+    vectorised pass per stage row."""
     K, T = C.shape
     Q = np.add.accumulate(C, axis=1)  # Q[j, t] = C[j, 0] + ... + C[j, t]
     # V[j-1, s-1] = D[j-1, s-1] - Q[j, s-1] for s >= 1: cost of the path entering stage j at
@@ -130,7 +131,8 @@ def viterbi_monotone(probs: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
     Returns an int64 array of length T with non-decreasing labels in ``[0, K)``. For K ≤ T every
     stage gets at least one contiguous run of frames, the first frame is in stage 0 and the last
-    in stage K-1 (DESIGN §2.4). For K > T each frame gets a distinct stage (module docstring).
+    in stage K-1 (docs/architecture.md, "Localize"). For K > T each frame gets a distinct
+    stage (module docstring).
     Raises ``ValueError`` for a non-2-D or empty matrix, NaN or infinite entries, ``eps <= 0``.
     """
     C = _costs(probs, eps)

@@ -1,0 +1,223 @@
+"""The layer rules of docs/architecture.md ("Layers"), checked on the source, and the file's
+references to modules and paths checked against the tree.
+
+Imports are read with :mod:`ast` (nothing is imported), so a rule broken inside a function, a
+``TYPE_CHECKING`` block or a relative import is caught too. A rule broken on purpose must
+change the document first; a stale name in the document fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "architecture.md"
+
+#: installed package name -> folder in the repository (pyproject.toml ``package-dir``)
+PACKAGE_DIRS = {
+    "viddiff": "viddiff",
+    "viddiff.agent": "agent",
+    "viddiff.tools": "tools",
+    "viddiff.prompts": "prompts",
+    "viddiff.graphs": "graphs",
+    "viddiff.evals": "evals",
+}
+FOLDER_PACKAGES = {folder: package for package, folder in PACKAGE_DIRS.items()}
+
+#: layer folder -> viddiff packages it must not import (docs/architecture.md, "Layers")
+FORBIDDEN = {
+    "tools": ("viddiff.graphs", "viddiff.agent", "viddiff.evals"),
+    "graphs": ("viddiff.agent", "viddiff.evals"),
+    "prompts": ("viddiff.graphs", "viddiff.agent", "viddiff.evals", "viddiff.tools"),
+    "evals": ("viddiff.agent",),
+}
+#: viddiff.graphs.nodes is private to graphs/ (tests may still unit-test a node module)
+NODES = "viddiff.graphs.nodes"
+OUTSIDE_GRAPHS = ("agent", "bench", "evals", "examples", "prompts", "tools", "viddiff")
+
+#: top-level folders and files a path in the document may start with
+TOP_LEVEL = ("agent", "bench", "docs", "evals", "examples", "graphs", "prompts", "tests",
+             "tools", "viddiff")
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    """A file's installed module name: ``graphs/nodes/load.py`` is viddiff.graphs.nodes.load."""
+    rel = path.relative_to(ROOT)
+    package = FOLDER_PACKAGES.get(rel.parts[0], rel.parts[0])
+    parts = [package, *rel.parts[1:-1]]
+    if rel.stem != "__init__":
+        parts.append(rel.stem)
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, source: str | None = None) -> Iterator[tuple[int, str]]:
+    """(line, absolute module) for every import in the file (or in ``source``, read as if it
+    were that file), relative ones resolved."""
+    text = path.read_text(encoding="utf-8") if source is None else source
+    tree = ast.parse(text, filename=str(path))
+    package = module_name(path)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            yield node.lineno, module
+            for alias in node.names:  # ``from viddiff.graphs import nodes``
+                yield node.lineno, f"{module}.{alias.name}"
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def violations(folders: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    found = []
+    for folder in folders:
+        for path in python_files(folder):
+            for line, module in imported_modules(path):
+                if any(within(module, bad) for bad in forbidden):
+                    found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    return found
+
+
+@pytest.mark.parametrize("folder", sorted(FORBIDDEN))
+def test_layer_imports_run_one_way(folder: str) -> None:
+    assert python_files(folder), f"no Python files under {folder}/"
+    assert violations((folder,), FORBIDDEN[folder]) == []
+
+
+def test_graph_nodes_are_private_to_graphs() -> None:
+    assert violations(OUTSIDE_GRAPHS, (NODES,)) == []
+
+
+def test_the_checker_sees_what_it_must_refuse() -> None:
+    """Relative imports, ``from package import module`` and imports inside functions or
+    ``TYPE_CHECKING`` blocks are all seen, under their absolute names."""
+    probe = ROOT / "tools" / "clip" / "probe.py"  # never written: read from ``source``
+    source = ("from ..segments import Segment\n"
+              "from .. import files\n"
+              "if True:\n"
+              "    from ...graphs import nodes\n"
+              "def f():\n"
+              "    import viddiff.agent.api\n")
+    modules = {m for _, m in imported_modules(probe, source)}
+    assert modules == {"viddiff.tools.segments", "viddiff.tools.segments.Segment",
+                       "viddiff.tools", "viddiff.tools.files",
+                       "viddiff.graphs", "viddiff.graphs.nodes", "viddiff.agent.api"}
+    assert within("viddiff.graphs.nodes.load", NODES)
+    assert not within("viddiff.graphs.nodesx", NODES)
+
+
+# --------------------------------------------------------------------------- the document
+
+def doc_text() -> str:
+    return DOC.read_text(encoding="utf-8")
+
+
+def module_file(module: str) -> Path | None:
+    """The file of an installed module name, or None when there is none."""
+    for package in sorted(PACKAGE_DIRS, key=len, reverse=True):
+        if within(module, package):
+            rest = module[len(package):].lstrip(".")
+            base = ROOT / PACKAGE_DIRS[package]
+            if rest:
+                base = base.joinpath(*rest.split("."))
+            if (base / "__init__.py").is_file():
+                return base / "__init__.py"
+            if base.with_suffix(".py").is_file():
+                return base.with_suffix(".py")
+            return None
+    return None
+
+
+def top_level_names(path: Path) -> set[str]:
+    """Names a module defines at its top level (functions, classes, assignments, imports),
+    including those declared under a top-level ``if`` (``TYPE_CHECKING``) or ``try``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    body = list(tree.body)
+    for node in body:
+        if isinstance(node, ast.If | ast.Try):  # ``if TYPE_CHECKING:``, optional imports
+            body.extend([*node.body, *node.orelse])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def resolves(dotted: str) -> bool:
+    """``viddiff.x.y`` is a module, or a module followed by a name it defines."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        path = module_file(".".join(parts[:cut]))
+        if path is None:
+            continue
+        rest = parts[cut:]
+        return not rest or rest[0] in top_level_names(path)
+    return False
+
+
+DOTTED = re.compile(r"(?<![\w/.-])viddiff(?:\.[A-Za-z_]\w*)+")
+PATH = re.compile(r"(?<![\w/.~<-])((?:" + "|".join(TOP_LEVEL) + r")/[\w./-]*)")
+
+
+def test_module_names_in_the_document_exist() -> None:
+    names = sorted(set(DOTTED.findall(doc_text())))
+    assert len(names) > 20, names  # the pattern finds them at all
+    assert [n for n in names if not resolves(n)] == []
+
+
+def test_paths_in_the_document_exist() -> None:
+    paths = sorted({m.rstrip(".,;:") for m in PATH.findall(doc_text())})
+    assert len(paths) > 50, paths
+    assert [p for p in paths if not (ROOT / p).exists()] == []
+
+
+def test_every_module_has_its_line_in_the_document() -> None:
+    """"Where each concern lives" names every module of the shipped packages (a folder line
+    such as ``agent/report/`` covers the files it lists by name)."""
+    text = doc_text()
+    missing = []
+    for folder in ("agent", "graphs", "tools", "evals"):
+        for path in python_files(folder):
+            rel = path.relative_to(ROOT)
+            if path.name == "__init__.py":
+                continue
+            if str(rel) in text:
+                continue
+            if f"{rel.parent}/" in text and f"`{rel.name}`" in text:
+                continue
+            missing.append(str(rel))
+    assert missing == []
+
+
+def test_resolver_rejects_what_does_not_exist() -> None:
+    assert resolves("viddiff.graphs.llm.retry_or_fail")
+    assert resolves("viddiff.tools.kinematics")
+    assert not resolves("viddiff.graphs.llm.no_such_function")
+    assert not resolves("viddiff.graphs.no_such_module")
+    assert PATH.findall("see `graphs/x.py` and ~/graphs/y") == ["graphs/x.py"]
+    assert DOTTED.findall("`graphs/viddiff.py` and `viddiff.tools.files`") == [
+        "viddiff.tools.files"]
