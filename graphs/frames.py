@@ -55,7 +55,9 @@ def sampling_fps(ref: VideoRef) -> float:
 
 def pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence:
     """The pose sequence of a video (from the on-disk cache after the first extraction)."""
-    return extract_pose(sampled(ref, ctx), Path(ctx.cache_dir) / "pose", max_side=ctx.max_side)
+    # the pose model gets at most the decoded size; with no decode limit, the source size
+    side = ctx.max_side if ctx.max_side is not None else max(ref.width, ref.height)
+    return extract_pose(sampled(ref, ctx), Path(ctx.cache_dir) / "pose", max_side=side)
 
 
 def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
