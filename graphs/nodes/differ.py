@@ -22,11 +22,23 @@ from viddiff.graphs.events import emit
 from viddiff.graphs.frames import sampled
 from viddiff.graphs.llm import Feedback, ask_structured, conversation, model_name
 from viddiff.graphs.nodes.measure_tool import measure_tool, run_measure_call
-from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verdict, VideoRef
+from viddiff.graphs.schemas import (
+    DifferenceResult,
+    FrameRef,
+    UsageRecord,
+    Verdict,
+    VerdictAB,
+    VideoRef,
+)
 from viddiff.graphs.state import DifferenceTask
 from viddiff.prompts import render
-from viddiff.tools.images import to_data_url
+from viddiff.tools.images import image_part
 from viddiff.tools.kinematics.results import Measurement
+
+VERDICT_FORMS: dict[str, tuple[str, type[Verdict] | type[VerdictAB]]] = {
+    "abc": ("difference", Verdict), "ab": ("difference_ab", VerdictAB)}
+"""Prompt template and reply schema per ``VidDiffContext.answer_labels``: a separate
+template for a/b-only answers, and a schema whose ``answer`` cannot be "c"."""
 
 
 def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
@@ -36,8 +48,8 @@ def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
     for n, frame in enumerate(frames, 1):
         parts.append({"type": "text", "text": f"Video {label}, frame {n} of {len(frames)} "
                                               f"(t = {frame.timestamp_s:.2f} s):"})
-        parts.append({"type": "image_url", "image_url": {
-            "url": to_data_url(video.frames[frame.sampled_index], ctx.image_max_side)}})
+        parts.append(image_part(video.frames[frame.sampled_index], ctx.image_max_side,
+                                ctx.image_detail))
     return parts
 
 
@@ -87,7 +99,8 @@ def make_difference_node(model: BaseChatModel):
         diff = task["difference"]
         previous = task.get("feedback")
         measurements = list(task.get("measurements") or [])
-        prompt = render("difference", action=task["action"], query_string=diff.query_string,
+        template, schema = VERDICT_FORMS[ctx.answer_labels]
+        prompt = render(template, action=task["action"], query_string=diff.query_string,
                         stages=", ".join(task["stages"]) or "the whole action")
         images = await asyncio.to_thread(
             lambda: image_parts("A", task["video_a"], task["frames_a"], ctx)
@@ -101,7 +114,7 @@ def make_difference_node(model: BaseChatModel):
                 prompt += "\n\nPose measurements: " + "; ".join(m.statement
                                                                  for m in measurements)
             messages = conversation(prompt, previous, images)
-        reply = await ask_structured(model, Verdict, messages, role="differencer",
+        reply = await ask_structured(model, schema, messages, role="differencer",
                                      method=ctx.structured_output)
         usage.append(reply.usage)
         base: dict[str, Any] = {
