@@ -119,3 +119,37 @@ def test_transcript_is_drafted_per_sample_without_the_cache(synthetic_pair, fake
         assert len(model.calls_for("StageTranscript")) == expected
         assert result.differences[0].label == "b"
         assert not model.calls_for("Verdict")  # the a/b schema was asked for, not a/b/c
+
+
+def test_open_budget_is_what_scoring_keeps() -> None:
+    from viddiff.evals.data import parse_row
+    from viddiff.evals.methods import open_budget
+    from viddiff.evals.metrics import n_diff
+
+    row = {"sample_key": "s1", "action": "fitness_4", "action_description": "a squat",
+           "split": "easy", "videos": [{"path": "a.mp4"}, {"path": "b.mp4"}],
+           "differences_annotated": {k: {"description": f"d{k}"} for k in "0123"},
+           "differences_gt": {"0": "a", "1": "b", "2": "c", "3": "a"},
+           "n_differences_open_prediction": 9}
+    budget, notes = open_budget(parse_row(row))
+    assert budget == n_diff(4) == 6  # ceil(1.5 x 4 labelled, c included)
+    assert notes and "n_differences_open_prediction = 9" in notes[0]
+    assert open_budget(parse_row({**row, "n_differences_open_prediction": 6}))[1] == []
+
+
+def test_compare_takes_the_domain_rate_of_a_benchmark_action() -> None:
+    from viddiff.agent.cli.cmd_compare import compare_context
+    from viddiff.agent.cli.main import build_parser
+
+    def ctx(*extra: str) -> VidDiffContext:
+        args = build_parser().parse_args(["compare", "a.mp4", "b.mp4", *extra])
+        return compare_context(args)
+
+    assert ctx("--action", "fitness_4", "--protocol", "paper").fps == 8.0
+    assert ctx("--action", "fitness_4").fps == 4.0
+    assert ctx("--action", "fitness_4", "--protocol", "paper", "--fps", "3").fps == 3.0
+    assert ctx("--action", "a golf swing", "--protocol", "paper").fps == VidDiffContext.fps
+    paper = ctx("--action", "surgery_0", "--protocol", "paper", "--max-frames", "50",
+                "--image-max-side", "none", "--no-kinematics")
+    assert (paper.fps, paper.max_frames, paper.image_max_side) == (1.0, 50, None)
+    assert paper.answer_labels == "ab"
