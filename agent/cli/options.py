@@ -49,7 +49,9 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = Tr
     if protocol:
         add_protocol_option(parser)
     defaults = VidDiffContext()
-    group = parser.add_argument_group("frames, CLIP and cache (default: the protocol's)")
+    group = parser.add_argument_group(
+        "frames, CLIP and cache (defaults shown are --protocol viddiff's; see README 'Two "
+        "protocols' for paper's)")
     group.add_argument("--fps", type=float, default=None,
                        help=f"frames sampled per second (default {defaults.fps:g})")
     group.add_argument("--max-frames", type=_limit, default=None, metavar="N|none",
@@ -142,8 +144,9 @@ def add_judge_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scoring")
     group.add_argument("--judge-model", metavar="NAME",
                        help="LLM that matches and flip-checks open-mode statements (default: "
-                            "for score, the judge the run used; else $VIDDIFF_JUDGE_MODEL, "
-                            "else the run's model; the paper used gpt-4o-2024-08-06)")
+                            "for score, the judge the run used; with --protocol paper or "
+                            "another tool's predictions, gpt-4o-2024-08-06 as in the paper; "
+                            "else $VIDDIFF_JUDGE_MODEL, else the run's model)")
     group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                        help="price in USD per million input,output tokens for the cost "
                             "estimate (overrides the built-in table); repeat for more")
