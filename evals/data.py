@@ -28,8 +28,13 @@ HUB_DATASET = "jmhb/VidDiffBench"
 
 SPLITS = ("easy", "medium", "hard")
 DOMAIN_FPS = {"fitness": 4.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0, "surgery": 1.0}
-"""Frames per second the paper's evaluation protocol samples per domain (appendix G.3):
-higher for short clips, 1 fps for the long music and surgery videos."""
+"""Frames per second the paper's LMM evaluation protocol samples per domain (appendix G.3;
+reference ``lmms/configs/config.yaml``): higher for short clips, 1 fps for the long music and
+surgery videos. viddiff's own protocol uses it for both methods."""
+PAPER_METHOD_FPS = {"fitness": 8.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0,
+                    "surgery": 1.0}
+"""Frames per second the paper's VidDiff method ran at (reference
+``viddiff_method/configs/config.yaml`` ``fps_inference``): fitness at its full 8 fps."""
 DATA_SUFFIXES = (".json", ".jsonl", ".parquet")
 
 
@@ -99,9 +104,9 @@ class BenchmarkSample(BaseModel):
 
     @property
     def open_budget(self) -> int:
-        """How many differences a method may propose in open mode."""
-        if self.n_differences_open_prediction:
-            return int(self.n_differences_open_prediction)
+        """How many differences a method is asked for in open mode: N_diff =
+        ceil(1.5 x labelled differences), exactly what scoring keeps (``evals.metrics.n_diff``),
+        whatever the row's ``n_differences_open_prediction`` says."""
         return math.ceil(1.5 * len(self.labelled))
 
     def ground_truth(self) -> list[GroundTruthDifference]:

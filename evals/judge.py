@@ -24,13 +24,15 @@ JUDGE_ENV = "VIDDIFF_JUDGE_MODEL"
 
 
 def judge_model_name(explicit: str | None, settings: EndpointSettings,
-                     env: Mapping[str, str] | None = None) -> str:
-    """``--judge-model``, else ``$VIDDIFF_JUDGE_MODEL``, else the run's text model.
+                     env: Mapping[str, str] | None = None, *, default: str | None = None) -> str:
+    """``--judge-model``, else the protocol's judge (``default``; the paper protocol's is
+    gpt-4o-2024-08-06), else ``$VIDDIFF_JUDGE_MODEL``, else the run's text model.
 
-    (The paper's judge was gpt-4o-2024-08-06; name it explicitly to match its numbers.)
+    The protocol outranks the environment variable because choosing ``--protocol paper`` on
+    the command line is the more specific request.
     """
     env = os.environ if env is None else env
-    return explicit or env.get(JUDGE_ENV) or settings.models["linker"]
+    return explicit or default or env.get(JUDGE_ENV) or settings.models["linker"]
 
 
 def build_judge(settings: EndpointSettings, model: str) -> BaseChatModel:

@@ -21,7 +21,7 @@ from viddiff.graphs.llm import Feedback, StructuredReply, ask_structured, conver
 from viddiff.graphs.schemas import UsageRecord
 from viddiff.prompts import render
 from viddiff.tools.errors import ModelReplyError
-from viddiff.tools.images import to_data_url
+from viddiff.tools.images import ImageDetail, image_part
 from viddiff.tools.video import SampledVideo, load_video_cached
 
 
@@ -59,12 +59,13 @@ class LmmAnswer:
     notes: list[str] = field(default_factory=list)
 
 
-def frame_parts(label: str, video: SampledVideo, max_side: int) -> list[dict[str, Any]]:
+def frame_parts(label: str, video: SampledVideo, max_side: int | None,
+                detail: ImageDetail | None = None) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for n, (frame, t) in enumerate(zip(video.frames, video.timestamps, strict=True), 1):
         parts.append({"type": "text", "text": f"Video {label}, frame {n} of {video.n_sampled} "
                                               f"(t = {float(t):.2f} s):"})
-        parts.append({"type": "image_url", "image_url": {"url": to_data_url(frame, max_side)}})
+        parts.append(image_part(frame, max_side, detail))
     return parts
 
 
@@ -127,8 +128,8 @@ async def run_lmm(model: BaseChatModel, *, action: str, video_a: str, video_b: s
     statement) are given, open (at most ``n_differences`` statements) otherwise."""
     clips = [load_video_cached(path, target_fps=ctx.fps, max_frames=ctx.max_frames,
                                max_side=ctx.max_side) for path in (video_a, video_b)]
-    images = (frame_parts("A", clips[0], ctx.image_max_side)
-              + frame_parts("B", clips[1], ctx.image_max_side))
+    images = (frame_parts("A", clips[0], ctx.image_max_side, ctx.image_detail)
+              + frame_parts("B", clips[1], ctx.image_max_side, ctx.image_detail))
     description = _describe(*clips)
     if differences:
         keys = list(differences)

@@ -2,8 +2,8 @@
 
 - :class:`GraphMethod` runs a comparison graph per sample: the VidDiff graph (LLM proposer,
   CLIP localizer, VLM differencer) or the offline pose engine. Closed mode gives the graph the
-  sample's scored differences (with their query strings and frame counts); open mode gives it
-  the sample's open budget ``n_differences_open_prediction``.
+  sample's scored differences (with their query strings and frame counts); open mode asks for
+  exactly N_diff differences, the number scoring keeps (:func:`open_budget`).
 - :class:`LmmMethod` is the paper's baseline: all frames of both videos in one VLM call.
 
 Each returns labels keyed like the predictions file wants them (closed: the benchmark's
@@ -12,14 +12,16 @@ difference keys; open: "0", "1", ... in the method's own order).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph.state import CompiledStateGraph
 
-from viddiff.evals.data import DOMAIN_FPS, BenchmarkSample
+from viddiff.evals.data import BenchmarkSample
 from viddiff.evals.lmm import run_lmm
+from viddiff.evals.metrics import n_diff
 from viddiff.evals.predictions import Mode, PredictedLabel
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import model_name, summarize_usage
@@ -51,16 +53,31 @@ class Method(Protocol):
 
 
 class _Contextual:
-    """Run settings per sample: the shared context, at the domain's protocol frame rate
-    unless a fixed ``--fps`` was given."""
+    """Run settings per sample: the shared context, at the domain's frame rate from
+    ``domain_fps`` (the protocol's table; ``None`` when a fixed ``--fps`` was given)."""
 
     context: VidDiffContext
-    per_domain_fps: bool
+    domain_fps: Mapping[str, float] | None
 
     def context_for(self, sample: BenchmarkSample) -> VidDiffContext:
-        if self.per_domain_fps and sample.domain.lower() in DOMAIN_FPS:
-            return replace(self.context, fps=DOMAIN_FPS[sample.domain.lower()])
+        if self.domain_fps and sample.domain.lower() in self.domain_fps:
+            return replace(self.context, fps=self.domain_fps[sample.domain.lower()])
         return self.context
+
+
+def open_budget(sample: BenchmarkSample) -> tuple[int, list[str]]:
+    """How many differences to ask for in open mode: exactly the number scoring keeps
+    (N_diff), so no valid prediction is ever cut. A row whose ``n_differences_open_prediction``
+    says otherwise is noted, not followed (the reference passed that field to the method but
+    its own cut check never ran; the paper defines N_diff as 1.5 x the labelled differences)."""
+    budget = sample.open_budget
+    assert budget == n_diff(len(sample.labelled))  # one rule for asking and for cutting
+    given = sample.n_differences_open_prediction
+    notes = []
+    if given and int(given) != budget:
+        notes.append(f"asked for N_diff = {budget} differences (what scoring keeps), not the "
+                     f"row's n_differences_open_prediction = {given}")
+    return budget, notes
 
 
 def closed_specs(sample: BenchmarkSample) -> dict[str, dict[str, Any]]:
@@ -84,11 +101,12 @@ class GraphMethod(_Contextual):
     """A compiled comparison graph (VidDiff or offline) run once per sample."""
 
     def __init__(self, name: str, graph: CompiledStateGraph[Any, Any, Any, Any],
-                 context: VidDiffContext, *, per_domain_fps: bool = False) -> None:
+                 context: VidDiffContext, *,
+                 domain_fps: Mapping[str, float] | None = None) -> None:
         self.name = name
         self.graph = graph
         self.context = context
-        self.per_domain_fps = per_domain_fps
+        self.domain_fps = domain_fps
 
     async def predict(self, sample: BenchmarkSample, video_a: str, video_b: str,
                       mode: Mode) -> MethodOutput:
@@ -100,8 +118,9 @@ class GraphMethod(_Contextual):
             if not specs:
                 return MethodOutput({}, notes=["no difference with a/b ground truth"])
             request["differences"] = list(specs.values())
-        else:
-            request["n_differences"] = sample.open_budget
+        notes: list[str] = []
+        if mode == "open":
+            request["n_differences"], notes = open_budget(sample)
         result = await run_comparison(self.graph, request, self.context_for(sample))
         if mode == "closed":
             by_name = {d.name: d for d in result.differences}
@@ -118,7 +137,7 @@ class GraphMethod(_Contextual):
                                                   else None)
                            for i, d in enumerate(result.differences)}
         return MethodOutput(predictions, models=dict(result.models), usage=list(result.usage),
-                            notes=list(result.notes), result=result)
+                            notes=notes + list(result.notes), result=result)
 
 
 class LmmMethod(_Contextual):
@@ -127,14 +146,15 @@ class LmmMethod(_Contextual):
     name = "lmm"
 
     def __init__(self, model: BaseChatModel, context: VidDiffContext, *,
-                 per_domain_fps: bool = False) -> None:
+                 domain_fps: Mapping[str, float] | None = None) -> None:
         self.model = model
         self.context = context
-        self.per_domain_fps = per_domain_fps
+        self.domain_fps = domain_fps
 
     async def predict(self, sample: BenchmarkSample, video_a: str, video_b: str,
                       mode: Mode) -> MethodOutput:
         ctx = self.context_for(sample)
+        notes: list[str] = []
         if mode == "closed":
             statements = {k: spec["description"] for k, spec in closed_specs(sample).items()}
             if not statements:
@@ -143,10 +163,11 @@ class LmmMethod(_Contextual):
                                    video_a=video_a, video_b=video_b, ctx=ctx,
                                    differences=statements)
         else:
+            budget, notes = open_budget(sample)
             answer = await run_lmm(self.model, action=sample.action_description,
                                    video_a=video_a, video_b=video_b, ctx=ctx,
-                                   n_differences=sample.open_budget)
+                                   n_differences=budget)
         predictions = {k: PredictedLabel(description=text, label=label)  # type: ignore[arg-type]
                        for k, (text, label) in answer.labels.items()}
         return MethodOutput(predictions, models={"lmm": model_name(self.model)},
-                            usage=summarize_usage(answer.usage), notes=answer.notes)
+                            usage=summarize_usage(answer.usage), notes=notes + answer.notes)

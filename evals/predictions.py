@@ -45,6 +45,7 @@ class PredictionRecord(BaseModel):
     method: str
     mode: Mode
     sanity: Sanity | None = None
+    protocol: str = Field(default="viddiff", description="The settings preset of the run.")
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
     predictions: dict[str, PredictedLabel] = Field(default_factory=dict)

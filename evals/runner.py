@@ -44,6 +44,8 @@ SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
 VIDEO_CACHE_DIR = "videos"
 JUDGE_CACHE_DIR = "judge_cache"
+IDENTITY_DEFAULTS = {"protocol": "viddiff"}
+"""Identity fields that older run records lack, read as their value at the time."""
 
 
 @dataclass
@@ -57,6 +59,8 @@ class RunSettings:
     concurrency: int = 4
     retry_failed: bool = False
     """Run samples again whose earlier attempt was recorded as failed."""
+    protocol: str = "viddiff"
+    """The settings preset (``evals.protocols``); a folder holds runs of one protocol."""
 
     @property
     def predictions_path(self) -> Path:
@@ -68,7 +72,8 @@ class RunSettings:
         return self.out_dir / RESULTS_DIR
 
     def identity(self) -> dict[str, Any]:
-        return {"mode": self.mode, "method": self.method, "sanity": self.sanity}
+        return {"mode": self.mode, "method": self.method, "sanity": self.sanity,
+                "protocol": self.protocol}
 
 
 @dataclass
@@ -92,7 +97,7 @@ def claim_out_dir(settings: RunSettings, details: dict[str, Any]) -> None:
             previous = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             previous = {}
-        old = {k: previous.get(k) for k in settings.identity()}
+        old = {k: previous.get(k, IDENTITY_DEFAULTS.get(k)) for k in settings.identity()}
         if old != settings.identity():
             raise ConfigError(f"{settings.out_dir} holds another run ({_describe(old)}), not "
                               f"{_describe(settings.identity())}: use another --out")
@@ -132,7 +137,8 @@ class BenchmarkRunner:
         check_consistent(records.values())
         if records:
             first = next(iter(records.values()))
-            found = {"mode": first.mode, "method": first.method, "sanity": first.sanity}
+            found = {"mode": first.mode, "method": first.method, "sanity": first.sanity,
+                     "protocol": first.protocol}
             if found != self.settings.identity():
                 raise ConfigError(f"{self.store.path} holds predictions of another run "
                                   f"({_describe(found)}): use another --out")

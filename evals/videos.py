@@ -93,9 +93,10 @@ def frame_files(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- materialising
 
 
-def _even_fit(width: int, height: int, max_side: int) -> tuple[int, int]:
-    """Output size: longer side at most ``max_side``, both even (H.264 4:2:0 needs it)."""
-    scale = min(1.0, max_side / max(width, height))
+def _even_fit(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """Output size: longer side at most ``max_side`` (``None``: the source size), both even
+    (H.264 4:2:0 needs it)."""
+    scale = 1.0 if max_side is None else min(1.0, max_side / max(width, height))
     w = max(2, int(width * scale) // 2 * 2)
     h = max(2, int(height * scale) // 2 * 2)
     return w, h
@@ -175,7 +176,7 @@ class VideoMaterialiser:
     """
 
     def __init__(self, root: Path | None, cache_dir: Path,
-                 max_side: int = DEFAULT_MAX_SIDE) -> None:
+                 max_side: int | None = DEFAULT_MAX_SIDE) -> None:
         self.root = root
         self.cache_dir = Path(cache_dir)
         self.max_side = max_side

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from viddiff.tools.images import ImageDetail
+
 if TYPE_CHECKING:  # torch and open_clip load when a CLIP localizer first runs, not on import
     from viddiff.tools.clip.model import ClipEmbedder, ClipSpec
 
@@ -36,8 +38,9 @@ class VidDiffContext:
     fps: float = 6.0
     """Frames per second sampled from each video (by timestamp, any source fps)."""
 
-    max_frames: int = 96
-    """Cap on sampled frames per video; long videos are sampled uniformly below it."""
+    max_frames: int | None = 96
+    """Cap on sampled frames per video; long videos are sampled uniformly below it.
+    ``None``: no cap (the paper's protocol; a long video at a high rate costs more)."""
 
     pose_fps: float = 30.0
     """Frames per second the pose measurements read (their own sampling, denser than the
@@ -46,8 +49,9 @@ class VidDiffContext:
     pose_max_frames: int = 1800
     """Cap on pose frames per video (1800: a 2-minute clip at 15 frames/s)."""
 
-    max_side: int = 448
-    """Frames are resized on decode so their longer side is at most this many pixels."""
+    max_side: int | None = 448
+    """Frames are resized on decode so their longer side is at most this many pixels
+    (``None``: decoded at the source resolution)."""
 
     clip_model: str = "ViT-B-32"
     """open_clip architecture used by the frame localizer."""
@@ -82,8 +86,27 @@ class VidDiffContext:
     motion_frames: int = 3
     """Frames per video shown for a motion (``gt_1``) difference."""
 
-    image_max_side: int = 384
-    """Frames sent to the vision model are resized so their longer side fits this."""
+    image_max_side: int | None = 384
+    """Frames sent to the vision model are resized so their longer side fits this
+    (``None``: sent at the decoded size, the paper's protocol)."""
+
+    image_detail: ImageDetail | None = None
+    """The ``detail`` asked of the vision model per image; ``None`` sends none (provider
+    default, "auto"). The paper's runs sent "high": more tiles, more input tokens."""
+
+    answer_labels: Literal["abc", "ab"] = "abc"
+    """The differencer's choices: ``abc`` lets it say "c" (similar / cannot tell), which a user
+    wants; ``ab`` forces a or b, as the benchmark scores only a/b ground truth (a "c" is always
+    wrong there) and as the paper's differencer prompt did."""
+
+    proposer_wording: Literal["at_most", "exactly"] = "at_most"
+    """How the proposer is asked for ``n_differences``: "at most n" (fewer, better ones), or
+    "list n" as in the paper's prompt (recall@N_diff rewards filling the budget)."""
+
+    transcript_cache: bool = True
+    """Reuse the stage transcript per action (and model) across samples and runs. Off: each
+    comparison drafts its own, as the paper did, so one bad transcript does not hit every
+    sample of an action and seeds stay independent."""
 
     structured_output: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
     """How replies are constrained: provider-enforced JSON schema, tool calls, or JSON mode."""

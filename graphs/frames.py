@@ -62,6 +62,7 @@ def sampling_fps(ref: VideoRef) -> float:
 _pose_lock = threading.Lock()
 _pose_memo: OrderedDict[tuple[str, str, float, int, int], PoseSequence] = OrderedDict()
 _POSE_MEMO_SIZE = 8
+POSE_MAX_SIDE = 448
 
 
 def pose_of(ref: VideoRef, ctx: VidDiffContext,
@@ -69,21 +70,28 @@ def pose_of(ref: VideoRef, ctx: VidDiffContext,
     """The dense pose of a video: its own sampling (``ctx.pose_fps``, at most
     ``ctx.pose_max_frames``), not the vision model's frames; from the on-disk cache after the
     first extraction, and from memory within a process (every metric of a run reads it)."""
-    key = (ref.path, ref.digest, float(ctx.pose_fps), int(ctx.pose_max_frames),
-           int(ctx.max_side))
+    side = pose_side(ctx)
+    key = (ref.path, ref.digest, float(ctx.pose_fps), int(ctx.pose_max_frames), side)
     with _pose_lock:
         hit = _pose_memo.get(key)
         if hit is not None:
             _pose_memo.move_to_end(key)
             return hit
-    plan = plan_sampling(ref.path, ctx.pose_fps, ctx.pose_max_frames, ctx.max_side)
-    pose = extract_video_pose(plan, Path(ctx.cache_dir) / "pose", max_side=ctx.max_side,
+    plan = plan_sampling(ref.path, ctx.pose_fps, ctx.pose_max_frames, side)
+    pose = extract_video_pose(plan, Path(ctx.cache_dir) / "pose", max_side=side,
                               on_progress=on_progress)
     with _pose_lock:
         _pose_memo[key] = pose
         while len(_pose_memo) > _POSE_MEMO_SIZE:
             _pose_memo.popitem(last=False)
     return pose
+
+
+def pose_side(ctx: VidDiffContext) -> int:
+    """Longer side of the frames pose reads: the decode size, at most :data:`POSE_MAX_SIDE`
+    (the pose model sees 256 pixels; a source-resolution setting for the vision model must
+    not make pose decode every frame at full size)."""
+    return min(ctx.max_side or POSE_MAX_SIDE, POSE_MAX_SIDE)
 
 
 def clear_pose_memo() -> None:

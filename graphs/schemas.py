@@ -92,6 +92,15 @@ class Verdict(BaseModel):
     )
 
 
+class VerdictAB(BaseModel):
+    """Frame-differencer reply when only a or b may be answered (the paper's protocol)."""
+
+    reason: str = Field(description="One or two sentences on what the frames show.")
+    answer: Literal["a", "b"] = Field(
+        description="'a' if the statement is more true of video A, 'b' if more true of video B."
+    )
+
+
 # --------------------------------------------------------------------------- domain records
 
 

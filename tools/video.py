@@ -239,21 +239,22 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
 
 
 def sample_frame_indices(
-    n_frames: int, source_fps: float, target_fps: float, max_frames: int
+    n_frames: int, source_fps: float, target_fps: float, max_frames: int | None
 ) -> np.ndarray:
     """Source frame numbers to decode, chosen by timestamp.
 
     Times t = 0, 1/target_fps, 2/target_fps, ... < duration map to frame round(t·source_fps)
     (clipped, deduplicated), which works for any fps ratio (29.97 → 4 included). A target at or
     above the source rate keeps every frame. More than ``max_frames`` results are thinned
-    uniformly to ``max_frames``. A non-empty video always gets at least one index.
+    uniformly to ``max_frames`` (``None``: no cap, as in the paper's protocol). A non-empty
+    video always gets at least one index.
     """
     if n_frames < 0:
         raise ValueError(f"n_frames must be >= 0, got {n_frames}")
     for name, value in (("source_fps", source_fps), ("target_fps", target_fps)):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value}")
-    if max_frames < 1:
+    if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     if n_frames == 0:
         return np.empty(0, dtype=np.int64)
@@ -264,16 +265,17 @@ def sample_frame_indices(
         count = max(1, math.ceil(n_frames / step))  # samples k with k·step < n_frames
         raw = np.floor(np.arange(count) * step + 0.5).astype(np.int64)
         idx = np.unique(np.clip(raw, 0, n_frames - 1))
-    if idx.shape[0] > max_frames:
+    if max_frames is not None and idx.shape[0] > max_frames:
         pos = np.floor(np.linspace(0, idx.shape[0] - 1, max_frames) + 0.5).astype(np.int64)
         idx = idx[pos]
     return idx
 
 
-def _fit_size(width: int, height: int, max_side: int) -> tuple[int, int]:
-    """(width, height) scaled so the longer side is at most ``max_side``, aspect kept."""
+def _fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """(width, height) scaled so the longer side is at most ``max_side``, aspect kept
+    (``None``: the source size)."""
     longer = max(width, height)
-    if longer <= max_side:
+    if max_side is None or longer <= max_side:
         return width, height
     scale = max_side / longer
     return max(1, math.floor(width * scale + 0.5)), max(1, math.floor(height * scale + 0.5))
@@ -331,13 +333,14 @@ def _decode_pyav(
 def load_video(
     path: str | os.PathLike[str],
     target_fps: float = 6.0,
-    max_frames: int = 96,
-    max_side: int = 448,
+    max_frames: int | None = 96,
+    max_side: int | None = 448,
 ) -> SampledVideo:
     """Decode the frames sampled at ``target_fps`` (at most ``max_frames``), longer side
     at most ``max_side``, as RGB uint8. Only sampled frames are decoded, in chunks.
+    ``None`` for either means no limit: every sampled frame, at the source resolution.
     """
-    if max_side < 1:
+    if max_side is not None and max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
     p = _require_file(path)
     info, backend = _probe(p)
@@ -381,15 +384,17 @@ class SamplingPlan:
 
 
 def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: int,
-                  max_side: int) -> SamplingPlan:
+                  max_side: int | None) -> SamplingPlan:
     """The :class:`SamplingPlan` of ``path`` at ``target_fps`` (at most ``max_frames``
-    frames, longer side at most ``max_side``); one-line VideoError for a bad file."""
-    if max_side < 1:
+    frames, longer side at most ``max_side``, None: the source size); one-line VideoError for
+    a bad file."""
+    if max_side is not None and max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
     p = _require_file(path)
     info, _ = _probe(p)
     indices = sample_frame_indices(info.n_frames, info.fps, target_fps, max_frames)
-    width, height = _fit_size(info.width, info.height, max_side)
+    width, height = (info.width, info.height) if max_side is None else \
+        _fit_size(info.width, info.height, max_side)
     return SamplingPlan(info=info, digest=file_digest(p), target_fps=float(target_fps),
                         indices=indices, width=width, height=height)
 
@@ -422,7 +427,7 @@ def iter_frames(plan: SamplingPlan, chunk: int = 64) -> Iterator[tuple[np.ndarra
 
 
 def load_frames_at(path: str | os.PathLike[str], source_frames: list[int],
-                   max_side: int) -> dict[int, np.ndarray]:
+                   max_side: int | None) -> dict[int, np.ndarray]:
     """Exactly the given source frames (longer side at most ``max_side``), by frame number:
     the frame a measurement was read at, which the vision model's sampling may not hold."""
     plan = plan_sampling(path, 1.0, 1, max_side)
@@ -436,14 +441,15 @@ def load_frames_at(path: str | os.PathLike[str], source_frames: list[int],
 
 
 _video_lock = threading.Lock()
-_video_cache: OrderedDict[tuple[str, float, int, int], SampledVideo] = OrderedDict()
+_video_cache: OrderedDict[tuple[str, float, int | None, int | None], SampledVideo] = \
+    OrderedDict()
 
 
 def load_video_cached(
     path: str | os.PathLike[str],
     target_fps: float = 6.0,
-    max_frames: int = 96,
-    max_side: int = 448,
+    max_frames: int | None = 96,
+    max_side: int | None = 448,
 ) -> SampledVideo:
     """:func:`load_video` through a small in-process LRU keyed by content digest + settings.
 
@@ -451,7 +457,8 @@ def load_video_cached(
     are marked read-only because every caller shares the same array.
     """
     p = _require_file(path)
-    key = (file_digest(p), float(target_fps), int(max_frames), int(max_side))
+    key = (file_digest(p), float(target_fps), None if max_frames is None else int(max_frames),
+           None if max_side is None else int(max_side))
     with _video_lock:
         hit = _video_cache.get(key)
         if hit is not None:

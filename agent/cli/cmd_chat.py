@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
                       help="do not print the result table after a comparison")
     chat.add_argument("--quiet", "-q", action="store_true", help="no live progress")
     add_endpoint_options(chat)
-    add_sampling_options(chat)
+    add_sampling_options(chat, protocol=False)
     chat.set_defaults(handler=handle)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from viddiff.agent.cli.cmd_eval import require_clip
 from viddiff.agent.cli.live_view import LiveProgress
 from viddiff.agent.cli.options import (
     add_endpoint_options,
@@ -17,6 +19,9 @@ from viddiff.agent.cli.options import (
     endpoint_from_args,
 )
 from viddiff.agent.cli.result_table import print_result
+from viddiff.evals.protocols import get_protocol
+from viddiff.graphs.checklist import resolve_action
+from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.files import write_atomic
@@ -53,6 +58,18 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "n_differences": args.n_open}
 
 
+def compare_context(args: argparse.Namespace) -> VidDiffContext:
+    """The protocol's settings and the flags; without ``--fps``, a benchmark action key
+    (``fitness_4``) gets its domain's rate from the protocol (the paper: fitness 8 fps)."""
+    ctx = context_from_args(args)
+    if args.fps is None:
+        action = resolve_action(args.action)
+        table = get_protocol(args.protocol).domain_fps("viddiff")
+        if action is not None and action.domain.lower() in table:
+            ctx = replace(ctx, fps=table[action.domain.lower()])
+    return ctx
+
+
 def write_json(path: Path, result: ComparisonResult) -> None:
     """Atomic write, so an interrupted run never leaves a truncated result behind."""
     write_atomic(path, result.model_dump_json(indent=2))
@@ -63,12 +80,20 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
     from viddiff.graphs.checklist import expand_request
     from viddiff.graphs.runner import run_comparison
 
-    ctx = context_from_args(args)
+    ctx = compare_context(args)
     request = expand_request(request_from_args(args))
-    decision = choose_engine("offline" if args.offline else "auto",
+    protocol = get_protocol(args.protocol)
+    if args.offline and protocol.requires_vlm:
+        raise VidDiffError(f"--protocol {protocol.name} runs the VidDiff method with a "
+                           "vision-language model; --offline (the pose engine) is not part of it")
+    # a protocol that needs the VLM never falls back to the offline engine
+    decision = choose_engine("offline" if args.offline else
+                             "vlm" if protocol.requires_vlm else "auto",
                              settings=endpoint_from_args(args))
     if decision.engine == "offline" and not args.offline:
         console.print(f"[dim]{decision.reason[0].upper()}{decision.reason[1:]}.[/]")
+    if decision.engine == "vlm":
+        require_clip(ctx)
     graph = create_graph(engine=decision)
     with LiveProgress(console, enabled=not args.quiet) as progress:
         return await run_comparison(graph, request, ctx, on_event=progress)
@@ -84,7 +109,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         from viddiff.agent.report import ReportOptions, write_report
 
         ctx = context_from_args(args)
-        write_report(result, args.report, ReportOptions(cache_dir=ctx.cache_dir,
-                                                        max_side=ctx.max_side))
+        write_report(result, args.report, ReportOptions(
+            cache_dir=ctx.cache_dir, max_side=ctx.max_side or VidDiffContext.max_side or 448))
         console.print(f"[green]Wrote {args.report}[/]")
     return 0

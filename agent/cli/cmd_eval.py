@@ -30,7 +30,8 @@ from viddiff.agent.cli.options import (
     context_from_args,
     endpoint_from_args,
 )
-from viddiff.evals.data import DOMAIN_FPS
+from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
+from viddiff.evals.protocols import Protocol, get_protocol, overridden, settings_record
 from viddiff.graphs.context import VidDiffContext
 from viddiff.tools.errors import ConfigError
 
@@ -111,9 +112,37 @@ def register(sub: Any) -> None:
             action.help = ("samples evaluated at once; also the limit on each sample's "
                            "concurrent model calls (default %(default)s)")
         elif action.dest == "fps":
-            action.help = ("frames sampled per second (default: the paper's protocol per "
-                           "domain: " + ", ".join(f"{d} {f:g}" for d, f in DOMAIN_FPS.items())
+            action.help = ("frames sampled per second (default: per domain, "
+                           + ", ".join(f"{d} {f:g}" for d, f in DOMAIN_FPS.items())
+                           + "; --protocol paper with the viddiff method: "
+                           + ", ".join(f"{d} {f:g}" for d, f in PAPER_METHOD_FPS.items())
                            + ")")
+
+
+def require_clip(ctx: VidDiffContext) -> None:
+    """With ``localizer="clip"`` (the paper's protocol) CLIP must load before any sample runs:
+    missing weights are one clear error (exit 2) up front, not a failure recorded for every
+    sample, and never a silent fallback to pose phases. The model is memoised, so the graph
+    reuses what is loaded here."""
+    if ctx.localizer != "clip":
+        return
+    from viddiff.graphs.context import default_clip_loader
+
+    try:
+        default_clip_loader(ctx.clip_spec())
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} [the CLIP localizer is required here, without pose "
+                          f"fallback: --clip-checkpoint FILE, or --clip-model/--clip-pretrained "
+                          f"for weights you have]") from None
+
+
+def run_settings(protocol: Protocol, ctx: VidDiffContext,
+                 domain_fps: Mapping[str, float] | None) -> dict[str, Any]:
+    """What the run record says about settings: the protocol, every effective setting, the
+    flags that departed from the protocol, and the frame rate per domain (or the fixed one)."""
+    return {"protocol": protocol.name, "settings": settings_record(ctx),
+            "overrides": overridden(protocol, ctx),
+            "fps": dict(domain_fps) if domain_fps else ctx.fps}
 
 
 def _video_root(args: argparse.Namespace) -> Path | None:
@@ -126,7 +155,7 @@ def _video_root(args: argparse.Namespace) -> Path | None:
 
 
 def _build_method(args: argparse.Namespace, ctx: Any,
-                  per_domain_fps: bool) -> tuple[Any, dict[str, str]]:
+                  domain_fps: Mapping[str, float] | None) -> tuple[Any, dict[str, str]]:
     """The method to evaluate, and the model names it uses (for the run's record)."""
     from viddiff.agent.api import choose_engine, create_graph
     from viddiff.evals.methods import GraphMethod, LmmMethod
@@ -134,6 +163,9 @@ def _build_method(args: argparse.Namespace, ctx: Any,
     if args.offline and args.method == "lmm":
         raise ConfigError("--offline runs the pose engine, which is the viddiff method; "
                           "the lmm baseline needs a vision-language model endpoint")
+    if args.offline and get_protocol(args.protocol).requires_vlm:
+        raise ConfigError(f"--protocol {args.protocol} runs the VidDiff method with a "
+                          "vision-language model; --offline (the pose engine) is not part of it")
     # a benchmark run never falls back silently: the engine is what the command line says
     decision = choose_engine("offline" if args.offline else "vlm",
                              settings=endpoint_from_args(args))
@@ -141,11 +173,13 @@ def _build_method(args: argparse.Namespace, ctx: Any,
         from viddiff.graphs.llm import model_name
 
         differencer = decision.models.differencer
-        return LmmMethod(differencer, ctx, per_domain_fps=per_domain_fps), \
+        return LmmMethod(differencer, ctx, domain_fps=domain_fps), \
             {"lmm": model_name(differencer)}
     name = "viddiff" if decision.engine == "vlm" else "viddiff-offline"
+    if decision.engine == "vlm":
+        require_clip(ctx)
     return GraphMethod(name, create_graph(engine=decision), ctx,
-                       per_domain_fps=per_domain_fps), decision.model_names
+                       domain_fps=domain_fps), decision.model_names
 
 
 def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | None,
@@ -191,14 +225,15 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
     from viddiff.evals.videos import DEFAULT_MAX_SIDE, VideoMaterialiser
 
     prices = dict(parse_price(p) for p in args.price)
-    per_domain_fps = args.fps is None
-    if per_domain_fps:  # the shared context needs a number; samples get their domain's rate
-        args.fps = VidDiffContext.fps
+    protocol = get_protocol(args.protocol)
+    # without --fps each sample gets its domain's rate from the protocol's table for this
+    # method; the shared context keeps its default number for anything domain-less
+    domain_fps = protocol.domain_fps(args.method) if args.fps is None else None
     ctx = context_from_args(args)
-    method, models = _build_method(args, ctx, per_domain_fps)
+    method, models = _build_method(args, ctx, domain_fps)
     settings = RunSettings(out_dir=Path(args.out).expanduser(), mode=args.mode, method=method.name,
                            sanity=args.sanity, concurrency=max(1, args.concurrency),
-                           retry_failed=args.retry_failed)
+                           retry_failed=args.retry_failed, protocol=protocol.name)
     judge_name = None
     judge = None
     if args.mode == "open":
@@ -206,17 +241,18 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
         if not endpoint.configured:
             raise ConfigError("open mode is scored by an LLM judge: configure an endpoint "
                               "(OPENAI_API_KEY / OPENAI_BASE_URL or --base-url)")
-        judge_name = judge_model_name(args.judge_model, endpoint)
+        judge_name = judge_model_name(args.judge_model, endpoint, default=protocol.judge_model)
         judge = build_judge(endpoint, judge_name)
     scorer = build_scorer(args.mode, judge, settings.out_dir / JUDGE_CACHE_DIR)
     materialiser = VideoMaterialiser(root, args.video_cache or settings.out_dir / VIDEO_CACHE_DIR,
-                                     max_side=max(DEFAULT_MAX_SIDE, ctx.max_side))
+                                     max_side=None if ctx.max_side is None
+                                     else max(DEFAULT_MAX_SIDE, ctx.max_side))
     runner = BenchmarkRunner(samples, method, scorer, materialiser, settings)
     done, _ = runner.pending()  # refuses a folder holding another run's predictions
+    record = run_settings(protocol, ctx, domain_fps)
     claim_out_dir(settings, {"data": str(args.data), "videos": str(root) if root else None,
                              "split": args.split, "models": models, "judge": judge_name,
-                             "fps": "per domain" if per_domain_fps else ctx.fps,
-                             "max_frames": ctx.max_frames, "clip_model": ctx.clip_model})
+                             **record})
     started = datetime.now(UTC).isoformat()
     t0 = time.monotonic()
     with RunProgress(console, total=len(samples), resumed=len(done),
@@ -232,8 +268,7 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
            "data": str(args.data), "split": args.split, "models": models,
            "judge": judge_name, "samples_selected": len(samples), "samples_run": outcome.ran,
            "samples_resumed": outcome.resumed, "started_at": started,
-           "elapsed_s": round(time.monotonic() - t0, 3),
-           "fps": dict(DOMAIN_FPS) if per_domain_fps else ctx.fps,
+           "elapsed_s": round(time.monotonic() - t0, 3), **record,
            "note": "method usage counts every recorded sample (earlier runs included); judge "
                    "usage counts only calls made by this run (cached answers are free)"}
     summary = summary_document(metrics, method_usage, judge_usage, prices, run)
@@ -248,7 +283,8 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
             console, metrics, outcome.records, settings.results_dir,
             settings.out_dir / GALLERY_FILE, args.gallery,
             title=f"Worst-scored pairs: {method.name}, {args.mode}",
-            options=ReportOptions(cache_dir=ctx.cache_dir, max_side=ctx.max_side))
+            options=ReportOptions(cache_dir=ctx.cache_dir,
+                                  max_side=ctx.max_side or VidDiffContext.max_side or 448))
         if gallery is not None:
             console.print(f"[green]Wrote the gallery of the worst-scored pairs: "
                           f"{escape(str(gallery))}[/]", highlight=False)

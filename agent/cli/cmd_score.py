@@ -3,6 +3,10 @@
 ``viddiff score --data PATH --predictions DIR/predictions.jsonl --mode closed [--json OUT]
 [--gallery N [--results DIR/results]]``
 
+The predictions may also be another method's, in the benchmark's published format (a JSON list
+aligned with the rows) or as JSON Lines ``{sample_key, predictions}``; see
+:mod:`viddiff.evals.prediction_formats`.
+
 Closed mode is arithmetic. Open mode runs the judge (matching and flip check), whose answers
 are cached next to the predictions, so scoring a finished ``viddiff eval`` run again makes no
 model calls and gives the same numbers.
@@ -29,8 +33,14 @@ def register(sub: Any) -> None:
                                     "method (open mode reuses the judge's cached answers).")
     add_data_option(sc, "the benchmark rows the predictions were made for")
     sc.add_argument("--predictions", type=Path, required=True, metavar="FILE",
-                    help="predictions.jsonl written by viddiff eval")
+                    help="predictions.jsonl written by viddiff eval; the benchmark's "
+                         "published format (a JSON list aligned with the rows: entry i = "
+                         "{key: {description, prediction}} or, closed, {key: \"a\"|\"b\"}); "
+                         "or JSON Lines {sample_key, predictions} from other tools")
     sc.add_argument("--mode", choices=("closed", "open"), required=True)
+    sc.add_argument("--split", choices=("easy", "medium", "hard", "all"), default="all",
+                    help="the rows the predictions are for (a JSON list is aligned with "
+                         "these rows, in file order; default %(default)s)")
     sc.add_argument("--json", type=Path, metavar="OUT.json", help="write the summary here")
     sc.add_argument("--base-url", help="judge endpoint URL (default $OPENAI_BASE_URL)")
     sc.add_argument("--judge-cache", type=Path, metavar="DIR",
@@ -60,9 +70,11 @@ def run_judge(predictions: Path) -> str | None:
 
 async def rescore(args: argparse.Namespace, console: Console) -> int:
     from viddiff.evals.cost import merge_usage, parse_price
-    from viddiff.evals.data import DataError, load_samples
+    from viddiff.evals.data import DataError, load_samples, select_samples
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
-    from viddiff.evals.predictions import check_consistent, read_predictions
+    from viddiff.evals.prediction_formats import read_any_predictions
+    from viddiff.evals.predictions import check_consistent
+    from viddiff.evals.protocols import PAPER_JUDGE
     from viddiff.evals.runner import JUDGE_CACHE_DIR
     from viddiff.evals.scoreboard import print_report, summary_document, write_json
     from viddiff.evals.scoring import SampleScore
@@ -70,20 +82,24 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
     from viddiff.graphs.models import EndpointSettings
 
     prices = dict(parse_price(p) for p in args.price)
-    records = read_predictions(args.predictions)
+    rows = select_samples(load_samples(args.data), split=args.split)
+    records, kind = read_any_predictions(args.predictions, rows, args.mode)
     if not records:
         raise DataError(f"{args.predictions}: no predictions in this file")
     check_consistent(records.values(), mode=args.mode)
-    samples = {s.sample_key: s for s in load_samples(args.data)}
+    samples = {s.sample_key: s for s in rows}
     unknown = sorted(k for k in records if k not in samples)
     if unknown:
         raise DataError(f"{len(unknown)} prediction(s) are for samples not in {args.data} "
-                        f"(e.g. {', '.join(unknown[:3])}): is it the same benchmark file?")
+                        f"--split {args.split} (e.g. {', '.join(unknown[:3])}): is it the same "
+                        f"benchmark file?")
     judge_name = None
     judge = None
     if args.mode == "open":
         endpoint = EndpointSettings.from_env().with_overrides(base_url=args.base_url)
-        judge_name = judge_model_name(args.judge_model or run_judge(args.predictions), endpoint)
+        # another tool's predictions are judged as the benchmark judged them (paper, F.2)
+        judge_name = judge_model_name(args.judge_model or run_judge(args.predictions), endpoint,
+                                      default=None if kind == "viddiff" else PAPER_JUDGE)
         judge = build_judge(endpoint, judge_name)
     cache_dir = args.judge_cache or Path(args.predictions).parent / JUDGE_CACHE_DIR
     scorer = build_scorer(args.mode, judge, cache_dir)
@@ -102,7 +118,8 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         run = {"method": first.method, "mode": args.mode, "sanity": first.sanity,
                "data": str(args.data), "predictions": str(args.predictions),
-               "judge": judge_name, "rescored": True}
+               "judge": judge_name, "rescored": True, "predictions_format": kind,
+               "protocol": first.protocol}
         path = write_json(args.json, summary_document(metrics, method_usage, judge_usage,
                                                       prices, run))
         console.print(f"[green]Wrote {path}[/]")

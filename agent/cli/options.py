@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
 from viddiff.graphs.models import ROLES, EndpointSettings
@@ -19,40 +20,116 @@ def add_endpoint_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{role}-model", help=f"model for the {role} role")
 
 
-def add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("frames, CLIP and cache")
-    group.add_argument("--fps", type=float, default=VidDiffContext.fps,
-                       help="frames sampled per second (default %(default)s)")
-    group.add_argument("--max-frames", type=int, default=VidDiffContext.max_frames,
-                       help="cap on sampled frames per video (default %(default)s)")
-    group.add_argument("--clip-model", default=VidDiffContext.clip_model)
-    group.add_argument("--clip-pretrained", default=VidDiffContext.clip_pretrained,
-                       help="open_clip pretrained tag; 'none' = random weights (testing only)")
+def _limit(text: str) -> int | str:
+    """A positive pixel/frame limit, or "none" for no limit."""
+    if text.strip().lower() == "none":
+        return "none"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1 or 'none', got {value}")
+    return value
+
+
+def add_protocol_option(parser: argparse.ArgumentParser) -> None:
+    """``--protocol``: a named preset of every run setting (flags override single ones)."""
+    from viddiff.evals.protocols import DEFAULT_PROTOCOL, PROTOCOLS
+
+    parser.add_argument("--protocol", choices=tuple(PROTOCOLS), default=DEFAULT_PROTOCOL,
+                        help="settings preset: viddiff (default: a/b/c answers, pose "
+                             "measurements, capped and downsized frames) or paper (the "
+                             "reference code's settings behind the paper's numbers; needs "
+                             "CLIP weights); the flags below override single settings")
+
+
+def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = True) -> None:
+    """Frame, CLIP and cache settings; ``protocol`` adds ``--protocol`` (eval, compare)."""
+    if protocol:
+        add_protocol_option(parser)
+    defaults = VidDiffContext()
+    group = parser.add_argument_group(
+        "frames, CLIP and cache (defaults shown are --protocol viddiff's; see README 'Two "
+        "protocols' for paper's)")
+    group.add_argument("--fps", type=float, default=None,
+                       help=f"frames sampled per second (default {defaults.fps:g})")
+    group.add_argument("--max-frames", type=_limit, default=None, metavar="N|none",
+                       help=f"cap on sampled frames per video (default {defaults.max_frames})")
+    group.add_argument("--pose-fps", type=float, default=None, metavar="FPS",
+                       help="frames per second the pose measurements read, their own sampling "
+                            f"(default: the source rate up to {defaults.pose_fps:g})")
+    group.add_argument("--pose-max-frames", type=int, default=None, metavar="N",
+                       help="cap on pose frames per video; longer clips are read at a lower "
+                            f"rate (default {defaults.pose_max_frames})")
+    group.add_argument("--max-side", type=_limit, default=None, metavar="PX|none",
+                       help=f"longer side of decoded frames (default {defaults.max_side})")
+    group.add_argument("--image-max-side", type=_limit, default=None, metavar="PX|none",
+                       help="longer side of the images sent to the vision model (default "
+                            f"{defaults.image_max_side}; none = as decoded)")
+    group.add_argument("--image-detail", choices=("auto", "low", "high"), default=None,
+                       help="image detail asked of the vision model (default: none sent)")
+    group.add_argument("--answer-labels", choices=("abc", "ab"), default=None,
+                       help="differencer answers: abc (c = similar / can't tell) or ab "
+                            f"(default {defaults.answer_labels})")
+    group.add_argument("--proposer-wording", choices=("at_most", "exactly"), default=None,
+                       help="open mode: ask for at most N differences or exactly N (default "
+                            f"{defaults.proposer_wording})")
+    group.add_argument("--transcript-cache", action=argparse.BooleanOptionalAction,
+                       default=None, help="reuse the stage transcript per action across "
+                                          "samples and runs (default: on)")
+    group.add_argument("--clip-model", default=None,
+                       help=f"open_clip architecture (default {defaults.clip_model})")
+    group.add_argument("--clip-pretrained", default=None,
+                       help="open_clip pretrained tag; 'none' = random weights (testing only; "
+                            f"default {defaults.clip_pretrained})")
     group.add_argument("--clip-checkpoint", help="local open_clip checkpoint file")
     group.add_argument("--device", default="auto", help="torch device for CLIP (auto|cpu|cuda)")
     group.add_argument("--cache-dir", type=Path, default=None,
                        help=f"embedding/pose/transcript cache (default {default_cache_dir()})")
     group.add_argument("--concurrency", type=int, default=VidDiffContext.max_concurrency,
                        help="model calls in flight at once (default %(default)s)")
-    group.add_argument("--localizer", choices=("auto", "clip", "pose"),
-                       default=VidDiffContext.localizer,
+    group.add_argument("--localizer", choices=("auto", "clip", "pose"), default=None,
                        help="stage localizer: CLIP + Viterbi, pose phases + DTW, or auto (CLIP, "
-                            "pose when CLIP weights are unavailable; default %(default)s)")
-    group.add_argument("--no-kinematics", dest="kinematics", action="store_false",
-                       help="do not offer pose measurements to the differencer")
+                            "pose when CLIP weights are unavailable; default "
+                            f"{defaults.localizer})")
+    group.add_argument("--kinematics", action=argparse.BooleanOptionalAction, default=None,
+                       help="offer pose measurements to the differencer (default: on)")
+
+
+_LIMITS = ("max_frames", "max_side", "image_max_side")
+_PLAIN = ("fps", "image_detail", "answer_labels", "proposer_wording", "transcript_cache",
+          "clip_model", "localizer", "kinematics", "clip_checkpoint", "pose_fps",
+          "pose_max_frames")
+
+
+def context_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given explicitly on the command line (they override the protocol's)."""
+    out: dict[str, Any] = {}
+    for name in _PLAIN:
+        value = getattr(args, name, None)
+        if value is not None:
+            out[name] = value
+    for name in _LIMITS:
+        value = getattr(args, name, None)
+        if value is not None:
+            out[name] = None if value == "none" else value
+    pretrained = getattr(args, "clip_pretrained", None)
+    if pretrained is not None:
+        out["clip_pretrained"] = None if str(pretrained).lower() in ("", "none") else pretrained
+    out["device"] = args.device
+    out["max_concurrency"] = args.concurrency
+    if args.cache_dir is not None:
+        out["cache_dir"] = args.cache_dir
+    return out
 
 
 def context_from_args(args: argparse.Namespace) -> VidDiffContext:
-    pretrained = args.clip_pretrained
-    ctx = VidDiffContext(fps=args.fps, max_frames=args.max_frames, clip_model=args.clip_model,
-                         clip_pretrained=None if str(pretrained).lower() in ("", "none")
-                         else pretrained,
-                         clip_checkpoint=args.clip_checkpoint, device=args.device,
-                         max_concurrency=args.concurrency, localizer=args.localizer,
-                         kinematics=args.kinematics)
-    if args.cache_dir is not None:
-        ctx.cache_dir = args.cache_dir
-    return ctx
+    """The run's settings: the ``--protocol`` preset, then the explicit flags."""
+    from viddiff.evals.protocols import get_protocol
+
+    return get_protocol(getattr(args, "protocol", None) or "viddiff").build_context(
+        context_overrides(args))
 
 
 def endpoint_from_args(args: argparse.Namespace) -> EndpointSettings:
@@ -74,8 +151,9 @@ def add_judge_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scoring")
     group.add_argument("--judge-model", metavar="NAME",
                        help="LLM that matches and flip-checks open-mode statements (default: "
-                            "for score, the judge the run used; else $VIDDIFF_JUDGE_MODEL, "
-                            "else the run's model; the paper used gpt-4o-2024-08-06)")
+                            "for score, the judge the run used; with --protocol paper or "
+                            "another tool's predictions, gpt-4o-2024-08-06 as in the paper; "
+                            "else $VIDDIFF_JUDGE_MODEL, else the run's model)")
     group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                        help="price in USD per million input,output tokens for the cost "
                             "estimate (overrides the built-in table); repeat for more")

@@ -39,7 +39,7 @@ class ReportOptions:
     """
 
     cache_dir: Path | None = None
-    max_side: int = VidDiffContext.max_side
+    max_side: int = VidDiffContext.max_side or 448
     pose: bool | None = None
     frame_box: tuple[int, int] = (360, 300)
     title: str | None = None

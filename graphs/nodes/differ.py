@@ -22,12 +22,24 @@ from viddiff.graphs.events import emit
 from viddiff.graphs.frames import evidence_refs, sampled
 from viddiff.graphs.llm import Feedback, ask_structured, conversation, model_name
 from viddiff.graphs.nodes.measure_tool import measure_tool, run_measure_call
-from viddiff.graphs.schemas import DifferenceResult, FrameRef, UsageRecord, Verdict, VideoRef
+from viddiff.graphs.schemas import (
+    DifferenceResult,
+    FrameRef,
+    UsageRecord,
+    Verdict,
+    VerdictAB,
+    VideoRef,
+)
 from viddiff.graphs.state import DifferenceTask
 from viddiff.prompts import render
-from viddiff.tools.images import to_data_url
+from viddiff.tools.images import image_part
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.video import load_frames_at
+
+VERDICT_FORMS: dict[str, tuple[str, type[Verdict] | type[VerdictAB]]] = {
+    "abc": ("difference", Verdict), "ab": ("difference_ab", VerdictAB)}
+"""Prompt template and reply schema per ``VidDiffContext.answer_labels``: a separate
+template for a/b-only answers, and a schema whose ``answer`` cannot be "c"."""
 
 
 def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
@@ -43,8 +55,7 @@ def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
             continue
         parts.append({"type": "text", "text": f"Video {label}, frame {n} of {len(frames)} "
                                               f"(t = {frame.timestamp_s:.2f} s):"})
-        parts.append({"type": "image_url", "image_url": {
-            "url": to_data_url(pixels, ctx.image_max_side)}})
+        parts.append(image_part(pixels, ctx.image_max_side, ctx.image_detail))
     return parts
 
 
@@ -106,8 +117,7 @@ def evidence_parts(measurements: list[Measurement], refs: tuple[VideoRef, VideoR
                                 if any(x.source_frame == frame for x in getattr(m, key)))
             parts.append({"type": "text", "text": f"Video {label} at t = {e.timestamp_s:.2f} s, "
                                                   f"where {metrics} was read:"})
-            parts.append({"type": "image_url", "image_url": {
-                "url": to_data_url(pixels[frame], ctx.image_max_side)}})
+            parts.append(image_part(pixels[frame], ctx.image_max_side, ctx.image_detail))
     return parts
 
 
@@ -127,7 +137,8 @@ def make_difference_node(model: BaseChatModel):
         diff = task["difference"]
         previous = task.get("feedback")
         measurements = list(task.get("measurements") or [])
-        prompt = render("difference", action=task["action"], query_string=diff.query_string,
+        template, schema = VERDICT_FORMS[ctx.answer_labels]
+        prompt = render(template, action=task["action"], query_string=diff.query_string,
                         stages=", ".join(task["stages"]) or "the whole action")
         images = await asyncio.to_thread(
             lambda: image_parts("A", task["video_a"], task["frames_a"], ctx)
@@ -141,7 +152,7 @@ def make_difference_node(model: BaseChatModel):
                 prompt += "\n\nPose measurements: " + "; ".join(m.statement
                                                                  for m in measurements)
             messages = conversation(prompt, previous, images)
-        reply = await ask_structured(model, Verdict, messages, role="differencer",
+        reply = await ask_structured(model, schema, messages, role="differencer",
                                      method=ctx.structured_output)
         usage.append(reply.usage)
         base: dict[str, Any] = {

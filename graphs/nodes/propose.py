@@ -77,7 +77,8 @@ def make_propose_node(model: BaseChatModel):
                                  f"{named[0].description!r}: describe the performance instead")
             return reply
 
-        prompt = render("propose", action=state["action"], n_differences=n)
+        template = "propose_exact" if ctx.proposer_wording == "exactly" else "propose"
+        prompt = render(template, action=state["action"], n_differences=n)
         reply = await ask_structured(model, ProposedDifferences, conversation(prompt, previous),
                                      role="proposer", method=ctx.structured_output,
                                      validate=validate)

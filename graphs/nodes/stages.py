@@ -2,7 +2,8 @@
 
 Two LLM passes: draft the stages, then refine their retrieval strings so that each string
 describes its own stage and not the others (the localizer depends on that). The transcript
-depends only on the action and the model, so it is cached on disk and reused across videos.
+depends only on the action and the model, so it is cached on disk and reused across videos
+(unless ``VidDiffContext.transcript_cache`` is off: then each comparison drafts its own).
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ def make_stage_transcript_node(model: BaseChatModel):
     async def stage_transcript(state: VidDiffState,
                                runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
-        cache = transcript_cache_path(ctx, state["action"], model_name(model))
-        cached = await asyncio.to_thread(read_cached_stages, cache)
+        cached = None
+        if ctx.transcript_cache:
+            cache = transcript_cache_path(ctx, state["action"], model_name(model))
+            cached = await asyncio.to_thread(read_cached_stages, cache)
         if cached:
             emit(runtime, "node", node="stage_transcript", status="cached", count=len(cached))
             return Command(update={"stages": cached,
@@ -148,9 +151,10 @@ def make_refine_stages_node(model: BaseChatModel):
             return retry_or_fail("refine_stages", reply, previous,
                                  max_attempts=ctx.llm_attempts, model=model_name(model))
         stages = merge_refined(drafts, reply.parsed, ctx.min_retrieval_strings)
-        await asyncio.to_thread(write_cached_stages,
-                                transcript_cache_path(ctx, state["action"], model_name(model)),
-                                stages)
+        if ctx.transcript_cache:
+            await asyncio.to_thread(write_cached_stages,
+                                    transcript_cache_path(ctx, state["action"],
+                                                          model_name(model)), stages)
         emit(runtime, "node", node="refine_stages", status="end", count=len(stages))
         return Command(update={"stages": stages, "usage": [reply.usage],
                                "feedback": {"refine_stages": None}}, goto=AFTER_STAGES)
