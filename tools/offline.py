@@ -27,6 +27,7 @@ from viddiff.tools.kinematics.comparison import compare_metric, compare_values, 
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
 from viddiff.tools.kinematics.results import Label, Measurement
 from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import MetricQuery, get_difference, match_rule, metric_query_for
@@ -226,7 +227,7 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     phrased for the video with the higher value ("the knees bend more" style wording from the
     metric's registry entry), so the label says which video that is.
     """
-    if n <= 0:
+    if n <= 0 or person_problem(pose_a) is not None or person_problem(pose_b) is not None:
         return []
     ctx_a, ctx_b = ClipContext.of(pose_a), ClipContext.of(pose_b)
     differ = views_differ(pose_a, pose_b)

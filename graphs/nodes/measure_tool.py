@@ -23,6 +23,7 @@ from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Measurement
+from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import view_note
 
@@ -68,6 +69,10 @@ def estimate_pose_for_tools(state: VidDiffState,
         return {"pose_ready": False,
                 "notes": [f"no pose measurements: a person was found in too few frames of "
                           f"video {' and '.join(missing)}"]}
+    problems = [f"video {k.upper()}: {p}" for k, pose in poses.items()
+                if (p := person_problem(pose)) is not None]
+    if problems:
+        return {"pose_ready": False, "notes": [f"no pose measurements: {'; '.join(problems)}"]}
     note = view_note(poses["a"], poses["b"]) if len(poses) == 2 else None
     return {"pose_ready": True, "notes": [note] if note else []}
 

@@ -29,6 +29,7 @@ from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.offline import answer_offline, propose_offline
 from viddiff.tools.pose.phases import localize_pair
+from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
@@ -65,10 +66,10 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
     emit(runtime, "node", node="pose", status="start")
     poses = poses_of(state, ctx, runtime)
     for key, pose in poses.items():
+        problem = person_problem(pose)
         found = int(pose.present.sum())
-        if found == 0:
-            notes.append(f"video {key.upper()}: no person found in any frame; nothing can be "
-                         "measured")
+        if problem is not None:
+            notes.append(f"video {key.upper()}: {problem}; body measurements are not made")
         elif found < pose.n_frames:
             notes.append(f"video {key.upper()}: person found in {found} of {pose.n_frames} "
                          "frames")

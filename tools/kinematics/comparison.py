@@ -39,6 +39,7 @@ from viddiff.tools.kinematics.results import (
     MetricValue,
 )
 from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference
@@ -153,7 +154,7 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                 reps_a=va.reps, reps_b=vb.reps, viewpoint_error=max(view_a, view_b))
     if va.value is None or vb.value is None:
         missing = " and ".join(v for v, m in (("A", va), ("B", vb)) if m.value is None)
-        why = " ".join(n for n in (va.note, vb.note) if n) or \
+        why = "; ".join(f"{v}: {m.note}" for v, m in (("A", va), ("B", vb)) if m.note) or \
             "the person or the landmarks it needs are not visible"
         return Measurement(**base, label="c",  # type: ignore[arg-type]
                            statement=f"{spec.label}{where}: not measurable in {missing} "
@@ -206,12 +207,21 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
     Segments are in pose frames (rows of the two sequences).
     """
     spec = get_metric(name)
-    va = spec.compute(pose_a, ClipContext.of(pose_a), segment_a)
-    vb = spec.compute(pose_b, ClipContext.of(pose_b), segment_b)
+    va = measure_value(spec, pose_a, segment_a)
+    vb = measure_value(spec, pose_b, segment_b)
     stage = segment_a.stage if segment_a is not None else None
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
                           views_differ=views_differ(pose_a, pose_b))
+
+
+def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None) -> MetricValue:
+    """``spec`` on ``pose``, or no value (with the reason) when the clip does not follow one
+    person well enough (:func:`viddiff.tools.pose.quality.person_problem`)."""
+    problem = person_problem(pose)
+    if problem is not None:
+        return MetricValue(None, 0.0, 0, spec.unit, note=problem)
+    return spec.compute(pose, ClipContext.of(pose), segment)
 
 
 def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:

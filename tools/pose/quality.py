@@ -1,0 +1,76 @@
+"""Whether a pose sequence follows one person well enough to be measured.
+
+MediaPipe Pose tracks one person. Two failure modes would otherwise turn into confident wrong
+numbers: nobody is found in most frames (a measurement would rest on a few stray detections),
+and the tracker jumps between two people (a "knee angle" would mix two bodies). Either makes
+every body measurement of the clip *not measurable*, with a note that says why; no number
+from the wrong person is ever reported.
+
+Identity switches are told from real motion by what a body cannot do between two frames: its
+hip midpoint jumping more than :data:`MAX_HIP_JUMP_TL` torso lengths, or its torso length
+changing by more than :data:`MAX_TORSO_RATIO` ×, from one present frame to the next (frames
+at most :data:`MAX_GAP_S` apart; after a longer gap a new position is plausible).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
+
+#: Body measurements need a person in at least this share of the pose frames.
+MIN_PERSON_FRACTION = 0.5
+#: Larger jumps of the hip midpoint between close frames, in torso lengths, are a new person.
+MAX_HIP_JUMP_TL = 1.0
+#: Larger changes of the torso length between close frames are a new person.
+MAX_TORSO_RATIO = 1.5
+#: Frames further apart than this are not compared (a person may really have moved).
+MAX_GAP_S = 0.2
+#: More switches than this (as a share of present frames) mean two people alternate.
+MAX_SWITCH_FRACTION = 0.02
+
+
+def _mid(pose: PoseSequence, left: str, right: str) -> np.ndarray:
+    kp = pose.keypoints
+    return 0.5 * (kp[:, LANDMARK_INDEX[left]] + kp[:, LANDMARK_INDEX[right]])
+
+
+def identity_switches(pose: PoseSequence) -> int:
+    """How many times the tracked skeleton jumps to what must be another body."""
+    present = np.flatnonzero(pose.present)
+    if present.size < 2:
+        return 0
+    hips = _mid(pose, "left_hip", "right_hip")[present]
+    shoulders = _mid(pose, "left_shoulder", "right_shoulder")[present]
+    torso = np.linalg.norm(shoulders - hips, axis=1)
+    t = pose.timestamps[present]
+    close = np.diff(t) <= MAX_GAP_S
+    scale = np.minimum(torso[1:], torso[:-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jump = np.linalg.norm(np.diff(hips, axis=0), axis=1) / scale
+        ratio = np.maximum(torso[1:], torso[:-1]) / scale
+    odd = close & np.isfinite(jump) & ((jump > MAX_HIP_JUMP_TL) | (ratio > MAX_TORSO_RATIO))
+    return int(odd.sum())
+
+
+def person_problem(pose: PoseSequence) -> str | None:
+    """Why this clip's body cannot be measured, in one line; None when it can (computed once
+    per sequence: every metric of a comparison asks)."""
+    memo: dict[str, str | None] = pose.__dict__.setdefault("_person_problem", {})
+    if "problem" not in memo:
+        memo["problem"] = _problem(pose)
+    return memo["problem"]
+
+
+def _problem(pose: PoseSequence) -> str | None:
+    n = pose.n_frames
+    found = int(pose.present.sum())
+    if n == 0 or found == 0:
+        return "no person was found in the video"
+    if found < MIN_PERSON_FRACTION * n:
+        return f"a person was found in only {found} of {n} frames"
+    switches = identity_switches(pose)
+    if switches > max(1, MAX_SWITCH_FRACTION * found):
+        return (f"the pose tracker jumped between people {switches} times; with more than "
+                "one person in view the measurements could mix two bodies")
+    return None
