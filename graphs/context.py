@@ -80,6 +80,10 @@ class VidDiffContext:
     max_concurrency: int = 8
     """How many differencer calls run at once."""
 
+    deadline_s: float | None = None
+    """Wall-clock limit of the whole run in seconds (``None``: none); past it the run stops
+    with an ``EndpointError``. Each request is limited separately by the endpoint's timeout."""
+
     frame_spacing_s: float = 0.35
     """Spacing of the frames shown for motion (``gt_1``) differences; never under one frame."""
 

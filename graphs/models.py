@@ -15,9 +15,22 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from viddiff.graphs.llm import model_name
+from viddiff.tools.errors import ConfigError
 
 ROLES = ("proposer", "stages", "linker", "differencer")
 DEFAULT_MODEL = "gpt-4o"
+DEFAULT_TIMEOUT_S = 60.0
+
+
+def parse_timeout(text: str, source: str = "VIDDIFF_TIMEOUT") -> float:
+    """Seconds per request from text; a ``ConfigError`` naming ``source`` when not > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{source} must be a number of seconds > 0, not {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -41,23 +54,29 @@ class ModelRoles:
 class EndpointSettings:
     """Where the models live and which model plays which role.
 
-    Environment: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``VIDDIFF_MODEL`` (every role) and
-    ``VIDDIFF_<ROLE>_MODEL`` (one role: PROPOSER, STAGES, LINKER, DIFFERENCER).
+    Environment: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``VIDDIFF_MODEL`` (every role),
+    ``VIDDIFF_<ROLE>_MODEL`` (one role: PROPOSER, STAGES, LINKER, DIFFERENCER) and
+    ``VIDDIFF_TIMEOUT`` (seconds per request).
     """
 
     api_key: str | None = None
     base_url: str | None = None
     models: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(ROLES, DEFAULT_MODEL))
-    timeout_s: float = 120.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    """Seconds one request may take before it fails (not retried: a hung server stays hung)."""
     max_retries: int = 3
+    """Retries of a 429 / 5xx reply, with the client's backoff. A refused connection gets one
+    quick retry and a timeout none, whatever this says (see :mod:`viddiff.graphs.transport`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EndpointSettings:
         env = os.environ if env is None else env
         default = env.get("VIDDIFF_MODEL") or DEFAULT_MODEL
         models = {role: env.get(f"VIDDIFF_{role.upper()}_MODEL") or default for role in ROLES}
+        timeout = env.get("VIDDIFF_TIMEOUT")
         return cls(api_key=env.get("OPENAI_API_KEY") or None,
-                   base_url=env.get("OPENAI_BASE_URL") or None, models=models)
+                   base_url=env.get("OPENAI_BASE_URL") or None, models=models,
+                   timeout_s=parse_timeout(timeout) if timeout else DEFAULT_TIMEOUT_S)
 
     @property
     def configured(self) -> bool:
@@ -65,19 +84,24 @@ class EndpointSettings:
         return bool(self.api_key or self.base_url)
 
     def with_overrides(self, *, base_url: str | None = None, model: str | None = None,
-                       role_models: Mapping[str, str | None] | None = None) -> EndpointSettings:
+                       role_models: Mapping[str, str | None] | None = None,
+                       timeout_s: float | None = None) -> EndpointSettings:
         models = dict(self.models)
         if model:
             models = dict.fromkeys(ROLES, model)
         for role, name in (role_models or {}).items():
             if name:
                 models[role] = name
-        return replace(self, base_url=base_url or self.base_url, models=models)
+        return replace(self, base_url=base_url or self.base_url, models=models,
+                       timeout_s=timeout_s or self.timeout_s)
 
 
 def build_models(settings: EndpointSettings) -> ModelRoles:
-    """One ``ChatOpenAI`` client per distinct model name; retries 429/5xx with backoff."""
+    """One ``ChatOpenAI`` client per distinct model name; retries 429/5xx with backoff, a
+    refused connection once, a timeout never (:mod:`viddiff.graphs.transport`)."""
     from langchain_openai import ChatOpenAI
+
+    from viddiff.graphs.transport import http_clients
 
     clients: dict[str, BaseChatModel] = {}
     for name in dict.fromkeys(settings.models[r] for r in ROLES):
@@ -88,5 +112,6 @@ def build_models(settings: EndpointSettings) -> ModelRoles:
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
             stream_usage=True,
+            **http_clients(settings.timeout_s),
         )
     return ModelRoles(**{role: clients[settings.models[role]] for role in ROLES})

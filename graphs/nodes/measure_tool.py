@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.events import emit
+from viddiff.graphs.events import check_cancelled, emit
 from viddiff.graphs.frames import measure_pair, pose_of, resolve_segment
 from viddiff.graphs.schemas import VideoRef
 from viddiff.graphs.state import VidDiffState
@@ -59,6 +59,7 @@ def estimate_pose_for_tools(state: VidDiffState,
     poses = {}
     try:
         for key, ref in (state.get("videos") or {}).items():
+            check_cancelled()  # no per-frame progress here: at least stop between videos
             pose = poses[key] = pose_of(ref, ctx)
             fractions[key] = float(pose.present.mean()) if pose.n_frames else 0.0
     except VidDiffError as exc:  # e.g. the pose extra is not installed
