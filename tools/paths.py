@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from viddiff.tools.errors import ConfigError, VidDiffError
 
-__all__ = ["ALLOWED_DIRS_ENV", "ALLOW_URLS_ENV", "PathPolicy", "PathRefused"]
+__all__ = ["ALLOWED_DIRS_ENV", "ALLOW_URLS_ENV", "PathPolicy", "PathRefused", "looks_like_url"]
 
 ALLOWED_DIRS_ENV = "VIDDIFF_ALLOWED_DIRS"
 """Environment variable: allowed folders, separated by ``os.pathsep`` (``:`` on POSIX)."""
@@ -44,6 +44,7 @@ URL_SCHEMES = frozenset({"http", "https"})
 """The only URL schemes that can ever be allowed; ``file:``, ``data:`` and FFmpeg protocols
 (``concat:``, ``pipe:``, ``subfile:`` …) are refused whatever the settings."""
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"1", "true", "yes", "on"}
@@ -51,6 +52,12 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class PathRefused(VidDiffError):
     """A path or URL that the policy does not let a tool open."""
+
+
+def looks_like_url(text: str | os.PathLike[str]) -> bool:
+    """True for ``scheme://...`` text: a URL, which no video reader here opens (``Path`` would
+    collapse its slashes into a nonsense file name)."""
+    return isinstance(text, str) and _URL.match(text.strip()) is not None
 
 
 def _show(raw: str) -> str:

@@ -29,6 +29,7 @@ import av
 import numpy as np
 
 from viddiff.tools.errors import VideoError, one_line
+from viddiff.tools.paths import looks_like_url
 
 try:  # decord has no wheels for some platforms (e.g. macOS arm64); PyAV then does everything.
     import decord
@@ -90,6 +91,8 @@ class SampledVideo:
 
 def _require_file(path: str | os.PathLike[str]) -> Path:
     """The path as a :class:`Path` if it names a non-empty regular file, else VideoError."""
+    if looks_like_url(path):
+        raise VideoError(f"URLs are not supported; download the video first ({path})")
     p = Path(path)
     if not p.exists():
         raise VideoError(f"video not found: {p}")
@@ -112,6 +115,8 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     Content (not the path) is the key so renamed or copied clips share caches. Memoised per
     (resolved path, size, mtime_ns), so a rewritten file is hashed again.
     """
+    if looks_like_url(path):
+        raise VideoError(f"URLs are not supported; download the video first ({path})")
     p = Path(path)
     try:
         st = p.stat()

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+from viddiff.agent.cli import async_run
 from rich.markdown import Markdown
 from rich.text import Text
 
@@ -44,6 +46,12 @@ HELP = ("Ask about two videos, e.g. *compare squat_a.mp4 and squat_b.mp4: is one
         "conversation is kept — resume it with `--thread`.")
 
 ReadLine = Callable[[str], str]
+
+RECURSION_LIMIT = 50
+"""Graph steps one chat turn may take (a model call and a tool round are one step each)."""
+RECURSION_TEXT = ("the agent stopped without an answer: it took more than {limit} steps "
+                  "(model and tool calls) on this question. Ask again more narrowly, e.g. "
+                  "one comparison at a time; the conversation so far is kept.")
 
 
 def register(sub: Any) -> None:
@@ -73,7 +81,7 @@ async def run_turn(agent: CompiledStateGraph[Any, Any, Any, Any], text: str, thr
     """Send one user message and render the agent's work until it answers."""
     from langchain_core.messages import HumanMessage
 
-    config = {"configurable": {"thread_id": thread}, "recursion_limit": 50}
+    config = {"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT}
     try:
         async for mode, chunk in agent.astream(  # type: ignore[call-overload]
                 {"messages": [HumanMessage(text)]}, config=config,
@@ -88,6 +96,8 @@ async def chat_loop(agent: CompiledStateGraph[Any, Any, Any, Any], console: Cons
                     tables: bool = True) -> int:
     """Read, run, render until the user leaves. A failed turn (endpoint down, a bug) prints
     one line and the chat goes on; the conversation up to the last checkpoint is kept."""
+    from langgraph.errors import GraphRecursionError
+
     from viddiff.agent.chat.view import ChatTurnView
     from viddiff.graphs.runner import endpoint_error
 
@@ -110,6 +120,8 @@ async def chat_loop(agent: CompiledStateGraph[Any, Any, Any, Any], console: Cons
             await run_turn(agent, text, thread, view)
         except VidDiffError as exc:
             console.print(Text(f"error: {exc}", style="red"))
+        except GraphRecursionError:
+            console.print(Text(RECURSION_TEXT.format(limit=RECURSION_LIMIT), style="red"))
         except Exception as exc:  # one failed turn must not end the conversation
             mapped = endpoint_error(exc)
             console.print(Text(f"error: {mapped or f'{type(exc).__name__}: {one_line(exc)}'}",
@@ -147,4 +159,4 @@ async def chat(args: argparse.Namespace, console: Console, read_line: ReadLine) 
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    return asyncio.run(chat(args, console, console.input))
+    return async_run.run(chat(args, console, console.input))

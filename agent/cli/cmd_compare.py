@@ -10,6 +10,9 @@ from typing import Any
 
 from rich.console import Console
 
+from rich.markup import escape
+
+from viddiff.agent.cli import async_run
 from viddiff.agent.cli.cmd_eval import require_clip
 from viddiff.agent.cli.live_view import LiveProgress
 from viddiff.agent.cli.options import (
@@ -17,14 +20,16 @@ from viddiff.agent.cli.options import (
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
+    positive_int,
 )
 from viddiff.agent.cli.result_table import print_result
 from viddiff.evals.protocols import get_protocol
 from viddiff.graphs.checklist import resolve_action
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import ComparisonResult
-from viddiff.tools.errors import VidDiffError
+from viddiff.tools.errors import VidDiffError, VideoError
 from viddiff.tools.files import write_atomic
+from viddiff.tools.paths import looks_like_url
 
 
 def register(sub: Any) -> None:
@@ -37,8 +42,8 @@ def register(sub: Any) -> None:
                            "differences are given)")
     cmp_.add_argument("--difference", "-d", action="append", default=[], metavar="TEXT",
                       help="a difference to check (closed mode); repeat for more")
-    cmp_.add_argument("--open", type=int, metavar="N", dest="n_open",
-                      help="open mode: propose and answer up to N differences")
+    cmp_.add_argument("--open", type=positive_int, metavar="N", dest="n_open",
+                      help="open mode: propose and answer up to N (>= 1) differences")
     cmp_.add_argument("--json", type=Path, metavar="OUT.json", help="write the full result")
     cmp_.add_argument("--report", type=Path, metavar="OUT.html",
                       help="write a self-contained HTML report (frames, stages, measurements)")
@@ -49,8 +54,9 @@ def register(sub: Any) -> None:
 
 
 def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    if args.n_open is not None and args.n_open < 1:
-        raise VidDiffError("--open needs a number of differences >= 1")
+    for video in (args.video_a, args.video_b):
+        if looks_like_url(video):
+            raise VideoError(f"URLs are not supported; download the video first ({video})")
     if args.difference and args.n_open:
         raise VidDiffError("give --difference (closed mode) or --open N, not both")
     return {"video_a": args.video_a, "video_b": args.video_b, "action": args.action,
@@ -71,8 +77,26 @@ def compare_context(args: argparse.Namespace) -> VidDiffContext:
 
 
 def write_json(path: Path, result: ComparisonResult) -> None:
-    """Atomic write, so an interrupted run never leaves a truncated result behind."""
+    """Atomic write, so an interrupted run never leaves a truncated result behind; mode 0644
+    less the umask, like the report."""
     write_atomic(path, result.model_dump_json(indent=2))
+
+
+def prepare_output(path: Path, console: Console) -> None:
+    """Create the missing folder of an output file (and say so), before the run, so a bad
+    path costs no model calls; a path that cannot be written is one line, exit 2."""
+    folder = path.expanduser().parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise VidDiffError(f"cannot write {path}: {folder} is not a folder")
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise VidDiffError(f"cannot create the folder {folder} for {path}: "
+                           f"{exc.strerror or exc}") from None
+    console.print(f"[dim]Created the folder {escape(str(folder))} for {escape(str(path))}.[/]",
+                  highlight=False)
 
 
 async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:
@@ -100,10 +124,16 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    result = asyncio.run(compare(args, console))
+    for out in (args.json, args.report):
+        if out is not None:
+            prepare_output(out, console)
+    result = async_run.run(compare(args, console))
     print_result(console, result)
     if args.json:
-        write_json(args.json, result)
+        try:
+            write_json(args.json, result)
+        except OSError as exc:
+            raise VidDiffError(f"cannot write {args.json}: {exc.strerror or exc}") from None
         console.print(f"[green]Wrote {args.json}[/]")
     if args.report:
         from viddiff.agent.report import ReportOptions, write_report

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+from viddiff.agent.cli import async_run
 from rich.markup import escape
 
 from viddiff.agent.cli.options import (
@@ -29,6 +31,7 @@ from viddiff.agent.cli.options import (
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
+    positive_int,
 )
 from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
 from viddiff.evals.protocols import Protocol, get_protocol, overridden, settings_record
@@ -91,7 +94,7 @@ def register(sub: Any) -> None:
                     help="only this action (e.g. fitness_4); repeat for more")
     ev.add_argument("--domain", action="append", default=[], dest="domains", metavar="NAME",
                     help="only this domain (fitness, ballsports, diving, music, surgery)")
-    ev.add_argument("--limit", type=int, metavar="N", help="at most N samples")
+    ev.add_argument("--limit", type=positive_int, metavar="N", help="at most N (>= 1) samples")
     ev.add_argument("--sanity", choices=("duplicate", "swap"),
                     help="duplicate: A vs A (expect ~50%%); swap: B vs A, ground truth flipped")
     ev.add_argument("--video-cache", type=Path, metavar="DIR",
@@ -109,10 +112,10 @@ def register(sub: Any) -> None:
     ev.set_defaults(handler=handle, concurrency=4, fps=None)
     for action in ev._actions:  # shared options whose meaning differs a little here
         if action.dest == "concurrency":
-            action.help = ("samples evaluated at once; also the limit on each sample's "
-                           "concurrent model calls (default %(default)s)")
+            action.help = ("samples evaluated at once (>= 1); also the limit on each "
+                           "sample's concurrent model calls (default %(default)s)")
         elif action.dest == "fps":
-            action.help = ("frames sampled per second (default: per domain, "
+            action.help = ("frames sampled per second (> 0; default: per domain, "
                            + ", ".join(f"{d} {f:g}" for d, f in DOMAIN_FPS.items())
                            + "; --protocol paper with the viddiff method: "
                            + ", ".join(f"{d} {f:g}" for d, f in PAPER_METHOD_FPS.items())
@@ -209,6 +212,19 @@ def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | N
 
 async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any],
                    root: Path | None) -> int:
+    """Run and score while holding the output folder's lock: a second run on the same
+    ``--out`` stops at once (exit 2) instead of running every sample again."""
+    from viddiff.evals.out_lock import lock_out_dir
+
+    notes: list[str] = []
+    with lock_out_dir(Path(args.out).expanduser(), notes):
+        for note in notes:
+            console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+        return await _evaluate(args, console, samples, root)
+
+
+async def _evaluate(args: argparse.Namespace, console: Console, samples: list[Any],
+                    root: Path | None) -> int:
     from viddiff.evals.cost import merge_usage, parse_price
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
     from viddiff.evals.run_progress import RunProgress
@@ -294,10 +310,6 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
 def handle(args: argparse.Namespace, console: Console) -> int:
     from viddiff.evals.data import load_samples, select_samples
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError("--limit needs a number of samples >= 1")
-    if args.gallery is not None and args.gallery < 1:
-        raise ConfigError("--gallery needs a number of samples >= 1")
     samples = select_samples(load_samples(args.data), split=args.split, actions=args.actions,
                              domains=args.domains, limit=args.limit)
     if not samples:
@@ -310,4 +322,4 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         return code
     if not samples:
         raise ConfigError("no samples left: every selected sample has a missing video")
-    return asyncio.run(evaluate(args, console, samples, root))
+    return async_run.run(evaluate(args, console, samples, root))

@@ -22,9 +22,15 @@ from typing import Any
 
 from rich.console import Console
 
+from viddiff.agent.cli import async_run
+
 from viddiff.agent.cli.cmd_eval import GALLERY_FILE
-from viddiff.agent.cli.options import add_data_option, add_gallery_option, add_judge_options
-from viddiff.tools.errors import ConfigError
+from viddiff.agent.cli.options import (
+    add_data_option,
+    add_gallery_option,
+    add_judge_options,
+    positive_int,
+)
 
 
 def register(sub: Any) -> None:
@@ -45,14 +51,14 @@ def register(sub: Any) -> None:
     sc.add_argument("--base-url", help="judge endpoint URL (default $OPENAI_BASE_URL)")
     sc.add_argument("--judge-cache", type=Path, metavar="DIR",
                     help="judge answer cache (default: judge_cache/ beside the predictions)")
-    sc.add_argument("--concurrency", type=int, default=4,
-                    help="samples scored at once in open mode (default %(default)s)")
+    sc.add_argument("--concurrency", type=positive_int, default=4,
+                    help="samples scored at once in open mode (>= 1; default %(default)s)")
     add_gallery_option(sc)
     sc.add_argument("--results", type=Path, metavar="DIR",
                     help="the run's saved comparison results, for --gallery (default: "
                          "results/ beside the predictions); the gallery is written beside "
                          "the predictions")
-    add_judge_options(sc)
+    add_judge_options(sc, timeout=True)
     sc.set_defaults(handler=handle)
 
 
@@ -96,7 +102,8 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
     judge_name = None
     judge = None
     if args.mode == "open":
-        endpoint = EndpointSettings.from_env().with_overrides(base_url=args.base_url)
+        endpoint = EndpointSettings.from_env().with_overrides(base_url=args.base_url,
+                                                              timeout_s=args.timeout)
         # another tool's predictions are judged as the benchmark judged them (paper, F.2)
         judge_name = judge_model_name(args.judge_model or run_judge(args.predictions), endpoint,
                                       default=None if kind == "viddiff" else PAPER_JUDGE)
@@ -139,8 +146,4 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    if args.concurrency < 1:
-        raise ConfigError("--concurrency needs a number >= 1")
-    if args.gallery is not None and args.gallery < 1:
-        raise ConfigError("--gallery needs a number of samples >= 1")
-    return asyncio.run(rescore(args, console))
+    return async_run.run(rescore(args, console))

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from rich.console import Console
 
 from viddiff.agent.cli import cmd_chat, cmd_compare, cmd_eval, cmd_report, cmd_score
+from viddiff.agent.cli.async_run import exit_code
+from viddiff.agent.cli.wording import for_cli
 from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 
 EXIT_INPUT = 2
@@ -28,8 +31,17 @@ COMMANDS = [cmd_compare, cmd_report, cmd_eval, cmd_score, cmd_chat]
 """Subcommand modules, in the order ``viddiff --help`` lists them."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line (which option, what is wrong, where the help
+    is), not the whole usage block; exit 2 as before. Subcommand parsers are this class too
+    (``add_subparsers`` builds them with the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="viddiff", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="viddiff", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(sub)
@@ -46,12 +58,20 @@ def main(argv: list[str] | None = None) -> int:
         err.print("viddiff: interrupted")
         return 130
     except (EndpointError, ModelReplyError) as exc:
-        err.print(f"viddiff: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"viddiff: error: {for_cli(str(exc))}", markup=False, highlight=False,
+                  soft_wrap=True)
         return EXIT_ENDPOINT
     except VidDiffError as exc:
-        err.print(f"viddiff: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"viddiff: error: {for_cli(str(exc))}", markup=False, highlight=False,
+                  soft_wrap=True)
         return EXIT_INPUT
 
 
+def run() -> None:
+    """The ``viddiff`` command: :func:`main`, then exit at once, without waiting for worker
+    threads of a failed run still computing what nobody will read (see ``async_run``)."""
+    sys.exit(exit_code(main()))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

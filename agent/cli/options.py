@@ -3,11 +3,60 @@
 from __future__ import annotations
 
 import argparse
+import math
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
-from viddiff.graphs.models import ROLES, EndpointSettings
+from viddiff.graphs.models import DEFAULT_TIMEOUT_S, ROLES, EndpointSettings
+from viddiff.tools.errors import ConfigError
+
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+DEVICES = "auto, cpu, cuda, cuda:N or mps"
+
+
+# --------------------------------------------------------------------------- value types
+# argparse calls these on the text of an option: a bad value becomes "argument --fps:
+# ...", usage and exit 2, never a traceback later; and the ranges are in --help.
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text}")
+    return value
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """A whole number >= ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, not {text}")
+        return value
+
+    parse.__name__ = f"int>={low}"
+    return parse
+
+
+positive_int = int_at_least(1)
+
+
+def device_name(text: str) -> str:
+    """A torch device CLIP can run on."""
+    if not DEVICE_RE.match(text.strip().lower()):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use {DEVICES}")
+    return text.strip().lower()
 
 
 def add_endpoint_options(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +67,17 @@ def add_endpoint_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help="model for every role (default $VIDDIFF_MODEL or gpt-4o)")
     for role in ROLES:
         group.add_argument(f"--{role}-model", help=f"model for the {role} role")
+    add_timeout_option(group)
+    group.add_argument("--deadline", type=positive_float, metavar="SECONDS",
+                       help="stop a comparison that has not finished after this many seconds "
+                            "(> 0; exit 3; default: no deadline)")
+
+
+def add_timeout_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--timeout", type=positive_float, metavar="SECONDS",
+                        help=f"seconds one model request may take (> 0; default "
+                             f"$VIDDIFF_TIMEOUT or {DEFAULT_TIMEOUT_S:g}); a request that "
+                             f"times out is not sent again")
 
 
 def _limit(text: str) -> int | str:
@@ -52,15 +112,16 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = Tr
     group = parser.add_argument_group(
         "frames, CLIP and cache (defaults shown are --protocol viddiff's; see README 'Two "
         "protocols' for paper's)")
-    group.add_argument("--fps", type=float, default=None,
-                       help=f"frames sampled per second (default {defaults.fps:g})")
+    group.add_argument("--fps", type=positive_float, default=None,
+                       help=f"frames sampled per second (> 0; default {defaults.fps:g})")
     group.add_argument("--max-frames", type=_limit, default=None, metavar="N|none",
-                       help=f"cap on sampled frames per video (default {defaults.max_frames})")
-    group.add_argument("--pose-fps", type=float, default=None, metavar="FPS",
-                       help="frames per second the pose measurements read, their own sampling "
+                       help=f"cap on sampled frames per video (>= 1 or none; default "
+                            f"{defaults.max_frames})")
+    group.add_argument("--pose-fps", type=positive_float, default=None, metavar="FPS",
+                       help="frames per second (> 0) the pose measurements read, their own sampling "
                             f"(default: the source rate up to {defaults.pose_fps:g})")
-    group.add_argument("--pose-max-frames", type=int, default=None, metavar="N",
-                       help="cap on pose frames per video; longer clips are read at a lower "
+    group.add_argument("--pose-max-frames", type=positive_int, default=None, metavar="N",
+                       help="cap (>= 1) on pose frames per video; longer clips are read at a lower "
                             f"rate (default {defaults.pose_max_frames})")
     group.add_argument("--max-side", type=_limit, default=None, metavar="PX|none",
                        help=f"longer side of decoded frames (default {defaults.max_side})")
@@ -83,12 +144,13 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = Tr
     group.add_argument("--clip-pretrained", default=None,
                        help="open_clip pretrained tag; 'none' = random weights (testing only; "
                             f"default {defaults.clip_pretrained})")
-    group.add_argument("--clip-checkpoint", help="local open_clip checkpoint file")
-    group.add_argument("--device", default="auto", help="torch device for CLIP (auto|cpu|cuda)")
+    group.add_argument("--clip-checkpoint", metavar="FILE", help="local open_clip checkpoint file")
+    group.add_argument("--device", type=device_name, default="auto",
+                       help=f"torch device for CLIP: {DEVICES} (default %(default)s)")
     group.add_argument("--cache-dir", type=Path, default=None,
                        help=f"embedding/pose/transcript cache (default {default_cache_dir()})")
-    group.add_argument("--concurrency", type=int, default=VidDiffContext.max_concurrency,
-                       help="model calls in flight at once (default %(default)s)")
+    group.add_argument("--concurrency", type=positive_int, default=VidDiffContext.max_concurrency,
+                       help="model calls in flight at once (>= 1; default %(default)s)")
     group.add_argument("--localizer", choices=("auto", "clip", "pose"), default=None,
                        help="stage localizer: CLIP + Viterbi, pose phases + DTW, or auto (CLIP, "
                             "pose when CLIP weights are unavailable; default "
@@ -119,15 +181,26 @@ def context_overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["clip_pretrained"] = None if str(pretrained).lower() in ("", "none") else pretrained
     out["device"] = args.device
     out["max_concurrency"] = args.concurrency
+    if getattr(args, "deadline", None) is not None:
+        out["deadline_s"] = args.deadline
     if args.cache_dir is not None:
         out["cache_dir"] = args.cache_dir
     return out
+
+
+def check_engine_options(args: argparse.Namespace) -> None:
+    """Options that contradict each other: one line, exit 2."""
+    if getattr(args, "offline", False) and getattr(args, "localizer", "auto") == "clip":
+        raise ConfigError("--localizer clip needs the vision-language engine; --offline runs "
+                          "the pose engine, which localizes stages from pose (drop one of "
+                          "them)")
 
 
 def context_from_args(args: argparse.Namespace) -> VidDiffContext:
     """The run's settings: the ``--protocol`` preset, then the explicit flags."""
     from viddiff.evals.protocols import get_protocol
 
+    check_engine_options(args)
     return get_protocol(getattr(args, "protocol", None) or "viddiff").build_context(
         context_overrides(args))
 
@@ -135,7 +208,8 @@ def context_from_args(args: argparse.Namespace) -> VidDiffContext:
 def endpoint_from_args(args: argparse.Namespace) -> EndpointSettings:
     return EndpointSettings.from_env().with_overrides(
         base_url=args.base_url, model=args.model,
-        role_models={r: getattr(args, f"{r}_model") for r in ROLES})
+        role_models={r: getattr(args, f"{r}_model") for r in ROLES},
+        timeout_s=getattr(args, "timeout", None))
 
 
 def add_data_option(parser: argparse.ArgumentParser, what: str) -> None:
@@ -146,7 +220,7 @@ def add_data_option(parser: argparse.ArgumentParser, what: str) -> None:
                              "extra)")
 
 
-def add_judge_options(parser: argparse.ArgumentParser) -> None:
+def add_judge_options(parser: argparse.ArgumentParser, *, timeout: bool = False) -> None:
     """Options of the open-mode judge and of the cost estimate (eval and score)."""
     group = parser.add_argument_group("scoring")
     group.add_argument("--judge-model", metavar="NAME",
@@ -154,14 +228,16 @@ def add_judge_options(parser: argparse.ArgumentParser) -> None:
                             "for score, the judge the run used; with --protocol paper or "
                             "another tool's predictions, gpt-4o-2024-08-06 as in the paper; "
                             "else $VIDDIFF_JUDGE_MODEL, else the run's model)")
+    if timeout:  # commands without the endpoint options (score) need their own
+        add_timeout_option(group)
     group.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                        help="price in USD per million input,output tokens for the cost "
                             "estimate (overrides the built-in table); repeat for more")
 
 
 def add_gallery_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gallery", type=int, metavar="N",
-                        help="after scoring, write gallery.html: the N worst-scored samples "
+    parser.add_argument("--gallery", type=positive_int, metavar="N",
+                        help="after scoring, write gallery.html: the N (>= 1) worst-scored samples "
                              "(closed accuracy / open recall per sample) with their frames "
                              "and verdicts, from the results/ the viddiff method saves (not "
                              "the lmm baseline, which keeps no result; its gallery is skipped)")

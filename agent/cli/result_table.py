@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from viddiff.agent.cli.wording import for_cli
 from viddiff.graphs.schemas import ComparisonResult, FrameRef
 
 LABEL_TEXT = {"a": "[bold cyan]A[/]", "b": "[bold magenta]B[/]", "c": "no clear difference"}
@@ -23,12 +25,14 @@ def result_table(result: ComparisonResult) -> Table:
     table.add_column("Frames A", justify="right")
     table.add_column("Frames B", justify="right")
     for diff in result.differences:
-        label = LABEL_TEXT[diff.label]
+        label = LABEL_TEXT.get(diff.label or "", "-")
         if diff.status == "failed":
             label = "[red]failed[/]"
         elif diff.status == "not_measurable":
             label = "[dim]not measurable[/]"
-        evidence = diff.reason
+        evidence = escape(diff.reason)
+        if diff.status == "failed":
+            evidence = f"[red]{evidence}[/]"
         for m in diff.measurements:
             if m.statement and m.statement not in evidence:
                 evidence += f"\n[dim]{m.statement}[/]"
@@ -59,4 +63,4 @@ def print_result(console: Console, result: ComparisonResult) -> None:
     if usage:
         console.print(f"[dim]Token usage — {usage}[/]")
     for note in result.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(for_cli(note))}[/]")
