@@ -17,7 +17,14 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.llm import Feedback, StructuredReply, ask_structured, conversation, model_name
+from viddiff.graphs.llm import (
+    Feedback,
+    StructuredReply,
+    ask_structured,
+    attempts_summary,
+    conversation,
+    model_name,
+)
 from viddiff.graphs.schemas import UsageRecord
 from viddiff.prompts import render
 from viddiff.tools.errors import ModelReplyError
@@ -114,11 +121,12 @@ async def _ask(model: BaseChatModel, schema: type[Any], prompt: str,
         usage.append(reply.usage)
         if reply.parsed is not None:
             return reply.parsed, usage
-        feedback = Feedback(attempts=attempt, error=reply.error or "unusable reply",
-                            raw=reply.raw_text[:4000])
+        if attempt == ctx.llm_attempts:
+            break
+        feedback = Feedback.after(feedback, reply.error, reply.raw_text)
     last = reply.error if reply is not None else "no reply"
     raise ModelReplyError(f"lmm: model '{model_name(model)}' gave no usable reply after "
-                          f"{ctx.llm_attempts} attempts (last: {last})")
+                          f"{ctx.llm_attempts} attempts ({attempts_summary(feedback, last)})")
 
 
 async def run_lmm(model: BaseChatModel, *, action: str, video_a: str, video_b: str,

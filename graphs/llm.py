@@ -21,7 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.graph import END
 from langgraph.types import Command, RetryPolicy
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from viddiff.graphs.schemas import RunError, UsageRecord, UsageSummary
 from viddiff.prompts import load_prompt, render
@@ -36,6 +36,33 @@ class Feedback(BaseModel):
     attempts: int
     error: str
     raw: str
+    earlier: list[str] = Field(default_factory=list)
+    """Errors of the attempts before the last, oldest first (for the give-up message)."""
+
+    def errors(self) -> list[str]:
+        """Every attempt's error so far, oldest first."""
+        return [*self.earlier, self.error]
+
+    @classmethod
+    def after(cls, previous: Feedback | None, error: str | None, raw: str) -> Feedback:
+        """The feedback of the next attempt: this reply's error, and those before it."""
+        return cls(attempts=(previous.attempts if previous else 0) + 1,
+                   error=error or "unusable reply", raw=raw[:4000],
+                   earlier=previous.errors() if previous else [])
+
+
+def attempts_summary(previous: Feedback | None, last_error: str | None) -> str:
+    """Every attempt's error in one line, ``attempt 1: ...; attempts 2-3: ...`` (consecutive
+    repeats merged), so a give-up message shows all that went wrong, not just the last."""
+    errors = [*(previous.errors() if previous else []), last_error or "unusable reply"]
+    runs: list[tuple[int, int, str]] = []
+    for i, err in enumerate(errors, 1):
+        if runs and runs[-1][2] == err:
+            runs[-1] = (runs[-1][0], i, err)
+        else:
+            runs.append((i, i, err))
+    return "; ".join(f"attempt {a}: {e}" if a == b else f"attempts {a}-{b}: {e}"
+                     for a, b, e in runs)
 
 
 def model_name(model: BaseChatModel) -> str:
@@ -140,6 +167,7 @@ async def ask_structured(
     role: str,
     method: StructuredMethod = "json_schema",
     validate: Callable[[T], T] | None = None,
+    wire_schema: dict[str, Any] | None = None,
 ) -> StructuredReply[T]:
     """Ask ``model`` for a ``schema`` reply; never raises for a bad reply, only for transport.
 
@@ -147,9 +175,11 @@ async def ask_structured(
     can), but the reply is parsed here, strictly: langchain's own parsers either raise from
     inside the client (pydantic path) or silently accept truncated JSON (dict path), and both
     would lose the raw text the model needs to see on a retry. ``validate`` adds checks the
-    schema cannot express (e.g. "at most 5 stages"); its ``ValueError`` counts as a bad reply.
+    schema cannot express (unique names) and repairs what it safely can; its ``ValueError``
+    counts as a bad reply. ``wire_schema`` replaces the schema sent (same shape, tighter
+    bounds the server should enforce, e.g. ``maxItems``), while ``schema`` parses leniently.
     """
-    spec = schema.model_json_schema()
+    spec = wire_schema if wire_schema is not None else schema.model_json_schema()
     runnable = model.with_structured_output(spec, method=method, include_raw=True)
     out = await runnable.ainvoke(list(messages))
     raw = out.get("raw") if isinstance(out, dict) else out
@@ -203,17 +233,16 @@ def retry_or_fail(
     ``retry_goto`` overrides the retry destination (a ``Send`` for fanned-out nodes, whose
     feedback travels in the payload instead of the state).
     """
-    attempts = (previous.attempts if previous else 0) + 1
+    feedback = Feedback.after(previous, reply.error, reply.raw_text)
+    attempts = feedback.attempts
     update: dict[str, Any] = {"usage": [reply.usage], **(extra_update or {})}
     if attempts < max_attempts:
-        feedback = Feedback(attempts=attempts, error=reply.error or "unusable reply",
-                            raw=reply.raw_text[:4000])
         if retry_goto is None:
             update["feedback"] = {node: feedback}
             return Command(update=update, goto=node)
         return Command(update=update, goto=retry_goto(feedback))
     message = (f"{node}: model '{model}' gave no usable reply after {attempts} attempts "
-               f"(last: {reply.error})")
+               f"({attempts_summary(previous, reply.error)})")
     update["error"] = RunError(node=node, message=message)
     return Command(update=update, goto=END)
 

@@ -7,9 +7,9 @@ them are plain data (no tensors, no readers), so host checkpointers can persist 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.segments import Segment
@@ -69,6 +69,38 @@ class RefinedStages(BaseModel):
     """Refiner reply: the same stages with retrieval strings that separate them from each other."""
 
     stages: list[RefinedStage]
+
+
+def _bound(prop: dict[str, Any], low: int | None, high: int | None) -> None:
+    if low is not None:
+        prop["minItems"] = low
+    if high is not None:
+        prop["maxItems"] = high
+
+
+def stage_transcript_schema(max_stages: int, min_strings: int) -> dict[str, Any]:
+    """The JSON schema sent for a :class:`StageTranscript`, with the run's limits in it.
+
+    A server that enforces the schema (vLLM guided decoding, OpenAI structured outputs) can
+    only keep rules the schema states: "1 to ``max_stages`` stages, each with at least
+    ``min_strings`` retrieval strings" are array bounds, so they go here. Unique stage
+    names cannot be said in JSON schema (``uniqueItems`` compares whole objects) and are
+    repaired after the reply instead. The parser stays lenient, so a server that ignores
+    the bounds gets its reply repaired (extra stages cut) rather than refused.
+    """
+    spec = StageTranscript.model_json_schema()
+    _bound(spec["properties"]["stages"], 1, max_stages)
+    _bound(spec["$defs"]["StageDraft"]["properties"]["retrieval_strings"], min_strings, None)
+    return spec
+
+
+def refined_stages_schema(n_stages: int, min_strings: int) -> dict[str, Any]:
+    """The JSON schema sent for :class:`RefinedStages`: at most one entry per drafted stage,
+    each with at least ``min_strings`` strings (see :func:`stage_transcript_schema`)."""
+    spec = RefinedStages.model_json_schema()
+    _bound(spec["properties"]["stages"], 1, max(1, n_stages))
+    _bound(spec["$defs"]["RefinedStage"]["properties"]["retrieval_strings"], min_strings, None)
+    return spec
 
 
 class Link(BaseModel):
@@ -157,14 +189,27 @@ class DifferenceResult(BaseModel):
     description: str
     query_string: str
     num_frames: NumFrames
-    label: Label
-    reason: str
+    label: Label | None = Field(
+        description="a, b or c; null when the difference failed (see status and reason).")
+    reason: str = Field(description="Why this label; for a failed difference, why it failed.")
     status: Literal["answered", "failed", "not_measurable"] = "answered"
     stages: list[str] = Field(default_factory=list)
     frames_a: list[FrameRef] = Field(default_factory=list)
     frames_b: list[FrameRef] = Field(default_factory=list)
     measurements: list[Measurement] = Field(
         default_factory=list, description="Pose measurements behind the label, when any.")
+
+    @model_validator(mode="after")
+    def _failed_has_no_label(self) -> DifferenceResult:
+        """A failed difference has no answer. Results written before this rule said
+        ``label: "c"`` for a failure, which reads as "no clear difference": loading one
+        drops that label, so old files still load and mean what they should."""
+        if self.status == "failed":
+            self.label = None
+        elif self.label is None:
+            raise ValueError(f"difference {self.name!r} has no label but status "
+                             f"{self.status!r} (only a failed difference has none)")
+        return self
 
 
 class UsageRecord(BaseModel):

@@ -107,12 +107,44 @@ def test_malformed_reply_takes_the_retry_edge(synthetic_pair, fake_embedder, tmp
 
 def test_semantic_validation_error_is_shown_to_the_model(synthetic_pair, fake_embedder, tmp_path):
     script = standard_script()
-    too_many = {"stages": [dict(script["StageTranscript"]["stages"][0], name=f"s{i}")
-                           for i in range(9)]}
-    script["StageTranscript"] = [too_many, script["StageTranscript"]]
+    thin = {"stages": [dict(s, retrieval_strings=s["retrieval_strings"][:1])
+                       for s in script["StageTranscript"]["stages"]]}
+    script["StageTranscript"] = [thin, script["StageTranscript"]]
     model = ScriptedChatModel(script=script)
     run(make_graph(model, fake_embedder), open_request(synthetic_pair), context(tmp_path))
-    assert "9 stages given; at most 5" in model.calls_for("StageTranscript")[1].text
+    assert "fewer than 3 retrieval strings" in model.calls_for("StageTranscript")[1].text
+
+
+def test_repairable_transcript_is_repaired_not_refused(synthetic_pair, fake_embedder, tmp_path):
+    """Too many stages are cut to the limit and a repeated name is numbered, with a note,
+    without asking the model again."""
+    script = standard_script()
+    first = script["StageTranscript"]["stages"][0]
+    stages = [dict(first, name=f"s{i}") for i in range(9)]
+    stages[1] = dict(first, name="S0 ")
+    script["StageTranscript"] = {"stages": stages}
+    model = ScriptedChatModel(script=script)
+    result = run(make_graph(model, fake_embedder), open_request(synthetic_pair),
+                 context(tmp_path))
+    assert len(model.calls_for("StageTranscript")) == 1
+    assert [s.name for s in result.stages] == ["s0", "S0 2", "s2", "s3", "s4"]
+    note = next(n for n in result.notes if n.startswith("stage transcript repaired"))
+    assert "kept the first 5 of 9 stages" in note and "'S0' to 'S0 2'" in note
+
+
+def test_give_up_message_lists_every_attempt(synthetic_pair, fake_embedder, tmp_path):
+    script = standard_script()
+    thin = {"stages": [dict(s, retrieval_strings=s["retrieval_strings"][:1])
+                       for s in script["StageTranscript"]["stages"]]}
+    script["StageTranscript"] = ["not json", thin, {"stages": []}]
+    model = ScriptedChatModel(script=script)
+    with pytest.raises(ModelReplyError) as err:
+        run(make_graph(model, fake_embedder), open_request(synthetic_pair), context(tmp_path))
+    text = str(err.value)
+    assert "after 3 attempts" in text and "\n" not in text
+    assert "attempt 1: the reply is not valid JSON" in text
+    assert "attempt 2: stage " in text and "fewer than 3 retrieval strings" in text
+    assert "attempt 3: no stages were given" in text
 
 
 def test_persistently_malformed_reply_ends_in_failed_state(synthetic_pair, fake_embedder,
@@ -152,7 +184,9 @@ def test_one_failed_difference_does_not_sink_the_others(synthetic_pair, fake_emb
     result = run(make_graph(model, fake_embedder), open_request(synthetic_pair), context(tmp_path))
     depth, speed = result.differences
     assert (depth.label, depth.status) == ("b", "answered")
-    assert speed.status == "failed" and speed.label == "c" and "3 attempts" in speed.reason
+    assert speed.status == "failed" and speed.label is None and "3 attempts" in speed.reason
+    assert "attempts 1-3: the reply is not valid JSON" in speed.reason
+    assert result.model_dump(mode="json")["differences"][1]["label"] is None
 
 
 def test_transcript_is_cached_per_action(synthetic_pair, fake_embedder, tmp_path):

@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["default_file_mode", "write_atomic"]
+__all__ = ["default_file_mode", "write_atomic", "write_once"]
 
 
 @functools.cache
@@ -66,6 +66,33 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bo
     if durable:
         _fsync_dir(target.parent)
     return target
+
+
+def write_once(path: str | os.PathLike[str], data: bytes | str, *,
+               encoding: str = "utf-8") -> bool:
+    """Create ``path`` holding ``data`` unless it exists already; True if this call made it.
+
+    For caches that several processes may fill at once: the complete file is written beside
+    the target, then hard-linked to the target name, which fails when another process got
+    there first. So the first writer wins, every later one sees that file, and nobody ever
+    sees half of one (``write_atomic``'s rename would let the last writer win instead).
+    """
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, default_file_mode())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _fsync_dir(folder: Path) -> None:

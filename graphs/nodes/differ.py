@@ -20,7 +20,13 @@ from langgraph.types import Command, Send
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import evidence_refs, sampled
-from viddiff.graphs.llm import Feedback, ask_structured, conversation, model_name
+from viddiff.graphs.llm import (
+    Feedback,
+    ask_structured,
+    attempts_summary,
+    conversation,
+    model_name,
+)
 from viddiff.graphs.nodes.measure_tool import measure_tool, run_measure_call
 from viddiff.graphs.schemas import (
     DifferenceResult,
@@ -168,16 +174,15 @@ def make_difference_node(model: BaseChatModel):
             result = DifferenceResult(label=reply.parsed.answer, reason=reply.parsed.reason,
                                       **base)
         else:
-            attempts = (previous.attempts if previous else 0) + 1
+            feedback = Feedback.after(previous, reply.error, reply.raw_text)
+            attempts = feedback.attempts
             if attempts < ctx.llm_attempts:
-                feedback = Feedback(attempts=attempts, error=reply.error or "unusable reply",
-                                    raw=reply.raw_text[:4000])
                 retry = {**task, "feedback": feedback, "measurements": measurements}
                 return Command(update={"usage": usage}, goto=Send("difference", retry))
             result = DifferenceResult(
-                label="c", status="failed", **base,
+                label=None, status="failed", **base,
                 reason=f"no usable answer from '{model_name(model)}' after {attempts} "
-                       f"attempts (last: {reply.error})")
+                       f"attempts ({attempts_summary(previous, reply.error)})")
         emit(runtime, "difference_answered", name=diff.name, label=result.label,
              status=result.status)
         return Command(update={"results": [result], "usage": usage}, goto="finish")

@@ -23,10 +23,17 @@ from rapidfuzz import process
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.llm import ask_structured, conversation, model_name, retry_or_fail
-from viddiff.graphs.schemas import RefinedStages, Stage, StageDraft, StageTranscript
+from viddiff.graphs.schemas import (
+    RefinedStages,
+    Stage,
+    StageDraft,
+    StageTranscript,
+    refined_stages_schema,
+    stage_transcript_schema,
+)
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import load_prompt, render
-from viddiff.tools.files import write_atomic
+from viddiff.tools.files import write_atomic, write_once
 
 AFTER_STAGES = ["localize", "link"]
 
@@ -47,9 +54,23 @@ def read_cached_stages(path: Path) -> list[Stage] | None:
         return None
 
 
-def write_cached_stages(path: Path, stages: list[Stage]) -> None:
-    """Atomic write: a crash never leaves a half-written transcript behind."""
-    write_atomic(path, json.dumps([s.model_dump() for s in stages], indent=1))
+def write_cached_stages(path: Path, stages: list[Stage]) -> list[Stage]:
+    """Store the transcript unless another run stored one first; the stages to use.
+
+    Runs racing on the same action (two evals, a chat and a compare) would otherwise each
+    write their own transcript, the last one winning, while the others go on with theirs:
+    the same action localized with different stages. First writer wins: a later run takes
+    the stored transcript instead of its own, so every run that finishes agrees. A stored
+    file that does not parse (written by an older version) is replaced.
+    """
+    text = json.dumps([s.model_dump() for s in stages], indent=1)
+    if write_once(path, text):
+        return stages
+    winner = read_cached_stages(path)
+    if winner:
+        return winner
+    write_atomic(path, text)
+    return stages
 
 
 def stage_lines(stages: Sequence[StageDraft | Stage]) -> str:
@@ -58,6 +79,43 @@ def stage_lines(stages: Sequence[StageDraft | Stage]) -> str:
         lines.append(f"{i}. {stage.name}: {stage.description}")
         lines.extend(f"   - {s}" for s in stage.retrieval_strings)
     return "\n".join(lines)
+
+
+def repair_transcript(reply: StageTranscript, max_stages: int,
+                      min_strings: int) -> tuple[StageTranscript, list[str]]:
+    """The reply with what is safely repairable repaired, and what was done; ``ValueError``
+    for what is not.
+
+    Repaired: blank and repeated retrieval strings are dropped; stages beyond ``max_stages``
+    are cut (the first ones are the action's start, which the order keeps); a repeated stage
+    name gets a number ("hold", "hold 2"). Not repairable: no stage at all, or a stage with
+    fewer than ``min_strings`` retrieval strings (inventing strings would mislead the
+    localizer): those go back to the model.
+    """
+    done: list[str] = []
+    stages = [s.model_copy(update={"name": s.name.strip(), "retrieval_strings": list(
+        dict.fromkeys(r.strip() for r in s.retrieval_strings if r.strip()))})
+        for s in reply.stages if s.name.strip()]
+    if not stages:
+        raise ValueError("no stages were given")
+    if len(stages) > max_stages:
+        done.append(f"kept the first {max_stages} of {len(stages)} stages")
+        stages = stages[:max_stages]
+    seen: dict[str, int] = {}
+    for i, stage in enumerate(stages):
+        key = stage.name.lower()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            name = f"{stage.name} {seen[key]}"
+            while name.lower() in seen:
+                name += "'"
+            seen[name.lower()] = 1
+            done.append(f"renamed the repeated stage {stage.name!r} to {name!r}")
+            stages[i] = stage.model_copy(update={"name": name})
+    thin = [s.name for s in stages if len(s.retrieval_strings) < min_strings]
+    if thin:
+        raise ValueError(f"stage {thin[0]!r} has fewer than {min_strings} retrieval strings")
+    return StageTranscript(stages=stages), done
 
 
 def make_stage_transcript_node(model: BaseChatModel):
@@ -76,35 +134,29 @@ def make_stage_transcript_node(model: BaseChatModel):
         previous = (state.get("feedback") or {}).get("stage_transcript")
         emit(runtime, "node", node="stage_transcript", status="start")
 
+        repairs: list[str] = []
+
         def validate(reply: StageTranscript) -> StageTranscript:
-            if not reply.stages:
-                raise ValueError("no stages were given")
-            if len(reply.stages) > ctx.max_stages:
-                raise ValueError(f"{len(reply.stages)} stages given; at most {ctx.max_stages}")
-            names = [s.name.strip().lower() for s in reply.stages]
-            if len(set(names)) != len(names):
-                raise ValueError("stage names must be unique")
-            thin = [s.name for s in reply.stages
-                    if len([r for r in s.retrieval_strings if r.strip()])
-                    < ctx.min_retrieval_strings]
-            if thin:
-                raise ValueError(f"stage {thin[0]!r} has fewer than "
-                                 f"{ctx.min_retrieval_strings} retrieval strings")
-            return reply
+            repaired, done = repair_transcript(reply, ctx.max_stages, ctx.min_retrieval_strings)
+            repairs[:] = done
+            return repaired
 
         prompt = render("stages", action=state["action"], max_stages=ctx.max_stages,
                         min_strings=max(5, ctx.min_retrieval_strings))
-        reply = await ask_structured(model, StageTranscript, conversation(prompt, previous),
-                                     role="stages", method=ctx.structured_output,
-                                     validate=validate)
+        reply = await ask_structured(
+            model, StageTranscript, conversation(prompt, previous), role="stages",
+            method=ctx.structured_output, validate=validate,
+            wire_schema=stage_transcript_schema(ctx.max_stages, ctx.min_retrieval_strings))
         if reply.parsed is None:
             return retry_or_fail("stage_transcript", reply, previous,
                                  max_attempts=ctx.llm_attempts, model=model_name(model))
         emit(runtime, "node", node="stage_transcript", status="end",
              count=len(reply.parsed.stages))
-        return Command(update={"transcript": reply.parsed.stages, "usage": [reply.usage],
-                               "feedback": {"stage_transcript": None}},
-                       goto="refine_stages")
+        update: dict[str, Any] = {"transcript": reply.parsed.stages, "usage": [reply.usage],
+                                  "feedback": {"stage_transcript": None}}
+        if repairs:
+            update["notes"] = [f"stage transcript repaired: {'; '.join(repairs)}"]
+        return Command(update=update, goto="refine_stages")
 
     return stage_transcript
 
@@ -145,16 +197,18 @@ def make_refine_stages_node(model: BaseChatModel):
         emit(runtime, "node", node="refine_stages", status="start")
         prompt = render("refine_stages", action=state["action"], stages=stage_lines(drafts),
                         min_strings=ctx.min_retrieval_strings)
-        reply = await ask_structured(model, RefinedStages, conversation(prompt, previous),
-                                     role="stages", method=ctx.structured_output)
+        reply = await ask_structured(
+            model, RefinedStages, conversation(prompt, previous), role="stages",
+            method=ctx.structured_output,
+            wire_schema=refined_stages_schema(len(drafts), ctx.min_retrieval_strings))
         if reply.parsed is None:
             return retry_or_fail("refine_stages", reply, previous,
                                  max_attempts=ctx.llm_attempts, model=model_name(model))
         stages = merge_refined(drafts, reply.parsed, ctx.min_retrieval_strings)
-        if ctx.transcript_cache:
-            await asyncio.to_thread(write_cached_stages,
-                                    transcript_cache_path(ctx, state["action"],
-                                                          model_name(model)), stages)
+        if ctx.transcript_cache:  # first writer wins: racing runs go on with the stored one
+            stages = await asyncio.to_thread(
+                write_cached_stages,
+                transcript_cache_path(ctx, state["action"], model_name(model)), stages)
         emit(runtime, "node", node="refine_stages", status="end", count=len(stages))
         return Command(update={"stages": stages, "usage": [reply.usage],
                                "feedback": {"refine_stages": None}}, goto=AFTER_STAGES)
