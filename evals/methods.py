@@ -26,7 +26,7 @@ from viddiff.evals.predictions import Mode, PredictedLabel
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.llm import model_name, summarize_usage
 from viddiff.graphs.runner import run_comparison
-from viddiff.graphs.schemas import ComparisonResult, UsageSummary
+from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, UsageSummary
 
 
 @dataclass
@@ -97,6 +97,13 @@ def closed_specs(sample: BenchmarkSample) -> dict[str, dict[str, Any]]:
     return specs
 
 
+def predicted(diff: DifferenceResult, description: str) -> PredictedLabel:
+    """A result's difference as a prediction; a failed one keeps its reason and no label."""
+    if diff.status == "failed":
+        return PredictedLabel(description=description, status="failed", error=diff.reason)
+    return PredictedLabel(description=description, label=diff.label)
+
+
 class GraphMethod(_Contextual):
     """A compiled comparison graph (VidDiff or offline) run once per sample."""
 
@@ -127,14 +134,10 @@ class GraphMethod(_Contextual):
             predictions = {}
             for key, spec in specs.items():
                 found = by_name.get(spec["name"])
-                predictions[key] = PredictedLabel(
-                    description=spec["description"],
-                    label=found.label if found is not None and found.status != "failed"
-                    else None)
+                predictions[key] = (predicted(found, spec["description"]) if found is not None
+                                    else PredictedLabel(description=spec["description"]))
         else:
-            predictions = {str(i): PredictedLabel(description=d.description,
-                                                  label=d.label if d.status != "failed"
-                                                  else None)
+            predictions = {str(i): predicted(d, d.description)
                            for i, d in enumerate(result.differences)}
         return MethodOutput(predictions, models=dict(result.models), usage=list(result.usage),
                             notes=notes + list(result.notes), result=result)

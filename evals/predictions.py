@@ -26,10 +26,15 @@ Sanity = Literal["duplicate", "swap"]
 
 
 class PredictedLabel(BaseModel):
-    """What a method said about one difference."""
+    """What a method said about one difference.
+
+    ``status="failed"``: the method tried and its model calls failed; it counts as a failure
+    when scored, not as ``c`` nor as a missing prediction. Older files have no status."""
 
     description: str = ""
     label: Label | None = None
+    status: Literal["answered", "failed"] = "answered"
+    error: str | None = None
 
 
 class PredictionRecord(BaseModel):

@@ -55,7 +55,8 @@ def ground_truth(sample: BenchmarkSample, sanity: Sanity | None) -> list[GroundT
 
 def ordered_predictions(record: PredictionRecord) -> list[PredictedDifference]:
     """The record's predictions in the method's order (numeric keys in number order)."""
-    return [PredictedDifference(key=k, description=p.description, label=p.label)
+    return [PredictedDifference(key=k, description=p.description, label=p.label,
+                                failed=p.status == "failed")
             for k, p in sorted(record.predictions.items(), key=lambda kv: key_order(kv[0]))]
 
 
@@ -81,12 +82,13 @@ def score_closed(sample: BenchmarkSample, record: PredictionRecord) -> SampleSco
     for g in gt:
         pred = record.predictions.get(g.key)
         label = pred.label if pred is not None else None
+        failed = pred is not None and pred.status == "failed"
         items.append(ScoredItem(
             gt_key=g.key, gt_label=g.label, gt_description=g.description,
             pred_key=g.key if pred is not None else None,
             pred_description=pred.description if pred is not None else None,
             pred_label=label, opposite=False if pred is not None else None, final_label=label,
-            outcome=item_outcome(g.label, label)))
+            outcome=item_outcome(g.label, label, failed=failed)))
     return _score(sample, items, notes=list(record.notes))
 
 

@@ -483,3 +483,18 @@ def test_real_clips_report_with_skeletons(tmp_path: Path, clips_dir: Path,
     assert (drawn > 60).mean() > 0.005  # a skeleton's worth of pixels changed
     page = (tmp_path / "r.html").read_text()
     assert "Pose skeletons:" in page
+
+
+def test_failed_difference_is_shown_as_failed_with_its_reason(result: ComparisonResult) -> None:
+    """A difference whose model calls failed is no answer: label null in the JSON, "Failed"
+    and the reason in the HTML and in the contact sheet's verdicts, never "no clear
+    difference"."""
+    spin = next(d for d in result.differences if d.name == "spin")
+    assert spin.label is None and spin.status == "failed"
+    assert json.loads(result.model_dump_json())["differences"][2]["label"] is None
+    view = build_view(result, NO_POSE)
+    card = next(d for d in view.differences if d.title.startswith("the square spins"))
+    assert card.verdict == "failed"
+    html = render_html(view)
+    section = html[html.index("the square spins more"):]
+    assert "Failed" in section[:3000] and "the model kept replying garbage" in section

@@ -48,7 +48,7 @@ def listing(comparisons: dict[str, Any]) -> str:
         result = as_result(value)
         if result is None:
             continue
-        answers = ", ".join(f"{d.name}={d.label}" for d in result.differences[:8])
+        answers = ", ".join(f"{d.name}={d.label or d.status}" for d in result.differences[:8])
         lines.append(f"- {cid}: {result.action!r}, A={result.video_a.path}, "
                      f"B={result.video_b.path}; {answers}")
     return "\n".join(lines)

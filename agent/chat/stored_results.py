@@ -80,8 +80,8 @@ def _name(ref: VideoRef) -> str:
 
 
 def _label(diff: DifferenceResult) -> str:
-    if diff.status == "failed":
-        return "failed"
+    if diff.status == "failed" or diff.label is None:
+        return "failed (no answer)"
     if diff.status == "not_measurable":
         return "not measurable"
     return LABEL_WORDS[diff.label]
@@ -130,7 +130,7 @@ def describe_difference(result: ComparisonResult, diff: DifferenceResult) -> str
              f"Query shown to the vision model: {diff.query_string!r} "
              f"({'one frame' if diff.num_frames == '1' else 'several frames'} per video)",
              f"Answer: {_label(diff)} (label {diff.label!r}, status {diff.status})",
-             f"Reason: {diff.reason}",
+             f"{'Why it failed' if diff.status == 'failed' else 'Reason'}: {diff.reason}",
              f"Frames of A: {_frames(diff.frames_a)}",
              f"Frames of B: {_frames(diff.frames_b)}"]
     for stage in diff.stages:

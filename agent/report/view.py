@@ -228,8 +228,8 @@ def measurement_row(m: Measurement) -> MeasurementRow:
 
 
 def verdict_of(diff: DifferenceResult) -> str:
-    if diff.status in ("failed", "not_measurable"):
-        return diff.status
+    if diff.status in ("failed", "not_measurable") or diff.label is None:
+        return "failed" if diff.label is None else diff.status
     return diff.label
 
 

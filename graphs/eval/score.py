@@ -29,7 +29,7 @@ def scored_item(gt: GroundTruthDifference, pred: PredictedDifference | None,
     return ScoredItem(gt_key=gt.key, gt_label=gt.label, gt_description=gt.description,
                       pred_key=pred.key, pred_description=pred.description,
                       pred_label=pred.label, opposite=bool(opposite), final_label=final,
-                      outcome=item_outcome(gt.label, final))
+                      outcome=item_outcome(gt.label, final, failed=pred.failed))
 
 
 def score(state: EvalState) -> dict[str, Any]:

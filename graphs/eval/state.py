@@ -26,7 +26,8 @@ Outcome = Literal["correct", "wrong_label", "undecided", "missing", "failed", "n
 - ``wrong_label``: it is the other of a/b (the paper's "flipped prediction" error);
 - ``undecided``: the prediction is ``c``;
 - ``missing``: no prediction (closed) or no matching prediction (open);
-- ``failed``: the method or the judge failed on this sample, so nothing could be scored;
+- ``failed``: the method or the judge failed on this sample, so nothing could be scored, or
+  the method's model calls failed for this difference (its result says ``status: failed``);
 - ``not_scored``: the ground truth is ``c``, which the benchmark does not score.
 """
 
@@ -40,13 +41,16 @@ def flip_label(label: Label | None) -> Label | None:
     return {"a": "b", "b": "a"}.get(label, label) if label is not None else None  # type: ignore[return-value]
 
 
-def item_outcome(gt: Label, pred: Label | None) -> Outcome:
-    """The outcome of one ground-truth difference given the effective predicted label.
+def item_outcome(gt: Label, pred: Label | None, *, failed: bool = False) -> Outcome:
+    """The outcome of one ground-truth difference given the effective predicted label;
+    ``failed``: the method tried to answer it and its model calls failed.
 
     One function for both modes, so closed accuracy and open recall agree on what counts.
     """
     if gt not in ("a", "b"):
         return "not_scored"
+    if failed:
+        return "failed"
     if pred is None:
         return "missing"
     if pred == "c":
@@ -72,6 +76,8 @@ class PredictedDifference(BaseModel):
     key: str
     description: str = ""
     label: Label | None = None
+    failed: bool = False
+    """The method's model calls for this difference failed (scored as a failure)."""
 
 
 class ScoredItem(BaseModel):
