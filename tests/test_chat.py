@@ -145,17 +145,46 @@ def test_tools_refuse_paths_outside_the_allowed_folders(tmp_path, videos, fake_e
         tool_call("find_moment", {"video": "../../etc/passwd", "moment": "a squat"}),
         tool_call("measure_pose", {"video_a": "a.mp4", "video_b": secret,
                               "metric": "knee_angle_min"}),
+        tool_call("find_moment", {"video": "link.mp4", "moment": "a squat"}),
+        tool_call("measure_pose", {"video_a": "https://example.com/a.mp4", "video_b": "b.mp4",
+                                   "metric": "knee_angle_min"}),
         "I cannot read those files."]
     setup = Setup(tmp_path, videos, fake_embedder, attacks)
     values, _ = asyncio.run(setup.say("compare my secret video"))
     replies = tool_messages(values)
-    assert len(replies) == 7
+    assert len(replies) == 9
     assert all(m.status == "error" and "refused" in m.text for m in replies), [
         m.text for m in replies]
     assert "'..'" in replies[0].text and "outside the allowed folders" in replies[1].text
     assert "symlink" in replies[2].text and "URLs are not allowed" in replies[3].text
     assert "never opened" in replies[4].text
+    assert "symlink" in replies[7].text and "URLs are not allowed" in replies[8].text
     assert not setup.graph_model.calls and fake_embedder.image_calls == 0
+
+
+def test_every_shipped_tool_is_confined_or_takes_no_path(tmp_path, videos, fake_embedder):
+    """Each LangChain tool viddiff ships: one per name; the ones that take a video path are
+    built with a PathPolicy (attacked above and in test_localizer); the rest take none."""
+    import inspect
+
+    import viddiff.tools.localizer as localizer_module
+    from viddiff.agent.chat.compare_tool import make_compare_tool
+    from viddiff.agent.chat.stage_tool import make_localize_stages_tool
+    from viddiff.agent.chat.toolset import make_chat_tools
+    from viddiff.agent.chat.video_tools import make_measure_pose_tool
+
+    policy = PathPolicy.from_dirs([videos])
+    graph = create_graph(ScriptedChatModel(script={}), clip_loader=lambda spec: fake_embedder)
+    tools = [*make_chat_tools(graph, policy=policy, embedder_factory=lambda: fake_embedder),
+             make_localize_stages_tool(lambda: fake_embedder, policy=policy)]
+    names = [t.name for t in tools]
+    assert len(set(names)) == len(names)
+    takes_paths = {t.name for t in tools if any("video" in arg for arg in t.args)}
+    assert takes_paths == {"compare_videos", "find_moment", "measure_pose", "localize_stages"}
+    for factory in (make_compare_tool, make_find_moment_tool, make_measure_pose_tool,
+                    make_localize_stages_tool):
+        assert "policy" in inspect.signature(factory).parameters, factory.__name__
+    assert not hasattr(localizer_module, "make_localize_tool")  # the unconfined one is gone
 
 
 def test_list_actions_tool():
@@ -318,3 +347,70 @@ def test_viddiff_chat_without_an_endpoint_fails_cleanly(monkeypatch, capsys, tmp
     assert main(["chat", "--db", str(tmp_path / "c.db")]) == 2
     err = capsys.readouterr().err.strip()
     assert "needs a chat model" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.integration
+def test_thread_resumes_after_a_turn_that_hit_the_recursion_limit(tmp_path, videos, typed,
+                                                                   capsys, monkeypatch):
+    """A turn cut off by the recursion limit leaves an assistant message whose tool calls
+    were never answered. The user gets one line; after a restart the next turn of the same
+    SQLite thread works, against a server that rejects (400) any history with an unanswered
+    tool call, because the dangling call is answered with an error tool message first."""
+    from langchain_core.messages import AIMessage
+
+    from viddiff.agent.cli import cmd_chat
+
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDDIFF_MODEL", "VIDDIFF_CHAT_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    replies = [Reply.tool_call("list_actions", {}), Reply.text("Here is my answer.")]
+    with FakeOpenAIServer(replies) as srv:
+        monkeypatch.setattr(cmd_chat, "RECURSION_LIMIT", 3)  # stops right after the model
+        typed[:] = ["list every action you know", "/exit"]
+        assert main(chat_args(srv.base_url, tmp_path, videos)) == 0
+        first = capsys.readouterr().out
+
+        async def saved_messages() -> list[Any]:
+            async with sqlite_checkpointer(tmp_path / "c.db") as saver:
+                state = await saver.aget({"configurable": {"thread_id": "squats"}})
+            return list((state or {}).get("channel_values", {}).get("messages", []))
+
+        broken = asyncio.run(saved_messages())
+        assert isinstance(broken[-1], AIMessage) and broken[-1].tool_calls  # dangling
+
+        monkeypatch.setattr(cmd_chat, "RECURSION_LIMIT", 50)
+        typed[:] = ["so, which actions?"]
+        assert main(chat_args(srv.base_url, tmp_path, videos)) == 0
+        second = capsys.readouterr().out
+        requests = list(srv.requests)
+        rejected = srv.rejected_count
+    stopped = [ln for ln in first.splitlines() if "stopped without an answer" in ln]
+    assert len(stopped) == 1 and "more than 3 steps" in stopped[0]
+    assert "Traceback" not in first + second and "error" not in second
+    assert "unfinished tool calls were closed" in second  # history is not printed again
+    assert "list_actions" not in second and "Here is my answer." in second
+    assert rejected == 0 and len(requests) == 2
+    sent = requests[1].messages
+    call_id = broken[-1].tool_calls[0]["id"]
+    i = next(k for k, m in enumerate(sent) if m.get("tool_calls"))
+    assert sent[i + 1]["role"] == "tool" and sent[i + 1]["tool_call_id"] == call_id
+    assert "never completed" in json.dumps(sent[i + 1]["content"])
+    assert sent[-1]["role"] == "user" and "which actions" in json.dumps(sent[-1]["content"])
+    repaired = asyncio.run(saved_messages())
+    assert [type(m).__name__ for m in repaired[-4:]] == ["AIMessage", "ToolMessage",
+                                                         "HumanMessage", "AIMessage"]
+
+
+def test_dangling_calls_are_answered_where_they_were_made():
+    from langchain_core.messages import AIMessage
+
+    from viddiff.agent.chat.repair import answer_dangling_calls
+
+    calls = [{"name": "list_actions", "args": {}, "id": i} for i in ("c1", "c2")]
+    history = [HumanMessage("hi", id="h1"), AIMessage("", tool_calls=calls, id="a1"),
+               ToolMessage("done", tool_call_id="c1", id="t1"), HumanMessage("again", id="h2")]
+    fixed = answer_dangling_calls(history)
+    assert fixed is not None
+    assert [getattr(m, "tool_call_id", m.id) for m in fixed] == ["h1", "a1", "c1", "c2", "h2"]
+    assert fixed[3].status == "error" and "never completed" in fixed[3].text
+    assert answer_dangling_calls(fixed) is None  # nothing left to repair

@@ -21,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from viddiff.agent.chat.memory import ComparisonMemory
+from viddiff.agent.chat.repair import ThreadRepair
 from viddiff.agent.chat.toolset import make_chat_tools
 from viddiff.agent.chat.video_tools import EmbedderFactory
 from viddiff.graphs.context import VidDiffContext
@@ -63,7 +64,7 @@ def create_chat_agent(
         model,
         [*tools, *(extra_tools or [])],
         system_prompt=chat_system_prompt(allowed, engine),
-        middleware=[ComparisonMemory()],
+        middleware=[ThreadRepair(), ComparisonMemory()],
         checkpointer=checkpointer,
         name=name,
     )

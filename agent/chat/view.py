@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, RemoveMessage, ToolMessage
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.text import Text
@@ -48,9 +48,16 @@ class ChatTurnView:
             self.on_event(chunk)
         elif mode == "updates" and isinstance(chunk, dict):
             for update in chunk.values():
-                if isinstance(update, dict):
-                    for message in update.get("messages") or []:
-                        self.on_message(message)
+                if not isinstance(update, dict):
+                    continue
+                messages = update.get("messages") or []
+                if any(isinstance(m, RemoveMessage) for m in messages):
+                    # a history rewrite (ThreadRepair), not new messages: say what it did
+                    self.console.print(Text("(the previous turn ended early; its unfinished "
+                                            "tool calls were closed)", style="dim"))
+                    continue
+                for message in messages:
+                    self.on_message(message)
 
     def on_event(self, event: dict[str, Any]) -> None:
         if event.get("event") == "comparison":

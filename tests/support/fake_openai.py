@@ -673,6 +673,9 @@ def _validate(raw: bytes | None) -> tuple[dict[str, Any] | None, dict[str, Any] 
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict) or "role" not in msg:
             return None, missing(f"messages[{i}].role")
+    broken = _tool_sequence_error(messages)
+    if broken is not None:
+        return None, invalid("messages", broken)
     rf = body.get("response_format")
     if rf is not None:
         if not isinstance(rf, dict) or rf.get("type") not in {"text", "json_object", "json_schema"}:
@@ -700,6 +703,32 @@ def _validate(raw: bytes | None) -> tuple[dict[str, Any] | None, dict[str, Any] 
                 "tool_choice", f"Invalid value for 'tool_choice': no function named {forced!r}."
             )
     return body, None
+
+
+def _tool_sequence_error(messages: list[dict[str, Any]]) -> str | None:
+    """The real API's rule: an assistant message with ``tool_calls`` must be followed by one
+    ``tool`` message per call id, and a ``tool`` message must answer such a call."""
+    i = 0
+    while i < len(messages):
+        msg = messages[i]
+        i += 1
+        if msg.get("role") == "tool":
+            return ("Invalid parameter: messages with role 'tool' must be a response to a "
+                    "preceeding message with 'tool_calls'.")
+        calls = msg.get("tool_calls") if msg.get("role") == "assistant" else None
+        if not calls:
+            continue
+        wanted = [c.get("id") for c in calls if isinstance(c, dict)]
+        answered = set()
+        while i < len(messages) and messages[i].get("role") == "tool":
+            answered.add(messages[i].get("tool_call_id"))
+            i += 1
+        missing_ids = [c for c in wanted if c not in answered]
+        if missing_ids:
+            return ("An assistant message with 'tool_calls' must be followed by tool messages "
+                    "responding to each 'tool_call_id'. The following tool_call_ids did not "
+                    f"have response messages: {', '.join(map(str, missing_ids))}")
+    return None
 
 
 def _estimate_tokens(text: str) -> int:
