@@ -94,6 +94,14 @@ def stage_transcript_schema(max_stages: int, min_strings: int) -> dict[str, Any]
     return spec
 
 
+def proposed_differences_schema(n_differences: int) -> dict[str, Any]:
+    """The JSON schema sent for :class:`ProposedDifferences`: 1 to ``n_differences`` items
+    (a longer list is cut after the reply anyway; the bound saves the tokens)."""
+    spec = ProposedDifferences.model_json_schema()
+    _bound(spec["properties"]["differences"], 1, max(1, n_differences))
+    return spec
+
+
 def refined_stages_schema(n_stages: int, min_strings: int) -> dict[str, Any]:
     """The JSON schema sent for :class:`RefinedStages`: at most one entry per drafted stage,
     each with at least ``min_strings`` strings (see :func:`stage_transcript_schema`)."""

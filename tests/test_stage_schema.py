@@ -42,6 +42,23 @@ def array(schema: dict[str, Any], *path: str) -> dict[str, Any]:
     return node
 
 
+def test_proposer_schema_bounds_the_number_of_differences(synthetic_pair, fake_embedder,
+                                                          tmp_path):
+    with FakeOpenAIServer(routes()) as srv:
+        settings = EndpointSettings(base_url=srv.base_url, api_key="test",
+                                    models=dict.fromkeys(ROLES, "m"), timeout_s=20)
+        graph = build_viddiff_graph(build_models(settings),
+                                    clip_loader=lambda spec: fake_embedder).compile()
+        request = {"video_a": str(synthetic_pair[0]), "video_b": str(synthetic_pair[1]),
+                   "action": "a squat", "n_differences": 4}
+        asyncio.run(run_comparison(graph, request, VidDiffContext(
+            fps=6, cache_dir=tmp_path, kinematics=False)))
+        sent = next(r for r in srv.requests if r.schema_name == "ProposedDifferences")
+    assert sent.json_schema is not None
+    diffs = array(sent.json_schema, "properties", "differences")
+    assert (diffs["minItems"], diffs["maxItems"]) == (1, 4)
+
+
 def test_limits_are_in_the_schema_sent(synthetic_pair, fake_embedder, tmp_path):
     with FakeOpenAIServer(routes()) as srv:
         run(srv.base_url, fake_embedder, synthetic_pair, tmp_path)

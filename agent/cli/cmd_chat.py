@@ -13,19 +13,17 @@ from the ``--allow`` folders (default: the working directory); URLs only with ``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-
-from viddiff.agent.cli import async_run
 from rich.markdown import Markdown
 from rich.text import Text
 
 from viddiff.agent.chat.setup import default_chat_db
+from viddiff.agent.cli import async_run
 from viddiff.agent.cli.options import (
     add_endpoint_options,
     add_sampling_options,

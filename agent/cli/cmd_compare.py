@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-
 from rich.markup import escape
 
 from viddiff.agent.cli import async_run

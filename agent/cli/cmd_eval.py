@@ -11,7 +11,6 @@ the N worst-scored of those to ``DIR/gallery.html``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,10 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-
-from viddiff.agent.cli import async_run
 from rich.markup import escape
 
+from viddiff.agent.cli import async_run
 from viddiff.agent.cli.options import (
     add_data_option,
     add_endpoint_options,

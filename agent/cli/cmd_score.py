@@ -23,7 +23,6 @@ from typing import Any
 from rich.console import Console
 
 from viddiff.agent.cli import async_run
-
 from viddiff.agent.cli.cmd_eval import GALLERY_FILE
 from viddiff.agent.cli.options import (
     add_data_option,

@@ -12,7 +12,12 @@ from langgraph.types import Command
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.llm import ask_structured, conversation, model_name, retry_or_fail
-from viddiff.graphs.schemas import Difference, DifferenceSpec, ProposedDifferences
+from viddiff.graphs.schemas import (
+    Difference,
+    DifferenceSpec,
+    ProposedDifferences,
+    proposed_differences_schema,
+)
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import render
 
@@ -81,7 +86,8 @@ def make_propose_node(model: BaseChatModel):
         prompt = render(template, action=state["action"], n_differences=n)
         reply = await ask_structured(model, ProposedDifferences, conversation(prompt, previous),
                                      role="proposer", method=ctx.structured_output,
-                                     validate=validate)
+                                     validate=validate,
+                                     wire_schema=proposed_differences_schema(n))
         if reply.parsed is None:
             return retry_or_fail("propose", reply, previous, max_attempts=ctx.llm_attempts,
                                  model=model_name(model))
