@@ -254,6 +254,30 @@ def fault_cell(runs: list[dict[str, Any]]) -> str:
             f"429)")
 
 
+def failure_summary(runs: list[dict[str, Any]]) -> str:
+    """Where the runs without a result stopped: node and the kind of error, counted."""
+    from collections import Counter
+
+    kinds: Counter[str] = Counter()
+    for run in runs:
+        if run["outcome"] == "result":
+            continue
+        node = str(run["detail"]).split(":", 1)[0]
+        text = str(run["detail"])
+        rule = any(w in text for w in ("fewer than", "stages given", "unique"))
+        if "(last: " in text:  # that version reported only the last attempt's error
+            kind = ("a rule the schema did not state, last attempt" if rule else
+                    "malformed last reply (earlier attempts' errors not reported)")
+        elif rule:
+            kind = "a rule the schema did not state"
+        elif "attempts 1-3: the reply is not valid JSON" in text:
+            kind = "3 malformed replies in a row"
+        else:
+            kind = "mixed errors"
+        kinds[f"{node}, {kind}"] += 1
+    return "; ".join(f"{n}× {k}" for k, n in kinds.most_common()) or "none"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, metavar="DIR",
@@ -278,7 +302,9 @@ def main() -> None:
         versions.append(("before (main)", measure(args.before.resolve(), before_args)))
     versions.append(("after", measure(REPO, args)))
     rows = []
+    failures = []
     for name, res in versions:
+        failures.append(f"{name}: {failure_summary(res['faults'])}")
         rows.append(f"| {name} | unreachable endpoint (closed port), time to exit | "
                     f"{exit_cell(res['unreachable'], args.cap)} |")
         rows.append(f"| {name} | hung endpoint (accepts, never answers), default settings | "
@@ -297,7 +323,9 @@ def main() -> None:
             f"as a subprocess on two real clips (CLIP random weights embedding in parallel); "
             f"the fault rows run the graph in-process through the real langchain-openai "
             f"client against tests/support/fake_openai.py.\n\n| code | measure | result |\n"
-            f"|---|---|---|\n" + "\n".join(rows))
+            f"|---|---|---|\n" + "\n".join(rows) + "\n\nFault runs without a result, "
+            "where they stopped (the last error of a node that gave up): "
+            + " — ".join(failures) + ".")
     print(body)
     if not args.no_write:
         update_section("Failing fast (bench/bench_failfast.py)", body)
