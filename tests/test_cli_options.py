@@ -43,7 +43,9 @@ SCORE = ["score", "--data", "bench.jsonl", "--predictions", "p.jsonl", "--mode",
     ([*COMPARE, "--fps", "-2"], ["--fps", "> 0"]),
     ([*COMPARE, "--fps", "nan"], ["--fps", "> 0"]),
     ([*COMPARE, "--fps", "six"], ["--fps", "not a number"]),
-    ([*COMPARE, "--max-frames", "0"], ["--max-frames", ">= 2"]),
+    ([*COMPARE, "--max-frames", "0"], ["--max-frames", ">= 1"]),
+    ([*COMPARE, "--pose-fps", "0"], ["--pose-fps", "> 0"]),
+    ([*COMPARE, "--pose-max-frames", "0"], ["--pose-max-frames", ">= 1"]),
     ([*COMPARE, "--concurrency", "0"], ["--concurrency", ">= 1"]),
     ([*COMPARE, "--device", "tpu"], ["--device", "unknown device 'tpu'"]),
     ([*COMPARE, "--timeout", "0"], ["--timeout", "> 0"]),
@@ -69,7 +71,7 @@ def test_help_shows_the_ranges():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
     compare_help = sub["compare"].format_help()
-    for text in ("frames sampled per second (> 0;", "(>= 2; default 96)",
+    for text in ("frames sampled per second (> 0;", "(>= 1 or none; default 96)",
                  "model calls in flight at once (>= 1;", "auto, cpu, cuda, cuda:N or mps",
                  "--timeout SECONDS", "VIDDIFF_TIMEOUT", "--deadline SECONDS"):
         assert text in " ".join(compare_help.split()), text

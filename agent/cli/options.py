@@ -118,10 +118,12 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = Tr
                        help=f"cap on sampled frames per video (>= 1 or none; default "
                             f"{defaults.max_frames})")
     group.add_argument("--pose-fps", type=positive_float, default=None, metavar="FPS",
-                       help="frames per second (> 0) the pose measurements read, their own sampling "
+                       help="frames per second (> 0) the pose measurements read, their own "
+                            "sampling "
                             f"(default: the source rate up to {defaults.pose_fps:g})")
     group.add_argument("--pose-max-frames", type=positive_int, default=None, metavar="N",
-                       help="cap (>= 1) on pose frames per video; longer clips are read at a lower "
+                       help="cap (>= 1) on pose frames per video; longer clips are read at a "
+                            "lower "
                             f"rate (default {defaults.pose_max_frames})")
     group.add_argument("--max-side", type=_limit, default=None, metavar="PX|none",
                        help=f"longer side of decoded frames (default {defaults.max_side})")
