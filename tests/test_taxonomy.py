@@ -134,6 +134,10 @@ def test_find_action() -> None:
     ("the hips shift more to the right", "hip_shift_mean", "lower"),
     ("the head juts forward", "head_forward_mean", "higher"),
     ("higher release", "arm_height_at_top", "higher"),
+    ("the left knee bends more", "knee_angle_min_left", "lower"),
+    ("the right heel lifts off the ground", "heel_lift_max_right", "higher"),
+    ("the right arm is raised higher", "shoulder_angle_max_right", "higher"),
+    ("the hips shift to the left", "hip_shift_mean", "higher"),  # no sided variant
 ])
 def test_free_text_rules(text: str, metric: str, direction: str) -> None:
     query = match_free_text(text)

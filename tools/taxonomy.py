@@ -378,7 +378,7 @@ FREE_TEXT_RULES: tuple[KeywordRule, ...] = (
     _rule(r"\b(less|not as much|smaller) knee bend\b|\bknees? (bend|are bent) less\b|"
           r"\bstraighter (legs|knees)\b", "knee_angle_min", "higher", "smallest knee angle"),
     _rule(r"\b(more|deeper|bigger) knee bend\b|\bknees? (are |is )?more bent\b|"
-          r"\bknees? bend more\b|\bdeepe?r? knee bend\b", "knee_angle_min", "lower",
+          r"\bknees? bends? more\b|\bdeepe?r? knee bend\b", "knee_angle_min", "lower",
           "smallest knee angle"),
     _rule(r"\b(deeper|lower hips?|hips? (are |go |drop )?lower|sinks? lower)\b|\bdepth\b",
           "hip_depth", "lower", "lowest hip height"),
@@ -434,8 +434,27 @@ def match_free_text(text: str) -> MetricQuery | None:
 
 
 def match_rule(text: str) -> KeywordRule | None:
-    """Like :func:`match_free_text` but returns the rule (with its explanation)."""
+    """Like :func:`match_free_text` but returns the rule (with its explanation).
+
+    A statement about one side ("the left knee bends more": "left" or "right" but not both)
+    gets that side's variant of the rule's metric when the metric has one
+    (``knee_angle_min_left``), so left/right statements are not answered with both sides.
+    """
     for rule in FREE_TEXT_RULES:
         if re.search(rule.pattern, text, flags=re.IGNORECASE):
-            return rule
+            return _one_side(rule, text)
     return None
+
+
+def _one_side(rule: KeywordRule, text: str) -> KeywordRule:
+    from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
+
+    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", text, re.IGNORECASE)}
+    if len(sides) != 1:
+        return rule
+    side = sides.pop()
+    sided = f"{rule.query.metric}_{side}"
+    if METRICS.get(sided) is None or METRICS[sided].side != side:
+        return rule
+    query = rule.query.model_copy(update={"metric": sided})
+    return rule.model_copy(update={"query": query, "why": f"{rule.why}, {side} side only"})
