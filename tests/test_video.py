@@ -394,3 +394,34 @@ def test_rotated_copy_of_a_real_clip_gives_the_same_frames(tmp_path: Path) -> No
     b = load_video(turned, target_fps=10, max_side=320)
     assert a.frames.shape == b.frames.shape
     assert np.abs(a.frames.astype(int) - b.frames.astype(int)).mean() < 4.0
+
+
+def test_make_variant_script_slows_and_pauses(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/make_variant.py: a 1.5x slower copy lasts 1.5x longer with the same frames;
+    a 0.5 s pause adds 0.5 s of one held frame; nonsense arguments exit 2 with one line."""
+    import importlib.util
+
+    from tests.support.videos import REPO, write_video
+
+    spec = importlib.util.spec_from_file_location("make_variant",
+                                                  REPO / "examples" / "make_variant.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    src = write_video(tmp_path / "src.mp4", n_frames=24, fps=12)
+    assert script.main([str(src), str(tmp_path / "slow.mp4"), "--slow", "1.5"]) == 0
+    slow = probe_video(tmp_path / "slow.mp4")
+    assert slow.n_frames == 24 and slow.duration_s == pytest.approx(3.0, abs=0.01)
+    assert script.main([str(src), str(tmp_path / "pause.mp4"), "--pause", "0.5",
+                        "--at", "1.0"]) == 0
+    paused = load_video(tmp_path / "pause.mp4", target_fps=12)
+    assert paused.n_sampled == 30
+    frames = paused.frames.astype(int)
+    for i in range(13, 19):  # frame 12 shown 7 times (lossy coding: nearly equal pixels)
+        assert np.abs(frames[i] - frames[12]).mean() < 1.0, i
+    assert np.abs(frames[19] - frames[12]).mean() > 2.0  # then the motion goes on
+    assert script.main([str(src), str(tmp_path / "x.mp4")]) == 2
+    assert script.main([str(tmp_path / "missing.mp4"), str(tmp_path / "x.mp4"),
+                        "--slow", "2"]) == 2
+    assert "error:" in capsys.readouterr().err

@@ -160,9 +160,10 @@ def answer_offline(name: str, description: str, query_string: str,
     if query is None:
         detail = ""
         if source == "taxonomy":
-            why = unmeasurable_for(action_key, diff_key)
+            unmeasurable = unmeasurable_for(action_key, diff_key)
             detail = f" ({action_key} difference {diff_key}" + (
-                f": {why.detail} [{why.reason}])" if why is not None else ")")
+                f": {unmeasurable.detail} [{unmeasurable.reason}])"
+                if unmeasurable is not None else ")")
         return _unmeasurable(what, detail)
     seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
                                  pose_a.n_frames, pose_b.n_frames)
