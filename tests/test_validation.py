@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.validation_set import ACTION, FASTER, PAUSE, Case, build, clips_present
+from viddiff.graphs.schemas import ComparisonResult
 
 pytestmark = [pytest.mark.real_clips, pytest.mark.slow]
 
@@ -24,13 +25,17 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
     return {c.name: c for c in built}
 
 
-def _labels(case: Case, statements: list[str], cache: Path) -> dict[str, str]:
+def _compare(case: Case, statements: list[str], cache: Path) -> ComparisonResult:
     from viddiff import compare
     from viddiff.graphs.context import VidDiffContext
 
-    result = compare(str(case.original), str(case.variant), action=ACTION,
-                     differences=statements, engine="offline",
-                     context=VidDiffContext(cache_dir=cache))
+    return compare(str(case.original), str(case.variant), action=ACTION,
+                   differences=statements, engine="offline",
+                   context=VidDiffContext(cache_dir=cache))
+
+
+def _labels(case: Case, statements: list[str], cache: Path) -> dict[str, str]:
+    result = _compare(case, statements, cache)
     return {s: d.label for s, d in zip(statements, result.differences, strict=True)}
 
 
@@ -57,8 +62,13 @@ def test_paused_copy_pauses_longer(cases: dict[str, Case], cache: Path) -> None:
 def test_no_difference_controls(cases: dict[str, Case], cache: Path, name: str) -> None:
     """Re-timed to 30 fps, or stored turned with a rotation flag: every statement is c."""
     case = cases[name]
-    labels = _labels(case, case.statements, cache)
+    result = _compare(case, case.statements, cache)
+    labels = {s: d.label for s, d in zip(case.statements, result.differences, strict=True)}
     assert all(v == "c" for v in labels.values()), labels
+    # the rotated copy is seen upright: same size, no "different viewpoint" note
+    assert (result.video_b.width, result.video_b.height) == (result.video_a.width,
+                                                             result.video_a.height)
+    assert not [n for n in result.notes if "angles about" in n], result.notes
 
 
 def test_other_view_of_the_take_has_the_same_timing(cases: dict[str, Case],
