@@ -47,6 +47,9 @@ BODY_STATEMENTS: tuple[str, ...] = (
     "the stance is wider",
     "the trunk leans further forward",
     "the arms are raised higher",
+    "the heels lift off the ground more",
+    "the head juts further forward",
+    "the arm is in a higher position at release",
 )
 #: Statements about timing.
 FASTER = "the movement is faster"
@@ -56,6 +59,7 @@ MIRROR_PAIRS: tuple[tuple[str, str], ...] = (
     ("the left knee bends more", "the right knee bends more"),
     ("the left knee is raised higher", "the right knee is raised higher"),
     ("the left arm is raised higher", "the right arm is raised higher"),
+    ("the left heel lifts off the ground more", "the right heel lifts off the ground more"),
 )
 
 

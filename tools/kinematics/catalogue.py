@@ -87,6 +87,17 @@ def _frontal_only(compute: Computer, unit: str) -> Computer:
     return gated
 
 
+def _frontal_if_3d(compute: Computer, unit: str) -> Computer:
+    """Like :func:`_frontal_only` on clips with a 3-D pose (which tells the view); on 2-D-only
+    clips the signal's own check applies."""
+    gated_compute = _frontal_only(compute, unit)
+
+    def gated(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        return (gated_compute if pose.has_world else compute)(pose, ctx, segment)
+
+    return gated
+
+
 def _needs_world(compute: Computer, unit: str) -> Computer:
     """``compute`` on clips with a 3-D pose only; elsewhere no value, with the reason."""
 
@@ -443,19 +454,19 @@ def _register_body_parts() -> None:
         family="foot_turn_out", min_effect=8.0)
     _add_gated(
         name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
-        gate=_ungated, space="3d",
+        gate=_frontal_if_3d, space="image",
         label="sideways hip shift",
         description="Mean sideways position of the hip midpoint relative to the midpoint of "
                     "the feet, along the body's left-right axis, in torso lengths (+ towards "
-                    "the person's left, - towards the right).",
+                    "the person's left, - towards the right). Front or back views only.",
         more="the hips shift more to the left", less="the hips shift more to the right",
         family="hip_shift", lateral=True, num_frames="gt_1", min_effect=0.05)
     _add_gated(
         name="hip_shift_max", signal=bilateral_abs(hip_shift), agg="max", kind="length",
-        gate=_ungated, space="3d",
+        gate=_frontal_if_3d, space="image",
         label="largest sideways hip shift",
         description="Largest sideways offset of the hip midpoint from the midpoint of the "
-                    "feet, either way, in torso lengths.",
+                    "feet, either way, in torso lengths. Front or back views only.",
         more="the hips shift further sideways", less="the hips stay more centred over the feet",
         family="hip_shift_size", min_effect=0.05)
     _add_gated(

@@ -608,29 +608,20 @@ def hip_shift(pose: PoseSequence, ctx: ClipContext) -> Signal:
     in torso lengths, along the body's own left-right axis: positive towards the person's
     left, negative towards the right, 0 centred over the feet.
 
-    3-D world landmarks when the clip has them (the left-right axis is the hip line made
-    horizontal; torso length in 3-D), else the image, where only a front or back view shows a
-    sideways shift: an image pelvis narrower than ``MIN_HIP_WIDTH_TL`` (side view) gives
-    nothing. Limits: depends on trusting which hip is left (sided metric); a staggered stance
-    puts the feet midpoint off the body's line by itself.
+    Read in the image, where a sideways shift is seen only from the front or back (the metric
+    checks :func:`frontal_view` when the clip has a 3-D pose; without one, an image pelvis
+    narrower than ``MIN_HIP_WIDTH_TL`` -- seen edge-on from the side -- gives nothing). Why not
+    the 3-D pose, which exists from every view: its sideways hip offset is a depth guess that
+    moves by 0.1-0.2 torso lengths when the same clip is mirrored (bench/RESULTS.md), more than
+    the shifts it should find. Limits: depends on trusting which hip is left (sided metric); a
+    staggered stance puts the feet midpoint off the body's line by itself.
     """
-    if ctx.world:
-        up = np.asarray(ctx.up, dtype=np.float64)
-        lh, w1 = _world_pt(pose, "left_hip")
-        rh, w2 = _world_pt(pose, "right_hip")
-        feet, wf = _amid(pose, ctx, "ankle")
-        sh, _ = _amid(pose, ctx, "shoulder")
-        hips = (lh + rh) / 2.0
-        torso = np.linalg.norm(sh - hips, axis=1)
-        scale = float(np.nanmedian(torso)) if np.isfinite(torso).any() else np.nan
-        across = _unit(_horizontal(lh - rh, up))
-        shift = np.einsum("ij,ij->i", hips - feet, across) / scale
-        return shift, np.minimum(np.minimum(w1, w2), wf)
     lh, w1 = _pt(pose, "left_hip")
     rh, w2 = _pt(pose, "right_hip")
     feet, wf = _mid(pose, "ankle")
     width = lh[:, 0] - rh[:, 0]
-    wide = np.abs(width) >= MIN_HIP_WIDTH_TL * (ctx.scale or np.inf)
+    with np.errstate(invalid="ignore"):
+        wide = np.abs(width) >= MIN_HIP_WIDTH_TL * (ctx.scale or np.inf)
     shift = ((lh[:, 0] + rh[:, 0]) / 2.0 - feet[:, 0]) * np.sign(width)
     return _per_scale(np.where(wide, shift, np.nan), ctx), np.minimum(np.minimum(w1, w2), wf)
 
