@@ -6,7 +6,8 @@ known by construction, and lists statements with the label a correct engine must
 * ``slow_1.25`` / ``slow_1.5``: the same frames shown longer (timestamps stretched). "The
   movement is faster" is true of A; the body's geometry is unchanged (``c``).
 * ``pause_0.3`` / ``pause_0.6``: the frame where the hips are lowest (the bottom of the
-  movement, found from pose) held for that long. "There is a longer pause" is true of B.
+  movement, found from pose) held for that long. "There is a longer pause" is true of B;
+  extremes of the body are unchanged (medians over time are not asked: they move).
 * ``scaled_0.6``: the picture shrunk to 60% on a padded canvas (the person further away):
   nothing about the body or timing differs.
 * ``mirror``: flipped left-right. A left-side statement about A is the right-side statement
@@ -51,6 +52,11 @@ BODY_STATEMENTS: tuple[str, ...] = (
     "the head juts further forward",
     "the arm is in a higher position at release",
 )
+#: The body statements read at an extreme (deepest, widest, highest): a pause held at the
+#: bottom leaves them alone, whereas medians and means over time (stance width, head position)
+#: legitimately move towards the held pose.
+EXTREME_STATEMENTS: tuple[str, ...] = tuple(
+    s for s in BODY_STATEMENTS if s not in ("the stance is wider", "the head juts further forward"))
 #: Statements about timing.
 FASTER = "the movement is faster"
 PAUSE = "there is a longer pause"
@@ -157,7 +163,8 @@ def build(out_dir: Path, *, cams: tuple[int, ...] = (2, 3, 4),
             if bottom is None and not (out_dir / f"cam01_{name}.mp4").exists():
                 bottom = lowest_hip_frame(src)
             cases.append(Case(name, original, variant(name, hold=(bottom or 0, pause)), "same",
-                              (Expectation(PAUSE, "b", True), *body)))
+                              (Expectation(PAUSE, "b", True),
+                               *_no_difference(*EXTREME_STATEMENTS))))
     if want("scaled_0.6"):
         cases.append(Case("scaled_0.6", original, variant("scaled_0.6", scale=0.6), "same",
                           (*timing_same, *body)))

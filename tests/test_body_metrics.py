@@ -67,9 +67,9 @@ def test_knee_valgus_from_the_front_and_not_from_the_side() -> None:
                    ).value == pytest.approx(-0.1, abs=0.01)
     assert compare_metric("knee_valgus_max", _knees(0.12), _knees(0.0)).label == "a"
     side = measure("knee_valgus_max", viewed(sequence(list(_knees(0.1).keypoints)), yaw=80.0))
-    assert side.value is None and side.reason and "front" in side.reason
+    assert side.value is None and side.note and "front" in side.note
     flat = measure("knee_valgus_max", sequence(list(_knees(0.1).keypoints)))  # no 3-D pose
-    assert flat.value is None and flat.reason and "3-D" in flat.reason
+    assert flat.value is None and flat.note and "3-D" in flat.note
 
 
 def _turned_out(degrees: float) -> PoseSequence:
@@ -95,7 +95,7 @@ def test_foot_turn_out_in_the_ground_plane() -> None:
                                                                                     abs=1.0)
     assert compare_metric("foot_turn_out", _turned_out(35.0), _turned_out(5.0)).label == "a"
     flat = measure("foot_turn_out", sequence([figure()] * 6))
-    assert flat.value is None and flat.reason and "3-D" in flat.reason
+    assert flat.value is None and flat.note and "3-D" in flat.note
 
 
 def _hips_shifted(dx: float) -> np.ndarray:
@@ -163,7 +163,8 @@ def test_new_metrics_on_real_views(clips_dir: object, tmp_path_factory: pytest.T
     from viddiff.tools.kinematics.signals import frontal_view
 
     cache = shared_pose_cache(tmp_path_factory)
-    ranges = {"heel_lift_max": (-0.1, 1.0), "knee_valgus_max": (-0.5, 0.5),
+    # (the back heel of a lunge rises a lot)
+    ranges = {"heel_lift_max": (-0.1, 1.5), "knee_valgus_max": (-0.5, 0.5),
               "foot_turn_out": (-60.0, 90.0), "hip_shift_mean": (-0.6, 0.6),
               "hip_shift_max": (0.0, 0.8), "head_forward_mean": (-40.0, 60.0),
               "arm_height_at_top": (0.0, 180.0)}
@@ -175,7 +176,7 @@ def test_new_metrics_on_real_views(clips_dir: object, tmp_path_factory: pytest.T
         for name, (lo, hi) in ranges.items():
             v = measure(name, pose)
             if v.value is None:
-                assert v.reason or v.n_frames == 0, (cam, name)
+                assert v.note or v.n_frames == 0, (cam, name)
                 continue
             assert lo <= v.value <= hi, (cam, name, v.value)
         valgus = measure("knee_valgus_max", pose)

@@ -81,7 +81,7 @@ def _frontal_only(compute: Computer, unit: str) -> Computer:
     def gated(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
         ok, why = frontal_view(pose)
         if not ok:
-            return MetricValue(None, 0.0, 0, unit, reason=why)
+            return MetricValue(None, 0.0, 0, unit, note=why)
         return compute(pose, ctx, segment)
 
     return gated
@@ -104,7 +104,7 @@ def _needs_world(compute: Computer, unit: str) -> Computer:
     def gated(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
         if not ctx.world:
             return MetricValue(None, 0.0, 0, unit,
-                               reason="needs the 3-D pose, which this clip does not have")
+                               note="needs the 3-D pose, which this clip does not have")
         return compute(pose, ctx, segment)
 
     return gated
@@ -131,12 +131,12 @@ def _at_peak(value_of: Callable[[PoseSequence, ClipContext], Signal],
                 smooth[i] = float(np.median(window))
         seg = np.where(both[sl], smooth[sl], -np.inf)
         i = sl.start + int(np.argmax(seg))
-        sigma = frame_noise(x, w)
+        sigma = frame_noise(x, w, ctx.frame_period)
         sigma = max(DEFAULT_NOISE["angle"] if sigma is None else sigma, NOISE_FLOOR["angle"])
         near = [abs(float(x[j]) - float(x[i])) for j in (i - 1, i + 1)
                 if 0 <= j < len(x) and np.isfinite(x[j])]
         unc = math.hypot(sigma, 0.5 * max(near, default=0.0))
-        return MetricValue(float(x[i]), unc, int(both[sl].sum()), "deg")
+        return MetricValue(float(x[i]), unc, int(both[sl].sum()), "deg", rows=(i,))
 
     return compute
 
