@@ -31,7 +31,7 @@ from PIL import Image
 
 from viddiff.evals.data import BenchmarkSample, DataError, VideoSpec
 from viddiff.tools.errors import VideoError
-from viddiff.tools.video import probe_video
+from viddiff.tools.video import probe_video, to_upright_ndarray
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MATERIALISE_VERSION = "v1"
@@ -114,7 +114,7 @@ def _file_frames(path: Path, wanted: range, size: tuple[int, int]) -> Iterator[n
         stream.thread_type = "AUTO"
         for n, frame in enumerate(container.decode(stream)):
             if n in targets:
-                yield frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
+                yield to_upright_ndarray(frame, size[0], size[1])  # size is as displayed
             if n >= last:
                 break
 

@@ -271,7 +271,8 @@ def test_world_angles_do_not_depend_on_the_view() -> None:
     flat = lunge_clip()
     # the flat figure's image angles are its true angles; a few are known by construction
     angles = [name for name, spec in METRICS.items() if spec.kind == "angle"]
-    expected = {name: measure(name, flat).value for name in angles}
+    # (metrics that exist only in 3-D, such as the foot turn-out, have no flat reference)
+    expected = {name: v for name in angles if (v := measure(name, flat).value) is not None}
     assert expected["knee_angle_min_left"] == pytest.approx(100.0, abs=1e-3)
     assert expected["knee_raise_left_minus_right"] == pytest.approx(50.0, abs=1e-3)
     assert expected["trunk_lean_max"] == pytest.approx(15.0, abs=1e-3)

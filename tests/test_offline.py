@@ -48,11 +48,18 @@ def _stance_clip(width: float) -> PoseSequence:
 
 def test_unmapped_taxonomy_difference_is_not_guessed() -> None:
     pose = squat_clip()
+    ans = answer_offline("gaze forward at start", "the gaze is forward at the start",
+                         "the gaze is forward at the start of the motion", pose, pose, [], [],
+                         action_key="fitness_2", diff_key="2")
+    assert (ans.label, ans.measurable) == ("c", False)
+    assert ans.reason.startswith("not measurable offline: no pose metric covers")
+    assert "gaze" in ans.reason.split("covers", 1)[1]  # the taxonomy's reason is given
+    # a metric that exists but cannot be read on this clip says why
     ans = answer_offline("toes pointed out", "the toes are more pointed out",
                          "the toes are more pointed out", pose, pose, [], [],
                          action_key="fitness_0", diff_key="1")
-    assert (ans.label, ans.measurable) == ("c", False)
-    assert ans.reason.startswith("not measurable offline: no pose metric covers")
+    assert (ans.label, ans.measurable, ans.metric) == ("c", False, "foot_turn_out")
+    assert "3-D pose" in ans.reason
     # a known taxonomy difference without a mapping is not rescued by the keyword rules
     ans = answer_offline("Speed", "The speed of playing is faster", "higher speed of playing",
                          pose, pose, [], [], action_key="music_0", diff_key="3")
@@ -213,7 +220,7 @@ def test_d_mirror_swaps_left_and_right(real: dict[str, PoseSequence]) -> None:
     ans = answer_offline("side", "", "they raise the left knee instead of the right knee",
                          orig, mirror, [], [], action_key="fitness_5", diff_key="4")
     assert ans.label == "b", ans.reason
-    unsided = [s for s in METRICS.values() if s.side is None and s.family != "knee_raise_side"]
+    unsided = [s for s in METRICS.values() if not s.needs_sides]  # lateral ones flip sign
     same = sum(compare_metric(s.name, orig, mirror).label == "c" for s in unsided)
     assert same / len(unsided) >= 0.9
 

@@ -344,3 +344,84 @@ def test_real_clip_probe_and_load() -> None:
     assert v.indices.tolist() == [0, 15, 30, 45, 60, 75, 90]
     assert v.frames.shape == (7, 448, 252, 3)
     assert v.frames.std() > 10  # real picture content, not a blank decode
+
+
+# ------------------------------------------------------------------------------------------
+# Display rotation (phone videos)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_rotated_clip_decodes_upright(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      rotation: int, backend: str) -> None:
+    """A clip whose pixels are stored turned, with a flag turning them back, decodes to the
+    same upright frames as the plain clip, with either backend; probe reports the flag and
+    the displayed size."""
+    from tests.support.videos import write_video
+
+    plain = write_video(tmp_path / "plain.mp4", n_frames=12, fps=12, size=(64, 48))
+    turned = write_video(tmp_path / "turned.mp4", n_frames=12, fps=12, size=(64, 48),
+                         rotation=rotation)
+    if backend == "pyav":
+        monkeypatch.setattr(video_mod, "decord", None)
+    info = probe_video(turned)
+    assert (info.rotation, info.width, info.height) == (rotation, 64, 48)
+    assert probe_video(plain).rotation == 0
+    ref = load_video(plain, target_fps=12)
+    got = load_video(turned, target_fps=12)
+    assert got.frames.shape == ref.frames.shape == (12, 48, 64, 3)
+    diff = np.abs(got.frames.astype(int) - ref.frames.astype(int)).mean()
+    assert diff < 4.0, diff
+    # the top-left mark is where it belongs, so the picture is neither turned nor flipped
+    assert got.frames[0, 2:8, 2:8].mean() > 180
+
+
+@pytest.mark.real_clips
+def test_rotated_copy_of_a_real_clip_gives_the_same_frames(tmp_path: Path) -> None:
+    """The portrait 60 fps demo clip re-written landscape with a 90° display flag (what a
+    phone stores) decodes upright: same size and the same pixels as an unflagged copy."""
+    from tests.support.videos import CLIPS_DIR, write_variant
+
+    src = CLIPS_DIR / "Demo_SinglePerson_cam01.mp4"
+    if not src.exists():
+        pytest.skip("real clips absent")
+    plain = write_variant(src, tmp_path / "plain.mp4", max_side=320)
+    turned = write_variant(src, tmp_path / "turned.mp4", max_side=320, rotation=270)
+    info = probe_video(turned)
+    assert info.rotation == 270 and info.height > info.width  # portrait as displayed
+    a = load_video(plain, target_fps=10, max_side=320)
+    b = load_video(turned, target_fps=10, max_side=320)
+    assert a.frames.shape == b.frames.shape
+    assert np.abs(a.frames.astype(int) - b.frames.astype(int)).mean() < 4.0
+
+
+def test_make_variant_script_slows_and_pauses(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/make_variant.py: a 1.5x slower copy lasts 1.5x longer with the same frames;
+    a 0.5 s pause adds 0.5 s of one held frame; nonsense arguments exit 2 with one line."""
+    import importlib.util
+
+    from tests.support.videos import REPO, write_video
+
+    spec = importlib.util.spec_from_file_location("make_variant",
+                                                  REPO / "examples" / "make_variant.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    src = write_video(tmp_path / "src.mp4", n_frames=24, fps=12)
+    assert script.main([str(src), str(tmp_path / "slow.mp4"), "--slow", "1.5"]) == 0
+    slow = probe_video(tmp_path / "slow.mp4")
+    assert slow.n_frames == 24 and slow.duration_s == pytest.approx(3.0, abs=0.01)
+    assert script.main([str(src), str(tmp_path / "pause.mp4"), "--pause", "0.5",
+                        "--at", "1.0"]) == 0
+    paused = load_video(tmp_path / "pause.mp4", target_fps=12)
+    assert paused.n_sampled == 30
+    frames = paused.frames.astype(int)
+    for i in range(13, 19):  # frame 12 shown 7 times (lossy coding: nearly equal pixels)
+        assert np.abs(frames[i] - frames[12]).mean() < 1.0, i
+    assert np.abs(frames[19] - frames[12]).mean() > 2.0  # then the motion goes on
+    assert script.main([str(src), str(tmp_path / "x.mp4")]) == 2
+    assert script.main([str(tmp_path / "missing.mp4"), str(tmp_path / "x.mp4"),
+                        "--slow", "2"]) == 2
+    assert "error:" in capsys.readouterr().err

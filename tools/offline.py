@@ -30,7 +30,13 @@ from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
-from viddiff.tools.taxonomy import MetricQuery, get_difference, match_rule, metric_query_for
+from viddiff.tools.taxonomy import (
+    MetricQuery,
+    get_difference,
+    match_rule,
+    metric_query_for,
+    unmeasurable_for,
+)
 
 #: Metrics reported beside the deciding one, for context (metric -> (other metric, direction)).
 SUPPORTING: dict[str, tuple[tuple[str, Literal["higher", "lower"]], ...]] = {
@@ -152,7 +158,12 @@ def answer_offline(name: str, description: str, query_string: str,
     query, source = query_for(name, description, query_string, action_key, diff_key)
     what = query_string or description or name
     if query is None:
-        detail = f" ({action_key} difference {diff_key})" if source == "taxonomy" else ""
+        detail = ""
+        if source == "taxonomy":
+            unmeasurable = unmeasurable_for(action_key, diff_key)
+            detail = f" ({action_key} difference {diff_key}" + (
+                f": {unmeasurable.detail} [{unmeasurable.reason}])"
+                if unmeasurable is not None else ")")
         return _unmeasurable(what, detail)
     seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
                                  pose_a.n_frames, pose_b.n_frames)

@@ -3,10 +3,14 @@
 Two explicit tables, kept small enough to read and review:
 
 * :data:`METRIC_MAP` -- ``(action_key, diff_key) -> MetricQuery`` for every taxonomy difference
-  that a 2-D pose metric can honestly answer. Differences about objects (ball, needle, thread,
-  splash), gaze, fingers, toe direction, or depth towards the camera are left out on purpose:
-  the offline engine reports them as "not measurable offline" instead of guessing. Side-view
-  clips do not get stance-width mappings (the feet overlap in the image).
+  that a pose metric can honestly answer (body geometry or timing).
+* :data:`NOT_MEASURABLE` -- every other taxonomy difference, with a machine-readable
+  :data:`Reason` and a sentence: objects (ball, basket, water, splash), instruments, fingers,
+  gaze, the camera's view hiding it, a pose model that loses the body (divers), a body
+  property the engine has no metric for, or a judgement rather than a quantity. The offline
+  engine reports these as "not measurable offline" instead of guessing. Each row is in exactly
+  one of the two tables (tests/test_taxonomy.py); ``docs/measurable.md`` is generated from them
+  by ``bench/measurable_table.py``.
 * :data:`FREE_TEXT_RULES` -- ordered keyword rules for differences written in free text
   ("the squat is deeper", "wider stance", "faster"); the first rule that matches wins, so the
   specific and negated forms ("less knee bend") come before the general ones.
@@ -58,6 +62,32 @@ class MetricQuery(BaseModel):
     metric: str
     stage_hint: str | None = None
     direction: Literal["higher", "lower"] = "higher"
+
+
+#: Why a taxonomy difference is not measured from pose.
+Reason = Literal["object", "instrument", "fingers", "gaze", "view", "pose_unreliable",
+                 "no_metric", "judgement"]
+
+REASON_TEXT: dict[str, str] = {
+    "object": "about an object or the scene (ball, basket, net, water), which pose does not see",
+    "instrument": "about surgical instruments, needle, thread or tissue; no body in view",
+    "fingers": "about fingers or the instrument played; the body pose model has no finger "
+               "joints on the strings or keys",
+    "gaze": "about gaze or where the eyes look; pose gives no gaze direction",
+    "view": "the body property exists but this action's camera view hides it",
+    "pose_unreliable": "the pose model loses the body here (inverted, spinning, far away)",
+    "no_metric": "a body property the kinematic engine has no metric for yet",
+    "judgement": "a judgement of quality (balance, fluency, control), not a single quantity",
+}
+
+
+class Unmeasurable(BaseModel):
+    """Why a taxonomy difference has no metric: a reason code and a sentence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: Reason
+    detail: str
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -126,6 +156,8 @@ def _step_actions(action: str) -> dict[tuple[str, str], MetricQuery]:
         out[(action, uneven)] = _q("left_right_asymmetry_shoulder", step, "higher")
         out[(action, wide)] = _q("stance_width_max", step, "higher")
         out[(action, torso)] = _q("trunk_lean_max", step, "higher")
+    out[(action, "6")] = _q("foot_turn_out", "first step", "higher")
+    out[(action, "7")] = _q("foot_turn_out", "second step", "higher")
     out[(action, "8")] = _q("motion_duration", None, "lower")
     return out
 
@@ -134,10 +166,12 @@ def _hip_circle(action: str) -> dict[tuple[str, str], MetricQuery]:
     """Standing hip circle (fitness_0, fitness_6), hands on hips."""
     return {
         (action, "0"): _q("stance_width", None, "higher"),
+        (action, "1"): _q("foot_turn_out", None, "higher"),
         (action, "2"): _q("motion_duration", None, "lower"),  # one rotation: faster = shorter
         (action, "3"): _q("hip_sway", None, "higher"),
         (action, "4"): _q("head_tilt_mean", None, "lower"),
         (action, "5"): _q("hand_height_mean", None, "higher"),
+        (action, "6"): _q("range_of_motion_trunk", None, "higher"),
     }
 
 
@@ -156,11 +190,12 @@ METRIC_MAP: dict[tuple[str, str], MetricQuery] = {
     ("ballsports_1", "10"): _q("hand_height_max", "first catch", "higher"),
     # reverse layup
     ("ballsports_2", "3"): _q("knee_angle_min", "before jump", "lower"),
-    ("ballsports_2", "6"): _q("hand_height_max", "release", "higher"),
+    ("ballsports_2", "6"): _q("arm_height_at_top", "release", "higher"),
     ("ballsports_2", "7"): _q("elbow_angle_max", "follow through", "higher"),
     ("ballsports_2", "8"): _q("knee_height_max", "jump", "higher"),
     # car deadlift
     ("fitness_2", "0"): _q("stance_width", "start", "higher"),
+    ("fitness_2", "1"): _q("foot_turn_out", "start", "higher"),
     ("fitness_2", "5"): _q("longest_pause", "bottom", "higher"),
     ("fitness_2", "6"): _q("knee_angle_min", "bottom", "higher"),
     ("fitness_2", "7"): _q("hip_angle_max", "lockout", "higher"),
@@ -168,6 +203,7 @@ METRIC_MAP: dict[tuple[str, str], MetricQuery] = {
     ("fitness_2", "9"): _q("hand_floor_height_min", "bottom", "lower"),
     # lucky cat
     ("fitness_3", "0"): _q("stance_width", None, "higher"),
+    ("fitness_3", "1"): _q("foot_turn_out", None, "higher"),
     ("fitness_3", "2"): _q("upper_arm_tilt_mean", "start", "lower"),
     ("fitness_3", "3"): _q("range_of_motion_shoulder", None, "lower"),
     ("fitness_3", "4"): _q("range_of_motion_hand", None, "higher"),
@@ -187,6 +223,83 @@ METRIC_MAP: dict[tuple[str, str], MetricQuery] = {
     **_step_actions("fitness_1"),
     **_step_actions("fitness_7"),
 }
+
+
+def _no(reason: Reason, detail: str) -> Unmeasurable:
+    return Unmeasurable(reason=reason, detail=detail)
+
+
+def _all(action: str, keys: str, reason: Reason, detail: str
+         ) -> dict[tuple[str, str], Unmeasurable]:
+    return {(action, k): _no(reason, detail) for k in keys.split()}
+
+
+_GUIDE = "whether the guide hand touches the ball: needs the ball"
+_BALANCE = "balance on landing is a judgement over the whole landing"
+
+NOT_MEASURABLE: dict[tuple[str, str], Unmeasurable] = {
+    ("ballsports_0", "2"): _no("object", "staggered means at different distances from the "
+                                         "basket, whose direction is not known"),
+    ("ballsports_0", "3"): _no("object", "square to the basket: the basket is not located"),
+    ("ballsports_0", "4"): _no("object", "the ball's position is not tracked"),
+    ("ballsports_0", "5"): _no("object", _GUIDE),
+    ("ballsports_0", "6"): _no("object", "forward means towards the basket, which is not "
+                                         "located; the camera may also follow the player"),
+    ("ballsports_1", "0"): _no("no_metric", "which feet push off: no take-off contact metric"),
+    ("ballsports_1", "1"): _no("no_metric", "which foot pushes off: no take-off contact metric"),
+    ("ballsports_1", "6"): _no("object", _GUIDE),
+    ("ballsports_1", "7"): _no("object", _GUIDE),
+    ("ballsports_1", "11"): _no("object", "forward means towards the basket, which is not "
+                                          "located"),
+    ("ballsports_1", "12"): _no("object", "forward means towards the basket, which is not "
+                                          "located"),
+    ("ballsports_1", "13"): _no("judgement", _BALANCE),
+    ("ballsports_1", "14"): _no("judgement", _BALANCE),
+    ("ballsports_1", "15"): _no("judgement", "fluency of the whole motion"),
+    ("ballsports_2", "0"): _no("gaze", "where the eyes look on the last steps"),
+    ("ballsports_2", "1"): _no("object", "the ball's side relative to the hip"),
+    ("ballsports_2", "2"): _no("object", "gathering the ball with both hands needs the ball"),
+    ("ballsports_2", "4"): _no("object", _GUIDE),
+    ("ballsports_2", "5"): _no("gaze", "whether the eyes are on the rim"),
+    ("ballsports_2", "9"): _no("object", "where the ball hits the backboard"),
+    ("ballsports_2", "10"): _no("no_metric", "landing on two feet: no ground-contact metric"),
+    ("ballsports_3", "0"): _no("object", "square to the net: the net is not located"),
+    ("ballsports_3", "1"): _no("object", "where the plant foot lands relative to the ball"),
+    ("ballsports_3", "2"): _no("object", "plant foot distance to the ball"),
+    ("ballsports_3", "3"): _no("gaze", "whether the head faces the ball"),
+    ("ballsports_3", "4"): _no("object", "kick power shows in the ball's speed"),
+    ("ballsports_3", "5"): _no("no_metric", "hip rotation about the vertical: no pelvis-yaw "
+                                            "metric yet"),
+    **_all("diving_0", "0 3 4 5 6", "pose_unreliable",
+           "the diver is small, inverted and spinning: the pose model loses the body"),
+    ("diving_0", "1"): _no("object", "splash size is about the water"),
+    ("diving_0", "2"): _no("pose_unreliable", "time in the air needs take-off and water entry, "
+                                              "which pose on a spinning diver does not give"),
+    ("fitness_2", "2"): _no("gaze", "gaze direction at the start"),
+    ("fitness_2", "3"): _no("gaze", "gaze direction at the bottom"),
+    ("fitness_2", "4"): _no("no_metric", "arms in front of the body: no arm-forward metric"),
+    ("fitness_4", "0"): _no("view", "side view: the feet overlap, stance width is not visible"),
+    ("fitness_4", "1"): _no("view", "side view: the foot's turn-out lies along the camera's "
+                                    "depth axis"),
+    **_all("music_0", "1 2 3 4 5 6", "fingers",
+           "piano playing: notes, fingers and wrists on the keys are below the pose model's "
+           "resolution"),
+    **_all("music_1", "0 1 2 3 4 5 6", "fingers",
+           "guitar playing: fingers, plectrum and strings are not pose landmarks"),
+    **_all("surgery_0", "1 2 3 4 6 7 8", "instrument",
+           "knot tying seen through the surgical camera: instruments and thread only"),
+    **_all("surgery_1", "0 1 2 3 4 5 7 8 9 10", "instrument",
+           "suturing seen through the surgical camera: instruments, needle and tissue only"),
+    **_all("surgery_2", "0 1 2 3 4 5 6 7", "instrument",
+           "needle passing seen through the surgical camera: instruments and needle only"),
+}
+
+
+def unmeasurable_for(action_key: str | None, diff_key: str | None) -> Unmeasurable | None:
+    """Why a taxonomy difference has no metric, or None when it has one (or is unknown)."""
+    if action_key is None or diff_key is None:
+        return None
+    return NOT_MEASURABLE.get((action_key, str(diff_key)))
 
 
 def metric_query_for(action_key: str | None, diff_key: str | None) -> MetricQuery | None:
@@ -228,8 +341,29 @@ FREE_TEXT_RULES: tuple[KeywordRule, ...] = (
           r"\bmore elevated knee\b|\b(higher|more)\b.*\bknee (raise|lift)|"
           r"\bknees? (are |is )?higher\b", "knee_raise_angle_max", "higher",
           "knee raise height as thigh angle"),
-    _rule(r"\bknees?\b.*\b(cave|caving|collapse|buckle)|\bvalgus\b", "knee_width_ratio_min",
+    _rule(r"\bvalgus\b", "knee_valgus_max", "higher", "knee inside the hip-ankle line"),
+    _rule(r"\bvarus\b|\bbow-?legged\b", "knee_valgus_max", "lower",
+          "knee outside the hip-ankle line"),
+    _rule(r"\bknees?\b.*\b(cave|caving|collapse|buckle)", "knee_width_ratio_min",
           "lower", "knee separation relative to the feet"),
+    _rule(r"\bheels?\b.*\b(stay|stays|remain|remains|kept|keep|keeps) (down|flat|on the "
+          r"(ground|floor))", "heel_lift_max", "lower", "heel rise above its flat level"),
+    _rule(r"\bheels?\b.*\b(lift|lifts|lifted|rise|rises|raised|come up|comes up|off the "
+          r"(ground|floor))\b|\bon (the|their) toes\b|\bheel (lift|raise)",
+          "heel_lift_max", "higher", "heel rise above its flat level"),
+    _rule(r"\b(toes?|feet|foot)\b.*\b(pointed|point|points|turned|turns?)\b.*\bout(wards?)?\b|"
+          r"\bturn-?out\b", "foot_turn_out", "higher", "foot angle from straight ahead"),
+    _rule(r"\bhips?\b.*\bshift\w*\b.*\bleft\b|\bshift\w*\b.*\bhips?\b.*\bleft\b",
+          "hip_shift_mean", "higher", "pelvis sideways of the feet (+ left)"),
+    _rule(r"\bhips?\b.*\bshift\w*\b.*\bright\b|\bshift\w*\b.*\bhips?\b.*\bright\b",
+          "hip_shift_mean", "lower", "pelvis sideways of the feet (+ left)"),
+    _rule(r"\bhips?\b.*\bshift\w*|\b(pelvis|hips?) (drifts?|moves?) (sideways|to the side)",
+          "hip_shift_max", "higher", "largest sideways pelvis offset"),
+    _rule(r"\bhead\b.*\b(forward|jut|juts|juts out|protrud\w*)\b|\bforward head\b|"
+          r"\bneck\b.*\bforward\b", "head_forward_mean", "higher",
+          "head forward of the shoulders"),
+    _rule(r"\bhigher release\b|\brelease\b.*\bhigher\b|\barm\b.*\bhigher position\b",
+          "arm_height_at_top", "higher", "arm angle at the wrist's highest point"),
     *(_rule(rf"\b(uneven|asymmetr\w*|lopsided)\b.*\b{word}s?\b|\b{word}s?\b.*\b(uneven|asymmetr\w*)",
             f"left_right_asymmetry_{joint}", "higher", f"left/right {joint} difference")
       for word, joint in _JOINT_WORDS),
@@ -244,7 +378,7 @@ FREE_TEXT_RULES: tuple[KeywordRule, ...] = (
     _rule(r"\b(less|not as much|smaller) knee bend\b|\bknees? (bend|are bent) less\b|"
           r"\bstraighter (legs|knees)\b", "knee_angle_min", "higher", "smallest knee angle"),
     _rule(r"\b(more|deeper|bigger) knee bend\b|\bknees? (are |is )?more bent\b|"
-          r"\bknees? bend more\b|\bdeepe?r? knee bend\b", "knee_angle_min", "lower",
+          r"\bknees? bends? more\b|\bdeepe?r? knee bend\b", "knee_angle_min", "lower",
           "smallest knee angle"),
     _rule(r"\b(deeper|lower hips?|hips? (are |go |drop )?lower|sinks? lower)\b|\bdepth\b",
           "hip_depth", "lower", "lowest hip height"),
@@ -300,8 +434,27 @@ def match_free_text(text: str) -> MetricQuery | None:
 
 
 def match_rule(text: str) -> KeywordRule | None:
-    """Like :func:`match_free_text` but returns the rule (with its explanation)."""
+    """Like :func:`match_free_text` but returns the rule (with its explanation).
+
+    A statement about one side ("the left knee bends more": "left" or "right" but not both)
+    gets that side's variant of the rule's metric when the metric has one
+    (``knee_angle_min_left``), so left/right statements are not answered with both sides.
+    """
     for rule in FREE_TEXT_RULES:
         if re.search(rule.pattern, text, flags=re.IGNORECASE):
-            return rule
+            return _one_side(rule, text)
     return None
+
+
+def _one_side(rule: KeywordRule, text: str) -> KeywordRule:
+    from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
+
+    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", text, re.IGNORECASE)}
+    if len(sides) != 1:
+        return rule
+    side = sides.pop()
+    sided = f"{rule.query.metric}_{side}"
+    if METRICS.get(sided) is None or METRICS[sided].side != side:
+        return rule
+    query = rule.query.model_copy(update={"metric": sided})
+    return rule.model_copy(update={"query": query, "why": f"{rule.why}, {side} side only"})

@@ -10,6 +10,14 @@ a full-resolution frame only ever exists transiently); PyAV (a newer FFmpeg) is 
 for files decord cannot open or decode, e.g. AV1. PyAV also opens every file first: it fails
 quietly and precisely on non-videos, where decord prints C++ log lines and says only
 "Error reading". Every failure reaches the caller as a one-line :class:`VideoError`.
+
+Rotation: phones store the sensor's pixels as shot (usually landscape) and a display matrix
+in the container saying how to turn them for viewing. Pose, CLIP, the VLM and the report must
+all see the person upright, so decoding honours it: :func:`probe_video` reads the rotation
+(from the first decoded frame's display-matrix side data, which is where FFmpeg puts both the
+matrix and the legacy ``rotate`` tag) and reports the *displayed* width and height; PyAV's
+frames are turned with :func:`upright`, and decord (0.6) applies the matrix itself and takes
+the displayed size (tests/test_video.py checks that both backends give the same upright frames).
 """
 
 from __future__ import annotations
@@ -46,7 +54,12 @@ _VIDEO_CACHE_SIZE = 4
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What the container says about a video (full resolution, source frame rate)."""
+    """What the container says about a video (full resolution, source frame rate).
+
+    ``width``/``height`` are the size as displayed, i.e. after the container's rotation;
+    ``rotation`` is that rotation in degrees counter-clockwise (0, 90, 180 or 270), which the
+    decoder applies to the stored pixels.
+    """
 
     path: str
     fps: float
@@ -54,6 +67,7 @@ class VideoInfo:
     duration_s: float
     width: int
     height: int
+    rotation: int = 0
 
 
 @dataclass
@@ -169,6 +183,53 @@ def _pyav_fps(stream: av.VideoStream) -> float:
     return 0.0
 
 
+def frame_rotation(frame: av.VideoFrame) -> int:
+    """The display rotation of a decoded frame, counter-clockwise degrees in {0, 90, 180, 270}.
+
+    FFmpeg attaches the container's display matrix to every frame; PyAV reads its rotation in
+    [-180, 180]. Rotations that are not a multiple of 90° do not occur in practice and are
+    rounded to the nearest quarter turn.
+    """
+    try:
+        degrees = float(frame.rotation)
+    except (AttributeError, TypeError, ValueError):  # pragma: no cover - older PyAV
+        return 0
+    if not math.isfinite(degrees):
+        return 0
+    return round(degrees / 90.0) % 4 * 90
+
+
+def upright(pixels: np.ndarray, rotation: int) -> np.ndarray:
+    """``pixels`` (H, W, ...) turned ``rotation`` degrees counter-clockwise, as displayed."""
+    k = (int(rotation) // 90) % 4
+    return pixels if k == 0 else np.ascontiguousarray(np.rot90(pixels, k=k))
+
+
+def to_upright_ndarray(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """A PyAV frame as upright RGB uint8 of the *displayed* size ``width`` x ``height``.
+
+    The stored pixels are scaled (by swscale) to the size that becomes ``width`` x ``height``
+    once turned, then turned; a frame without rotation is just scaled.
+    """
+    rotation = frame_rotation(frame)
+    if rotation in (90, 270):
+        width, height = height, width
+    return upright(frame.to_ndarray(width=width, height=height, format="rgb24"), rotation)
+
+
+def _first_frame_rotation(p: Path, codec: str) -> int:
+    """Rotation read off the first decoded frame; also proves the stream decodes with PyAV."""
+    with _open_pyav(p) as container:
+        stream = _pyav_stream(p, container)
+        try:
+            return frame_rotation(next(iter(container.decode(stream))))
+        except StopIteration:
+            raise VideoError(f"{p}: video contains no frames") from None
+        except av.error.FFmpegError as err:
+            raise VideoError(
+                f"{p}: cannot decode its {codec} video ({one_line(err, 160)})") from None
+
+
 def _probe(path: str | os.PathLike[str]) -> tuple[VideoInfo, Backend]:
     """Probe a video; also say which backend will decode it."""
     p = _require_file(path)
@@ -189,10 +250,15 @@ def _probe(path: str | os.PathLike[str]) -> tuple[VideoInfo, Backend]:
             backend = "decord"
         except Exception:  # decord raises bare RuntimeError/DECORDError; PyAV gets a go.
             backend = "pyav"
+    rotation = 0
+    try:
+        rotation = _first_frame_rotation(p, codec)
+    except VideoError:
+        if backend == "pyav":  # decord can still decode what PyAV cannot: keep it then
+            raise
     if backend == "pyav":
         fps = pyav_fps
         n_frames = pyav_frames or _count_packets(p)
-        _check_first_frame_decodes(p, codec)
     if not (math.isfinite(fps) and fps > 0):
         fps = pyav_fps  # decord reports 0 for some streams whose rate the container knows
     if n_frames <= 0:
@@ -201,6 +267,8 @@ def _probe(path: str | os.PathLike[str]) -> tuple[VideoInfo, Backend]:
         raise VideoError(f"{p}: video has no valid frame rate")
     if width <= 0 or height <= 0:
         raise VideoError(f"{p}: video has no valid frame size")
+    if rotation in (90, 270):
+        width, height = height, width
     info = VideoInfo(
         path=str(p),
         fps=fps,
@@ -208,6 +276,7 @@ def _probe(path: str | os.PathLike[str]) -> tuple[VideoInfo, Backend]:
         duration_s=n_frames / fps,
         width=width,
         height=height,
+        rotation=rotation,
     )
     return info, backend
 
@@ -222,20 +291,9 @@ def _count_packets(p: Path) -> int:
             raise VideoError(f"{p}: truncated or corrupt ({one_line(err, 160)})") from None
 
 
-def _check_first_frame_decodes(p: Path, codec: str) -> None:
-    with _open_pyav(p) as container:
-        stream = _pyav_stream(p, container)
-        try:
-            next(iter(container.decode(stream)))
-        except StopIteration:
-            raise VideoError(f"{p}: video contains no frames") from None
-        except av.error.FFmpegError as err:
-            raise VideoError(
-                f"{p}: cannot decode its {codec} video ({one_line(err, 160)})") from None
-
-
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
-    """Frame count, frame rate, duration and size of a video, or a one-line VideoError.
+    """Frame count, frame rate, duration, displayed size and rotation of a video, or a
+    one-line VideoError.
 
     Errors: missing file, directory, empty file, not a video (text, random bytes, truncated
     before the index), no video stream / no frames, codec that cannot be decoded.
@@ -287,6 +345,7 @@ def _fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
 
 
 def _decode_decord(p: Path, indices: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Frames at ``indices`` of the displayed size: decord applies the rotation itself."""
     reader = decord.VideoReader(str(p), ctx=decord.cpu(0), width=width, height=height)
     out = np.empty((indices.shape[0], height, width, 3), dtype=np.uint8)
     for start in range(0, indices.shape[0], _CHUNK):
@@ -316,7 +375,7 @@ def _decode_pyav(
         try:
             for frame_no, frame in enumerate(container.decode(stream)):
                 if frame_no == indices[found]:
-                    out[found] = frame.to_ndarray(width=width, height=height, format="rgb24")
+                    out[found] = to_upright_ndarray(frame, width, height)
                     found += 1
                     if found == indices.shape[0]:
                         break

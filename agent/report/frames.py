@@ -24,7 +24,12 @@ from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.pose.mediapipe_runner import extract_pose
 from viddiff.tools.pose.sequence import PoseSequence
-from viddiff.tools.video import file_digest, load_video_cached
+from viddiff.tools.video import (
+    file_digest,
+    frame_rotation,
+    load_video_cached,
+    to_upright_ndarray,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +98,8 @@ class VideoFrames:
 
 def decode_source_frames(path: str | Path, wanted: Iterable[int],
                          max_side: int) -> dict[int, np.ndarray]:
-    """Exactly the given source frame numbers (decode order), longer side <= ``max_side``.
+    """Exactly the given source frame numbers (decode order), longer side <= ``max_side``,
+    upright (the container's display rotation applied, as everywhere else).
 
     The fallback when the comparison's sampling cannot be reproduced; one sequential pass.
     """
@@ -109,8 +115,10 @@ def decode_source_frames(path: str | Path, wanted: Iterable[int],
             if number > last:
                 break
             if number in todo:
-                w, h = fit_size(frame.width, frame.height, max_side, max_side)
-                out[number] = frame.to_ndarray(width=w, height=h, format="rgb24")
+                shown = (frame.height, frame.width) if frame_rotation(frame) in (90, 270) \
+                    else (frame.width, frame.height)
+                w, h = fit_size(*shown, max_side, max_side)
+                out[number] = to_upright_ndarray(frame, w, h)
                 if len(out) == len(todo):
                     break
     return out

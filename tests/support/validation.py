@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from viddiff.tools.kinematics.comparison import compare_values
 from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.results import Label
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.sequence import PoseSequence
 
@@ -27,3 +28,10 @@ def left_right_swap_agreement(orig: PoseSequence, mirror: PoseSequence) -> tuple
             total += 1
             agree += m.label == "c"
     return agree, total
+
+
+def mirror_pair_found(left: Label, right: Label) -> bool:
+    """Whether a left-side and a right-side statement, asked of a clip (A) and its mirror
+    image (B), found the swap: A's left is B's right, so the two must get opposite labels.
+    Both ``c`` is a miss (nothing found), the same label twice is wrong."""
+    return (left, right) in (("a", "b"), ("b", "a"))

@@ -1,29 +1,59 @@
-"""Small synthetic videos made by the tests (no binary fixtures in the repo)."""
+"""Small synthetic videos made by the tests (no binary fixtures in the repo), and variants of
+real clips whose difference from the original is known by construction (the validation set in
+bench/validation_set.py and examples/make_variant.py use the same writer)."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from PIL import Image
+
+from viddiff.tools.video import to_upright_ndarray
 
 REPO = Path(__file__).resolve().parents[2]
 CLIPS_DIR = REPO.parent / "shared" / "data" / "clips"
 
 
 def write_video(path: Path, n_frames: int = 24, fps: int = 12, size: tuple[int, int] = (64, 48),
-                moving: bool = True) -> Path:
-    """An H.264 clip of a bright square sliding across a dark background."""
+                moving: bool = True, rotation: int = 0) -> Path:
+    """An H.264 clip of a bright square sliding across a dark background.
+
+    ``rotation`` (counter-clockwise degrees, a multiple of 90) stores the pixels turned the
+    other way and flags the container to turn them back: the clip *displays* exactly like the
+    unrotated one, as a phone video does.
+    """
+    frames = [_square_frame(i, n_frames, size, moving) for i in range(n_frames)]
+    return _encode(path, frames, Fraction(fps), rotation=rotation, crf=None)
+
+
+def _square_frame(i: int, n_frames: int, size: tuple[int, int], moving: bool) -> np.ndarray:
     width, height = size
+    frame = np.full((height, width, 3), 20, dtype=np.uint8)
+    x = int((width - 16) * i / max(1, n_frames - 1)) if moving else width // 2
+    frame[height // 2 - 8: height // 2 + 8, x: x + 16] = (230, 200, 40)
+    frame[2:8, 2:8] = (240, 240, 240)  # a mark in the top-left corner: shows any turn or flip
+    return frame
+
+
+def _encode(path: Path, frames: list[np.ndarray], rate: Fraction, *, rotation: int = 0,
+            crf: int | None = 12) -> Path:
+    """H.264 (yuv420p) of upright RGB ``frames`` at ``rate``; ``rotation`` as in write_video."""
+    k = (int(rotation) // 90) % 4
+    stored = [np.ascontiguousarray(np.rot90(f, k=-k)) for f in frames]
+    height, width = stored[0].shape[:2]
     container = av.open(str(path), mode="w")
-    stream = container.add_stream("libx264", rate=fps)
+    stream = container.add_stream("libx264", rate=rate)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    for i in range(n_frames):
-        frame = np.full((height, width, 3), 20, dtype=np.uint8)
-        x = int((width - 16) * i / max(1, n_frames - 1)) if moving else width // 2
-        frame[height // 2 - 8: height // 2 + 8, x: x + 16] = (230, 200, 40)
-        for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+    if crf is not None:
+        stream.options = {"crf": str(crf)}
+    if k:
+        stream.set_display_rotation(k * 90)
+    for img in stored:
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
             container.mux(packet)
     for packet in stream.encode():
         container.mux(packet)
@@ -31,28 +61,71 @@ def write_video(path: Path, n_frames: int = 24, fps: int = 12, size: tuple[int, 
     return path
 
 
-def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
-                  max_side: int = 448) -> Path:
-    """Re-encode ``src`` with the same frames: timestamps stretched by ``slow`` and/or each
-    frame flipped left-right. Frames are shrunk to ``max_side`` first (what the pipeline
-    samples anyway), which keeps the encoding fast."""
+def read_frames(src: Path, max_side: int = 448) -> tuple[list[np.ndarray], Fraction]:
+    """Every frame of ``src``, upright, longer side at most ``max_side`` (even sizes), and
+    the source frame rate."""
     with av.open(str(src)) as inp:
         stream = inp.streams.video[0]
         rate = Fraction(stream.average_rate or 30)
-        w, h = stream.width, stream.height
-        scale = min(1.0, max_side / max(w, h))
-        size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
-        frames = [f.to_ndarray(width=size[0], height=size[1], format="rgb24")
-                  for f in inp.decode(stream)]
-    out = av.open(str(dst), mode="w")
-    enc = out.add_stream("libx264", rate=(rate / Fraction(slow)).limit_denominator(10000))
-    enc.width, enc.height, enc.pix_fmt = size[0], size[1], "yuv420p"
-    enc.options = {"crf": "12"}
-    for frame in frames:
-        img = np.ascontiguousarray(frame[:, ::-1]) if mirror else frame
-        for packet in enc.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(packet)
-    for packet in enc.encode():
-        out.mux(packet)
-    out.close()
-    return dst
+        frames: list[np.ndarray] = []
+        size: tuple[int, int] | None = None
+        for frame in inp.decode(stream):
+            if size is None:
+                turned = round(float(frame.rotation) / 90) % 2 == 1
+                w, h = (frame.height, frame.width) if turned else (frame.width, frame.height)
+                scale = min(1.0, max_side / max(w, h))
+                size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
+            frames.append(to_upright_ndarray(frame, *size))
+    return frames, rate
+
+
+def _shrunk(frame: np.ndarray, scale: float) -> np.ndarray:
+    """``frame`` scaled by ``scale`` < 1 and centred on a canvas of the original size, padded
+    with the frame's median border colour: the same scene seen from further away."""
+    h, w = frame.shape[:2]
+    small = np.asarray(Image.fromarray(frame).resize(
+        (max(2, round(w * scale)), max(2, round(h * scale))), Image.Resampling.LANCZOS))
+    border = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
+    canvas = np.empty_like(frame)
+    canvas[:] = np.median(border, axis=0).astype(np.uint8)
+    top, left = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    canvas[top: top + small.shape[0], left: left + small.shape[1]] = small
+    return canvas
+
+
+def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
+                  max_side: int = 448, *, hold: tuple[int, float] | None = None,
+                  fps: float | None = None, scale: float = 1.0, rotation: int = 0) -> Path:
+    """Re-encode ``src`` as a variant whose difference from it is known by construction.
+
+    Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
+    the encoding fast. Then, in this order:
+
+    * ``hold=(frame, seconds)``: that source frame is shown ``seconds`` longer (a pause
+      inserted at that moment; ``round(seconds × rate)`` extra copies).
+    * ``slow``: timestamps stretched by ``slow`` (same frames, lower frame rate).
+    * ``fps``: re-timed to another frame rate with the same timing (each output frame shows
+      the source frame on screen at its time), e.g. 60 → 25 fps: no difference in the motion.
+    * ``scale`` < 1: the picture shrunk and centred on a padded canvas (person further away).
+    * ``mirror``: each frame flipped left-right (left and right swap).
+    * ``rotation``: pixels stored turned, with a display-rotation flag that turns them back.
+    """
+    frames, rate = read_frames(src, max_side)
+    if hold is not None:
+        index, seconds = hold
+        index = min(max(int(index), 0), len(frames) - 1)
+        extra = max(0, round(seconds * float(rate)))
+        frames = frames[: index + 1] + [frames[index]] * extra + frames[index + 1:]
+    rate = rate / Fraction(slow).limit_denominator(1000)
+    if fps is not None and fps > 0:
+        duration = len(frames) / float(rate)
+        count = max(1, math.floor(duration * fps + 1e-9))
+        picks = [min(len(frames) - 1, math.floor(k / fps * float(rate) + 1e-9))
+                 for k in range(count)]
+        frames = [frames[i] for i in picks]
+        rate = Fraction(fps).limit_denominator(1001)
+    if scale != 1.0:
+        frames = [_shrunk(f, scale) for f in frames]
+    if mirror:
+        frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
+    return _encode(dst, frames, rate.limit_denominator(10000), rotation=rotation)

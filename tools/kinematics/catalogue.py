@@ -14,32 +14,166 @@ This module is imported by the registry on the first read of ``METRICS`` (see
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+
 from viddiff.tools.kinematics.registry import (
+    Computer,
     MetricSpec,
+    _signal_metric,
     add,
     add_bilateral,
     described,
     difference_metric,
     register,
 )
+from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
     JUMP_WINDOW_S,
+    ClipContext,
+    SideFn,
+    Signal,
+    arm_elevation,
+    bilateral,
     foot_lift,
+    foot_turn_out,
+    frontal_view,
+    head_forward,
     head_tilt,
+    heel_lift,
     height_above_hips,
     hip_height,
     hip_offset,
+    hip_shift,
     joint_angle,
+    knee_inward,
     knee_width_ratio,
+    one_side,
+    segment_slice,
     speed,
     stance_width,
     thigh_angle,
     trunk_lean,
     upper_arm_tilt,
     wrist_above_floor,
+    wrist_height,
 )
 from viddiff.tools.kinematics.timing import longest_pause, motion_duration, stage_duration
-from viddiff.tools.kinematics.uncertainty import BOUNDARY_UNCERTAINTY_S
+from viddiff.tools.kinematics.uncertainty import (
+    BOUNDARY_UNCERTAINTY_S,
+    DEFAULT_NOISE,
+    NOISE_FLOOR,
+    frame_noise,
+)
+from viddiff.tools.pose.sequence import PoseSequence
+from viddiff.tools.segments import Segment
+
+_UNITS: dict[str, str] = {"angle": "deg", "length": "TL", "ratio": "ratio", "time": "s",
+                          "speed": "TL/s"}
+
+
+def _frontal_only(compute: Computer, unit: str) -> Computer:
+    """``compute`` on front or back views only; elsewhere no value, with the reason."""
+
+    def gated(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        ok, why = frontal_view(pose)
+        if not ok:
+            return MetricValue(None, 0.0, 0, unit, note=why)
+        return compute(pose, ctx, segment)
+
+    return gated
+
+
+def _frontal_if_3d(compute: Computer, unit: str) -> Computer:
+    """Like :func:`_frontal_only` on clips with a 3-D pose (which tells the view); on 2-D-only
+    clips the signal's own check applies."""
+    gated_compute = _frontal_only(compute, unit)
+
+    def gated(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        return (gated_compute if pose.has_world else compute)(pose, ctx, segment)
+
+    return gated
+
+
+def _needs_world(compute: Computer, unit: str) -> Computer:
+    """``compute`` on clips with a 3-D pose only; elsewhere no value, with the reason."""
+
+    def gated(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        if not ctx.world:
+            return MetricValue(None, 0.0, 0, unit,
+                               note="needs the 3-D pose, which this clip does not have")
+        return compute(pose, ctx, segment)
+
+    return gated
+
+
+def _at_peak(value_of: Callable[[PoseSequence, ClipContext], Signal],
+             peak_of: Callable[[PoseSequence, ClipContext], Signal]) -> Computer:
+    """``value_of`` read at the frame where ``peak_of`` is highest within the segment (after
+    a 3-frame running median, so a one-frame glitch cannot pick the frame); the uncertainty
+    is the value signal's per-frame noise, plus half its change to the neighbouring frames
+    (the peak could as well be one frame earlier or later)."""
+
+    def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        x, w = value_of(pose, ctx)
+        peak, _ = peak_of(pose, ctx)
+        sl = segment_slice(pose, segment)
+        both = np.isfinite(x) & np.isfinite(peak)
+        if not both[sl].any():
+            return MetricValue(None, 0.0, 0, "deg")
+        smooth = peak.copy()
+        for i in range(1, len(peak) - 1):
+            window = peak[i - 1: i + 2]
+            if np.isfinite(window).all():
+                smooth[i] = float(np.median(window))
+        seg = np.where(both[sl], smooth[sl], -np.inf)
+        i = sl.start + int(np.argmax(seg))
+        sigma = frame_noise(x, w, ctx.frame_period)
+        sigma = max(DEFAULT_NOISE["angle"] if sigma is None else sigma, NOISE_FLOOR["angle"])
+        near = [abs(float(x[j]) - float(x[i])) for j in (i - 1, i + 1)
+                if 0 <= j < len(x) and np.isfinite(x[j])]
+        unc = math.hypot(sigma, 0.5 * max(near, default=0.0))
+        return MetricValue(float(x[i]), unc, int(both[sl].sum()), "deg", rows=(i,))
+
+    return compute
+
+
+def _add_gated(*, name: str, signal: Callable[[PoseSequence, ClipContext], Signal],
+               agg: Aggregate, kind: Kind, gate: Callable[[Computer, str], Computer],
+               space: Space, label: str, description: str, more: str, less: str, family: str,
+               side: Literal["left", "right"] | None = None, lateral: bool = False,
+               num_frames: Literal["1", "gt_1"] = "1", min_effect: float) -> None:
+    """Register a signal metric that is measurable only where ``gate`` allows it."""
+    unit = _UNITS[kind]
+    register(MetricSpec(
+        name=name, unit=unit, kind=kind, label=label,
+        description=described(description, space), more=more, less=less, family=family,
+        compute=gate(_signal_metric(signal, agg, kind), unit), min_effect=min_effect,
+        side=side, lateral=lateral, num_frames=num_frames, space=space))
+
+
+def _add_gated_sided(*, name: str, signal: SideFn, combine: str, agg: Aggregate, kind: Kind,
+                     gate: Callable[[Computer, str], Computer], space: Space, label: str,
+                     description: str, more: str, less: str, family: str,
+                     min_effect: float) -> None:
+    """:func:`_add_gated` for a per-side signal: both sides combined, then each side."""
+    _add_gated(name=name, signal=bilateral(signal, combine), agg=agg, kind=kind, gate=gate,
+               space=space, label=label, description=description, more=more, less=less,
+               family=family, min_effect=min_effect)
+    sides: tuple[Literal["left", "right"], ...] = ("left", "right")
+    for side in sides:
+        _add_gated(name=f"{name}_{side}", signal=one_side(signal, side), agg=agg, kind=kind,
+                   gate=gate, space=space, label=f"{side} {label}",
+                   description=f"{description} Only the {side} side.",
+                   more=f"{more} on the {side} side", less=f"{less} on the {side} side",
+                   family=family, side=side, min_effect=min_effect)
+
+
+def _ungated(compute: Computer, unit: str) -> Computer:
+    return compute
 
 
 def _build_registry() -> None:
@@ -244,6 +378,8 @@ def _build_registry() -> None:
         more="the jump is higher", less="the jump is lower",
         family="jump", num_frames="gt_1")
 
+    _register_body_parts()
+
     for part, label in ((None, "mean body speed"), ("wrist", "mean hand speed"),
                         ("ankle", "mean foot speed"), ("hip", "mean hip speed")):
         suffix = "" if part is None else f"_{part}"
@@ -286,6 +422,115 @@ def _build_registry() -> None:
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
+
+
+def _register_body_parts() -> None:
+    """Feet, knees seen from the front, pelvis, head and arm at the top (signals.py says what
+    each reads and where it fails)."""
+    _add_gated_sided(
+        name="heel_lift_max", signal=heel_lift, combine="max", agg="max", kind="ratio",
+        gate=_ungated, space="3d_vertical",
+        label="heel lift",
+        description="Highest rise of the heel above its standing (foot-flat) level relative to "
+                    "the toes, in foot lengths (0 = flat; per frame the higher heel).",
+        more="the heels lift more off the ground", less="the heels stay down more",
+        # a fifth of the foot (about 5 cm): MediaPipe's heel and toe points are small, and on
+        # the validation set's 60%-scaled copy of a clip (the same take, smaller in the frame)
+        # the heel read 0.13 foot lengths higher with no change in the movement
+        family="heel_lift", min_effect=0.2)
+    _add_gated_sided(
+        name="knee_valgus_max", signal=knee_inward, combine="max", agg="max", kind="length",
+        gate=_frontal_only, space="image",
+        label="knee cave-in (valgus)",
+        description="Largest inward offset of the knee from the straight hip-ankle line, in "
+                    "torso lengths (+ inside = valgus, - outside = varus; per frame the more "
+                    "inward knee). Front or back views only: elsewhere not measurable.",
+        more="the knees cave inward more", less="the knees track further out",
+        family="knee_valgus_line", min_effect=0.05)
+    _add_gated_sided(
+        name="foot_turn_out", signal=foot_turn_out, combine="mean", agg="median", kind="angle",
+        gate=_needs_world, space="3d_vertical",
+        label="foot turn-out",
+        description="Median angle of the foot (heel to toe) from straight ahead in the ground "
+                    "plane, in degrees (+ toes out, - toes in; per frame the mean of both feet).",
+        more="the feet are turned out more", less="the feet point more straight ahead",
+        family="foot_turn_out", min_effect=8.0)
+    _add_gated(
+        name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
+        gate=_frontal_if_3d, space="image",
+        label="sideways hip shift",
+        description="Mean sideways position of the hip midpoint relative to the midpoint of "
+                    "the feet, along the body's left-right axis, in torso lengths (+ towards "
+                    "the person's left, - towards the right). Front or back views only.",
+        more="the hips shift more to the left", less="the hips shift more to the right",
+        family="hip_shift", lateral=True, num_frames="gt_1", min_effect=0.05)
+    _add_gated(
+        name="hip_shift_max", signal=bilateral_abs(hip_shift), agg="max", kind="length",
+        gate=_frontal_if_3d, space="image",
+        label="largest sideways hip shift",
+        description="Largest sideways offset of the hip midpoint from the midpoint of the "
+                    "feet, either way, in torso lengths. Front or back views only.",
+        more="the hips shift further sideways", less="the hips stay more centred over the feet",
+        family="hip_shift_size", min_effect=0.05)
+    _add_gated(
+        name="head_forward_mean", signal=head_forward, agg="mean", kind="angle",
+        gate=_ungated, space="3d_vertical",
+        label="head forward of the shoulders",
+        description="Mean signed angle of the neck line (shoulder midpoint to ear midpoint) "
+                    "from vertical, towards where the face points (+ head forward of the "
+                    "shoulders, - held back).",
+        more="the head juts further forward", less="the head is held further back",
+        family="head_forward", num_frames="1", min_effect=5.0)
+    for side in (None, "left", "right"):
+        sides = ("left", "right") if side is None else (side,)
+        suffix = "" if side is None else f"_{side}"
+
+        def elevation(pose: PoseSequence, ctx: ClipContext,
+                      sides: tuple[str, ...] = sides) -> Signal:
+            return _highest_arm(pose, ctx, sides, arm_elevation)
+
+        def height(pose: PoseSequence, ctx: ClipContext,
+                   sides: tuple[str, ...] = sides) -> Signal:
+            return _highest_arm(pose, ctx, sides, wrist_height)
+
+        register(MetricSpec(
+            name=f"arm_height_at_top{suffix}", unit="deg", kind="angle",
+            label=f"{side + ' ' if side else ''}arm height at the top",
+            description=described(
+                "Angle of the arm (shoulder to wrist) from straight down at the frame where "
+                "the wrist is highest in the stage (a release or the top of a reach): 90° "
+                "level, 180° straight overhead; the higher hand"
+                f"{'' if side is None else f', only the {side} side'}.", "3d_vertical"),
+            more="the arm is higher at the top" + ("" if side is None else f" on the {side} "
+                                                   "side"),
+            less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
+                                                  "side"),
+            min_effect=8.0, family="arm_top", compute=_at_peak(elevation, height),
+            side=side, space="3d_vertical"))
+
+
+def bilateral_abs(signal: Callable[[PoseSequence, ClipContext], Signal]
+                  ) -> Callable[[PoseSequence, ClipContext], Signal]:
+    """|signal| per frame."""
+
+    def fn(pose: PoseSequence, ctx: ClipContext) -> Signal:
+        x, w = signal(pose, ctx)
+        return np.abs(x), w
+
+    return fn
+
+
+def _highest_arm(pose: PoseSequence, ctx: ClipContext, sides: tuple[str, ...],
+                 fn: SideFn) -> Signal:
+    """``fn`` per frame of the arm whose wrist is higher (of ``sides``)."""
+    if len(sides) == 1:
+        return fn(pose, ctx, sides[0])
+    hl, _ = wrist_height(pose, ctx, "left")
+    hr, _ = wrist_height(pose, ctx, "right")
+    vl, wl = fn(pose, ctx, "left")
+    vr, wr = fn(pose, ctx, "right")
+    pick_left = np.where(np.isfinite(hr), np.nan_to_num(hl, nan=-np.inf) >= hr, True)
+    return np.where(pick_left, vl, vr), np.where(pick_left, wl, wr)
 
 
 _build_registry()

@@ -456,3 +456,211 @@ def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...]) 
     values = np.where(valid & (dt > 0), values, np.nan)
     return values, valid.astype(np.float64)
 
+
+
+# --------------------------------------------------------------------------------------------
+# Feet, knees in the frontal plane, pelvis and head: the body parts beyond the limb angles
+# --------------------------------------------------------------------------------------------
+
+#: A body whose hip line is within this of the image plane is seen from the front (or back).
+FRONTAL_VIEW_MAX_DEG = 35.0
+#: Image hip width below this many torso lengths: the pelvis is seen edge-on (side view).
+MIN_HIP_WIDTH_TL = 0.25
+#: Nose this far (torso lengths, horizontally) in front of the ears shows where the face points.
+MIN_FACE_DEPTH_TL = 0.05
+#: Percentile of a clip's heel-above-toe heights taken as the foot's standing (flat) level.
+HEEL_STANDING_PERCENTILE = 10.0
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 1e-9, v / n, np.nan)
+
+
+def _horizontal(v: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """``v`` (T, D) with its component along ``up`` removed."""
+    return v - (v @ up)[:, None] * up
+
+
+def heel_lift(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Heel above its standing level, in foot lengths (0 = foot flat, 0.3 = heel raised by
+    30% of the foot's length), per frame.
+
+    Reads the heel's height above the toe (``foot_index``) along the vertical, so a jump or a
+    camera that moves lifts both and does not count, and subtracts the foot's standing level:
+    the clip's flattest frames (the ``HEEL_STANDING_PERCENTILE`` percentile), which absorbs a
+    camera looking down on the feet. Divided by the foot length (median heel-to-toe distance).
+    3-D world landmarks against ``ctx.up`` when the clip has them, else the image.
+
+    Limits: the clip must contain some frames with the foot flat (a clip on tiptoe throughout
+    reads 0); MediaPipe's heel and toe points are small and often poorly visible from the
+    front (the heel is hidden behind the foot), so such frames drop out by visibility.
+    """
+    heel, wh = _apt(pose, ctx, f"{side}_heel")
+    toe, wt = _apt(pose, ctx, f"{side}_foot_index")
+    d = heel - toe
+    up = np.asarray(ctx.up, dtype=np.float64)
+    rise = d @ up
+    length = np.linalg.norm(d, axis=1)
+    ok = np.isfinite(rise) & np.isfinite(length)
+    out = np.full(pose.n_frames, np.nan)
+    if ok.sum() < 2:
+        return out, np.zeros(pose.n_frames)
+    foot = float(np.median(length[ok]))
+    if foot <= 1e-9:
+        return out, np.zeros(pose.n_frames)
+    base = float(np.percentile(rise[ok], HEEL_STANDING_PERCENTILE))
+    out[ok] = (rise[ok] - base) / foot
+    return out, np.minimum(wh, wt)
+
+
+def frontal_view(pose: PoseSequence) -> tuple[bool, str]:
+    """Whether the body faces the camera (or turns its back to it) squarely enough for
+    frontal-plane measurements (knees in or out, hips shifting sideways), and why not.
+
+    Uses :func:`viddiff.tools.viewpoint.facing_angle` (3-D world landmarks): the hip and
+    shoulder lines must lie within ``FRONTAL_VIEW_MAX_DEG`` of the image plane. Front and back
+    both qualify: the frontal plane is seen either way, and "inward" is read towards the body's
+    own midline. Without 3-D landmarks the view cannot be told, so nothing is claimed.
+    """
+    from viddiff.tools.viewpoint import MAX_SPREAD_DEG, facing_angle  # viewpoint imports us
+
+    facing = facing_angle(pose)
+    if facing is None:
+        return False, "the body's orientation to the camera is unknown (no 3-D pose)"
+    angle, spread = facing
+    if spread > MAX_SPREAD_DEG:
+        return False, (f"the body turns too much during the clip (facing angle spread "
+                       f"{spread:.0f}°) to read the frontal plane")
+    off = abs((angle + 90.0) % 180.0 - 90.0)  # 0 = hip line parallel to the image plane
+    if off > FRONTAL_VIEW_MAX_DEG:
+        return False, (f"knees and hips are seen {off:.0f}° from the front; frontal-plane "
+                       f"positions need a front or back view (within "
+                       f"{FRONTAL_VIEW_MAX_DEG:.0f}°)")
+    return True, ""
+
+
+def knee_inward(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """How far the knee sits inside (+, valgus, "caving in") or outside (-, varus) the straight
+    line from hip to ankle, in torso lengths, read in the image.
+
+    The line's position at the knee's height is compared with the knee; "inside" is towards
+    the hip midpoint, so the sign holds from the front, from behind and in a mirrored video.
+    Only a front or back view shows this (:func:`frontal_view`; the metric checks it): from
+    the side a bent knee sticks out of the hip-ankle line forwards, which is not valgus.
+    Limits: a knee pointing at the camera on a rotated thigh can look inward; small values
+    (a few hundredths of a torso length) are within the pose model's jitter.
+    """
+    hip, wh = _pt(pose, f"{side}_hip")
+    knee, wk = _pt(pose, f"{side}_knee")
+    ankle, wa = _pt(pose, f"{side}_ankle")
+    mid, wm = _mid(pose, "hip")
+    span = ankle[:, 1] - hip[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(np.abs(span) > 1e-6, (knee[:, 1] - hip[:, 1]) / span, np.nan)
+    line_x = hip[:, 0] + frac * (ankle[:, 0] - hip[:, 0])
+    inward = np.sign(mid[:, 0] - hip[:, 0])
+    offset = (knee[:, 0] - line_x) * inward
+    offset = np.where(inward != 0, offset, np.nan)
+    w = np.minimum(np.minimum(wh, wk), np.minimum(wa, wm))
+    return _per_scale(offset, ctx), w
+
+
+def foot_turn_out(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Angle of the foot (heel to toe) from straight ahead, in degrees, in the ground plane:
+    positive turned out (toes pointing away from the body's midline), negative turned in.
+
+    3-D only: "ahead" is the horizontal direction perpendicular to the hip line, signed so
+    that the two feet point forward on average (MediaPipe's left/right and front/back need
+    not be trusted for it); both read in the plane perpendicular to ``ctx.up``. An image-only
+    clip gives nothing: a foot pointing at the camera projects to a dot. Limits: the toe and
+    heel points are small, and their depth comes from one image, so expect ±10° per frame.
+    """
+    n = pose.n_frames
+    if not ctx.world:
+        return np.full(n, np.nan), np.zeros(n)
+    up = np.asarray(ctx.up, dtype=np.float64)
+    lh, w1 = _world_pt(pose, "left_hip")
+    rh, w2 = _world_pt(pose, "right_hip")
+    across = _unit(_horizontal(lh - rh, up))  # towards the body's left
+    ahead = np.cross(up, across) if up.shape[0] == 3 else np.full_like(across, np.nan)
+    feet = {}
+    for s in ("left", "right"):
+        heel, wh = _world_pt(pose, f"{s}_heel")
+        toe, wt = _world_pt(pose, f"{s}_foot_index")
+        feet[s] = (_unit(_horizontal(toe - heel, up)), np.minimum(wh, wt))
+    both = feet["left"][0] + feet["right"][0]
+    forward = np.nanmedian(np.einsum("ij,ij->i", both, ahead)) if np.isfinite(
+        np.einsum("ij,ij->i", both, ahead)).any() else np.nan
+    if not np.isfinite(forward):
+        return np.full(n, np.nan), np.zeros(n)
+    ahead = ahead * (1.0 if forward >= 0 else -1.0)
+    out_dir = across if side == "left" else -across
+    foot, wf = feet[side]
+    angle = np.degrees(np.arctan2(np.einsum("ij,ij->i", foot, out_dir),
+                                  np.einsum("ij,ij->i", foot, ahead)))
+    return angle, np.minimum(wf, np.minimum(w1, w2))
+
+
+def hip_shift(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Sideways position of the pelvis (hip midpoint) relative to the midpoint of the feet,
+    in torso lengths, along the body's own left-right axis: positive towards the person's
+    left, negative towards the right, 0 centred over the feet.
+
+    Read in the image, where a sideways shift is seen only from the front or back (the metric
+    checks :func:`frontal_view` when the clip has a 3-D pose; without one, an image pelvis
+    narrower than ``MIN_HIP_WIDTH_TL`` -- seen edge-on from the side -- gives nothing). Why not
+    the 3-D pose, which exists from every view: its sideways hip offset is a depth guess that
+    moves by 0.1-0.2 torso lengths when the same clip is mirrored (bench/RESULTS.md), more than
+    the shifts it should find. Limits: depends on trusting which hip is left (sided metric); a
+    staggered stance puts the feet midpoint off the body's line by itself.
+    """
+    lh, w1 = _pt(pose, "left_hip")
+    rh, w2 = _pt(pose, "right_hip")
+    feet, wf = _mid(pose, "ankle")
+    width = lh[:, 0] - rh[:, 0]
+    with np.errstate(invalid="ignore"):
+        wide = np.abs(width) >= MIN_HIP_WIDTH_TL * (ctx.scale or np.inf)
+    shift = ((lh[:, 0] + rh[:, 0]) / 2.0 - feet[:, 0]) * np.sign(width)
+    return _per_scale(np.where(wide, shift, np.nan), ctx), np.minimum(np.minimum(w1, w2), wf)
+
+
+def head_forward(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """Signed angle of the neck line (shoulder midpoint to ear midpoint) from vertical, in
+    degrees: positive when the head sits forward of the shoulders (the way the face points),
+    negative when it is held back.
+
+    "Forward" is the direction from the ear midpoint to the nose, made horizontal; the angle
+    is read in the plane of the vertical and that direction (3-D against ``ctx.up`` when the
+    clip has world landmarks, else the image, where it is only meaningful from the side).
+    Frames where the nose is not clearly in front of the ears (``MIN_FACE_DEPTH_TL``; in 2-D
+    a face seen from the front) give nothing. Limits: ears are often poorly visible from
+    behind; a head turned sideways moves the nose and so the "forward" direction.
+    """
+    sh, ws = _amid(pose, ctx, "shoulder")
+    ear, we = _amid(pose, ctx, "ear")
+    nose, wn = _apt(pose, ctx, "nose")
+    hips, _ = _amid(pose, ctx, "hip")
+    up = np.asarray(ctx.up, dtype=np.float64)
+    face = _horizontal(nose - ear, up)
+    torso = np.linalg.norm(sh - hips, axis=1)
+    with np.errstate(invalid="ignore"):  # nose over the ears (face towards the camera/away)
+        clear = np.linalg.norm(face, axis=1) >= MIN_FACE_DEPTH_TL * torso
+    ahead = np.where(clear[:, None], _unit(face), np.nan)
+    neck = ear - sh
+    angle = np.degrees(np.arctan2(np.einsum("ij,ij->i", neck, ahead), neck @ up))
+    return angle, np.minimum(np.minimum(ws, we), wn)
+
+
+def arm_elevation(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Angle of the whole arm (shoulder to wrist) from straight down, in degrees: 0 hanging,
+    90 level, 180 straight overhead (3-D against ``ctx.up`` when available)."""
+    sh, ws = _apt(pose, ctx, f"{side}_shoulder")
+    wr, ww = _apt(pose, ctx, f"{side}_wrist")
+    return _angle_from(wr - sh, _down(ctx)), np.minimum(ws, ww)
+
+
+def wrist_height(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Image height of the wrist above the hip midpoint in torso lengths (finds the top)."""
+    return height_above_hips("wrist")(pose, ctx, side)
