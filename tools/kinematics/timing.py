@@ -49,10 +49,10 @@ def _path_steps(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
         return steps
     pos = joint_positions(pose, limb_landmarks(None)) / ctx.scale
     d = np.linalg.norm(np.diff(pos, axis=0), axis=2)
-    ok = np.isfinite(d).sum(axis=1) >= 3
-    with np.errstate(invalid="ignore"):
-        mean = np.where(ok, np.nanmean(np.where(np.isfinite(d), d, np.nan), axis=1), 0.0)
-    steps[1:] = np.nan_to_num(mean)
+    seen = np.isfinite(d)
+    count = seen.sum(axis=1)
+    total = np.where(seen, d, 0.0).sum(axis=1)
+    steps[1:] = np.where(count >= 3, total / np.maximum(count, 1), 0.0)
     return steps
 
 
