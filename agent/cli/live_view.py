@@ -16,8 +16,8 @@ NODE_LABELS = {
     "embed_frames": "Embedding frames (CLIP)",
     "link": "Linking differences to stages",
     "localize": "Localizing stages",
-    "pose": "Estimating pose",
-    "measure_differences": "Measuring kinematics",
+    "localize_phases": "Finding the movement's phases",
+    "estimate_pose": "Estimating pose",
 }
 
 
@@ -31,7 +31,7 @@ class LiveProgress:
                                  MofNCompleteColumn(), console=console, transient=False,
                                  disable=not enabled)
         self.nodes: dict[str, Any] = {}
-        self.frames: dict[str, Any] = {}
+        self.frames: dict[tuple[str, str], Any] = {}
         self.differences: Any = None
 
     def __enter__(self) -> LiveProgress:
@@ -47,11 +47,12 @@ class LiveProgress:
         kind = event.get("event")
         if kind == "node":
             self._node(event)
-        elif kind == "frames_embedded":
-            key = event.get("video", "?")
+        elif kind in ("frames_embedded", "frames_posed"):
+            verb = "Embedding" if kind == "frames_embedded" else "Estimating pose on"
+            key = (kind, event.get("video", "?"))
             if key not in self.frames:
                 self.frames[key] = self.progress.add_task(
-                    f"Embedding frames of video {str(key).upper()}", total=event.get("total"))
+                    f"{verb} frames of video {str(key[1]).upper()}", total=event.get("total"))
             self.progress.update(self.frames[key], completed=event.get("done", 0),
                                  total=event.get("total"))
         elif kind == "differences":

@@ -54,7 +54,7 @@ def estimate_pose_for_tools(state: VidDiffState,
     ctx = runtime.context
     if not ctx.kinematics:
         return {"pose_ready": False}
-    emit(runtime, "node", node="pose", status="start")
+    emit(runtime, "node", node="estimate_pose", status="start")
     fractions = {}
     poses = {}
     try:
@@ -64,7 +64,7 @@ def estimate_pose_for_tools(state: VidDiffState,
             fractions[key] = float(pose.present.mean()) if pose.n_frames else 0.0
     except VidDiffError as exc:  # e.g. the pose extra is not installed
         return {"pose_ready": False, "notes": [f"no pose measurements: {exc}"]}
-    emit(runtime, "node", node="pose", status="end")
+    emit(runtime, "node", node="estimate_pose", status="end")
     missing = [k.upper() for k, f in fractions.items() if f < ctx.min_person_fraction]
     if missing:
         return {"pose_ready": False,

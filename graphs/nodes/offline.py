@@ -63,7 +63,7 @@ def poses_of(state: VidDiffState, ctx: VidDiffContext,
 def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
     ctx = runtime.context
     notes = []
-    emit(runtime, "node", node="pose", status="start")
+    emit(runtime, "node", node="estimate_pose", status="start")
     poses = poses_of(state, ctx, runtime)
     for key, pose in poses.items():
         problem = person_problem(pose)
@@ -77,7 +77,7 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
         note = view_note(poses["a"], poses["b"])
         if note:
             notes.append(note)
-    emit(runtime, "node", node="pose", status="end")
+    emit(runtime, "node", node="estimate_pose", status="end")
     return {"notes": notes}
 
 
@@ -88,7 +88,7 @@ def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> di
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
     seg_a, seg_b = localize_pair(pose_a, pose_b, len(PHASES), PHASES)
-    emit(runtime, "node", node="localize", status="end")
+    emit(runtime, "node", node="localize_phases", status="end")
     return {"segments": {"a": sampled_segments(seg_a, pose_a, videos["a"]),
                          "b": sampled_segments(seg_b, pose_b, videos["b"])}}
 
@@ -113,6 +113,7 @@ def measure(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, 
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
     seg_a = pose_segments(state["segments"]["a"], videos["a"], pose_a)
     seg_b = pose_segments(state["segments"]["b"], videos["b"], pose_b)
+    emit(runtime, "node", node="measure_differences", status="start")
     results: list[DifferenceResult] = []
     candidates: list[Difference] = []
     emit(runtime, "differences", total=len(state.get("candidates") or []) or
@@ -160,4 +161,5 @@ def measure(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, 
                  "look alike to the pose metrics"]
     else:
         notes = []
+    emit(runtime, "node", node="measure_differences", status="end")
     return {"results": results, "candidates": candidates, "notes": notes}
