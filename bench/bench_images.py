@@ -7,7 +7,8 @@ JPEG encodes, and approximate input tokens (text characters / 4, plus OpenAI's i
 85 tokens at detail "low", 85 + 170 per 512-px tile otherwise; 255 for our 384-px frames).
 
 The reference method shows 1 frame per video for a single-frame difference and 3 for a
-multi-frame one (2 and 6 images). Run: ``python -m bench.bench_images`` (writes its section of
+multi-frame one (2 and 6 images); the scripted model asks for one measurement per
+difference, whose evidence frames (one per video) the verdict shows after the difference's own. Run: ``python -m bench.bench_images`` (writes its section of
 bench/RESULTS.md; ``--label before`` / ``--no-write`` to compare against another checkout).
 """
 
@@ -27,6 +28,7 @@ from bench.results import machine_line, update_section
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.videos import CLIPS_DIR
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.frames import clear_pose_memo
 from viddiff.graphs.models import EndpointSettings, build_models
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.viddiff import build_viddiff_graph
@@ -41,6 +43,7 @@ def image_tokens(url: dict[str, Any]) -> int:
 
 
 async def one_run(a: Path, b: Path, n: int, cache: Path) -> dict[str, Any]:
+    clear_pose_memo()  # and the encoded frames: each run counts its own encodes
     encodes = 0
     original = images_mod.to_data_url
 

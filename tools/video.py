@@ -467,7 +467,7 @@ class SamplingPlan:
         return self.indices / self.info.fps
 
 
-def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: int,
+def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: int | None,
                   max_side: int | None) -> SamplingPlan:
     """The :class:`SamplingPlan` of ``path`` at ``target_fps`` (at most ``max_frames``
     frames, longer side at most ``max_side``, None: the source size); one-line VideoError for
