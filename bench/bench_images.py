@@ -8,8 +8,9 @@ JPEG encodes, and approximate input tokens (text characters / 4, plus OpenAI's i
 
 The reference method shows 1 frame per video for a single-frame difference and 3 for a
 multi-frame one (2 and 6 images); the scripted model asks for one measurement per
-difference, whose evidence frames (one per video) the verdict shows after the difference's own. Run: ``python -m bench.bench_images`` (writes its section of
-bench/RESULTS.md; ``--label before`` / ``--no-write`` to compare against another checkout).
+difference, whose evidence frames (one per video) the verdict shows after the difference's own.
+Run: ``python -m bench.bench_images`` (writes its section of bench/RESULTS.md; ``--label before``
+and ``--no-write`` to compare against another checkout).
 """
 
 from __future__ import annotations
