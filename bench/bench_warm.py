@@ -31,7 +31,7 @@ WRAPPER = (
 
 def run(a: Path, b: Path, cache: Path, out: Path, report: bool) -> tuple[float, str]:
     args = ["compare", str(a), str(b), "--offline", "--action", "a lunge",
-            "--differences", "the knees bend more", "--json", str(out / "r.json"), "--quiet"]
+            "--difference", "the knees bend more", "--json", str(out / "r.json"), "--quiet"]
     if report:
         args += ["--report", str(out / "r.html")]
     env = {**os.environ, "VIDDIFF_CACHE_DIR": str(cache)}
