@@ -164,3 +164,37 @@ def test_rejected_api_key_fails_cleanly(synthetic_pair, env, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 3
     assert "refused the API key (HTTP 401)" in err and len(err.splitlines()) == 1
+
+
+def test_each_image_is_sent_once_per_difference(clips_dir: Path, env: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measure-tool turn carries no images; the verdict carries the difference's own
+    frames (1 or 3 per video) plus the evidence frames, and each distinct frame is JPEG-encoded
+    once however many differences show it."""
+    from viddiff.graphs.frames import clear_pose_memo
+    from viddiff.tools import images as images_mod
+
+    clear_pose_memo()
+    encodes: list[int] = []
+    original = images_mod.to_data_url
+
+    def counting(frame: Any, max_side: int | None) -> str:
+        encodes.append(1)
+        return original(frame, max_side)
+
+    monkeypatch.setattr(images_mod, "to_data_url", counting)
+    with FakeOpenAIServer(routes(standard_script())) as srv:
+        out = env / "r.json"
+        assert main(compare_args(clips_dir / "Demo_SinglePerson_cam01.mp4",
+                                 clips_dir / "Demo_SinglePerson_cam02.mp4", srv.base_url, out,
+                                 "--open", "2")) == 0
+        requests = list(srv.requests)
+    tool_turns = [r for r in requests if "measure" in r.tool_names]
+    verdicts = [r for r in requests if r.schema_name == "Verdict"]
+    assert tool_turns and all(not r.image_urls for r in tool_turns)
+    result = json.loads(out.read_text())
+    shown = sum(len(d["frames_a"]) + len(d["frames_b"]) for d in result["differences"])
+    own = sum((1 if d["num_frames"] == "1" else 3) * 2 for d in result["differences"])
+    sent = sum(len(r.image_urls) for r in verdicts)
+    assert own <= sent == shown  # own frames, then the evidence frames, each once
+    assert len(encodes) == len({u for r in verdicts for u in r.image_urls})

@@ -230,9 +230,29 @@ def _first_frame_rotation(p: Path, codec: str) -> int:
                 f"{p}: cannot decode its {codec} video ({one_line(err, 160)})") from None
 
 
+_probe_memo: OrderedDict[tuple[str, int, int], tuple[VideoInfo, Backend]] = OrderedDict()
+
+
 def _probe(path: str | os.PathLike[str]) -> tuple[VideoInfo, Backend]:
-    """Probe a video; also say which backend will decode it."""
+    """Probe a video; also say which backend will decode it. Memoised per (path, size,
+    mtime_ns) like :func:`file_digest`: planning a sampling, keying the frame cache and the
+    pose cache all probe, and none of them should open the container again."""
     p = _require_file(path)
+    st = p.stat()
+    key = (str(p), st.st_size, st.st_mtime_ns)
+    with _digest_lock:
+        hit = _probe_memo.get(key)
+    if hit is not None:
+        return hit
+    result = _probe_uncached(p)
+    with _digest_lock:
+        _probe_memo[key] = result
+        while len(_probe_memo) > _DIGEST_MEMO_SIZE:
+            _probe_memo.popitem(last=False)
+    return result
+
+
+def _probe_uncached(p: Path) -> tuple[VideoInfo, Backend]:
     with _open_pyav(p) as container:
         stream = _pyav_stream(p, container)
         width, height = stream.codec_context.width, stream.codec_context.height
@@ -447,7 +467,7 @@ class SamplingPlan:
         return self.indices / self.info.fps
 
 
-def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: int,
+def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: int | None,
                   max_side: int | None) -> SamplingPlan:
     """The :class:`SamplingPlan` of ``path`` at ``target_fps`` (at most ``max_frames``
     frames, longer side at most ``max_side``, None: the source size); one-line VideoError for
@@ -461,6 +481,32 @@ def plan_sampling(path: str | os.PathLike[str], target_fps: float, max_frames: i
         _fit_size(info.width, info.height, max_side)
     return SamplingPlan(info=info, digest=file_digest(p), target_fps=float(target_fps),
                         indices=indices, width=width, height=height)
+
+
+class LazySampledVideo:
+    """A :class:`SampledVideo` to be: everything but the pixels comes from the plan (no
+    decoding), ``frames`` decodes through :func:`load_video_cached` on first use. Consumers
+    whose result is cached (CLIP embeddings) key on the plan and never touch the pixels on a
+    hit, so a warm run decodes nothing."""
+
+    def __init__(self, plan: SamplingPlan, max_frames: int | None, max_side: int | None) -> None:
+        self.plan = plan
+        self.info = plan.info
+        self.digest = plan.digest
+        self.target_fps = plan.target_fps
+        self.indices = plan.indices
+        self.timestamps = plan.timestamps
+        self.frame_hw = (plan.height, plan.width)
+        self._settings = (max_frames, max_side)
+
+    @property
+    def n_sampled(self) -> int:
+        return int(self.indices.shape[0])
+
+    @property
+    def frames(self) -> np.ndarray:
+        max_frames, max_side = self._settings
+        return load_video_cached(self.info.path, self.target_fps, max_frames, max_side).frames
 
 
 def iter_frames(plan: SamplingPlan, chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -505,8 +551,7 @@ def load_frames_at(path: str | os.PathLike[str], source_frames: list[int],
 
 
 _video_lock = threading.Lock()
-_video_cache: OrderedDict[tuple[str, float, int | None, int | None], SampledVideo] = \
-    OrderedDict()
+_video_cache: OrderedDict[tuple[str, float, str, int | None], SampledVideo] = OrderedDict()
 
 
 def load_video_cached(
@@ -521,8 +566,7 @@ def load_video_cached(
     are marked read-only because every caller shares the same array.
     """
     p = _require_file(path)
-    key = (file_digest(p), float(target_fps), None if max_frames is None else int(max_frames),
-           None if max_side is None else int(max_side))
+    key = _cache_key(p, target_fps, max_frames, max_side)
     with _video_lock:
         hit = _video_cache.get(key)
         if hit is not None:
@@ -539,9 +583,31 @@ def load_video_cached(
     return hit
 
 
+def peek_video_cached(path: str | os.PathLike[str], target_fps: float,
+                      max_frames: int | None, max_side: int | None) -> SampledVideo | None:
+    """What :func:`load_video_cached` holds for these settings, or None; never decodes (a
+    caller that needs only a few frames decodes just those when the video is not held)."""
+    key = _cache_key(_require_file(path), target_fps, max_frames, max_side)
+    with _video_lock:
+        return _video_cache.get(key)
+
+
+def _cache_key(p: Path, target_fps: float, max_frames: int | None,
+               max_side: int | None) -> tuple[str, float, str, int | None]:
+    """Content digest, the sampled source frames and the size: two requests that sample the
+    same frames (a report asking for the comparison's frame count instead of its cap) share
+    one decode."""
+    info, _ = _probe(p)
+    indices = sample_frame_indices(info.n_frames, info.fps, target_fps, max_frames)
+    return (file_digest(p), float(target_fps),
+            hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest(),
+            None if max_side is None else int(max_side))
+
+
 def clear_video_cache() -> None:
     """Forget cached decoded videos and digests (tests; freeing memory)."""
     with _video_lock:
         _video_cache.clear()
     with _digest_lock:
         _digest_memo.clear()
+        _probe_memo.clear()

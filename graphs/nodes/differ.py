@@ -5,6 +5,15 @@
 difference's *query string* is more true of. A bad reply travels back along a retry edge (a
 new ``Send`` carrying the feedback); after the limit that one difference is reported as
 failed while the others stand.
+
+Images are sent once per difference. With pose measurements the differencer makes two calls
+(the ``measure`` tool turn, then the verdict), and a chat API is stateless: whatever the first
+call carried, the second resends. So the tool turn carries NO images: which metric bears on a
+statement follows from its text, the action and the stage names, not from the pixels. The
+verdict turn then carries the difference's own frames (1 per video for a single-frame
+difference, 3 for a multi-frame one: the reference method's 2 and 6 in all) and, after them, the
+frames the measurements were read at. Each distinct frame is JPEG-encoded once per run
+(:func:`viddiff.graphs.frames.frame_image_part`), however many differences show it.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from langgraph.types import Command, Send
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import evidence_refs, sampled
+from viddiff.graphs.frames import evidence_refs, frame_image_parts
 from viddiff.graphs.llm import (
     Feedback,
     ask_structured,
@@ -38,9 +47,7 @@ from viddiff.graphs.schemas import (
 )
 from viddiff.graphs.state import DifferenceTask
 from viddiff.prompts import render
-from viddiff.tools.images import image_part
 from viddiff.tools.kinematics.results import Measurement
-from viddiff.tools.video import load_frames_at
 
 VERDICT_FORMS: dict[str, tuple[str, type[Verdict] | type[VerdictAB]]] = {
     "abc": ("difference", Verdict), "ab": ("difference_ab", VerdictAB)}
@@ -50,33 +57,34 @@ template for a/b-only answers, and a schema whose ``answer`` cannot be "c"."""
 
 def image_parts(label: str, ref: VideoRef, frames: list[FrameRef],
                 ctx: VidDiffContext) -> list[dict[str, Any]]:
-    video = sampled(ref, ctx)
-    exact = load_frames_at(ref.path, [f.source_frame for f in frames
-                                      if f.sampled_index is None], ctx.image_max_side)
+    """Labelled image parts for ``frames`` of one video (encoded once per run, see
+    :func:`frame_image_part`)."""
+    encoded = frame_image_parts(ref, frames, ctx)
     parts: list[dict[str, Any]] = []
     for n, frame in enumerate(frames, 1):
-        pixels = video.frames[frame.sampled_index] if frame.sampled_index is not None else \
-            exact.get(frame.source_frame)
-        if pixels is None:
+        part = encoded.get(frame.source_frame)
+        if part is None:
             continue
         parts.append({"type": "text", "text": f"Video {label}, frame {n} of {len(frames)} "
                                               f"(t = {frame.timestamp_s:.2f} s):"})
-        parts.append(image_part(pixels, ctx.image_max_side, ctx.image_detail))
+        parts.append(part)
     return parts
 
 
 async def measure_first(model: BaseChatModel, task: DifferenceTask, prompt: str,
                         images: list[dict[str, Any]], ctx: VidDiffContext
                         ) -> tuple[list[BaseMessage], list[Measurement], list[UsageRecord]]:
-    """The tool turn: the model may ask for pose measurements before it answers.
+    """The tool turn: the model may ask for pose measurements before it answers. It carries
+    no images (module docstring); ``images`` go into the verdict request.
 
     Returns the conversation to continue (ending with the tool results and a request for the
-    verdict), the measurements taken, and the tokens spent.
+    verdict that carries ``images`` and the measurements' evidence frames; without tool calls
+    just the plain verdict conversation), the measurements taken, and the tokens spent.
     """
     tool_prompt = prompt + "\n\n" + render(
         "difference_tools", max_calls=ctx.max_tool_calls,
         stage_names=", ".join(f'"{s.stage}"' for s in task.get("segments_a") or []))
-    messages = conversation(tool_prompt, None, images)
+    messages = conversation(tool_prompt, None)  # no images: they come with the verdict turn
     reply = await model.bind_tools([measure_tool()]).ainvoke(messages)
     meta: dict[str, Any] = dict(getattr(reply, "usage_metadata", None) or {})
     usage = [UsageRecord(role="differencer", model=model_name(model),
@@ -84,7 +92,7 @@ async def measure_first(model: BaseChatModel, task: DifferenceTask, prompt: str,
                          output_tokens=int(meta.get("output_tokens", 0)))]
     measurements: list[Measurement] = []
     if not isinstance(reply, AIMessage) or not reply.tool_calls:
-        return messages, measurements, usage
+        return conversation(prompt, None, images), measurements, usage
     messages.append(reply)
     refs = (task["video_a"], task["video_b"])
     segments = (task.get("segments_a") or [], task.get("segments_b") or [])
@@ -100,7 +108,7 @@ async def measure_first(model: BaseChatModel, task: DifferenceTask, prompt: str,
         if measurement is not None:
             measurements.append(measurement)
     verdict: list[str | dict[str, Any]] = [{"type": "text", "text": render(
-        "verdict_after_tools", query_string=task["difference"].query_string)}]
+        "verdict_after_tools", query_string=task["difference"].query_string)}, *images]
     verdict += await asyncio.to_thread(evidence_parts, measurements, refs, ctx)
     messages.append(HumanMessage(content=verdict))
     return messages, measurements, usage
@@ -115,15 +123,15 @@ def evidence_parts(measurements: list[Measurement], refs: tuple[VideoRef, VideoR
         evidence = {e.source_frame: e for m in measurements for e in getattr(m, key)}
         if not evidence:
             continue
-        pixels = load_frames_at(ref.path, list(evidence), ctx.image_max_side)
+        encoded = frame_image_parts(ref, evidence_refs(ref, list(evidence.values())), ctx)
         for frame, e in sorted(evidence.items()):
-            if frame not in pixels:
+            if frame not in encoded:
                 continue
             metrics = ", ".join(m.metric for m in measurements
                                 if any(x.source_frame == frame for x in getattr(m, key)))
             parts.append({"type": "text", "text": f"Video {label} at t = {e.timestamp_s:.2f} s, "
                                                   f"where {metrics} was read:"})
-            parts.append(image_part(pixels[frame], ctx.image_max_side, ctx.image_detail))
+            parts.append(encoded[frame])
     return parts
 
 

@@ -1,4 +1,8 @@
-"""Load both videos: validate the request, decode the sampled frames, keep only references."""
+"""Load both videos: validate the request, plan the sampled frames, keep only references.
+
+Nothing is decoded here: the offline engine never needs the vision model's frames, and the
+VLM engine decodes them where it uses them (CLIP on a cache miss, the frames it shows).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,10 @@ from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import sampled, video_ref
+from viddiff.graphs.frames import planned_ref, sampled
 from viddiff.graphs.schemas import DifferenceSpec
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import ConfigError, VideoError
-from viddiff.tools.video import load_video_cached
 
 MIN_SAMPLED_FRAMES = 2
 
@@ -48,19 +51,19 @@ def parse_specs(raw: list[Any]) -> list[DifferenceSpec]:
 
 
 def load_videos(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
-    """Decode A and B at the run's fps; fail early with a one-line message on bad input."""
+    """Plan A and B at the run's fps (no decoding); fail early with a one-line message on
+    bad input."""
     ctx = runtime.context
     mode = request_mode(state)
     emit(runtime, "node", node="load_videos", status="start")
     refs = {}
     for key in ("a", "b"):
         path = state[f"video_{key}"]  # type: ignore[literal-required]
-        video = load_video_cached(path, target_fps=ctx.fps, max_frames=ctx.max_frames,
-                                  max_side=ctx.max_side)
-        if len(video.indices) < MIN_SAMPLED_FRAMES:
-            raise VideoError(f"{path}: video too short ({len(video.indices)} frame at "
+        ref = planned_ref(path, ctx)  # no decoding: frames are decoded where needed
+        if ref.n_sampled < MIN_SAMPLED_FRAMES:
+            raise VideoError(f"{path}: video too short ({ref.n_sampled} frame at "
                              f"{ctx.fps:g} fps; at least {MIN_SAMPLED_FRAMES} are needed)")
-        refs[key] = video_ref(video)
+        refs[key] = ref
     notes = []
     fa, fb = refs["a"].source_fps, refs["b"].source_fps
     if abs(fa - fb) > 0.01 * max(fa, fb):

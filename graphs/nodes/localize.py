@@ -16,7 +16,7 @@ from langgraph.types import Command
 
 from viddiff.graphs.context import ClipLoader, VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import pose_of, sampled, sampled_segments
+from viddiff.graphs.frames import planned, pose_of, sampled_segments
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
@@ -48,7 +48,7 @@ def make_embed_frames_node(clip_loader: ClipLoader):
             def progress(done: int, total: int, key: str = key) -> None:
                 emit(runtime, "frames_embedded", video=key, done=done, total=total)
 
-            embed_video(embedder, sampled(ref, ctx), cache, on_progress=progress)
+            embed_video(embedder, planned(ref, ctx), cache, on_progress=progress)
         emit(runtime, "node", node="embed_frames", status="end")
         return {"localizer_used": "clip"}
 
@@ -63,7 +63,7 @@ def clip_segments(state: VidDiffState, ctx: VidDiffContext,
     stages = state["stages"]
     text_embs = [embedder.encode_texts(s.retrieval_strings) for s in stages]
     names = [s.name for s in stages]
-    return {key: localize_stages(embed_video(embedder, sampled(ref, ctx), cache), text_embs,
+    return {key: localize_stages(embed_video(embedder, planned(ref, ctx), cache), text_embs,
                                  names)
             for key, ref in (state.get("videos") or {}).items()}
 

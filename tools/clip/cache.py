@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from viddiff.tools.files import write_atomic
-from viddiff.tools.video import SampledVideo
+from viddiff.tools.video import LazySampledVideo, SampledVideo
 
 if TYPE_CHECKING:
     from viddiff.tools.clip.model import Embedder, ProgressFn
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _EMBED_MEMO_SIZE = 32
 
 
-def embedding_key(video: SampledVideo, cache_tag: str) -> str:
+def embedding_key(video: SampledVideo | LazySampledVideo, cache_tag: str) -> str:
     """Cache key for a video's frame embeddings.
 
     The file digest, the exact sampled frame numbers and the decoded frame size determine
@@ -39,7 +39,7 @@ def embedding_key(video: SampledVideo, cache_tag: str) -> str:
     payload = {
         "digest": video.digest,
         "indices": hashlib.sha256(indices.tobytes()).hexdigest(),
-        "frame_hw": list(video.frames.shape[1:3]),
+        "frame_hw": list(getattr(video, "frame_hw", None) or video.frames.shape[1:3]),
         "model": cache_tag,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -87,7 +87,7 @@ _embed_memo: OrderedDict[str, np.ndarray] = OrderedDict()
 
 def embed_video(
     embedder: Embedder,
-    video: SampledVideo,
+    video: SampledVideo | LazySampledVideo,
     cache: EmbeddingCache | None = None,
     on_progress: ProgressFn | None = None,
 ) -> np.ndarray:
