@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.results import machine_line, update_section
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.mediapipe_runner import extract_video_pose
@@ -70,11 +71,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'metric':34s} {'kind':6s} {'cross-view':>10s} {'jitter u':>9s}")
     for name, (kind, error, jitter) in sorted(table.items(), key=lambda kv: kv[1][0]):
         print(f"{name:34s} {kind:6s} {error:10.3f} {jitter:9.3f}")
-    kinds = sorted({k for k, _, _ in table.values()})
-    for kind in kinds:
+    lines = [machine_line() + ".", "",
+             "Per metric, the standard deviation of its value over the four synchronized views "
+             "of one take (30 frames/s pose), against the jitter uncertainty of one value. The "
+             "comparison adds the cross-view error only when two videos' facing directions "
+             "are more than 30° apart (`tools/data/cross_view_error.csv`).", "",
+             "| kind | pooled cross-view error | range over metrics | metrics | "
+             "mean jitter uncertainty |", "|---|---:|---:|---:|---:|"]
+    for kind in sorted({k for k, _, _ in table.values()}):
         errors = [e for k, e, _ in table.values() if k == kind]
-        print(f"pooled {kind}: {math.sqrt(np.mean(np.square(errors))):.3f} "
-              f"(range {min(errors):.3f}-{max(errors):.3f}, {len(errors)} metrics)")
+        jitters = [j for k, _, j in table.values() if k == kind]
+        pooled = math.sqrt(float(np.mean(np.square(errors))))
+        unit = {"angle": "°", "length": " TL", "speed": " (fraction)"}.get(kind, "")
+        print(f"pooled {kind}: {pooled:.3f} (range {min(errors):.3f}-{max(errors):.3f}, "
+              f"{len(errors)} metrics)")
+        lines.append(f"| {kind} | {pooled:.3g}{unit} | {min(errors):.3g}–{max(errors):.3g} | "
+                     f"{len(errors)} | {float(np.mean(jitters)):.3g} |")
+    if args.write:
+        update_section("Cross-view error (bench/bench_cross_view.py)", "\n".join(lines))
     if args.write:
         with TABLE.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)

@@ -450,9 +450,11 @@ def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...]) 
     with np.errstate(invalid="ignore", divide="ignore"):
         vel = (pos[hi] - pos[lo]) / dt[:, None, None]
         speed = np.linalg.norm(vel, axis=2)
-        values = np.nanmean(np.where(np.isfinite(speed), speed, np.nan), axis=1) \
-            if np.isfinite(speed).any() else np.full(t, np.nan)
-    valid = np.isfinite(speed).sum(axis=1) >= max(1, len(joints) // 2)
+        seen = np.isfinite(speed)
+        count = seen.sum(axis=1)
+        values = np.where(count > 0, np.where(seen, speed, 0.0).sum(axis=1)
+                          / np.maximum(count, 1), np.nan)
+    valid = count >= max(1, len(joints) // 2)
     values = np.where(valid & (dt > 0), values, np.nan)
     return values, valid.astype(np.float64)
 
