@@ -136,7 +136,7 @@ def bench_clip(clip: Path) -> list[tuple[str, str, str]]:
     t = min(times)
     texts = [f"a photo of a person in pose number {i}" for i in range(64)]
     embedder.encode_texts(texts[:4])
-    t_text = _best_of(lambda: embedder.encode_texts(texts), 2)
+    t_text = _best_of(lambda: (embedder.forget_texts(), embedder.encode_texts(texts)), 2)
     return [
         (
             "CLIP ViT-B-32 image embedding (CPU, fp32, random weights, batch 32)",

@@ -85,6 +85,26 @@ def test_text_embeddings(embedder: ClipEmbedder) -> None:
     assert embedder.encode_texts([]).shape == (0, 512)
 
 
+
+def test_text_embeddings_are_remembered_per_string(embedder: ClipEmbedder,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage strings repeat across samples: only new strings reach the text tower, and a
+    remembered row equals a freshly encoded one."""
+    embedder.forget_texts()
+    fresh = embedder.encode_texts(["a lunge, descending", "a lunge, at the bottom"])
+    seen: list[list[str]] = []
+    tokenizer = embedder._tokenizer
+    monkeypatch.setattr(embedder, "_tokenizer", lambda texts: (seen.append(list(texts)),
+                                                                tokenizer(texts))[1])
+    again = embedder.encode_texts(["a lunge, at the bottom", "a lunge, rising",
+                                   "a lunge, descending", "a lunge, rising"])
+    assert seen == [["a lunge, rising"]]
+    np.testing.assert_allclose(again[[2, 0]], fresh, atol=1e-6)
+    np.testing.assert_array_equal(again[1], again[3])
+    again[0] = 0.0  # the caller's copy, not the remembered row
+    np.testing.assert_allclose(embedder.encode_texts(["a lunge, at the bottom"])[0], fresh[1],
+                               atol=1e-6)
+
 def test_empty_and_bad_inputs(embedder: ClipEmbedder) -> None:
     assert embedder.encode_images(np.zeros((0, 8, 8, 3), np.uint8)).shape == (0, 512)
     with pytest.raises(ValueError, match="shape"):

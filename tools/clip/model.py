@@ -15,6 +15,7 @@ import difflib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,6 +37,8 @@ RANDOM_WEIGHTS_SEED = 0
 #: Bump when preprocessing changes, so stale cached embeddings are not reused.
 _PIPELINE_VERSION = "v1"
 _TEXT_BATCH = 256
+#: Text embeddings remembered per model (a few MB at most: 512 floats per string).
+_TEXT_MEMO = 4096
 
 ProgressFn = Callable[[int, int], None]
 
@@ -97,6 +100,7 @@ class ClipEmbedder:
         self._dtype = dtype
         self._cache_tag = cache_tag
         self._lock = threading.RLock()  # RLock: a progress callback may call back in
+        self._text_memo: OrderedDict[str, np.ndarray] = OrderedDict()  # see encode_texts
         cfg = open_clip.get_model_preprocess_cfg(model)
         size = cfg.get("size", 224)
         self._size: tuple[int, int] = (size, size) if isinstance(size, int) else tuple(size)
@@ -178,20 +182,47 @@ class ClipEmbedder:
         return out
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed strings → (N,D) float32, rows L2-normalised."""
+        """Embed strings → (N,D) float32, rows L2-normalised.
+
+        Rows are remembered per string (up to ``_TEXT_MEMO`` strings, least recently used out
+        first), and only strings not seen before go through the model. Why: every sample of an
+        action localizes against the same stage retrieval strings (the stage transcript is
+        cached per action), and each encoding ran the text tower under the model lock. With
+        the eval at ``--concurrency 8`` that serialised text encoding was the bottleneck: 8
+        samples' localizers queued on the lock for ~1 s of CPU each, so throughput stopped
+        growing past 4 (bench/bench_eval_concurrency.py; bench/RESULTS.md, "Eval concurrency").
+        Each string's tokens are padded to the model's fixed context, so a row does not depend
+        on the other strings in its batch.
+        """
         if isinstance(texts, str):
             raise ValueError("texts must be a sequence of strings, not a single string")
         texts = list(texts)
-        out: list[np.ndarray] = []
-        with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), _TEXT_BATCH):
-                tokens = self._tokenizer(texts[start : start + _TEXT_BATCH]).to(self._device)
-                emb = self._model.encode_text(tokens)
-                out.append(F.normalize(emb.float(), dim=-1).cpu().numpy())
-        if not out:
+        if not texts:
             return np.zeros((0, getattr(self, "_dim", 0)), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32, copy=False)
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._text_memo))
+            if missing:
+                with torch.inference_mode():
+                    for start in range(0, len(missing), _TEXT_BATCH):
+                        chunk = missing[start : start + _TEXT_BATCH]
+                        tokens = self._tokenizer(chunk).to(self._device)
+                        emb = self._model.encode_text(tokens)
+                        rows = F.normalize(emb.float(), dim=-1).cpu().numpy()
+                        for text, row in zip(chunk, rows, strict=True):
+                            row.setflags(write=False)
+                            self._text_memo[text] = row
+            for text in texts:
+                self._text_memo.move_to_end(text)
+            out = np.stack([self._text_memo[t] for t in texts]).astype(np.float32, copy=False)
+            while len(self._text_memo) > _TEXT_MEMO:
+                self._text_memo.popitem(last=False)
+        return out
 
+
+    def forget_texts(self) -> None:
+        """Drop the remembered text embeddings (benchmarks timing the text tower)."""
+        with self._lock:
+            self._text_memo.clear()
 
 # ---------------------------------------------------------------------------- loading
 
