@@ -18,6 +18,7 @@ NODE_LABELS = {
     "localize": "Localizing stages",
     "localize_phases": "Finding the movement's phases",
     "estimate_pose": "Estimating pose",
+    "measure_differences": "Measuring the differences",
 }
 
 
