@@ -48,16 +48,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bo
     the temporary file never stays behind.
     """
     target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode(encoding) if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = _complete_temp(target, data, encoding, durable=durable, mode=mode)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, default_file_mode() if mode is None else mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -78,13 +70,8 @@ def write_once(path: str | os.PathLike[str], data: bytes | str, *,
     sees half of one (``write_atomic``'s rename would let the last writer win instead).
     """
     target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode(encoding) if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = _complete_temp(target, data, encoding)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.chmod(tmp, default_file_mode())
         try:
             os.link(tmp, target)
         except FileExistsError:
@@ -93,6 +80,27 @@ def write_once(path: str | os.PathLike[str], data: bytes | str, *,
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _complete_temp(target: Path, data: bytes | str, encoding: str, *, durable: bool = False,
+                   mode: int | None = None) -> str:
+    """``data`` written in full to a temporary file beside ``target`` (its folder created),
+    with the final file mode; removed again if anything fails. Returns its path."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, default_file_mode() if mode is None else mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def _fsync_dir(folder: Path) -> None:
