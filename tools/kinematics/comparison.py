@@ -231,9 +231,9 @@ def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
     ``θ`` into ``-θ``, and on the four views of one take the model's errors for symmetric
     camera positions (cam03 and cam04, facing angles +43° and -41°) are not mirror images of
     each other."""
-    memo: dict[int, tuple[PoseSequence, bool]] = pose_a.__dict__.setdefault("_views_differ", {})
-    hit = memo.get(id(pose_b))
-    if hit is None or hit[0] is not pose_b:
+    def differ() -> tuple[PoseSequence, bool]:
         diff = view_difference(pose_a, pose_b)
-        hit = memo[id(pose_b)] = (pose_b, diff is not None and diff > VIEW_DIFFERENCE_WARN_DEG)
-    return hit[1]
+        return pose_b, diff is not None and diff > VIEW_DIFFERENCE_WARN_DEG
+
+    # keyed by B's identity; B is kept with the answer, so its id cannot be reused meanwhile
+    return pose_a.derived(("views_differ", id(pose_b)), differ)[1]

@@ -83,10 +83,7 @@ class ClipContext:
         3-D whenever the clip has world landmarks. Computed once per pose and setting (every
         metric of a comparison asks for it)."""
         use_world = pose.has_world if world is None else (world and pose.has_world)
-        memo: dict[bool, ClipContext] = pose.__dict__.setdefault("_clip_contexts", {})
-        if use_world not in memo:
-            memo[use_world] = cls._build(pose, use_world)
-        return memo[use_world]
+        return pose.derived(("clip_context", use_world), lambda: cls._build(pose, use_world))
 
     @classmethod
     def _build(cls, pose: PoseSequence, use_world: bool) -> ClipContext:

@@ -56,10 +56,7 @@ def identity_switches(pose: PoseSequence) -> int:
 def person_problem(pose: PoseSequence) -> str | None:
     """Why this clip's body cannot be measured, in one line; None when it can (computed once
     per sequence: every metric of a comparison asks)."""
-    memo: dict[str, str | None] = pose.__dict__.setdefault("_person_problem", {})
-    if "problem" not in memo:
-        memo["problem"] = _problem(pose)
-    return memo["problem"]
+    return pose.derived("person_problem", lambda: _problem(pose))
 
 
 def _problem(pose: PoseSequence) -> str | None:

@@ -21,8 +21,10 @@ tests with synthetic figures) never needs MediaPipe.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -57,6 +59,8 @@ MIRROR_PERMUTATION: np.ndarray = _mirror_permutation()
 #: Version of the cached .npz layout; part of the cache key and stored in the file. 2 added the
 #: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
 #: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
+T = TypeVar("T")
+
 CACHE_FORMAT = 3
 
 #: Below this left/right label agreement (:attr:`PoseSequence.lr_agreement`) nothing that
@@ -141,6 +145,16 @@ class PoseSequence:
         if not self.present.any():
             return False
         return bool(np.isfinite(self.world[self.present]).all())
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per sequence and ``key``: values every metric of a comparison
+        asks for (the clip's context, whether one person is tracked, whether two clips see
+        the body from different directions). A sequence's data never changes after it is
+        built, and a modified copy (``dataclasses.replace``) starts with no memo."""
+        memo: dict[Hashable, Any] = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = compute()
+        return cast(T, memo[key])
 
     def source_frame(self, row: int) -> int:
         """The source frame number of pose frame ``row``."""
