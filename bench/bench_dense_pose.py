@@ -34,14 +34,14 @@ import json, resource, sys, time
 from pathlib import Path
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.frames import video_ref
-from viddiff.graphs.nodes.offline import poses_of
+from viddiff.graphs.frames import poses_of
 from viddiff.tools.video import load_video
 a, b, cache = sys.argv[1], sys.argv[2], sys.argv[3]
 ctx = VidDiffContext(cache_dir=Path(cache))
 refs = {k: video_ref(load_video(p, target_fps=1.0, max_frames=2, max_side=64))
         for k, p in (("a", a), ("b", b))}
 t0 = time.perf_counter()
-poses = poses_of({"videos": refs}, ctx)
+poses = poses_of(refs, ctx)
 seconds = time.perf_counter() - t0
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb,

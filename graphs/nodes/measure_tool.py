@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import check_cancelled, emit
-from viddiff.graphs.frames import measure_pair, pose_of, resolve_segment
+from viddiff.graphs.frames import measure_pair, poses_of, resolve_segment
 from viddiff.graphs.schemas import VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError
@@ -55,13 +55,12 @@ def estimate_pose_for_tools(state: VidDiffState,
     if not ctx.kinematics:
         return {"pose_ready": False}
     emit(runtime, "node", node="estimate_pose", status="start")
-    fractions = {}
-    poses = {}
     try:
-        for key, ref in (state.get("videos") or {}).items():
-            check_cancelled()  # no per-frame progress here: at least stop between videos
-            pose = poses[key] = pose_of(ref, ctx)
-            fractions[key] = float(pose.present.mean()) if pose.n_frames else 0.0
+        # no progress events here, but a run that has ended stops the extraction per chunk
+        poses = poses_of(state.get("videos") or {}, ctx,
+                         on_progress=lambda video, done, total: check_cancelled())
+        fractions = {key: float(pose.present.mean()) if pose.n_frames else 0.0
+                     for key, pose in poses.items()}
     except VidDiffError as exc:  # e.g. the pose extra is not installed
         return {"pose_ready": False, "notes": [f"no pose measurements: {exc}"]}
     emit(runtime, "node", node="estimate_pose", status="end")

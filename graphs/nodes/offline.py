@@ -7,8 +7,7 @@ with its uncertainty. What no metric covers is reported as not measurable, never
 
 from __future__ import annotations
 
-import contextvars
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -20,6 +19,7 @@ from viddiff.graphs.frames import (
     frame_refs,
     pose_of,
     pose_segments,
+    poses_of,
     sampled_segments,
     sampling_fps,
 )
@@ -30,7 +30,6 @@ from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.offline import answer_offline, propose_offline
 from viddiff.tools.pose.phases import localize_pair
 from viddiff.tools.pose.quality import person_problem
-from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.viewpoint import view_note
@@ -40,31 +39,19 @@ PHASES = ("start", "middle", "end")
 resolve to these by position."""
 
 
-def poses_of(state: VidDiffState, ctx: VidDiffContext,
-             runtime: Runtime[VidDiffContext] | None = None) -> dict[str, PoseSequence]:
-    """Dense pose of both videos, extracted in parallel (MediaPipe runs outside the GIL, so
-    two videos take about as long as one on two cores)."""
-    videos = state.get("videos") or {}
+def _posed(runtime: Runtime[VidDiffContext]) -> Callable[[str, int, int], None]:
+    """Per-chunk pose progress as ``frames_posed`` events."""
+    def progress(video: str, done: int, total: int) -> None:
+        emit(runtime, "frames_posed", video=video, done=done, total=total)
 
-    def one(key: str) -> PoseSequence:
-        def progress(done: int, total: int) -> None:
-            if runtime is not None:
-                emit(runtime, "frames_posed", video=key, done=done, total=total)
-
-        return pose_of(videos[key], ctx, on_progress=progress)
-
-    with ThreadPoolExecutor(max_workers=max(1, len(videos))) as pool:
-        # each worker runs in a copy of this context, where LangGraph keeps the stream writer
-        futures = {key: pool.submit(contextvars.copy_context().run, one, key)
-                   for key in videos}
-        return {key: future.result() for key, future in futures.items()}
+    return progress
 
 
 def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
     ctx = runtime.context
     notes = []
     emit(runtime, "node", node="estimate_pose", status="start")
-    poses = poses_of(state, ctx, runtime)
+    poses = poses_of(state.get("videos") or {}, ctx, _posed(runtime))
     for key, pose in poses.items():
         problem = person_problem(pose)
         found = int(pose.present.sum())
