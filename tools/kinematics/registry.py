@@ -40,6 +40,7 @@ from viddiff.tools.kinematics.uncertainty import (
     NOISE_FLOOR,
     Smoothed,
     aggregate,
+    mean_over_reps,
     smooth,
 )
 from viddiff.tools.pose.sequence import PoseSequence
@@ -153,13 +154,10 @@ def _per_rep(smoothed: Smoothed, w: np.ndarray, reps: tuple[slice, ...], agg: Ag
     good = [r for r in readings if r.value is not None]
     if not good:
         return None, 0.0, 0, ()
-    values = np.array([r.value for r in good], dtype=float)
-    k = len(good)
-    spread = float(np.std(values, ddof=1)) if k > 1 else 0.0
-    jitter = float(np.mean([r.uncertainty for r in good]))
-    unc = math.hypot(jitter, spread) / math.sqrt(k)
+    value, unc = mean_over_reps([r.value for r in good if r.value is not None],
+                                float(np.mean([r.uncertainty for r in good])))
     rows = tuple(row for r in good for row in r.rows)
-    return float(values.mean()), unc, sum(r.n_frames for r in good), rows
+    return value, unc, sum(r.n_frames for r in good), rows
 
 
 _UNIT: dict[str, str] = {"angle": "deg", "length": "TL", "ratio": "ratio", "time": "s",

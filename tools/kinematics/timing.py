@@ -21,7 +21,12 @@ from viddiff.tools.kinematics.signals import (
     segment_slice,
     speed_signal,
 )
-from viddiff.tools.kinematics.uncertainty import BOUNDARY_UNCERTAINTY_S, frame_noise, smooth
+from viddiff.tools.kinematics.uncertainty import (
+    BOUNDARY_UNCERTAINTY_S,
+    frame_noise,
+    mean_over_reps,
+    smooth,
+)
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
@@ -65,10 +70,9 @@ def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | Non
         per_rep = [_path_time(pose, steps, floor, rep, ctx.frame_period) for rep in ctx.reps]
         good = [m for m in per_rep if m.value is not None]
         if len(good) >= 2:
-            values = np.array([m.value for m in good], dtype=float)
-            spread = float(np.std(values, ddof=1))
-            unc = math.hypot(ctx.frame_period, spread) / math.sqrt(len(good))
-            return MetricValue(float(values.mean()), unc, sum(m.n_frames for m in good), "s",
+            value, unc = mean_over_reps([m.value for m in good if m.value is not None],
+                                        ctx.frame_period)
+            return MetricValue(value, unc, sum(m.n_frames for m in good), "s",
                                rows=tuple(r for m in good for r in m.rows), reps=len(good))
     return _path_time(pose, steps, floor, segment_slice(pose, segment), ctx.frame_period)
 

@@ -238,3 +238,12 @@ def aggregate(s: Smoothed, w: np.ndarray, sl: slice, agg: Aggregate, sigma: floa
     if agg == "min":
         return Reading(lo, extreme, n, (i_min,))
     return Reading(hi - lo, math.sqrt(2) * extreme, n, tuple(sorted((i_min, i_max))))
+
+
+def mean_over_reps(values: list[float], uncertainty: float) -> tuple[float, float]:
+    """The mean of one value per repetition, and its standard uncertainty: the per-rep
+    ``uncertainty`` and the rep-to-rep spread, both over the square root of the number of
+    reps (one rep: no spread)."""
+    v = np.asarray(values, dtype=float)
+    spread = float(np.std(v, ddof=1)) if v.size > 1 else 0.0
+    return float(v.mean()), math.hypot(uncertainty, spread) / math.sqrt(v.size)
