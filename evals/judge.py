@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
@@ -19,6 +20,9 @@ from viddiff.graphs.eval.graph import build_eval_graph
 from viddiff.graphs.eval.judge import DiskJudgeCache
 from viddiff.graphs.eval.state import EvalContext
 from viddiff.graphs.models import ROLES, EndpointSettings, build_models
+
+if TYPE_CHECKING:
+    from viddiff.graphs.transport import CallGate
 
 JUDGE_ENV = "VIDDIFF_JUDGE_MODEL"
 
@@ -35,13 +39,15 @@ def judge_model_name(explicit: str | None, settings: EndpointSettings,
     return explicit or default or env.get(JUDGE_ENV) or settings.models["linker"]
 
 
-def build_judge(settings: EndpointSettings, model: str) -> BaseChatModel:
-    """A chat client for the judge on the configured OpenAI-compatible endpoint."""
+def build_judge(settings: EndpointSettings, model: str,
+                gate: CallGate | None = None) -> BaseChatModel:
+    """A chat client for the judge on the configured OpenAI-compatible endpoint; its requests
+    wait for ``gate``'s slots like the method's (one cap on the endpoint for the run)."""
     only_judge = EndpointSettings(api_key=settings.api_key, base_url=settings.base_url,
                                   models=dict.fromkeys(ROLES, model),
                                   timeout_s=settings.timeout_s,
                                   max_retries=settings.max_retries)
-    return build_models(only_judge).linker
+    return build_models(only_judge, gate).linker
 
 
 def build_scorer(mode: Mode, judge: BaseChatModel | None, cache_dir: Path | None,

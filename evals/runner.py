@@ -7,10 +7,17 @@ predictions are already in the file are not run again, only re-scored (closed: a
 open: the judge's cached answers), so re-running an interrupted command finishes the job and
 every sample is scored exactly once.
 
+Where samples run is the pool's business (:mod:`viddiff.evals.jobs`): in this process, or on
+Ray workers (``--ray``). This driver does the rest the same way for both: it saves results,
+appends records, scores, and shows progress, so resume, ``--limit``, the sanity checks, the
+summary and ``viddiff score`` do not know where a sample ran.
+
 Failure policy: a sample whose method fails in a way that belongs to that sample (bad video,
 a model that kept replying garbage) is recorded as failed and counted wrong. An unreachable or
 refusing endpoint stops the run instead (every later sample would fail the same way); nothing
-is recorded for the samples in flight, so the re-run retries them.
+is recorded for the samples in flight, so the re-run retries them. A sample whose worker died
+under it (Ray) is not recorded either: the run goes on without it and says so, and the re-run
+redoes it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from viddiff.evals.data import BenchmarkSample
-from viddiff.evals.methods import Method
+from viddiff.evals.jobs import Pool, WorkerLost
 from viddiff.evals.predictions import (
     Mode,
     PredictionRecord,
@@ -32,12 +39,11 @@ from viddiff.evals.predictions import (
     Sanity,
     check_consistent,
 )
+from viddiff.evals.sample_job import SampleOutcome, SampleSettings
 from viddiff.evals.sample_results import RESULTS_DIR, save_result
 from viddiff.evals.scoreboard import write_json
 from viddiff.evals.scoring import SampleScore, Scorer
-from viddiff.evals.videos import VideoMaterialiser
-from viddiff.graphs.runner import endpoint_error
-from viddiff.tools.errors import ConfigError, EndpointError, VidDiffError
+from viddiff.tools.errors import ConfigError
 
 PREDICTIONS_FILE = "predictions.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -72,8 +78,12 @@ class RunSettings:
         return self.out_dir / RESULTS_DIR
 
     def identity(self) -> dict[str, Any]:
-        return {"mode": self.mode, "method": self.method, "sanity": self.sanity,
-                "protocol": self.protocol}
+        return self.sample_settings().identity()
+
+    def sample_settings(self) -> SampleSettings:
+        """What the workers need to know of the run to record a sample."""
+        return SampleSettings(mode=self.mode, method=self.method, sanity=self.sanity,
+                              protocol=self.protocol)
 
 
 @dataclass
@@ -86,6 +96,8 @@ class RunOutcome:
     resumed: int
     elapsed_s: float
     notes: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    """Keys of samples whose worker died under them: not recorded, redone by a re-run."""
 
 
 def claim_out_dir(settings: RunSettings, details: dict[str, Any]) -> None:
@@ -117,36 +129,45 @@ def _describe(identity: dict[str, Any]) -> str:
 ScoreCallback = Callable[[SampleScore, bool], None]
 
 
-class BenchmarkRunner:
-    """Runs one method over samples with at most ``settings.concurrency`` in flight."""
+def pending(samples: Sequence[BenchmarkSample], settings: RunSettings,
+            store: PredictionStore | None = None
+            ) -> tuple[dict[str, PredictionRecord], list[BenchmarkSample]]:
+    """Records already in the predictions file (for the selected samples) and the samples
+    left to run; a :class:`ConfigError` when the file holds another kind of run."""
+    store = store or PredictionStore(settings.predictions_path)
+    records = store.load()
+    check_consistent(records.values())
+    if records:
+        first = next(iter(records.values()))
+        found = {"mode": first.mode, "method": first.method, "sanity": first.sanity,
+                 "protocol": first.protocol}
+        if found != settings.identity():
+            raise ConfigError(f"{store.path} holds predictions of another run "
+                              f"({_describe(found)}): use another --out")
+    keys = {s.sample_key for s in samples}
+    done = {k: r for k, r in records.items() if k in keys
+            and not (settings.retry_failed and r.status == "failed")}
+    todo = [s for s in samples if s.sample_key not in done]
+    return done, todo
 
-    def __init__(self, samples: Sequence[BenchmarkSample], method: Method, scorer: Scorer,
-                 materialiser: VideoMaterialiser, settings: RunSettings,
-                 on_score: ScoreCallback | None = None) -> None:
+
+class BenchmarkRunner:
+    """Runs samples through ``pool`` (a :class:`~viddiff.evals.sample_job.SampleJob` in this
+    process or on Ray workers) with at most ``settings.concurrency`` in flight."""
+
+    def __init__(self, samples: Sequence[BenchmarkSample],
+                 pool: Pool[BenchmarkSample, SampleOutcome], scorer: Scorer,
+                 settings: RunSettings, on_score: ScoreCallback | None = None) -> None:
         self.samples = list(samples)
-        self.method = method
+        self.pool = pool
         self.scorer = scorer
-        self.materialiser = materialiser
         self.settings = settings
         self.on_score = on_score
         self.store = PredictionStore(settings.predictions_path)
 
     def pending(self) -> tuple[dict[str, PredictionRecord], list[BenchmarkSample]]:
         """Records already in the file (for selected samples) and the samples left to run."""
-        records = self.store.load()
-        check_consistent(records.values())
-        if records:
-            first = next(iter(records.values()))
-            found = {"mode": first.mode, "method": first.method, "sanity": first.sanity,
-                     "protocol": first.protocol}
-            if found != self.settings.identity():
-                raise ConfigError(f"{self.store.path} holds predictions of another run "
-                                  f"({_describe(found)}): use another --out")
-        keys = {s.sample_key for s in self.samples}
-        done = {k: r for k, r in records.items() if k in keys
-                and not (self.settings.retry_failed and r.status == "failed")}
-        todo = [s for s in self.samples if s.sample_key not in done]
-        return done, todo
+        return pending(self.samples, self.settings, self.store)
 
     async def run(self) -> RunOutcome:
         started = time.monotonic()
@@ -167,9 +188,16 @@ class BenchmarkRunner:
             if self.on_score:
                 self.on_score(score, False)
 
+        lost: list[str] = []
+
         async def run_one(sample: BenchmarkSample) -> None:
             async with gate:
-                record = await self.predict(sample)
+                try:
+                    record = await self.predict(sample)
+                except WorkerLost as exc:
+                    lost.append(sample.sample_key)
+                    notes.append(f"{sample.sample_key}: {exc}")
+                    return
                 self.store.append(record)
                 records[sample.sample_key] = record
                 score = await self.scorer.score(sample, record)
@@ -186,44 +214,21 @@ class BenchmarkRunner:
         except BaseExceptionGroup as failure:  # one failure stops the run: report that one
             raise first_leaf(failure) from None
         ordered = [scores[s.sample_key] for s in self.samples if s.sample_key in scores]
-        return RunOutcome(ordered, records, ran=len(todo), resumed=len(done),
-                          elapsed_s=time.monotonic() - started, notes=notes)
+        if lost:
+            notes.append(f"{len(lost)} sample(s) lost with their workers and not recorded; "
+                         "run the same command again to redo them")
+        return RunOutcome(ordered, records, ran=len(todo) - len(lost), resumed=len(done),
+                          elapsed_s=time.monotonic() - started, notes=notes, lost=lost)
 
     async def predict(self, sample: BenchmarkSample) -> PredictionRecord:
-        """The method's record for one sample; per-sample failures become failed records."""
-        started = time.monotonic()
-        base: dict[str, Any] = {"sample_key": sample.sample_key, "split": sample.split,
-                                "action": sample.action, **self.settings.identity(),
-                                "fps": self.method.context_for(sample).fps}
-        try:
-            spec_a, spec_b = sample.videos
-            if self.settings.sanity == "duplicate":
-                spec_b = spec_a
-            elif self.settings.sanity == "swap":
-                spec_a, spec_b = spec_b, spec_a
-            # absolute, so a saved result still finds its videos from another folder
-            video_a = (await asyncio.to_thread(self.materialiser.prepare, spec_a)).absolute()
-            video_b = (await asyncio.to_thread(self.materialiser.prepare, spec_b)).absolute()
-            output = await self.method.predict(sample, str(video_a), str(video_b),
-                                               self.settings.mode)
-        except EndpointError:
-            raise
-        except VidDiffError as exc:
-            return PredictionRecord(**base, status="failed", error=str(exc),
-                                    elapsed_s=round(time.monotonic() - started, 3))
-        except Exception as exc:  # the client's transport errors: one line, and stop
-            mapped = endpoint_error(exc)
-            if mapped is not None:
-                raise mapped from exc
-            raise
-        notes = list(output.notes)
-        result_file = None
-        if output.result is not None:  # written before the record that names it
+        """Run one sample in the pool, then save its result (graph methods) and return the
+        record naming it. The result is written before the record that names it."""
+        outcome = await self.pool.submit(sample)
+        record = outcome.record
+        if outcome.result is not None:
             try:
-                result_file = await asyncio.to_thread(save_result, self.settings.results_dir,
-                                                      sample.sample_key, output.result)
+                record.result_file = await asyncio.to_thread(
+                    save_result, self.settings.results_dir, sample.sample_key, outcome.result)
             except OSError as exc:
-                notes.append(f"the comparison result was not saved ({exc})")
-        return PredictionRecord(**base, predictions=output.predictions, models=output.models,
-                                usage=output.usage, notes=notes, result_file=result_file,
-                                elapsed_s=round(time.monotonic() - started, 3))
+                record.notes.append(f"the comparison result was not saved ({exc})")
+        return record

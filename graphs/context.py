@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Literal
 from viddiff.tools.images import ImageDetail
 
 if TYPE_CHECKING:  # torch and open_clip load when a CLIP localizer first runs, not on import
-    from viddiff.tools.clip.model import ClipEmbedder, ClipSpec
+    from viddiff.tools.clip.model import ClipEmbedder, ClipSpec, Embedder
 
-ClipLoader = Callable[["ClipSpec"], "ClipEmbedder"]
-"""Builds the CLIP embedder for a spec; injected into the graph factories (tests pass one
+ClipLoader = Callable[["ClipSpec"], "Embedder"]
+"""Builds the CLIP embedder for a spec (the local model, or on Ray a proxy to an embedding
+actor); injected into the graph factories (tests pass one
 that builds random weights, hosts one that shares a model between graphs)."""
 
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from viddiff.graphs.llm import model_name
 from viddiff.tools.errors import ConfigError
+
+if TYPE_CHECKING:
+    from viddiff.graphs.transport import CallGate
 
 ROLES = ("proposer", "stages", "linker", "differencer")
 DEFAULT_MODEL = "gpt-4o"
@@ -96,9 +100,11 @@ class EndpointSettings:
                        timeout_s=timeout_s or self.timeout_s)
 
 
-def build_models(settings: EndpointSettings) -> ModelRoles:
+def build_models(settings: EndpointSettings, gate: CallGate | None = None) -> ModelRoles:
     """One ``ChatOpenAI`` client per distinct model name; retries 429/5xx with backoff, a
-    refused connection once, a timeout never (:mod:`viddiff.graphs.transport`)."""
+    refused connection once, a timeout never (:mod:`viddiff.graphs.transport`). With a
+    ``gate``, every request waits for one of its slots (a cap on requests in flight that a
+    whole run, or a cluster of workers, shares)."""
     from langchain_openai import ChatOpenAI
 
     from viddiff.graphs.transport import http_clients
@@ -112,6 +118,6 @@ def build_models(settings: EndpointSettings) -> ModelRoles:
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
             stream_usage=True,
-            **http_clients(settings.timeout_s),
+            **http_clients(settings.timeout_s, gate),
         )
     return ModelRoles(**{role: clients[settings.models[role]] for role in ROLES})

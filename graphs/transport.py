@@ -12,13 +12,20 @@ This transport sits under the client's retry loop: it retries a refused connecti
 after a short pause, then raises the ``openai`` error itself, which the client passes on
 without retrying (it never retries its own ``OpenAIError``s). HTTP replies (429, 5xx) go
 up unchanged to the client's own backoff.
+
+A :class:`CallGate` may sit above all that: every request waits for one of a fixed number of
+slots before it is sent and frees it when the reply (or the error) is back, so a whole run, or
+a whole cluster of workers sharing one gate (``viddiff.evals.cluster.gate``), never has more
+requests in flight than the API's rate limit allows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 import httpx2
 import openai
@@ -47,6 +54,49 @@ def _read_timeout(request: httpx2.Request) -> float | None:
     timeouts = request.extensions.get("timeout") or {}
     value = timeouts.get("read") if isinstance(timeouts, dict) else None
     return float(value) if isinstance(value, int | float) else None
+
+
+class CallGate(Protocol):
+    """Caps the model requests in flight: ``async with gate.slot(): send one request``."""
+
+    def slot(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class LocalCallGate:
+    """A :class:`CallGate` for one process and one event loop: at most ``limit`` requests in
+    flight (``None``: no cap)."""
+
+    def __init__(self, limit: int | None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("a call gate needs a limit >= 1 (or None)")
+        self.limit = limit
+        self._semaphore = asyncio.Semaphore(limit) if limit else None
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._semaphore is None:
+            yield
+            return
+        async with self._semaphore:
+            yield
+
+
+class GatedAsyncTransport(httpx2.AsyncBaseTransport):
+    """Holds one of ``gate``'s slots for each request, from before it is sent until its reply
+    is read (a reply read later, by streaming, is read inside the slot too)."""
+
+    def __init__(self, gate: CallGate, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.gate = gate
+        self.inner = inner or httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        async with self.gate.slot():
+            response = await self.inner.handle_async_request(request)
+            await response.aread()  # the body is the slow part of a streamed reply
+            return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 class FailFastAsyncTransport(httpx2.AsyncBaseTransport):
@@ -103,11 +153,14 @@ class FailFastTransport(httpx2.BaseTransport):
         self.inner.close()
 
 
-def http_clients(timeout_s: float) -> dict[str, Any]:
-    """``http_client`` / ``http_async_client`` arguments for ``ChatOpenAI``."""
+def http_clients(timeout_s: float, gate: CallGate | None = None) -> dict[str, Any]:
+    """``http_client`` / ``http_async_client`` arguments for ``ChatOpenAI``. With a ``gate``
+    the async client's requests (every graph and eval call) wait for its slots; the sync
+    client (``invoke``, used by nothing in a run) is not gated."""
+    inner = GatedAsyncTransport(gate) if gate is not None else None
     return {
         "http_client": openai.DefaultHttpx2Client(transport=FailFastTransport(),
                                                   timeout=timeout_s),
         "http_async_client": openai.DefaultAsyncHttpx2Client(
-            transport=FailFastAsyncTransport(), timeout=timeout_s),
+            transport=FailFastAsyncTransport(inner), timeout=timeout_s),
     }

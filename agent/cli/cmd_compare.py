@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from viddiff.agent.cli import async_run
-from viddiff.agent.cli.cmd_eval import require_clip
 from viddiff.agent.cli.live_view import LiveProgress
 from viddiff.agent.cli.options import (
     add_endpoint_options,
@@ -21,6 +20,7 @@ from viddiff.agent.cli.options import (
     positive_int,
 )
 from viddiff.agent.cli.result_table import print_result
+from viddiff.agent.recipes import require_clip
 from viddiff.evals.protocols import get_protocol
 from viddiff.graphs.checklist import resolve_action
 from viddiff.graphs.context import VidDiffContext

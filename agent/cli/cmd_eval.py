@@ -11,8 +11,9 @@ the N worst-scored of those to ``DIR/gallery.html``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from rich.markup import escape
 
 from viddiff.agent.cli import async_run
 from viddiff.agent.cli.options import (
+    add_cluster_options,
     add_data_option,
     add_endpoint_options,
     add_gallery_option,
@@ -30,17 +32,24 @@ from viddiff.agent.cli.options import (
     context_from_args,
     endpoint_from_args,
     positive_int,
+    ray_options_from_args,
 )
 from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
 from viddiff.evals.protocols import Protocol, get_protocol, overridden, settings_record
 from viddiff.graphs.context import VidDiffContext
 from viddiff.tools.errors import ConfigError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the heavier modules load when a run starts, not for --help
+    from viddiff.agent.recipes import EvalRecipe
     from viddiff.agent.report import ReportOptions
+    from viddiff.evals.jobs import Pool
     from viddiff.evals.predictions import PredictionRecord
+    from viddiff.evals.sample_job import SampleSettings
+    from viddiff.graphs.transport import LocalCallGate
 
 EXIT_INPUT = 2
+EXIT_INCOMPLETE = 4
+"""Some samples were lost with their Ray workers: the re-run finishes the job."""
 GALLERY_FILE = "gallery.html"
 
 
@@ -107,6 +116,7 @@ def register(sub: Any) -> None:
     add_endpoint_options(ev)
     add_sampling_options(ev)
     add_judge_options(ev)
+    add_cluster_options(ev)
     ev.set_defaults(handler=handle, concurrency=4, fps=None)
     for action in ev._actions:  # shared options whose meaning differs a little here
         if action.dest == "concurrency":
@@ -118,23 +128,6 @@ def register(sub: Any) -> None:
                            + "; --protocol paper with the viddiff method: "
                            + ", ".join(f"{d} {f:g}" for d, f in PAPER_METHOD_FPS.items())
                            + ")")
-
-
-def require_clip(ctx: VidDiffContext) -> None:
-    """With ``localizer="clip"`` (the paper's protocol) CLIP must load before any sample runs:
-    missing weights are one clear error (exit 2) up front, not a failure recorded for every
-    sample, and never a silent fallback to pose phases. The model is memoised, so the graph
-    reuses what is loaded here."""
-    if ctx.localizer != "clip":
-        return
-    from viddiff.graphs.context import default_clip_loader
-
-    try:
-        default_clip_loader(ctx.clip_spec())
-    except ConfigError as exc:
-        raise ConfigError(f"{exc} [the CLIP localizer is required here, without pose "
-                          f"fallback: --clip-checkpoint FILE, or --clip-model/--clip-pretrained "
-                          f"for weights you have]") from None
 
 
 def run_settings(protocol: Protocol, ctx: VidDiffContext,
@@ -155,32 +148,52 @@ def _video_root(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def _build_method(args: argparse.Namespace, ctx: Any,
-                  domain_fps: Mapping[str, float] | None) -> tuple[Any, dict[str, str]]:
-    """The method to evaluate, and the model names it uses (for the run's record)."""
-    from viddiff.agent.api import choose_engine, create_graph
-    from viddiff.evals.methods import GraphMethod, LmmMethod
+def build_recipe(args: argparse.Namespace, ctx: VidDiffContext,
+                 domain_fps: Mapping[str, float] | None, settings: SampleSettings,
+                 root: Path | None) -> EvalRecipe:
+    """What every worker (here, or on Ray) builds its sample job from."""
+    from viddiff.agent.recipes import EvalRecipe
+    from viddiff.evals.runner import VIDEO_CACHE_DIR
+    from viddiff.evals.videos import DEFAULT_MAX_SIDE
 
-    if args.offline and args.method == "lmm":
-        raise ConfigError("--offline runs the pose engine, which is the viddiff method; "
-                          "the lmm baseline needs a vision-language model endpoint")
     if args.offline and get_protocol(args.protocol).requires_vlm:
         raise ConfigError(f"--protocol {args.protocol} runs the VidDiff method with a "
                           "vision-language model; --offline (the pose engine) is not part of it")
-    # a benchmark run never falls back silently: the engine is what the command line says
-    decision = choose_engine("offline" if args.offline else "vlm",
-                             settings=endpoint_from_args(args))
-    if decision.models is not None and args.method == "lmm":
-        from viddiff.graphs.llm import model_name
+    recipe = EvalRecipe(
+        method=args.method, offline=args.offline, endpoint=endpoint_from_args(args),
+        context=ctx, settings=settings, video_root=root,
+        video_cache=(args.video_cache or settings_out(args) / VIDEO_CACHE_DIR).expanduser()
+        .absolute(),
+        video_max_side=None if ctx.max_side is None else max(DEFAULT_MAX_SIDE, ctx.max_side),
+        domain_fps=domain_fps)
+    recipe.check()
+    return recipe
 
-        differencer = decision.models.differencer
-        return LmmMethod(differencer, ctx, domain_fps=domain_fps), \
-            {"lmm": model_name(differencer)}
-    name = "viddiff" if decision.engine == "vlm" else "viddiff-offline"
-    if decision.engine == "vlm":
-        require_clip(ctx)
-    return GraphMethod(name, create_graph(engine=decision), ctx,
-                       domain_fps=domain_fps), decision.model_names
+
+def settings_out(args: argparse.Namespace) -> Path:
+    return Path(args.out).expanduser()
+
+
+@contextlib.contextmanager
+def open_pool(args: argparse.Namespace, recipe: EvalRecipe, gate: LocalCallGate | None
+              ) -> Iterator[tuple[Pool[Any, Any], Any]]:
+    """The pool samples run in, and the gate the judge shares with it: this process (the
+    local gate), or Ray workers with the cluster's gate (``--ray``)."""
+    from viddiff.evals.jobs import LocalPool, WorkerRuntime
+
+    options = ray_options_from_args(args)
+    if options is None:
+        yield LocalPool(recipe, WorkerRuntime(gate=gate)), gate
+        return
+    from viddiff.evals.cluster.session import ray_session
+
+    uses_clip = (args.method == "viddiff" and not args.offline
+                 and recipe.context.localizer != "pose")
+    with ray_session(options, recipe, concurrency=max(1, args.concurrency),
+                     llm_concurrency=args.llm_concurrency,
+                     request_timeout_s=recipe.endpoint.timeout_s,
+                     clip=recipe.context.clip_spec() if uses_clip else None) as session:
+        yield session.pool, session.gate
 
 
 def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | None,
@@ -223,20 +236,22 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
 
 async def _evaluate(args: argparse.Namespace, console: Console, samples: list[Any],
                     root: Path | None) -> int:
+    from viddiff.agent.recipes import method_name
     from viddiff.evals.cost import merge_usage, parse_price
+    from viddiff.evals.jobs import LocalPool
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
     from viddiff.evals.run_progress import RunProgress
     from viddiff.evals.runner import (
         JUDGE_CACHE_DIR,
         SUMMARY_FILE,
-        VIDEO_CACHE_DIR,
         BenchmarkRunner,
         RunSettings,
         claim_out_dir,
+        pending,
     )
     from viddiff.evals.scoreboard import print_report, summary_document, write_json
     from viddiff.evals.summary import METRIC_NAMES, summarize
-    from viddiff.evals.videos import DEFAULT_MAX_SIDE, VideoMaterialiser
+    from viddiff.graphs.transport import LocalCallGate
 
     prices = dict(parse_price(p) for p in args.price)
     protocol = get_protocol(args.protocol)
@@ -244,10 +259,13 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
     # method; the shared context keeps its default number for anything domain-less
     domain_fps = protocol.domain_fps(args.method) if args.fps is None else None
     ctx = context_from_args(args)
-    method, models = _build_method(args, ctx, domain_fps)
-    settings = RunSettings(out_dir=Path(args.out).expanduser(), mode=args.mode, method=method.name,
+    settings = RunSettings(out_dir=settings_out(args), mode=args.mode,
+                           method=method_name(args.method, args.offline),
                            sanity=args.sanity, concurrency=max(1, args.concurrency),
                            retry_failed=args.retry_failed, protocol=protocol.name)
+    recipe = build_recipe(args, ctx, domain_fps, settings.sample_settings(), root)
+    models = recipe.model_names()
+    gate = LocalCallGate(args.llm_concurrency)
     judge_name = None
     judge = None
     if args.mode == "open":
@@ -256,29 +274,32 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
             raise ConfigError("open mode is scored by an LLM judge: configure an endpoint "
                               "(OPENAI_API_KEY / OPENAI_BASE_URL or --base-url)")
         judge_name = judge_model_name(args.judge_model, endpoint, default=protocol.judge_model)
-        judge = build_judge(endpoint, judge_name)
-    scorer = build_scorer(args.mode, judge, settings.out_dir / JUDGE_CACHE_DIR)
-    materialiser = VideoMaterialiser(root, args.video_cache or settings.out_dir / VIDEO_CACHE_DIR,
-                                     max_side=None if ctx.max_side is None
-                                     else max(DEFAULT_MAX_SIDE, ctx.max_side))
-    runner = BenchmarkRunner(samples, method, scorer, materialiser, settings)
-    done, _ = runner.pending()  # refuses a folder holding another run's predictions
+    # refuses a folder holding another run's predictions before any worker starts
+    done, todo = pending(samples, settings)
     record = run_settings(protocol, ctx, domain_fps)
-    claim_out_dir(settings, {"data": str(args.data), "videos": str(root) if root else None,
-                             "split": args.split, "models": models, "judge": judge_name,
-                             **record})
     started = datetime.now(UTC).isoformat()
     t0 = time.monotonic()
-    with RunProgress(console, total=len(samples), resumed=len(done),
-                     metric=METRIC_NAMES[args.mode], enabled=not args.quiet) as progress:
-        runner.on_score = lambda score, new: progress.scored(score, new=new)
-        outcome = await runner.run()
+    with open_pool(args, recipe, gate) as (pool, shared_gate):
+        if args.mode == "open":
+            assert judge_name is not None
+            judge = build_judge(endpoint, judge_name, shared_gate)
+        scorer = build_scorer(args.mode, judge, settings.out_dir / JUDGE_CACHE_DIR)
+        runner = BenchmarkRunner(samples, pool, scorer, settings)
+        claim_out_dir(settings, {"data": str(args.data), "videos": str(root) if root else None,
+                                 "split": args.split, "models": models, "judge": judge_name,
+                                 "ran_on": pool.description, **record})
+        if todo and pool.description != LocalPool.description:
+            console.print(f"[dim]Running on {escape(pool.description)}[/]", highlight=False)
+        with RunProgress(console, total=len(samples), resumed=len(done),
+                         metric=METRIC_NAMES[args.mode], enabled=not args.quiet) as progress:
+            runner.on_score = lambda score, new: progress.scored(score, new=new)
+            outcome = await runner.run()
     for note in outcome.notes:
-        console.print(f"[yellow]{note}[/]")
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
     metrics = summarize(outcome.scores, args.mode)
     method_usage = merge_usage(u for r in outcome.records.values() for u in r.usage)
     judge_usage = merge_usage(u for s in outcome.scores for u in s.judge_usage)
-    run = {"method": method.name, "mode": args.mode, "sanity": args.sanity,
+    run = {"method": settings.method, "mode": args.mode, "sanity": args.sanity,
            "data": str(args.data), "split": args.split, "models": models,
            "judge": judge_name, "samples_selected": len(samples), "samples_run": outcome.ran,
            "samples_resumed": outcome.resumed, "started_at": started,
@@ -296,12 +317,16 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
         gallery = write_run_gallery(
             console, metrics, outcome.records, settings.results_dir,
             settings.out_dir / GALLERY_FILE, args.gallery,
-            title=f"Worst-scored pairs: {method.name}, {args.mode}",
+            title=f"Worst-scored pairs: {settings.method}, {args.mode}",
             options=ReportOptions(cache_dir=ctx.cache_dir,
                                   max_side=ctx.max_side or VidDiffContext.max_side or 448))
         if gallery is not None:
             console.print(f"[green]Wrote the gallery of the worst-scored pairs: "
                           f"{escape(str(gallery))}[/]", highlight=False)
+    if outcome.lost:
+        console.print(f"[yellow]Incomplete: {len(outcome.lost)} sample(s) lost with their "
+                      "workers; run the same command again to finish[/]", highlight=False)
+        return EXIT_INCOMPLETE
     return 0
 
 

@@ -243,3 +243,53 @@ def add_gallery_option(parser: argparse.ArgumentParser) -> None:
                              "(closed accuracy / open recall per sample) with their frames "
                              "and verdicts, from the results/ the viddiff method saves (not "
                              "the lmm baseline, which keeps no result; its gallery is skipped)")
+
+
+DEFAULT_LLM_CONCURRENCY = 32
+"""Model requests in flight at most, across the whole run (every worker of a cluster)."""
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """``--ray`` and its companions (eval and compare-many), and the run-wide cap on model
+    requests that applies with or without Ray."""
+    from viddiff.evals.cluster.connect import ray_address
+
+    group = parser.add_argument_group("running on Ray (needs the 'ray' extra)")
+    group.add_argument("--ray", type=ray_address, metavar="ADDRESS",
+                       help="run on Ray: auto (the cluster this machine belongs to), "
+                            "ray://host:port (a remote cluster, Ray Client) or local (a Ray "
+                            "instance for this run); videos and --cache-dir should be on a "
+                            "filesystem every node sees (README: Running on Ray)")
+    group.add_argument("--ray-cpus", type=positive_int, metavar="N",
+                       help="CPUs of the --ray local instance (default: every core)")
+    group.add_argument("--ray-workers", type=positive_int, metavar="N",
+                       help="worker actors, each taking 1 CPU and a share of --concurrency "
+                            "(default: one per free CPU, at most --concurrency)")
+    group.add_argument("--ray-embedders", type=int_at_least(0), metavar="N",
+                       help="CLIP embedding actors, each on its own GPU with --device cuda "
+                            "(default: 1 with --device cuda, else 0: workers embed on their "
+                            "own CPU)")
+    group.add_argument("--ray-lost-retries", type=int_at_least(0), default=1, metavar="N",
+                       help="times a sample (or pair) whose worker died is sent to another "
+                            "worker before it is left unrecorded for the re-run (default "
+                            "%(default)s)")
+    group.add_argument("--llm-concurrency", type=positive_int,
+                       default=DEFAULT_LLM_CONCURRENCY, metavar="N",
+                       help="model requests in flight at most across the whole run, every "
+                            "Ray worker and the judge included, to stay under the API's rate "
+                            "limit (default %(default)s)")
+
+
+def ray_options_from_args(args: argparse.Namespace) -> Any:
+    """The ``RayOptions`` of the command line, or None without ``--ray`` (then the other
+    ``--ray-*`` options are refused: they would be silently ignored)."""
+    from viddiff.evals.cluster.session import RayOptions
+
+    if args.ray is None:
+        given = [f"--{n.replace('_', '-')}" for n in ("ray_cpus", "ray_workers", "ray_embedders")
+                 if getattr(args, n, None) is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply with --ray ADDRESS")
+        return None
+    return RayOptions(address=args.ray, cpus=args.ray_cpus, workers=args.ray_workers,
+                      embedders=args.ray_embedders, lost_retries=args.ray_lost_retries)
