@@ -1,25 +1,21 @@
 """The predictions file: one JSON line per finished sample, durable as soon as it is written.
 
-Why JSON Lines with a flush and an fsync per sample: a benchmark run makes thousands of paid
-model calls over hours. A crash, a kill or Ctrl-C must lose at most the samples in flight, and
-re-running the same command must pick up where it stopped. Appending whole lines gives both; a
-line cut short by a crash is the only damage possible, and it is dropped (and cut off the
-file) when the file is opened again.
+Why JSON Lines with a flush and an fsync per sample: see :mod:`viddiff.tools.jsonl` (a crash
+loses at most the samples in flight; re-running the same command picks up where it stopped).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from viddiff.evals.data import DataError
 from viddiff.graphs.schemas import Label, UsageSummary
+from viddiff.tools.jsonl import JsonLinesLog
 
 Mode = Literal["closed", "open"]
 Sanity = Literal["duplicate", "swap"]
@@ -65,57 +61,12 @@ class PredictionRecord(BaseModel):
     finished_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
-class PredictionStore:
-    """Append-only JSON Lines file of :class:`PredictionRecord`; the last line per sample wins."""
+class PredictionStore(JsonLinesLog[PredictionRecord]):
+    """The predictions file: :class:`PredictionRecord` lines; the last line per sample wins."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self.dropped_partial = False
-
-    def load(self) -> dict[str, PredictionRecord]:
-        """Records by sample key. A cut-short last line is removed from the file; a bad line
-        anywhere else is an error (that file was not written by this store)."""
-        if not self.path.exists():
-            return {}
-        data = self.path.read_bytes()
-        lines = data.split(b"\n")
-        records: dict[str, PredictionRecord] = {}
-        for n, raw in enumerate(lines, 1):
-            if not raw.strip():
-                continue
-            try:
-                record = PredictionRecord.model_validate_json(raw)
-            except ValidationError as exc:
-                is_tail = n == len(lines) and not data.endswith(b"\n")
-                if is_tail:  # a write cut short by a crash: drop it and carry on
-                    self._truncate_to(len(data) - len(raw))
-                    self.dropped_partial = True
-                    break
-                raise DataError(f"{self.path}:{n}: not a prediction record "
-                                f"({exc.errors()[0].get('msg', 'invalid')})") from None
-            records[record.sample_key] = record
-        else:
-            if data and not data.endswith(b"\n"):  # complete, but its newline never landed
-                with self.path.open("ab") as fh:
-                    fh.write(b"\n")
-        return records
-
-    def _truncate_to(self, size: int) -> None:
-        with self._lock, self.path.open("r+b") as fh:
-            fh.truncate(size)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    def append(self, record: PredictionRecord) -> None:
-        """Write one record as one line, then flush and fsync before returning."""
-        line = record.model_dump_json() + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+        super().__init__(path, PredictionRecord, lambda r: r.sample_key,
+                         what="prediction record", error=DataError)
 
 
 def read_predictions(path: str | os.PathLike[str]) -> dict[str, PredictionRecord]:

@@ -11,9 +11,8 @@ the N worst-scored of those to ``DIR/gallery.html``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,8 +31,8 @@ from viddiff.agent.cli.options import (
     context_from_args,
     endpoint_from_args,
     positive_int,
-    ray_options_from_args,
 )
+from viddiff.agent.cli.pools import open_pool
 from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
 from viddiff.evals.protocols import Protocol, get_protocol, overridden, settings_record
 from viddiff.graphs.context import VidDiffContext
@@ -42,10 +41,8 @@ from viddiff.tools.errors import ConfigError
 if TYPE_CHECKING:  # the heavier modules load when a run starts, not for --help
     from viddiff.agent.recipes import EvalRecipe
     from viddiff.agent.report import ReportOptions
-    from viddiff.evals.jobs import Pool
     from viddiff.evals.predictions import PredictionRecord
     from viddiff.evals.sample_job import SampleSettings
-    from viddiff.graphs.transport import LocalCallGate
 
 EXIT_INPUT = 2
 EXIT_INCOMPLETE = 4
@@ -174,28 +171,6 @@ def settings_out(args: argparse.Namespace) -> Path:
     return Path(args.out).expanduser()
 
 
-@contextlib.contextmanager
-def open_pool(args: argparse.Namespace, recipe: EvalRecipe, gate: LocalCallGate | None
-              ) -> Iterator[tuple[Pool[Any, Any], Any]]:
-    """The pool samples run in, and the gate the judge shares with it: this process (the
-    local gate), or Ray workers with the cluster's gate (``--ray``)."""
-    from viddiff.evals.jobs import LocalPool, WorkerRuntime
-
-    options = ray_options_from_args(args)
-    if options is None:
-        yield LocalPool(recipe, WorkerRuntime(gate=gate)), gate
-        return
-    from viddiff.evals.cluster.session import ray_session
-
-    uses_clip = (args.method == "viddiff" and not args.offline
-                 and recipe.context.localizer != "pose")
-    with ray_session(options, recipe, concurrency=max(1, args.concurrency),
-                     llm_concurrency=args.llm_concurrency,
-                     request_timeout_s=recipe.endpoint.timeout_s,
-                     clip=recipe.context.clip_spec() if uses_clip else None) as session:
-        yield session.pool, session.gate
-
-
 def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | None,
                     err: Console) -> tuple[list[Any], int | None]:
     """Samples whose videos all exist; or an exit code after listing every missing video."""
@@ -279,7 +254,10 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
     record = run_settings(protocol, ctx, domain_fps)
     started = datetime.now(UTC).isoformat()
     t0 = time.monotonic()
-    with open_pool(args, recipe, gate) as (pool, shared_gate):
+    uses_clip = (args.method == "viddiff" and not args.offline
+                 and recipe.context.localizer != "pose")
+    with open_pool(args, recipe, gate, endpoint=recipe.endpoint,
+                   clip=ctx.clip_spec() if uses_clip else None) as (pool, shared_gate):
         if args.mode == "open":
             assert judge_name is not None
             judge = build_judge(endpoint, judge_name, shared_gate)

@@ -19,7 +19,14 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from viddiff.agent.cli import cmd_chat, cmd_compare, cmd_eval, cmd_report, cmd_score
+from viddiff.agent.cli import (
+    cmd_chat,
+    cmd_compare,
+    cmd_compare_many,
+    cmd_eval,
+    cmd_report,
+    cmd_score,
+)
 from viddiff.agent.cli.async_run import exit_code
 from viddiff.agent.cli.wording import for_cli
 from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
@@ -27,7 +34,7 @@ from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 EXIT_INPUT = 2
 EXIT_ENDPOINT = 3
 
-COMMANDS = [cmd_compare, cmd_report, cmd_eval, cmd_score, cmd_chat]
+COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat]
 """Subcommand modules, in the order ``viddiff --help`` lists them."""
 
 
