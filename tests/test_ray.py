@@ -266,3 +266,35 @@ def test_killed_driver_with_its_own_local_instance_resumes(bench: Path, env: Pat
         assert result.returncode == 0, result.stdout + result.stderr
         assert len(srv.requests) == 2  # only the two unfinished samples ran
     assert records(out) == records(env / "local")
+
+
+def test_compare_many_on_ray_gives_the_local_results(bench: Path, env: Path,
+                                                     ray_instance: None) -> None:
+    """Two pairs in open mode through the VidDiff graph, with reports rendered where the
+    videos are (on the workers) and written by the driver."""
+    videos = bench.parent / "videos"
+    pairs = env / "pairs.csv"
+    pairs.write_text("id,video_a,video_b,action\n"
+                     f"p1,{videos / 'cam01.mp4'},{videos / 'cam02.mp4'},a forward lunge\n"
+                     f"p2,{videos / 'cam02.mp4'},{videos / 'cam03.mp4'},a forward lunge\n")
+
+    def run(out: str, *extra: str) -> int:
+        with FakeOpenAIServer(RouteBySchema({k: Reply.json(v) for k, v in
+                                             standard_script().items()})) as srv:
+            return main(["compare-many", str(pairs), "--out", str(env / out), "--open", "3",
+                         "--base-url", srv.base_url, "--model", "test-vlm", "--fps", "2",
+                         "--clip-pretrained", "none", "--localizer", "clip",
+                         "--no-kinematics", "--report", "--quiet",
+                         "--cache-dir", str(env / f"{out}-cache"), *extra])
+
+    assert run("local") == 0
+    assert run("ray", "--ray", "auto", "--ray-workers", "2") == 0
+    for pair in ("p1", "p2"):
+        local = json.loads((env / "local" / "results" / f"{pair}.json").read_text())
+        remote = json.loads((env / "ray" / "results" / f"{pair}.json").read_text())
+        assert [(d["name"], d["label"]) for d in remote["differences"]] == \
+            [(d["name"], d["label"]) for d in local["differences"]]
+        assert remote["stages"] == local["stages"]
+        assert (env / "ray" / "reports" / f"{pair}.html").stat().st_size > 10_000
+    run_record = json.loads((env / "ray" / "run.json").read_text())
+    assert run_record["ran_on"].startswith("2 Ray worker(s)")

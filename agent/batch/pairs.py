@@ -98,22 +98,22 @@ def read_pairs(path: str | Path) -> list[PairRow]:
         cells = {key: (raw.get(original) or "").strip() for key, original in header.items()}
         if not any(cells.values()):
             continue  # a blank row
-        row = _row(cells, index, line, base, problems)
-        if row is None:
+        pair_id = cells.get("id") or f"row-{index:04d}"
+        if pair_id in seen:
+            problems.add(line, f"id {pair_id!r} is used again (first on line "
+                               f"{seen[pair_id]})")
             continue
-        if row.pair_id in seen:
-            problems.add(line, f"id {row.pair_id!r} is used again (first on line "
-                               f"{seen[row.pair_id]})")
-            continue
-        seen[row.pair_id] = line
-        rows.append(row)
+        seen[pair_id] = line
+        row = _row(cells, pair_id, line, base, problems)
+        if row is not None:
+            rows.append(row)
     problems.raise_if_any()
     if not rows:
         raise ConfigError(f"{csv_path}: no pairs (only a header row)")
     return rows
 
 
-def _row(cells: dict[str, str], index: int, line: int, base: Path,
+def _row(cells: dict[str, str], pair_id: str, line: int, base: Path,
          problems: _Problems) -> PairRow | None:
     bad = len(problems.lines)
     videos = []
@@ -134,7 +134,6 @@ def _row(cells: dict[str, str], index: int, line: int, base: Path,
     action = cells.get("action", "")
     if not action:
         problems.add(line, "action is empty")
-    pair_id = cells.get("id") or f"row-{index:04d}"
     if not _SAFE_ID.match(pair_id):
         problems.add(line, f"id {pair_id!r} must be letters, digits, '.', '_' or '-' (it "
                            "names the output files)")

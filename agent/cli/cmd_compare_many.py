@@ -29,6 +29,7 @@ from viddiff.agent.cli.options import (
     context_from_args,
     endpoint_from_args,
     positive_int,
+    ray_options_from_args,
 )
 from viddiff.agent.cli.pools import open_pool
 from viddiff.graphs.context import VidDiffContext
@@ -230,4 +231,5 @@ class _Progress:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
+    ray_options_from_args(args)  # contradicting options: refused before any loading
     return async_run.run(run_batch(args, console))

@@ -31,6 +31,7 @@ from viddiff.agent.cli.options import (
     context_from_args,
     endpoint_from_args,
     positive_int,
+    ray_options_from_args,
 )
 from viddiff.agent.cli.pools import open_pool
 from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
@@ -310,6 +311,8 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from viddiff.evals.data import load_samples, select_samples
+
+    ray_options_from_args(args)  # contradicting options: refused before any loading
 
     samples = select_samples(load_samples(args.data), split=args.split, actions=args.actions,
                              domains=args.domains, limit=args.limit)

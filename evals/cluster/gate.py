@@ -63,7 +63,10 @@ class LeasedSlots:
                 return token
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=max(next_end or 0, 0.01))
+                # woken by a release; else at the next lease's end, checking at least each
+                # second (a clock that jumps, a lease that ends early)
+                await asyncio.wait_for(self._changed.wait(),
+                                       timeout=min(max(next_end or 0, 0.01), 1.0))
 
     def release(self, token: str) -> bool:
         """Return a slot; False when its lease had already been taken back."""
