@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 from bench.results import machine_line, update_section
+from tests.support.benchmark import ANNOTATED, SCORED, bench_row, eval_args
 from tests.support.fake_openai import FakeOpenAIServer, Reply, RouteBySchema
 from tests.support.scripts import links_for, standard_script, verdict
 from tests.support.videos import write_video
-from tests.test_eval_runner import ANNOTATED, SCORED, bench_row, eval_args
 from viddiff.agent.cli.main import main as cli_main
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import tests.test_eval_runner as runner_tests
+from tests.support.benchmark import ANNOTATED, GT, SCORED
 from tests.support.fake_openai import FakeOpenAIServer, Reply, RouteBySchema
 from tests.support.scripts import links_for, standard_script, verdict
 from tests.test_eval_runner import CLOSED_ALL_A, eval_args, prediction_keys, summary
@@ -52,8 +53,8 @@ def test_sample_scores_leave_out_unscorable_and_zero_failed() -> None:
 
 # per sample, in run order: which scored differences the scripted verdicts get right
 RIGHT = [{"0", "3", "4"}, set(), {"0"}, {"0", "3"}]  # s1 1.0, s2 0.0, s3 1/3, odd 2/3
-QUERIES = {k: runner_tests.ANNOTATED[k]["query_string"]  # type: ignore[index]
-           for k in runner_tests.SCORED}
+QUERIES = {k: ANNOTATED[k]["query_string"]  # type: ignore[index]
+           for k in SCORED}
 
 
 def scripted_verdicts() -> Any:
@@ -61,10 +62,10 @@ def scripted_verdicts() -> Any:
     seen = {"n": 0}
 
     def reply(req: Any) -> Reply:
-        sample = seen["n"] // len(runner_tests.SCORED)
+        sample = seen["n"] // len(SCORED)
         seen["n"] += 1
         key = next(k for k, text in QUERIES.items() if f'"{text}"' in req.user_text)
-        gt = runner_tests.GT[key]
+        gt = GT[key]
         answer = gt if key in RIGHT[sample] else {"a": "b", "b": "a"}[gt]
         return Reply.json(verdict(answer, f"scripted for sample {sample}"))
 
@@ -80,8 +81,8 @@ def test_viddiff_eval_saves_results_and_writes_the_gallery(bench: Path, env: Pat
     data.write_text("".join(json.dumps(r) + "\n" for r in [*rows, odd]))
     out = env / "viddiff_gallery"
     script: dict[str, Any] = {k: Reply.json(v) for k, v in standard_script().items()}
-    script["LinkReply"] = Reply.json(links_for([runner_tests.ANNOTATED[k]["name"]  # type: ignore[index]
-                                                for k in runner_tests.SCORED]))
+    script["LinkReply"] = Reply.json(links_for([ANNOTATED[k]["name"]  # type: ignore[index]
+                                                for k in SCORED]))
     script["Verdict"] = scripted_verdicts()
     with FakeOpenAIServer(RouteBySchema(script)) as srv:
         args = eval_args(data, out, srv.base_url, "--concurrency", "1", "--localizer", "pose",

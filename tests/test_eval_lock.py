@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.benchmark import bench_row
 from tests.support.videos import write_video
-from tests.test_eval_runner import bench_row
 from viddiff.agent.cli.main import main
 from viddiff.evals.out_lock import LOCK_FILE, OutDirBusy, lock_out_dir
 

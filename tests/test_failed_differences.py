@@ -71,7 +71,7 @@ def test_chat_summaries_say_failed_not_no_difference():
 
 
 def sample() -> BenchmarkSample:
-    from tests.test_eval_runner import bench_row
+    from tests.support.benchmark import bench_row
 
     row = bench_row("s1", "easy", [("a.mp4", [0, None], 12.0), ("b.mp4", [0, None], 12.0)])
     return parse_row(row)
