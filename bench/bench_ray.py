@@ -5,8 +5,9 @@ clips, the viddiff method with random-weight CLIP, ``--no-kinematics``, every re
 ``--latency`` s), run through the real ``viddiff eval`` command: once in this process
 (``--concurrency C``) and once with ``--ray auto`` on a Ray instance started here with
 ``--cpus`` CPUs (one worker actor per CPU, ``C / workers`` samples each). The Ray wall time
-includes starting the workers (each imports viddiff and builds its graph and CLIP), which a
-long benchmark run pays once.
+includes starting the workers (each imports viddiff and builds its graph and CLIP) and their
+first sample's warm-up, which a long benchmark run pays once; the rate between the first and
+the last finished sample is the steady state.
 
 Run: ``python -m bench.bench_ray`` (``--no-write`` to leave bench/RESULTS.md alone).
 """
@@ -21,6 +22,7 @@ import logging
 import os
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,14 @@ def one_run(data: Path, work: Path, concurrency: int, latency: float, *extra: st
         raise SystemExit(f"viddiff eval exited {code} ({' '.join(extra) or 'local'})")
     summary = json.loads((out / "summary.json").read_text())
     samples = summary["run"]["samples_run"]
+    run = json.loads((out / "run.json").read_text())
+    finished = sorted(datetime.fromisoformat(json.loads(line)["finished_at"]).timestamp()
+                      for line in (out / "predictions.jsonl").read_text().splitlines())
+    steady = (len(finished) - 1) / (finished[-1] - finished[0]) * 60 if len(finished) > 1 \
+        else float("nan")
     return {"samples": samples, "calls": calls, "wall": wall, "per_min": samples / wall * 60,
-            "ran_on": json.loads((out / "run.json").read_text())["ran_on"]}
+            "ready": float(run.get("workers_ready_s") or 0.0), "steady": steady,
+            "ran_on": run["ran_on"]}
 
 
 def measure(levels: list[int], latency: float, per_level: int, cpus: int
@@ -90,13 +98,15 @@ def measure(levels: list[int], latency: float, per_level: int, cpus: int
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| --concurrency | ran on | samples | model calls | wall | samples/min |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| --concurrency | ran on | samples | model calls | wall | of which starting "
+             "workers | samples/min (wall) | samples/min, first to last finished sample |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["where"] == "ray start":
             continue
         lines.append(f"| {r['concurrency']} | {r['ran_on']} | {r['samples']} | {r['calls']} | "
-                     f"{r['wall']:.1f} s | {r['per_min']:.1f} |")
+                     f"{r['wall']:.1f} s | {r['ready']:.1f} s | {r['per_min']:.1f} | "
+                     f"{r['steady']:.1f} |")
     start = next(r["wall"] for r in rows if r["where"] == "ray start")
     return "\n".join(lines) + f"\n\nStarting the local Ray instance itself: {start:.1f} s " \
                               "(not in the walls above)."

@@ -266,7 +266,9 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
         runner = BenchmarkRunner(samples, pool, scorer, settings)
         claim_out_dir(settings, {"data": str(args.data), "videos": str(root) if root else None,
                                  "split": args.split, "models": models, "judge": judge_name,
-                                 "ran_on": pool.description, **record})
+                                 "ran_on": pool.description,
+                                 "workers_ready_s": round(getattr(pool, "start_s", 0.0), 2),
+                                 **record})
         if todo and pool.description != LocalPool.description:
             console.print(f"[dim]Running on {escape(pool.description)}[/]", highlight=False)
         with RunProgress(console, total=len(samples), resumed=len(done),

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import math
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -105,6 +106,8 @@ class RayPool(Generic[P, R]):
         self.workers: list[_Worker] = []
         self.lost = 0
         """Payload attempts that died with their worker (retried or not)."""
+        self.start_s = 0.0
+        """Seconds the workers took to be placed and build their job."""
         self.description = (f"{self.count} Ray worker(s) × {self.per_worker} on "
                             f"{cluster.describe()}")
 
@@ -113,6 +116,7 @@ class RayPool(Generic[P, R]):
         naming the first failure (the same error on every worker is the usual case)."""
         import ray
 
+        started = time.monotonic()
         actor_class: Any = ray.remote(JobActor)
         placed = actor_class.options(num_cpus=self.cpus_per_worker,
                                      max_concurrency=self.per_worker + 2,  # + ready()
@@ -135,6 +139,7 @@ class RayPool(Generic[P, R]):
                 raise ConfigError(f"a Ray worker could not set up the run: {error}")
         self.workers = [_Worker(a, pid=pid, node=node)
                         for a, (_, pid, node) in zip(actors, infos, strict=True)]
+        self.start_s = time.monotonic() - started
 
     async def submit(self, payload: P) -> R:
         import ray
