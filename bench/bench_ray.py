@@ -62,6 +62,9 @@ def one_run(data: Path, work: Path, concurrency: int, latency: float, *extra: st
 
 def measure(levels: list[int], latency: float, per_level: int, cpus: int
             ) -> list[dict[str, Any]]:
+    from viddiff.evals.cluster.connect import loopback_only
+
+    loopback_only()
     import ray
 
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDDIFF_MODEL", "VIDDIFF_JUDGE_MODEL",
@@ -77,7 +80,7 @@ def measure(levels: list[int], latency: float, per_level: int, cpus: int
         one_run(warm, root / "warm", 1, 0.0)  # imports and CLIP in this process
         t0 = time.perf_counter()
         ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING,
-                 log_to_driver=False, _node_ip_address="127.0.0.1")
+                 log_to_driver=False)
         start = time.perf_counter() - t0
         try:
             for c in levels:

@@ -28,7 +28,9 @@ from tests.support.benchmark import ANNOTATED, SCORED, eval_args, make_bench
 from tests.support.fake_openai import FakeOpenAIServer, RecordedRequest, Reply, RouteBySchema
 from tests.support.scripts import links_for, standard_script, verdict
 from viddiff.agent.cli.main import main
+from viddiff.evals.cluster.connect import loopback_only
 
+loopback_only()  # before ray is imported: the test's instance listens on 127.0.0.1 only
 ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -43,8 +45,8 @@ def ray_instance() -> Iterator[None]:
     if ray.is_initialized():  # pragma: no cover - another module left it running
         ray.shutdown()
     ray.init(num_cpus=2, include_dashboard=False, namespace="viddiff-tests",
-             logging_level=logging.WARNING, log_to_driver=False,
-             _node_ip_address="127.0.0.1")
+             logging_level=logging.WARNING, log_to_driver=False)
+    assert ray.util.get_node_ip_address() == "127.0.0.1"
     yield
     ray.shutdown()
 

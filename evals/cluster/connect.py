@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -63,11 +65,29 @@ class RayCluster:
             ray.shutdown()
 
 
+LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's switch between "a cluster node" (listen on every interface, advertise the machine's
+address) and "local Ray only" (loopback). Linux defaults to the first; a run's own ``local``
+instance needs nothing beyond this machine, so it asks for the second. Read by ``ray`` when it
+is imported, in this process and in every process the instance starts."""
+
+
+def loopback_only() -> None:
+    """Make a local instance started from here listen on 127.0.0.1 only."""
+    os.environ[LOOPBACK_ENV] = "0"
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None and hasattr(constants, "ENABLE_RAY_CLUSTER"):
+        # ray was imported before the variable was set
+        setattr(constants, "ENABLE_RAY_CLUSTER", False)  # noqa: B010 (untyped module)
+
+
 def connect(address: str, *, num_cpus: int | None = None) -> RayCluster:
     """Connect for this run. ``num_cpus`` sizes a ``local`` instance (default: every core)."""
     if num_cpus is not None and address != "local":
         raise ConfigError("--ray-cpus sizes a local instance (--ray local); a cluster's size "
                           "is its own")
+    if address == "local":
+        loopback_only()
     ray = import_ray()
     if ray.is_initialized():  # an embedding host already connected: use its connection
         resources = ray.cluster_resources()
@@ -76,9 +96,7 @@ def connect(address: str, *, num_cpus: int | None = None) -> RayCluster:
     options: dict[str, Any] = {"namespace": NAMESPACE, "logging_level": logging.WARNING,
                                "log_to_driver": False}
     if address == "local":
-        # this machine only: nothing of a run's instance listens beyond loopback
-        options.update(num_cpus=num_cpus, include_dashboard=False,
-                       _node_ip_address="127.0.0.1")
+        options.update(num_cpus=num_cpus, include_dashboard=False)
     try:
         ray.init(address=address, **options)
     except Exception as exc:  # ConnectionError, RuntimeError, ValueError, grpc errors...
