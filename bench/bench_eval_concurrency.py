@@ -23,6 +23,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.results import machine_line, update_section
 from tests.support.benchmark import ANNOTATED, SCORED, bench_row, eval_args
@@ -54,25 +55,29 @@ def routes() -> RouteBySchema:
     return RouteBySchema({k: Reply.json(v) for k, v in script.items()})
 
 
-def one_run(data: Path, work: Path, concurrency: int, latency: float) -> dict[str, float]:
-    """One ``viddiff eval`` over every sample in ``data``; samples/min from the run's summary."""
-    out = work / f"out_c{concurrency}"
-    os.environ["VIDDIFF_CACHE_DIR"] = str(work / f"cache_c{concurrency}")  # nothing reused
+def one_run(data: Path, work: Path, concurrency: int, latency: float, *extra: str,
+            name: str | None = None) -> dict[str, Any]:
+    """One ``viddiff eval`` over every sample in ``data`` (``extra``: more options) on fresh
+    caches under ``work``; samples/min from the run's summary, and where its output is."""
+    name = name or f"c{concurrency}"
+    out = work / f"out_{name}"
+    os.environ["VIDDIFF_CACHE_DIR"] = str(work / f"cache_{name}")  # nothing reused
     with FakeOpenAIServer(routes(), latency_s=latency) as srv:
         args = eval_args(data, out, srv.base_url, "--concurrency", str(concurrency),
-                         "--no-kinematics", "--localizer", "clip", method="viddiff")
-        args[args.index("--video-cache") + 1] = str(work / f"video_cache_c{concurrency}")
+                         "--no-kinematics", "--localizer", "clip", *extra, method="viddiff")
+        args[args.index("--video-cache") + 1] = str(work / f"video_cache_{name}")
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             code = cli_main(args)
         wall = time.perf_counter() - t0
         calls = len(srv.requests)
     if code != 0:
-        raise SystemExit(f"viddiff eval exited {code} at concurrency {concurrency}")
+        raise SystemExit(f"viddiff eval exited {code} at concurrency {concurrency} "
+                         f"{' '.join(extra)}")
     run = json.loads((out / "summary.json").read_text())["run"]
     samples = run["samples_run"]
     return {"concurrency": concurrency, "samples": samples, "calls": calls, "wall": wall,
-            "per_min": samples / wall * 60}
+            "per_min": samples / wall * 60, "out": out}
 
 
 def measure(levels: list[int], latency: float, per_level: int) -> list[dict[str, float]]:
@@ -92,6 +97,7 @@ def measure(levels: list[int], latency: float, per_level: int) -> list[dict[str,
             subset = root / "bench" / f"bench_c{c}.jsonl"
             subset.write_text("".join(lines[:max(4, per_level * c)]))
             row = one_run(subset, root / f"run_c{c}", c, latency)
+            row.pop("out")
             print(f"concurrency {c}: {row['samples']} samples, {row['calls']} calls, "
                   f"{row['wall']:.1f} s, {row['per_min']:.1f} samples/min", flush=True)
             rows.append(row)

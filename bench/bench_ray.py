@@ -15,8 +15,6 @@ Run: ``python -m bench.bench_ray`` (``--no-write`` to leave bench/RESULTS.md alo
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import logging
 import os
@@ -26,37 +24,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.bench_eval_concurrency import make_bench, routes
+from bench.bench_eval_concurrency import make_bench
+from bench.bench_eval_concurrency import one_run as eval_run
 from bench.results import machine_line, update_section
-from tests.support.benchmark import eval_args
-from tests.support.fake_openai import FakeOpenAIServer
-from viddiff.agent.cli.main import main as cli_main
 
 
 def one_run(data: Path, work: Path, concurrency: int, latency: float, *extra: str
             ) -> dict[str, Any]:
-    out = work / "out"
-    os.environ["VIDDIFF_CACHE_DIR"] = str(work / "cache")  # nothing reused between runs
-    with FakeOpenAIServer(routes(), latency_s=latency) as srv:
-        args = eval_args(data, out, srv.base_url, "--concurrency", str(concurrency),
-                         "--no-kinematics", "--localizer", "clip", *extra, method="viddiff")
-        args[args.index("--video-cache") + 1] = str(work / "video_cache")
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = cli_main(args)
-        wall = time.perf_counter() - t0
-        calls = len(srv.requests)
-    if code != 0:
-        raise SystemExit(f"viddiff eval exited {code} ({' '.join(extra) or 'local'})")
-    summary = json.loads((out / "summary.json").read_text())
-    samples = summary["run"]["samples_run"]
+    """``bench_eval_concurrency.one_run``, plus where it ran, how long its workers took to
+    start, and the rate between its first and last finished sample (the steady state)."""
+    row = eval_run(data, work, concurrency, latency, *extra, name="run")
+    out = row.pop("out")
     run = json.loads((out / "run.json").read_text())
     finished = sorted(datetime.fromisoformat(json.loads(line)["finished_at"]).timestamp()
                       for line in (out / "predictions.jsonl").read_text().splitlines())
     steady = (len(finished) - 1) / (finished[-1] - finished[0]) * 60 if len(finished) > 1 \
         else float("nan")
-    return {"samples": samples, "calls": calls, "wall": wall, "per_min": samples / wall * 60,
-            "ready": float(run.get("workers_ready_s") or 0.0), "steady": steady,
+    return {**row, "ready": float(run.get("workers_ready_s") or 0.0), "steady": steady,
             "ran_on": run["ran_on"]}
 
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import pickle
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer, RecordedRequest, Reply
+from tests.support.fake_openai import FakeOpenAIServer, PeakCounter, Reply
 from viddiff.agent.cli.main import main
 from viddiff.agent.recipes import EvalRecipe
 from viddiff.evals.cluster.connect import connect, import_ray, ray_address
@@ -82,17 +80,7 @@ def test_slots_refuse_nonsense() -> None:
 def test_the_gate_caps_requests_on_the_wire(limit: int | None, most: int) -> None:
     """Four concurrent calls through the real ChatOpenAI client: with a gate of one slot the
     server never sees two at once; without a gate it sees all four together."""
-    lock = threading.Lock()
-    state = {"in_flight": 0, "peak": 0}
-
-    def slow(req: RecordedRequest) -> Reply:
-        with lock:
-            state["in_flight"] += 1
-            state["peak"] = max(state["peak"], state["in_flight"])
-        time.sleep(0.3)
-        with lock:
-            state["in_flight"] -= 1
-        return Reply.text("ok")
+    counter = PeakCounter(Reply.text("ok"))
 
     async def calls(base_url: str) -> list[str]:
         gate = LocalCallGate(limit) if limit else None
@@ -103,10 +91,10 @@ def test_the_gate_caps_requests_on_the_wire(limit: int | None, most: int) -> Non
         replies = await asyncio.gather(*(models.linker.ainvoke("hi") for _ in range(4)))
         return [str(r.content) for r in replies]
 
-    with FakeOpenAIServer(slow) as srv:
+    with FakeOpenAIServer(counter) as srv:
         assert asyncio.run(calls(srv.base_url)) == ["ok"] * 4
         assert len(srv.requests) == 4
-    assert state["peak"] == most
+    assert counter.peak == most
 
 
 @pytest.mark.parametrize("text", ["auto", "local", "ray://head.example:10001",

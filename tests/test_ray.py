@@ -25,8 +25,15 @@ from typing import Any
 import pytest
 
 from tests.support.benchmark import ANNOTATED, SCORED, eval_args, make_bench
-from tests.support.fake_openai import FakeOpenAIServer, RecordedRequest, Reply, RouteBySchema
+from tests.support.fake_openai import (
+    FakeOpenAIServer,
+    PeakCounter,
+    RecordedRequest,
+    Reply,
+    RouteBySchema,
+)
 from tests.support.scripts import links_for, standard_script, verdict
+from tests.test_eval_runner import JUDGE_FLIP, JUDGE_MATCH, OPEN_LMM
 from viddiff.agent.cli.main import main
 from viddiff.evals.cluster.connect import loopback_only
 
@@ -139,38 +146,40 @@ def test_viddiff_method_on_ray_with_an_embedding_actor(bench: Path, env: Path,
 
 def test_one_cap_on_model_requests_across_workers(bench: Path, env: Path,
                                                   ray_instance: None) -> None:
-    lock = threading.Lock()
-    state = {"in_flight": 0, "peak": 0}
-
-    def slow(req: RecordedRequest) -> Reply:
-        with lock:
-            state["in_flight"] += 1
-            state["peak"] = max(state["peak"], state["in_flight"])
-        time.sleep(0.4)
-        with lock:
-            state["in_flight"] -= 1
-        return CLOSED_ALL_A
-
-    def run(out: str, cap: str) -> int:
-        state.update(in_flight=0, peak=0)
-        with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": slow})) as srv:
-            code = main(eval_args(bench, env / out, srv.base_url, "--ray", "auto",
+    def peak(out: str, cap: str) -> int:
+        counter = PeakCounter(CLOSED_ALL_A, hold_s=0.4)
+        with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": counter})) as srv:
+            assert main(eval_args(bench, env / out, srv.base_url, "--ray", "auto",
                                   "--ray-workers", "2", "--concurrency", "3",
-                                  "--llm-concurrency", cap))
-        return code
+                                  "--llm-concurrency", cap)) == 0
+        return counter.peak
 
-    assert run("capped", "1") == 0
-    assert state["peak"] == 1  # two workers, three samples in flight, one request at a time
-    assert run("uncapped", "8") == 0
-    assert state["peak"] >= 2  # the same run without the cap overlaps its requests
+    assert peak("capped", "1") == 1  # two workers, three samples in flight, one request
+    assert peak("uncapped", "8") >= 2  # the same run without the cap overlaps its requests
 
 
-def test_a_killed_worker_loses_only_its_sample(bench: Path, env: Path,
-                                               ray_instance: None) -> None:
-    """SIGKILL the worker processes while a sample waits on the model: the sample goes to a
-    restarted worker and the run ends with every prediction, as the local runner's."""
-    with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": CLOSED_ALL_A})) as srv:
-        assert main(eval_args(bench, env / "local", srv.base_url)) == 0
+def test_open_mode_judge_on_the_driver_shares_the_cluster_gate(bench: Path, env: Path,
+                                                               ray_instance: None) -> None:
+    """Open mode: the method's calls on the workers and the judge's on the driver all pass the
+    one gate actor (a cap of 1: never two requests at once), and score as locally."""
+    def run(out: str, *extra: str) -> tuple[dict[str, Any], int]:
+        counter = PeakCounter(RouteBySchema({"LmmOpenReply": OPEN_LMM,
+                                             "MatchReply": JUDGE_MATCH,
+                                             "FlipReply": JUDGE_FLIP}), hold_s=0.2)
+        with FakeOpenAIServer(counter) as srv:
+            assert main(eval_args(bench, env / out, srv.base_url, "--split", "easy",
+                                  "--judge-model", "judge-llm", *extra, mode="open")) == 0
+        return json.loads((env / out / "summary.json").read_text())["metrics"], counter.peak
+
+    local, _ = run("local")
+    remote, peak = run("ray", "--ray", "auto", "--ray-workers", "2", "--llm-concurrency", "1")
+    assert remote == local
+    assert peak == 1
+
+
+def run_killing_workers(bench: Path, out: Path, *extra: str) -> tuple[int, int]:
+    """``viddiff eval --ray auto`` on one worker, whose processes are SIGKILLed while the
+    first sample waits on the model; (exit code, requests the server saw)."""
     first = threading.Event()
 
     def hold_first(req: RecordedRequest) -> Reply:
@@ -187,11 +196,21 @@ def test_a_killed_worker_loses_only_its_sample(bench: Path, env: Path,
     killer = threading.Thread(target=kill_workers)
     with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": hold_first})) as srv:
         killer.start()
-        code = main(eval_args(bench, env / "ray", srv.base_url, "--ray", "auto",
-                              "--ray-workers", "1", "--concurrency", "1"))
+        code = main(eval_args(bench, out, srv.base_url, "--ray", "auto", "--ray-workers", "1",
+                              "--concurrency", "1", *extra))
         killer.join()
-        assert len(srv.requests) >= 4  # the killed sample was asked again
+        return code, len(srv.requests)
+
+
+def test_a_killed_worker_loses_only_its_sample(bench: Path, env: Path,
+                                               ray_instance: None) -> None:
+    """The killed sample goes to the restarted worker and the run ends with every
+    prediction, as the local runner's."""
+    with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": CLOSED_ALL_A})) as srv:
+        assert main(eval_args(bench, env / "local", srv.base_url)) == 0
+    code, requests = run_killing_workers(bench, env / "ray")
     assert code == 0
+    assert requests >= 4  # the killed sample was asked again
     assert records(env / "ray") == records(env / "local")
 
 
@@ -199,30 +218,12 @@ def test_with_no_retry_a_killed_worker_sample_is_redone_by_the_rerun(
         bench: Path, env: Path, ray_instance: None, capsys: pytest.CaptureFixture[str]) -> None:
     with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": CLOSED_ALL_A})) as srv:
         assert main(eval_args(bench, env / "local", srv.base_url)) == 0
-    first = threading.Event()
-
-    def hold_first(req: RecordedRequest) -> Reply:
-        if req.index == 0:
-            first.set()
-            return Reply(content=CLOSED_ALL_A.content, delay_s=5)
-        return CLOSED_ALL_A
-
-    def kill_workers() -> None:
-        assert first.wait(120)
-        for pid in job_actor_pids():
-            os.kill(pid, signal.SIGKILL)
-
-    killer = threading.Thread(target=kill_workers)
-    args = ("--ray", "auto", "--ray-workers", "1", "--concurrency", "1",
-            "--ray-lost-retries", "0")
-    with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": hold_first})) as srv:
-        killer.start()
-        code = main(eval_args(bench, env / "ray", srv.base_url, *args))
-        killer.join()
+    code, _ = run_killing_workers(bench, env / "ray", "--ray-lost-retries", "0")
     out = capsys.readouterr().out
     assert code == 4, out
     assert "lost with their workers" in out
     assert len(records(env / "ray")) == 2  # the killed sample is not recorded
+    args = ("--ray", "auto", "--ray-workers", "1", "--concurrency", "1")
     with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": CLOSED_ALL_A})) as srv:
         assert main(eval_args(bench, env / "ray", srv.base_url, *args)) == 0
         assert len(srv.requests) == 1  # only the lost sample ran again

@@ -1021,3 +1021,24 @@ class FakeOpenAIServer:
             raise _Closing
         if self._closing.is_set():
             raise _Closing
+
+
+class PeakCounter:
+    """Wraps a responder: holds each request ``hold_s`` seconds and counts how many it held at
+    once (``peak``): what a cap on requests in flight looks like from the server."""
+
+    def __init__(self, inner: ResponderLike, hold_s: float = 0.3) -> None:
+        self.inner = as_responder(inner)
+        self.hold_s = hold_s
+        self.in_flight = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, req: RecordedRequest) -> Reply:
+        with self._lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        time.sleep(self.hold_s)
+        with self._lock:
+            self.in_flight -= 1
+        return self.inner(req)
