@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 
@@ -168,3 +169,17 @@ def test_recipes_refuse_what_no_worker_could_run(tmp_path: Path) -> None:
         EvalRecipe(method="lmm", offline=True, **base).check()
     with pytest.raises(ConfigError, match="no model endpoint configured"):
         EvalRecipe(method="viddiff", offline=False, **base).check()
+
+
+def test_ray_is_imported_only_when_asked_for() -> None:
+    """The parser (with every --ray option), the recipes, the pools and the batch driver load
+    without Ray; only ``--ray`` imports it."""
+    code = ("import sys\n"
+            "from viddiff.agent.cli.main import build_parser\n"
+            "import viddiff.agent.recipes, viddiff.agent.batch.runner, viddiff.agent.cli.pools\n"
+            "import viddiff.evals.jobs, viddiff.evals.runner, viddiff.evals.cluster.connect\n"
+            "build_parser().parse_args(['compare-many', 'p.csv', '--out', 'o', '--ray', 'auto'])\n"
+            "print('ray' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
