@@ -177,6 +177,16 @@ def test_open_mode_judge_on_the_driver_shares_the_cluster_gate(bench: Path, env:
     assert peak == 1
 
 
+def test_an_endpoint_failure_on_a_worker_stops_the_run_as_locally(
+        bench: Path, env: Path, ray_instance: None, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOpenAIServer(RouteBySchema({"LmmClosedReply": Reply(status=401)})) as srv:
+        code = main(eval_args(bench, env / "ray", srv.base_url, "--ray", "auto"))
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "refused the API key" in err and "Traceback" not in err
+    assert not (env / "ray" / "predictions.jsonl").exists()  # nothing recorded: re-run retries
+
+
 def run_killing_workers(bench: Path, out: Path, *extra: str) -> tuple[int, int]:
     """``viddiff eval --ray auto`` on one worker, whose processes are SIGKILLed while the
     first sample waits on the model; (exit code, requests the server saw)."""

@@ -81,6 +81,8 @@ class _Worker:
     node: str = ""
     down: bool = False
     """Died under a payload; Ray restarts it, and it gets payloads again once it answers."""
+    gone: bool = False
+    """Died for good (out of restarts): never asked again."""
 
 
 def default_workers(cluster_cpus: float, cpus_per_worker: float, concurrency: int) -> int:
@@ -176,19 +178,25 @@ class RayPool(Generic[P, R]):
 
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
         while True:
-            live = [w for w in self.workers if not w.down]
+            live = [w for w in self.workers if not (w.down or w.gone)]
             if live:
                 return min(live, key=lambda w: w.in_flight)
+            if all(w.gone for w in self.workers):
+                raise WorkerLost("every Ray worker of the run died for good")
             if asyncio.get_running_loop().time() > deadline:
                 raise WorkerLost(f"no Ray worker came back within {READY_TIMEOUT_S:g} s")
             for worker in self.workers:
+                if worker.gone:
+                    continue
                 try:
                     _, worker.pid, worker.node = await asyncio.wait_for(
                         worker.actor.ready.remote(), timeout=5)
                     worker.down = False
+                except ray.exceptions.ActorDiedError:
+                    worker.gone = True
                 except (ray.exceptions.RayError, TimeoutError):
                     continue
-            if all(w.down for w in self.workers):
+            if all(w.down or w.gone for w in self.workers):
                 await asyncio.sleep(0.5)
 
     def pids(self) -> Sequence[int]:
