@@ -255,13 +255,8 @@ def extract_video_pose(
     n = int(plan.indices.shape[0])
     if n == 0:
         raise VideoError(f"{plan.info.path}: no frames to estimate pose on")
-    shape = (n, plan.height, plan.width, 3)
-    path: Path | None = None
-    pose: PoseSequence | None = None
-    if cache_dir is not None:
-        key = _cache_key(plan.digest, plan.indices, shape, max_side)
-        path = Path(cache_dir) / f"pose-{key[:32]}.npz"
-        pose = _load_cached(path)
+    path = None if cache_dir is None else _video_pose_path(plan, cache_dir, max_side)
+    pose = None if path is None else _load_cached(path)
     if pose is None:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         got: list[np.ndarray] = []
@@ -288,6 +283,24 @@ def extract_video_pose(
         if path is not None:
             pose.save(path)
     return repair_left_right(pose) if repair_swaps else pose
+
+
+def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 448,
+                      repair_swaps: bool = True) -> PoseSequence | None:
+    """What :func:`extract_video_pose` would return from its cache, or None; never decodes
+    and never runs the model (a report draws skeletons from the comparison's pose this way)."""
+    if int(plan.indices.shape[0]) == 0:
+        return None
+    pose = _load_cached(_video_pose_path(plan, cache_dir, max_side))
+    if pose is None:
+        return None
+    return repair_left_right(pose) if repair_swaps else pose
+
+
+def _video_pose_path(plan: SamplingPlan, cache_dir: Path, max_side: int) -> Path:
+    shape = (int(plan.indices.shape[0]), plan.height, plan.width, 3)
+    key = _cache_key(plan.digest, plan.indices, shape, max_side)
+    return Path(cache_dir) / f"pose-{key[:32]}.npz"
 
 
 def _load_cached(path: Path) -> PoseSequence | None:
