@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from viddiff.tools.errors import ConfigError, VideoError
+from viddiff.tools.pose.mediapipe_import import import_pose_solution
 from viddiff.tools.pose.sequence import (
     CACHE_FORMAT,
     N_LANDMARKS,
@@ -98,7 +99,7 @@ def _load_mediapipe_pose() -> Any:
     os.environ.setdefault("GLOG_minloglevel", "2")  # silence C++ info logs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from mediapipe.python.solutions import pose as mp_pose
+        mp_pose = import_pose_solution()  # without matplotlib (mediapipe_import.py)
     except ImportError as err:
         raise ConfigError(_MISSING_EXTRA) from err
     return mp_pose
