@@ -2,10 +2,11 @@
 
 A result keeps only references (path, content digest, source frame numbers), never pixels. A
 report made in the process that ran the comparison takes the frames it still holds; otherwise
-it decodes exactly the frames it shows (a dozen, not the whole sampling). Skeletons are drawn
-from the comparison's dense pose (the pose cache), so a report runs no pose unless that pose
-is gone. A video that is gone, changed since the comparison, or undecodable is a *problem*
-the report shows; it never stops the report.
+it decodes exactly the frames it shows (a dozen, not the whole sampling), and keeps them in the
+frame store (tools/frame_store.py), so the same report made again decodes nothing. Skeletons
+are drawn from the comparison's dense pose (the pose cache), so a report runs no pose unless
+that pose is gone. A video that is gone, changed since the comparison, or undecodable is a
+*problem* the report shows; it never stops the report.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from viddiff.graphs.context import VidDiffContext, default_cache_dir
 from viddiff.graphs.frames import cached_pose_of
 from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.errors import VidDiffError
+from viddiff.tools.frame_store import stored_frames_at
 from viddiff.tools.pose.mediapipe_runner import extract_pose
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.video import (
     file_digest,
-    load_frames_at,
     peek_video_cached,
 )
 
@@ -100,10 +101,12 @@ class VideoFrames:
 
 def load_frames(key: str, ref: VideoRef, wanted: Iterable[int], *, max_side: int,
                 pose_cache: Path | None, want_pose: bool,
-                context: VidDiffContext | None = None) -> VideoFrames:
+                context: VidDiffContext | None = None,
+                frame_store: Path | None = None) -> VideoFrames:
     """The frames of ``ref`` that the report shows (``wanted`` source frame numbers): taken
-    from the comparison's decoded frames when this process still holds them, else exactly
-    these frames are decoded. Skeletons come from the comparison's dense pose (``context``'s
+    from the comparison's decoded frames when this process still holds them, else from
+    ``frame_store`` (frames an earlier report stored), else exactly these frames are decoded
+    (and stored). Skeletons come from the comparison's dense pose (``context``'s
     pose settings; no pose runs when it is cached); pose runs on the shown frames only when
     that pose is not to be found."""
     vf = VideoFrames(key=key, ref=ref)
@@ -120,7 +123,7 @@ def load_frames(key: str, ref: VideoRef, wanted: Iterable[int], *, max_side: int
         pixels = _held_frames(ref, path, wanted, max_side)
         missing = [n for n in wanted if n not in pixels]
         if missing:
-            pixels.update(load_frames_at(path, missing, max_side))
+            pixels.update(stored_frames_at(path, missing, max_side, frame_store))
     except (VidDiffError, av.error.FFmpegError, OSError, ValueError) as err:
         vf.problem = f"video {key} at {ref.path} cannot be decoded ({err})"
         return vf

@@ -51,6 +51,11 @@ class ReportOptions:
     def pose_cache(self) -> Path:
         return Path(self.cache_dir or default_cache_dir()) / "pose"
 
+    @property
+    def frame_store(self) -> Path:
+        """Where shown frames are kept between reports (tools/frame_store.py)."""
+        return Path(self.cache_dir or default_cache_dir()) / "frames"
+
 
 @dataclass
 class Frame:
@@ -256,7 +261,8 @@ class _Builder:
                        if s.middle < len(ref.indices)]
             self.videos[key] = load_frames(key, ref, wanted, max_side=options.max_side,
                                            pose_cache=options.pose_cache, want_pose=want_pose,
-                                           context=options.context)
+                                           context=options.context,
+                                           frame_store=options.frame_store)
 
     def stage_at(self, video: str, ref: FrameRef) -> str | None:
         """The stage a frame falls in (by its time when the dense pose sampling read it)."""
