@@ -163,7 +163,7 @@ def _pose_rows(pose: PoseSequence, pixels: dict[int, np.ndarray], ref: VideoRef,
     """Row of the dense pose for each shown frame: the same source frame, else the pose frame
     nearest in time if it is within half a pose frame (a shown frame between two pose frames,
     e.g. an odd frame of a 60 frames/s video posed at 30)."""
-    exact = {int(n): i for i, n in enumerate(pose.indices)}
+    exact = {int(n): i for i, n in enumerate(pose.indices)} if pose.indices is not None else {}
     fps = ref.source_fps if ref.source_fps > 0 else 1.0
     slack = 0.5 / max(pose_fps, 1e-6) + 1e-6
     rows = {}
