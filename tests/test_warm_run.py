@@ -37,8 +37,8 @@ def counts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
     iter_frames, load_video = video.iter_frames, video.load_video
     process = mediapipe_runner._PoseModel.process
 
-    def counted_iter(plan: video.SamplingPlan, chunk: int = 64) -> Any:
-        for indices, frames in iter_frames(plan, chunk):
+    def counted_iter(plan: video.SamplingPlan, chunk: int = 64, **kwargs: Any) -> Any:
+        for indices, frames in iter_frames(plan, chunk, **kwargs):
             seen["decoded"] += len(indices)
             yield indices, frames
 

@@ -49,7 +49,10 @@ Backend = Literal["decord", "pyav"]
 #: Frames per decord ``get_batch`` call: bounds peak memory for long videos.
 _CHUNK = 16
 #: A plan keeping at least one frame in this many is decoded sequentially (see iter_frames).
-_SEQUENTIAL_EVERY = 4
+_SEQUENTIAL_EVERY = 30
+#: swscale's filter for frames streamed by iter_frames' sequential pass (part of the pose
+#: cache key: other pixels, another pose).
+STREAM_SCALING = "AREA"
 _DIGEST_MEMO_SIZE = 4096
 _VIDEO_CACHE_SIZE = 4
 
@@ -207,16 +210,20 @@ def upright(pixels: np.ndarray, rotation: int) -> np.ndarray:
     return pixels if k == 0 else np.ascontiguousarray(np.rot90(pixels, k=k))
 
 
-def to_upright_ndarray(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+def to_upright_ndarray(frame: av.VideoFrame, width: int, height: int,
+                       interpolation: str | None = None) -> np.ndarray:
     """A PyAV frame as upright RGB uint8 of the *displayed* size ``width`` x ``height``.
 
-    The stored pixels are scaled (by swscale) to the size that becomes ``width`` x ``height``
-    once turned, then turned; a frame without rotation is just scaled.
+    The stored pixels are scaled (by swscale, ``interpolation`` one of its names, None: its
+    default, bilinear) to the size that becomes ``width`` x ``height`` once turned, then
+    turned; a frame without rotation is just scaled.
     """
     rotation = frame_rotation(frame)
     if rotation in (90, 270):
         width, height = height, width
-    return upright(frame.to_ndarray(width=width, height=height, format="rgb24"), rotation)
+    pixels = frame.to_ndarray(width=width, height=height, format="rgb24",
+                              interpolation=interpolation)
+    return upright(pixels, rotation)
 
 
 def _first_frame_rotation(p: Path, codec: str) -> int:
@@ -511,20 +518,25 @@ class LazySampledVideo:
         return load_video_cached(self.info.path, self.target_fps, max_frames, max_side).frames
 
 
-def iter_frames(plan: SamplingPlan, chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def iter_frames(plan: SamplingPlan, chunk: int = 64, *, sequential: bool | None = None
+                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Decode the planned frames in chunks: ``(source frame numbers, frames)`` pairs, so a
     long video streams through a consumer (pose) in bounded memory.
 
-    A dense plan (at least one frame in :data:`_SEQUENTIAL_EVERY` of the video, e.g. pose at
-    30 frames/s) is one sequential PyAV pass, each kept frame scaled and converted by swscale
-    straight to the planned size: decord's random access buys nothing when nearly every frame
-    is wanted, and its reader's memory grew with the clip's length while a slow consumer (pose)
-    held it open (1 GB for a 60 s 720p clip, against a flat ~0.4 GB this way). A sparse plan (a
-    report's dozen frames) uses decord's seeking; PyAV takes over for whatever decord could not
+    ``sequential`` (None: when the plan keeps at least one frame in
+    :data:`_SEQUENTIAL_EVERY`, e.g. pose at 30 frames/s) is one sequential PyAV pass, each
+    kept frame scaled and converted by swscale straight to the planned size with area
+    averaging (:data:`STREAM_SCALING`, a proper downscaling filter and the fastest of
+    swscale's here): decord's random access buys nothing when nearly every frame is wanted,
+    and its reader's memory grew with the clip's length while a slow consumer (pose) held it
+    open (1 GB for a 60 s 720p clip, against a flat ~0.4 GB this way). Otherwise (a report's
+    dozen frames of a long clip) decord seeks; PyAV takes over for whatever decord could not
     give."""
     p = Path(plan.info.path)
     n = int(plan.indices.shape[0])
-    if n * _SEQUENTIAL_EVERY >= plan.info.n_frames or decord is None:
+    if sequential is None:
+        sequential = n * _SEQUENTIAL_EVERY >= plan.info.n_frames
+    if sequential or decord is None:
         yield from _pyav_chunks(p, plan.indices, plan.width, plan.height, plan.info.n_frames,
                                 chunk)
         return
@@ -564,7 +576,7 @@ def _pyav_chunks(p: Path, indices: np.ndarray, width: int, height: int, n_frames
             for frame_no, frame in enumerate(container.decode(stream)):
                 if frame_no != indices[found]:
                     continue
-                buffer[held] = to_upright_ndarray(frame, width, height)
+                buffer[held] = to_upright_ndarray(frame, width, height, STREAM_SCALING)
                 held += 1
                 found += 1
                 if held == buffer.shape[0] or found == indices.shape[0]:

@@ -45,7 +45,7 @@ from viddiff.tools.pose.sequence import (
     PoseSequence,
     repair_left_right,
 )
-from viddiff.tools.video import SamplingPlan, iter_frames
+from viddiff.tools.video import STREAM_SCALING, SamplingPlan, iter_frames
 
 #: Settings passed to ``mp.solutions.pose.Pose``; part of the cache key.
 MODEL_SETTINGS: dict[str, Any] = {
@@ -56,6 +56,8 @@ MODEL_SETTINGS: dict[str, Any] = {
     "min_detection_confidence": 0.5,
     "min_tracking_confidence": 0.5,
 }
+_STREAM_DECODER = f"pyav-sequential-{STREAM_SCALING.lower()}"
+"""How :func:`extract_video_pose` decodes its frames (part of its cache key)."""
 _MISSING_EXTRA = "pose estimation needs the 'pose' extra: pip install 'viddiff[pose]'"
 
 
@@ -81,8 +83,9 @@ def pose_cache_key(video: SampledFrames, max_side: int) -> str:
     return _cache_key(video.digest, np.asarray(video.indices), frames.shape, max_side)
 
 
-def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side: int) -> str:
-    payload = {
+def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side: int,
+               decoder: str | None = None) -> str:
+    payload: dict[str, Any] = {
         "format": CACHE_FORMAT,
         "digest": digest,
         "indices": [int(i) for i in indices.ravel()],
@@ -90,6 +93,8 @@ def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side:
         "max_side": int(max_side),
         "model": MODEL_SETTINGS,
     }
+    if decoder is not None:  # frames decoded here (streamed), not handed in
+        payload["decoder"] = decoder
     blob = json.dumps(payload, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -251,7 +256,8 @@ def extract_video_pose(
 
     The cache is checked before anything is decoded (its key needs only the plan), so a warm
     run costs a file read; a cold run holds one chunk of frames at a time, whatever the clip's
-    length. Same cache and same result as :func:`extract_pose` on the decoded frames.
+    length. Frames come from one sequential decode (:func:`~viddiff.tools.video.iter_frames`),
+    whose scaling filter is part of the cache key.
     """
     n = int(plan.indices.shape[0])
     if n == 0:
@@ -262,7 +268,7 @@ def extract_video_pose(
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         got: list[np.ndarray] = []
         with _PoseModel(max_side) as model:
-            for indices, frames in iter_frames(plan, chunk):
+            for indices, frames in iter_frames(plan, chunk, sequential=True):
                 parts.append(model.process(frames))
                 got.append(indices)
                 if on_progress is not None:
@@ -300,7 +306,7 @@ def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 44
 
 def _video_pose_path(plan: SamplingPlan, cache_dir: Path, max_side: int) -> Path:
     shape = (int(plan.indices.shape[0]), plan.height, plan.width, 3)
-    key = _cache_key(plan.digest, plan.indices, shape, max_side)
+    key = _cache_key(plan.digest, plan.indices, shape, max_side, _STREAM_DECODER)
     return Path(cache_dir) / f"pose-{key[:32]}.npz"
 
 
