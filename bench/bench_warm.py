@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,18 +57,23 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--baseline-src", type=Path, default=None,
                         help="the .mypy-src folder of a checkout to time as 'before'")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="cold+warm pairs per row and version; medians are reported")
     args = parser.parse_args()
     a, b = args.a.resolve(), args.b.resolve()
     versions = [None, args.baseline_src] if args.baseline_src else [None]
     rows = []
     for report in (False, True):
-        figures = []
-        for src in versions:
-            with tempfile.TemporaryDirectory() as tmp:
-                cache, out = Path(tmp) / "cache", Path(tmp)
-                cold, heavy_cold = run(a, b, cache, out, report, src)
-                warm, heavy_warm = run(a, b, cache, out, report, src)
-            figures.append((cold, warm, heavy_cold, heavy_warm))
+        timed: dict[Path | None, list[tuple[float, float, str, str]]] = {v: [] for v in versions}
+        for _ in range(args.repeat):  # versions alternate, so load changes hit both alike
+            for src in versions:
+                with tempfile.TemporaryDirectory() as tmp:
+                    cache, out = Path(tmp) / "cache", Path(tmp)
+                    cold, heavy_cold = run(a, b, cache, out, report, src)
+                    warm, heavy_warm = run(a, b, cache, out, report, src)
+                timed[src].append((cold, warm, heavy_cold, heavy_warm))
+        figures = [(statistics.median(t[0] for t in runs), statistics.median(t[1] for t in runs),
+                    runs[-1][2], runs[-1][3]) for runs in timed.values()]
         rows.append((report, figures))
     head = "| run | cold wall | warm wall | warm / cold | heavy modules imported (cold / warm) |"
     if args.baseline_src:
@@ -85,7 +91,8 @@ def main() -> None:
               if args.baseline_src else "")
     body = (f"{machine_line()}. Command: `python -m bench.bench_warm`; clips {args.a.name} vs "
             f"{args.b.name}; each run a fresh process (start-up included), cold with an empty "
-            f"cache folder, warm right after with the same one.{before}\n\n{table}")
+            f"cache folder, warm right after with the same one; medians of {args.repeat} such "
+            f"pairs.{before}\n\n{table}")
     print(body)
     if not args.no_write:
         update_section("Warm runs (bench/bench_warm.py)", body)
