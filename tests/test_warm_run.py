@@ -33,6 +33,8 @@ def counts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("VIDDIFF_CACHE_DIR", str(tmp_path / "cache"))
+    clear_pose_memo()  # earlier tests may hold these clips' pose or frames in memory
+    clear_video_cache()
     seen: Counter[str] = Counter()
     iter_frames, load_video = video.iter_frames, video.load_video
     process = mediapipe_runner._PoseModel.process
