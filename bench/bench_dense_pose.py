@@ -7,7 +7,12 @@ and forth to the wanted length and scaled to 720x1280 (portrait 720p), 30 frames
 measurement runs in a fresh process with a cold pose cache; peak memory is the process's
 maximum resident set size (``ru_maxrss``), interpreter and libraries included.
 
-    python -m bench.bench_dense_pose [--write]
+    python -m bench.bench_dense_pose [--write] [--baseline-src OTHER/.mypy-src]
+
+``--baseline-src`` also runs each pair with the code of another checkout ("before"), right
+after the "after" run, so both come from one invocation on the same (shared) machine. The
+"decode only" column is one sequential pass of the after code's streaming decoder over video A
+at the pose sampling: the rest of a video's time is MediaPipe.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from bench.results import machine_line, update_section
+from bench.results import machine_line, source_prelude, update_section
 
 CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "clips" / \
     "Demo_SinglePerson_cam01.mp4"
@@ -44,7 +49,15 @@ t0 = time.perf_counter()
 poses = poses_of(refs, ctx)
 seconds = time.perf_counter() - t0
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_mb": peak_mb,
+decode_s = None
+if len(sys.argv) > 4:
+    from viddiff.graphs.frames import pose_side
+    from viddiff.tools.video import iter_frames, plan_sampling
+    t0 = time.perf_counter()
+    for _ in iter_frames(plan_sampling(a, ctx.pose_fps, ctx.pose_max_frames, pose_side(ctx))):
+        pass
+    decode_s = time.perf_counter() - t0
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "decode_s": decode_s,
                   "frames": {k: p.n_frames for k, p in poses.items()}}))
 """
 
@@ -70,15 +83,28 @@ def make_clip(out: Path, seconds: float, mirror: bool = False) -> Path:
     return out
 
 
-def run_pair(a: Path, b: Path, cache: Path) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(a), str(b), str(cache)],
-                         capture_output=True, text=True, check=True, timeout=1200)
+def run_pair(a: Path, b: Path, cache: Path, src: Path | None = None,
+             decode: bool = False) -> dict[str, object]:
+    args = [str(a), str(b), str(cache)] + (["decode"] if decode else [])
+    out = subprocess.run([sys.executable, "-c", source_prelude(src) + _CHILD, *args],
+                         capture_output=True, text=True, check=True, timeout=1200,
+                         cwd=cache.parent)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median_run(runs: list[dict[str, object]]) -> dict[str, object]:
+    """The run with the median wall time (its memory and decode time with it)."""
+    ordered = sorted(runs, key=lambda r: float(r["seconds"]))  # type: ignore[arg-type]
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="the .mypy-src folder of a checkout to time as 'before'")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of the 10 s pair per version (median reported)")
     args = parser.parse_args(argv)
     if not CLIP.exists():
         print(f"demo clip not found at {CLIP}", file=sys.stderr)
@@ -91,23 +117,41 @@ def main(argv: list[str] | None = None) -> int:
             a = make_clip(root / f"a{seconds:.0f}.mp4", seconds)
             b = make_clip(root / f"b{seconds:.0f}.mp4", seconds, mirror=True)
             made = time.perf_counter() - t0
-            res = run_pair(a, b, root / f"cache{seconds:.0f}")
-            rows.append((seconds, res))
+            afters, befores = [], []
+            for k in range(args.repeat if seconds <= 10 else 1):  # the long pair is for memory
+                afters.append(run_pair(a, b, root / f"cache{seconds:.0f}-{k}", decode=True))
+                if args.baseline_src:
+                    befores.append(run_pair(a, b, root / f"before{seconds:.0f}-{k}",
+                                            args.baseline_src))
+            res = _median_run(afters)
+            old = _median_run(befores) if befores else None
+            rows.append((seconds, res, old))
             print(f"{seconds:.0f} s 720p pair: pose {res['seconds']:.1f} s, peak "
-                  f"{res['peak_mb']:.0f} MB, frames {res['frames']} (clips made in "
-                  f"{made:.0f} s)")
+                  f"{res['peak_mb']:.0f} MB, frames {res['frames']}, decode only (A) "
+                  f"{res['decode_s']:.1f} s (clips made in {made:.0f} s)"
+                  + (f"; before: {old['seconds']:.1f} s, {old['peak_mb']:.0f} MB" if old
+                     else ""))
     if args.write:
+        before = (f" Before: the code of `{args.baseline_src}`, run right after each after "
+                  "run." if args.baseline_src else "")
         lines = [machine_line() + ".", "",
                  "Pose on both videos of a pair (offline engine's `estimate_pose`: 30 frames/s, "
                  "A and B in parallel, frames streamed in chunks), cold cache, fresh process. "
-                 "Clips: the demo take played back and forth, 720x1280, 30 frames/s.", "",
-                 "| pair | pose frames (A + B) | wall time | peak memory (process) |",
-                 "|---|---:|---:|---:|"]
-        for seconds, res in rows:
+                 "Clips: the demo take played back and forth, 720x1280, 30 frames/s. Decode "
+                 "only: one pass of the streaming decoder over video A at the pose sampling "
+                 f"(448 px), the rest is MediaPipe. The 10 s pair: median of {args.repeat} runs "
+                 f"per version, alternating; the 60 s pair once (it is there for memory).{before}",
+                 "",
+                 "| pair | pose frames (A + B) | wall time | peak memory (process) "
+                 "| decode only (A) | before: wall | before: peak |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
+        for seconds, res, old in rows:
             frames = res["frames"]
             assert isinstance(frames, dict)
+            was = (f"{old['seconds']:.1f} s | {old['peak_mb']:.0f} MB" if old else "– | –")
             lines.append(f"| {seconds:.0f} s, 720p | {sum(frames.values())} | "
-                         f"{res['seconds']:.1f} s | {res['peak_mb']:.0f} MB |")
+                         f"{res['seconds']:.1f} s | {res['peak_mb']:.0f} MB | "
+                         f"{res['decode_s']:.1f} s | {was} |")
         update_section("Dense pose (bench/bench_dense_pose.py)", "\n".join(lines))
     return 0
 

@@ -40,3 +40,19 @@ def update_section(title: str, body: str, path: Path = RESULTS) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     path.write_text(text)
+
+
+def source_prelude(src: Path | None) -> str:
+    """Python lines that make a child process import viddiff from ``src`` (the
+    ``.mypy-src`` folder of another checkout, e.g. the commit before a change) instead of this
+    editable install, so one bench invocation can time before and after side by side. Empty
+    for ``None``. The child must not run from a checkout's root (its ``viddiff/`` folder
+    would shadow the import)."""
+    if src is None:
+        return ""
+    return ("import sys\n"
+            f"sys.path.insert(0, {str(Path(src).resolve())!r})\n"
+            "sys.meta_path[:] = [f for f in sys.meta_path\n"
+            "                    if 'Editable' not in getattr(f, '__name__', '')]\n"
+            "sys.path_hooks[:] = [h for h in sys.path_hooks if 'editable' not in repr(h).lower()]\n"
+            "sys.path_importer_cache.clear()\n")

@@ -25,7 +25,7 @@ from viddiff.graphs.schemas import FrameRef, VideoRef
 from viddiff.tools.images import image_part
 from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.results import Direction, Evidence, Measurement
-from viddiff.tools.pose.mediapipe_runner import extract_video_pose
+from viddiff.tools.pose.mediapipe_runner import cached_video_pose, extract_video_pose
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.video import (
@@ -167,6 +167,22 @@ def pose_of(ref: VideoRef, ctx: VidDiffContext,
         while len(_pose_memo) > _POSE_MEMO_SIZE:
             _pose_memo.popitem(last=False)
     return pose
+
+
+def cached_pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence | None:
+    """:func:`pose_of` if it is already known (in this process or in the on-disk cache),
+    else None: nothing is decoded and no pose runs. A report draws its skeletons from this,
+    the comparison's own dense pose, instead of running pose again."""
+    side = pose_side(ctx)
+    key = (ref.path, ref.digest, float(ctx.pose_fps), int(ctx.pose_max_frames), side)
+    with _pose_lock:
+        hit = _pose_memo.get(key)
+    if hit is not None:
+        return hit
+    plan = plan_sampling(ref.path, ctx.pose_fps, ctx.pose_max_frames, side)
+    if ref.digest and plan.digest != ref.digest:
+        return None
+    return cached_video_pose(plan, Path(ctx.cache_dir) / "pose", max_side=side)
 
 
 def poses_of(videos: Mapping[str, VideoRef], ctx: VidDiffContext,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -425,3 +426,40 @@ def test_make_variant_script_slows_and_pauses(tmp_path: Path,
     assert script.main([str(tmp_path / "missing.mp4"), str(tmp_path / "x.mp4"),
                         "--slow", "2"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+@pytest.mark.parametrize("every", [1, 7])
+def test_iter_frames_streams_the_planned_frames_in_chunks(tmp_path: Path, rotation: int,
+                                                          every: int) -> None:
+    """Dense plans stream through one sequential PyAV pass, sparse ones through decord: either
+    way the chunks hold exactly the planned frames, upright, as load_video decodes them."""
+    from tests.support.videos import write_video
+    from viddiff.tools.video import iter_frames, plan_sampling
+
+    path = write_video(tmp_path / "v.mp4", n_frames=40, fps=20, size=(64, 48),
+                       rotation=rotation)
+    plan = plan_sampling(path, 20.0, None, 48)
+    plan = dataclasses.replace(plan, indices=plan.indices[::every])
+    chunks = list(iter_frames(plan, chunk=4))
+    assert all(len(i) == len(f) <= 4 for i, f in chunks)
+    indices = np.concatenate([i for i, _ in chunks])
+    frames = np.concatenate([f for _, f in chunks])
+    np.testing.assert_array_equal(indices, plan.indices)
+    ref = load_video(path, target_fps=20, max_frames=None, max_side=48)
+    assert frames.shape == (len(plan.indices), *ref.frames.shape[1:])
+    diff = np.abs(frames.astype(int) - ref.frames[::every].astype(int)).mean()
+    assert diff < 4.0, diff
+    assert frames[0, 2:6, 2:6].mean() > 150  # the top-left mark: neither turned nor flipped
+
+
+def test_iter_frames_reports_a_truncated_video(tmp_path: Path) -> None:
+    from tests.support.videos import write_video
+    from viddiff.tools.video import iter_frames, plan_sampling
+
+    path = write_video(tmp_path / "v.mp4", n_frames=40, fps=20, size=(64, 48))
+    plan = plan_sampling(path, 20.0, None, 48)
+    plan = dataclasses.replace(plan, info=dataclasses.replace(plan.info, n_frames=80),
+                               indices=np.arange(80))
+    with pytest.raises(VideoError, match="truncated"):
+        list(iter_frames(plan, chunk=16))

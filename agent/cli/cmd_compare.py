@@ -138,6 +138,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
         ctx = context_from_args(args)
         write_report(result, args.report, ReportOptions(
-            cache_dir=ctx.cache_dir, max_side=ctx.max_side or VidDiffContext.max_side or 448))
+            cache_dir=ctx.cache_dir, max_side=ctx.max_side or VidDiffContext.max_side or 448,
+            context=ctx))
         console.print(f"[green]Wrote {args.report}[/]")
     return 0

@@ -1,11 +1,12 @@
 """The frames a result refers to, decoded again from the videos, with pose when wanted.
 
-A result keeps only references (path, content digest, source frame numbers), never pixels, so a
-report decodes again. It samples the way the comparison did (same target fps and frame count,
-so the same source frames and, with the same ``max_side``, a pose-cache hit), and falls back to
-decoding exactly the referenced source frames when that sampling no longer matches. A video
-that is gone, changed since the comparison, or undecodable is a *problem* the report shows; it
-never stops the report.
+A result keeps only references (path, content digest, source frame numbers), never pixels. A
+report made in the process that ran the comparison takes the frames it still holds; otherwise
+it decodes exactly the frames it shows (a dozen, not the whole sampling), and keeps them in the
+frame store (tools/frame_store.py), so the same report made again decodes nothing. Skeletons
+are drawn from the comparison's dense pose (the pose cache), so a report runs no pose unless
+that pose is gone. A video that is gone, changed since the comparison, or undecodable is a
+*problem* the report shows; it never stops the report.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import numpy as np
 from PIL import Image
 
 from viddiff.agent.report.draw import draw_skeleton, fit_size
+from viddiff.graphs.context import VidDiffContext, default_cache_dir
+from viddiff.graphs.frames import cached_pose_of
 from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.errors import VidDiffError
+from viddiff.tools.frame_store import stored_frames_at
 from viddiff.tools.pose.mediapipe_runner import extract_pose
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.video import (
     file_digest,
-    frame_rotation,
-    load_video_cached,
-    to_upright_ndarray,
+    peek_video_cached,
 )
 
 log = logging.getLogger(__name__)
@@ -90,43 +92,23 @@ class VideoFrames:
                                                          Image.Resampling.LANCZOS)
         row = self._pose_row.get(source_frame)
         if skeleton and self._pose is not None and row is not None and self._pose.present[row]:
+            # keypoints are in pixels of the frames pose read (the dense pose's own size)
             img = draw_skeleton(img, self._pose.keypoints[row], self._pose.visibility[row],
-                                img.width / w, highlight)
+                                img.width / self._pose.width, highlight)
         self._images[key] = img
         return img
 
 
-def decode_source_frames(path: str | Path, wanted: Iterable[int],
-                         max_side: int) -> dict[int, np.ndarray]:
-    """Exactly the given source frame numbers (decode order), longer side <= ``max_side``,
-    upright (the container's display rotation applied, as everywhere else).
-
-    The fallback when the comparison's sampling cannot be reproduced; one sequential pass.
-    """
-    todo = {int(i) for i in wanted if int(i) >= 0}
-    out: dict[int, np.ndarray] = {}
-    if not todo:
-        return out
-    last = max(todo)
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for number, frame in enumerate(container.decode(stream)):
-            if number > last:
-                break
-            if number in todo:
-                shown = (frame.height, frame.width) if frame_rotation(frame) in (90, 270) \
-                    else (frame.width, frame.height)
-                w, h = fit_size(*shown, max_side, max_side)
-                out[number] = to_upright_ndarray(frame, w, h)
-                if len(out) == len(todo):
-                    break
-    return out
-
-
 def load_frames(key: str, ref: VideoRef, wanted: Iterable[int], *, max_side: int,
-                pose_cache: Path | None, want_pose: bool) -> VideoFrames:
-    """Decode the frames of ``ref`` that the report shows (``wanted`` source frame numbers)."""
+                pose_cache: Path | None, want_pose: bool,
+                context: VidDiffContext | None = None,
+                frame_store: Path | None = None) -> VideoFrames:
+    """The frames of ``ref`` that the report shows (``wanted`` source frame numbers): taken
+    from the comparison's decoded frames when this process still holds them, else from
+    ``frame_store`` (frames an earlier report stored), else exactly these frames are decoded
+    (and stored). Skeletons come from the comparison's dense pose (``context``'s
+    pose settings; no pose runs when it is cached); pose runs on the shown frames only when
+    that pose is not to be found."""
     vf = VideoFrames(key=key, ref=ref)
     wanted = sorted({int(i) for i in wanted})
     path = Path(ref.path).expanduser()
@@ -138,30 +120,23 @@ def load_frames(key: str, ref: VideoRef, wanted: Iterable[int], *, max_side: int
             vf.problem = (f"video {key} at {ref.path} has changed since the comparison "
                           "(its content differs); its frames are not shown")
             return vf
-        frames = _sampled_like_comparison(ref, path, max_side)
+        pixels = _held_frames(ref, path, wanted, max_side)
+        missing = [n for n in wanted if n not in pixels]
+        if missing:
+            pixels.update(stored_frames_at(path, missing, max_side, frame_store))
     except (VidDiffError, av.error.FFmpegError, OSError, ValueError) as err:
         vf.problem = f"video {key} at {ref.path} cannot be decoded ({err})"
         return vf
-    rows = {int(n): i for i, n in enumerate(frames.indices)}
-    missing = [n for n in wanted if n not in rows]
-    if missing:  # sampling differs from the comparison's: decode exactly what is shown
+    vf._pixels = pixels
+    if want_pose and pixels:
+        ctx = context or VidDiffContext(cache_dir=pose_cache.parent if pose_cache else
+                                        default_cache_dir(), max_side=max_side)
         try:
-            exact = decode_source_frames(path, wanted, max_side)
-        except (av.error.FFmpegError, OSError, ValueError, IndexError) as err:
-            vf.problem = f"video {key} at {ref.path} cannot be decoded ({err})"
-            return vf
-        order = sorted(exact)
-        fps = ref.source_fps if ref.source_fps > 0 else 1.0
-        frames = _Frames(digest=ref.digest or "", indices=np.array(order, dtype=np.int64),
-                         timestamps=np.array(order, dtype=np.float64) / fps,
-                         frames=np.stack([exact[n] for n in order]) if order
-                         else np.zeros((0, 1, 1, 3), np.uint8))
-        rows = {n: i for i, n in enumerate(order)}
-    vf._pixels = {n: frames.frames[rows[n]] for n in wanted if n in rows}
-    if want_pose and vf._pixels:
-        try:
-            vf._pose = extract_pose(frames, pose_cache, max_side=max_side)
-            vf._pose_row = rows
+            dense = cached_pose_of(ref, ctx)
+            if dense is not None:
+                vf._pose, vf._pose_row = dense, _pose_rows(dense, pixels, ref, ctx.pose_fps)
+            else:
+                vf._pose, vf._pose_row = _pose_of_shown(pixels, ref, pose_cache, max_side)
         except VidDiffError as err:
             vf.pose_note = f"no skeletons drawn on video {key}: {err}"
         except (RuntimeError, ValueError, OSError) as err:  # the model itself; frames still show
@@ -170,11 +145,45 @@ def load_frames(key: str, ref: VideoRef, wanted: Iterable[int], *, max_side: int
     return vf
 
 
-def _sampled_like_comparison(ref: VideoRef, path: Path, max_side: int) -> _Frames:
-    """The comparison's own sampling: same target fps and frame count give the same frames."""
+def _held_frames(ref: VideoRef, path: Path, wanted: list[int],
+                 max_side: int) -> dict[int, np.ndarray]:
+    """Wanted frames this process decoded already at the comparison's sampling (none held:
+    an empty dict, and nothing is decoded here)."""
     if ref.target_fps <= 0 or not ref.indices:
-        return _Frames(ref.digest, np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 1, 1, 3)))
-    video = load_video_cached(path, target_fps=ref.target_fps, max_frames=len(ref.indices),
-                              max_side=max_side)
-    return _Frames(digest=video.digest, indices=np.asarray(video.indices),
-                   timestamps=np.asarray(video.timestamps), frames=video.frames)
+        return {}
+    video = peek_video_cached(path, ref.target_fps, len(ref.indices), max_side)
+    if video is None:
+        return {}
+    rows = {int(n): i for i, n in enumerate(video.indices)}
+    return {n: video.frames[rows[n]] for n in wanted if n in rows}
+
+
+def _pose_rows(pose: PoseSequence, pixels: dict[int, np.ndarray], ref: VideoRef,
+               pose_fps: float) -> dict[int, int]:
+    """Row of the dense pose for each shown frame: the same source frame, else the pose frame
+    nearest in time if it is within half a pose frame (a shown frame between two pose frames,
+    e.g. an odd frame of a 60 frames/s video posed at 30)."""
+    exact = {int(n): i for i, n in enumerate(pose.indices)} if pose.indices is not None else {}
+    fps = ref.source_fps if ref.source_fps > 0 else 1.0
+    slack = 0.5 / max(pose_fps, 1e-6) + 1e-6
+    rows = {}
+    for n in pixels:
+        if n in exact:
+            rows[n] = exact[n]
+        elif pose.n_frames:
+            row = int(np.argmin(np.abs(pose.timestamps - n / fps)))
+            if abs(float(pose.timestamps[row]) - n / fps) <= slack:
+                rows[n] = row
+    return rows
+
+
+def _pose_of_shown(pixels: dict[int, np.ndarray], ref: VideoRef, pose_cache: Path | None,
+                   max_side: int) -> tuple[PoseSequence, dict[int, int]]:
+    """Pose of just the shown frames (the comparison's dense pose is not cached)."""
+    order = sorted(pixels)
+    fps = ref.source_fps if ref.source_fps > 0 else 1.0
+    frames = _Frames(digest=ref.digest or "", indices=np.array(order, dtype=np.int64),
+                     timestamps=np.array(order, dtype=np.float64) / fps,
+                     frames=np.stack([pixels[n] for n in order]))
+    pose = extract_pose(frames, pose_cache, max_side=max_side)
+    return pose, {n: i for i, n in enumerate(order)}

@@ -35,7 +35,9 @@ class ReportOptions:
 
     ``pose``: draw skeletons; ``None`` means only when some difference rests on measurements
     (the pose model is slow to load, and VLM results have nothing to draw on). ``max_side``
-    should be the comparison's (default the same), so the pose cache is hit.
+    should be the comparison's (default the same). ``context``: the comparison's settings, so
+    skeletons come from its dense pose (cached) instead of a new pose run; None: the default
+    settings with ``cache_dir`` and ``max_side``.
     """
 
     cache_dir: Path | None = None
@@ -43,10 +45,16 @@ class ReportOptions:
     pose: bool | None = None
     frame_box: tuple[int, int] = (360, 300)
     title: str | None = None
+    context: VidDiffContext | None = None
 
     @property
     def pose_cache(self) -> Path:
         return Path(self.cache_dir or default_cache_dir()) / "pose"
+
+    @property
+    def frame_store(self) -> Path:
+        """Where shown frames are kept between reports (tools/frame_store.py)."""
+        return Path(self.cache_dir or default_cache_dir()) / "frames"
 
 
 @dataclass
@@ -252,7 +260,9 @@ class _Builder:
             wanted += [ref.indices[s.middle] for s in self.segments[key]
                        if s.middle < len(ref.indices)]
             self.videos[key] = load_frames(key, ref, wanted, max_side=options.max_side,
-                                           pose_cache=options.pose_cache, want_pose=want_pose)
+                                           pose_cache=options.pose_cache, want_pose=want_pose,
+                                           context=options.context,
+                                           frame_store=options.frame_store)
 
     def stage_at(self, video: str, ref: FrameRef) -> str | None:
         """The stage a frame falls in (by its time when the dense pose sampling read it)."""

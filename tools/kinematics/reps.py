@@ -22,8 +22,8 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
-from scipy.signal import find_peaks, savgol_filter
 
+from viddiff.tools.kinematics.filters import find_peaks, savgol_filter
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 
 #: Shortest time between two reps' peaks, in seconds.
@@ -71,8 +71,8 @@ def find_reps(pose: PoseSequence) -> tuple[slice, ...]:
     top = float(away.max())
     if top <= 0:
         return ()
-    peaks, _ = find_peaks(away, prominence=MIN_PROMINENCE * top,
-                              distance=max(1, int(MIN_REP_S / period)))
+    peaks = find_peaks(away, prominence=MIN_PROMINENCE * top,
+                       distance=max(1, int(MIN_REP_S / period)))
     if peaks.size < 2:
         return ()
     heights = away[peaks]

@@ -42,8 +42,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import savgol_coeffs, savgol_filter
 
+from viddiff.tools.kinematics.filters import savgol_coeffs, savgol_filter
 from viddiff.tools.kinematics.results import Aggregate
 
 #: Standard uncertainty of one stage boundary placed by a localizer, in seconds (see durations).
@@ -119,7 +119,7 @@ def _fit_runs(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
         if stop - start >= window:
-            fit[start:stop] = savgol_filter(x[start:stop], window, 2, mode="interp")
+            fit[start:stop] = savgol_filter(x[start:stop], window, 2)
             fitted[start:stop] = True
     return fit, fitted
 

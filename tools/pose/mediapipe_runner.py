@@ -38,13 +38,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from viddiff.tools.errors import ConfigError, VideoError
+from viddiff.tools.pose.mediapipe_import import import_pose_solution
 from viddiff.tools.pose.sequence import (
     CACHE_FORMAT,
     N_LANDMARKS,
     PoseSequence,
     repair_left_right,
 )
-from viddiff.tools.video import SamplingPlan, iter_frames
+from viddiff.tools.video import STREAM_SCALING, SamplingPlan, iter_frames
 
 #: Settings passed to ``mp.solutions.pose.Pose``; part of the cache key.
 MODEL_SETTINGS: dict[str, Any] = {
@@ -55,6 +56,8 @@ MODEL_SETTINGS: dict[str, Any] = {
     "min_detection_confidence": 0.5,
     "min_tracking_confidence": 0.5,
 }
+_STREAM_DECODER = f"pyav-sequential-{STREAM_SCALING.lower()}"
+"""How :func:`extract_video_pose` decodes its frames (part of its cache key)."""
 _MISSING_EXTRA = "pose estimation needs the 'pose' extra: pip install 'viddiff[pose]'"
 
 
@@ -80,8 +83,9 @@ def pose_cache_key(video: SampledFrames, max_side: int) -> str:
     return _cache_key(video.digest, np.asarray(video.indices), frames.shape, max_side)
 
 
-def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side: int) -> str:
-    payload = {
+def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side: int,
+               decoder: str | None = None) -> str:
+    payload: dict[str, Any] = {
         "format": CACHE_FORMAT,
         "digest": digest,
         "indices": [int(i) for i in indices.ravel()],
@@ -89,6 +93,8 @@ def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side:
         "max_side": int(max_side),
         "model": MODEL_SETTINGS,
     }
+    if decoder is not None:  # frames decoded here (streamed), not handed in
+        payload["decoder"] = decoder
     blob = json.dumps(payload, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -98,7 +104,7 @@ def _load_mediapipe_pose() -> Any:
     os.environ.setdefault("GLOG_minloglevel", "2")  # silence C++ info logs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from mediapipe.python.solutions import pose as mp_pose
+        mp_pose = import_pose_solution()  # without matplotlib (mediapipe_import.py)
     except ImportError as err:
         raise ConfigError(_MISSING_EXTRA) from err
     return mp_pose
@@ -250,23 +256,19 @@ def extract_video_pose(
 
     The cache is checked before anything is decoded (its key needs only the plan), so a warm
     run costs a file read; a cold run holds one chunk of frames at a time, whatever the clip's
-    length. Same cache and same result as :func:`extract_pose` on the decoded frames.
+    length. Frames come from one sequential decode (:func:`~viddiff.tools.video.iter_frames`),
+    whose scaling filter is part of the cache key.
     """
     n = int(plan.indices.shape[0])
     if n == 0:
         raise VideoError(f"{plan.info.path}: no frames to estimate pose on")
-    shape = (n, plan.height, plan.width, 3)
-    path: Path | None = None
-    pose: PoseSequence | None = None
-    if cache_dir is not None:
-        key = _cache_key(plan.digest, plan.indices, shape, max_side)
-        path = Path(cache_dir) / f"pose-{key[:32]}.npz"
-        pose = _load_cached(path)
+    path = None if cache_dir is None else _video_pose_path(plan, cache_dir, max_side)
+    pose = None if path is None else _load_cached(path)
     if pose is None:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         got: list[np.ndarray] = []
         with _PoseModel(max_side) as model:
-            for indices, frames in iter_frames(plan, chunk):
+            for indices, frames in iter_frames(plan, chunk, sequential=True):
                 parts.append(model.process(frames))
                 got.append(indices)
                 if on_progress is not None:
@@ -288,6 +290,24 @@ def extract_video_pose(
         if path is not None:
             pose.save(path)
     return repair_left_right(pose) if repair_swaps else pose
+
+
+def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 448,
+                      repair_swaps: bool = True) -> PoseSequence | None:
+    """What :func:`extract_video_pose` would return from its cache, or None; never decodes
+    and never runs the model (a report draws skeletons from the comparison's pose this way)."""
+    if int(plan.indices.shape[0]) == 0:
+        return None
+    pose = _load_cached(_video_pose_path(plan, cache_dir, max_side))
+    if pose is None:
+        return None
+    return repair_left_right(pose) if repair_swaps else pose
+
+
+def _video_pose_path(plan: SamplingPlan, cache_dir: Path, max_side: int) -> Path:
+    shape = (int(plan.indices.shape[0]), plan.height, plan.width, 3)
+    key = _cache_key(plan.digest, plan.indices, shape, max_side, _STREAM_DECODER)
+    return Path(cache_dir) / f"pose-{key[:32]}.npz"
 
 
 def _load_cached(path: Path) -> PoseSequence | None:
