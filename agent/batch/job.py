@@ -101,9 +101,9 @@ class PairJob:
 
         row = payload
         started = time.monotonic()
+        ctx = self.recipe.context_for(row.action)
         try:
-            result = await run_comparison(self.graph, self.request(row),
-                                          self.recipe.context_for(row.action))
+            result = await run_comparison(self.graph, self.request(row), ctx)
         except EndpointError:
             raise
         except VidDiffError as exc:
@@ -115,7 +115,9 @@ class PairJob:
             from viddiff.agent.report import render_html
 
             try:
-                html = await asyncio.to_thread(render_html, result, self.recipe.report)
+                # the pair's own settings: its skeletons come from the pose cache just filled
+                options = replace(self.recipe.report, context=ctx)
+                html = await asyncio.to_thread(render_html, result, options)
             except Exception as exc:  # the comparison stands; only its page is missing
                 notes.append(f"no report: {one_line(exc) or type(exc).__name__}")
         return PairResult(row.pair_id, "ok", result=result, report_html=html, notes=notes,

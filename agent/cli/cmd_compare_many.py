@@ -106,7 +106,7 @@ def build_recipe(args: argparse.Namespace, console: Console) -> CompareRecipe:
         console.print(f"[dim]{escape(decision.reason[0].upper() + decision.reason[1:])}.[/]",
                       highlight=False)
     ctx = context_from_args(args)
-    report = ReportOptions(cache_dir=ctx.cache_dir,
+    report = ReportOptions(cache_dir=ctx.cache_dir, context=ctx,
                            max_side=ctx.max_side or VidDiffContext.max_side or 448) \
         if args.report else None
     return CompareRecipe(engine=decision.engine, endpoint=endpoint, context=ctx,

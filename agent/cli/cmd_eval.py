@@ -299,7 +299,7 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
             console, metrics, outcome.records, settings.results_dir,
             settings.out_dir / GALLERY_FILE, args.gallery,
             title=f"Worst-scored pairs: {settings.method}, {args.mode}",
-            options=ReportOptions(cache_dir=ctx.cache_dir,
+            options=ReportOptions(cache_dir=ctx.cache_dir, context=ctx,
                                   max_side=ctx.max_side or VidDiffContext.max_side or 448))
         if gallery is not None:
             console.print(f"[green]Wrote the gallery of the worst-scored pairs: "
