@@ -12,13 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
-from pydantic import SecretStr
-
-from viddiff.graphs.llm import model_name
 from viddiff.tools.errors import ConfigError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the command line reads settings from here; clients load when built
+    from langchain_core.language_models import BaseChatModel
+
     from viddiff.graphs.transport import CallGate
 
 ROLES = ("proposer", "stages", "linker", "differencer")
@@ -51,6 +49,8 @@ class ModelRoles:
         return cls(proposer=model, stages=model, linker=model, differencer=model)
 
     def names(self) -> dict[str, str]:
+        from viddiff.graphs.llm import model_name
+
         return {role: model_name(getattr(self, role)) for role in ROLES}
 
 
@@ -106,6 +106,7 @@ def build_models(settings: EndpointSettings, gate: CallGate | None = None) -> Mo
     ``gate``, every request waits for one of its slots (a cap on requests in flight that a
     whole run, or a cluster of workers, shares)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     from viddiff.graphs.transport import http_clients
 
