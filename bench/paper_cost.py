@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from viddiff.evals.cost import estimate
-from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
+from viddiff.evals.protocols import DOMAIN_FPS, PAPER_METHOD_FPS
 from viddiff.graphs.schemas import UsageSummary
 from viddiff.tools.taxonomy import load_actions, load_differences
 

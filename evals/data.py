@@ -27,14 +27,6 @@ HUB_DATASET = "jmhb/VidDiffBench"
 """The benchmark on the Hugging Face Hub (split ``test``, 549 rows)."""
 
 SPLITS = ("easy", "medium", "hard")
-DOMAIN_FPS = {"fitness": 4.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0, "surgery": 1.0}
-"""Frames per second the paper's LMM evaluation protocol samples per domain (appendix G.3;
-reference ``lmms/configs/config.yaml``): higher for short clips, 1 fps for the long music and
-surgery videos. viddiff's own protocol uses it for both methods."""
-PAPER_METHOD_FPS = {"fitness": 8.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0,
-                    "surgery": 1.0}
-"""Frames per second the paper's VidDiff method ran at (reference
-``viddiff_method/configs/config.yaml`` ``fps_inference``): fitness at its full 8 fps."""
 DATA_SUFFIXES = (".json", ".jsonl", ".parquet")
 
 

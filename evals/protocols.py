@@ -16,12 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
-from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.context import OPERATIONAL, VidDiffContext
 from viddiff.tools.errors import ConfigError
 
 PAPER_JUDGE = "gpt-4o-2024-08-06"
 """The LLM that matched and flip-checked open-mode statements in the paper (appendix F.2)."""
+
+
+DOMAIN_FPS = {"fitness": 4.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0, "surgery": 1.0}
+"""Frames per second the paper's LMM evaluation protocol samples per domain (appendix G.3;
+reference ``lmms/configs/config.yaml``): higher for short clips, 1 fps for the long music and
+surgery videos. viddiff's own protocol uses it for both methods."""
+PAPER_METHOD_FPS = {"fitness": 8.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0,
+                    "surgery": 1.0}
+"""Frames per second the paper's VidDiff method ran at (reference
+``viddiff_method/configs/config.yaml`` ``fps_inference``): fitness at its full 8 fps."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,6 @@ def settings_record(ctx: VidDiffContext) -> dict[str, Any]:
     return out
 
 
-OPERATIONAL = frozenset({"cache_dir", "device", "max_concurrency"})
-"""Settings that change how fast or where a run goes, not what it computes."""
 
 
 def overridden(protocol: Protocol, ctx: VidDiffContext) -> dict[str, Any]:

@@ -137,6 +137,11 @@ class VidDiffContext:
                         checkpoint=self.clip_checkpoint, device=self.device)
 
 
+OPERATIONAL = frozenset({"cache_dir", "device", "max_concurrency", "deadline_s"})
+"""Settings that change how fast or where a run goes, not what it computes (left out of run
+identities, resume fingerprints and result-cache keys)."""
+
+
 def default_clip_loader(spec: ClipSpec) -> ClipEmbedder:
     """open_clip's model for ``spec`` (imports torch and open_clip on first call)."""
     from viddiff.tools.clip.model import load_clip

@@ -17,10 +17,11 @@ import pytest
 
 from tests.support.fake_chat import ScriptedChatModel
 from tests.support.scripts import standard_script
-from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
 from viddiff.evals.protocols import (
+    DOMAIN_FPS,
     PAPER,
     PAPER_JUDGE,
+    PAPER_METHOD_FPS,
     PROTOCOLS,
     VIDDIFF,
     get_protocol,

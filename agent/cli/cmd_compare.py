@@ -46,6 +46,10 @@ def register(sub: Any) -> None:
     cmp_.add_argument("--report", type=Path, metavar="OUT.html",
                       help="write a self-contained HTML report (frames, stages, measurements)")
     cmp_.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    cmp_.add_argument("--result-cache", action=argparse.BooleanOptionalAction, default=True,
+                      help="offline engine: read back the result of the very same comparison "
+                           "(same video content, settings and viddiff code) from the cache "
+                           "folder instead of computing it again (default: on)")
     add_endpoint_options(cmp_)
     add_sampling_options(cmp_)
     cmp_.set_defaults(handler=handle)
@@ -98,9 +102,7 @@ def prepare_output(path: Path, console: Console) -> None:
 
 
 async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:
-    from viddiff.agent.api import choose_engine, create_graph
     from viddiff.graphs.checklist import expand_request
-    from viddiff.graphs.runner import run_comparison
 
     ctx = compare_context(args)
     request = expand_request(request_from_args(args))
@@ -108,17 +110,37 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
     if args.offline and protocol.requires_vlm:
         raise VidDiffError(f"--protocol {protocol.name} runs the VidDiff method with a "
                            "vision-language model; --offline (the pose engine) is not part of it")
+    endpoint = endpoint_from_args(args)
+    offline = args.offline or (not protocol.requires_vlm and not endpoint.configured)
+    key = None
+    if offline and args.result_cache:  # answered before the graph is even imported
+        from viddiff.graphs.result_cache import load_result, offline_components, result_key
+
+        key = result_key(request, ctx, offline_components())
+        stored = load_result(ctx, key)
+        if stored is not None:
+            console.print("[dim]The same comparison ran before (same videos, settings and "
+                          "code): its result is read back (--no-result-cache computes it "
+                          "again).[/]", highlight=False)
+            return stored
+    from viddiff.agent.api import choose_engine, create_graph
+    from viddiff.graphs.runner import run_comparison
+
     # a protocol that needs the VLM never falls back to the offline engine
     decision = choose_engine("offline" if args.offline else
-                             "vlm" if protocol.requires_vlm else "auto",
-                             settings=endpoint_from_args(args))
+                             "vlm" if protocol.requires_vlm else "auto", settings=endpoint)
     if decision.engine == "offline" and not args.offline:
         console.print(f"[dim]{decision.reason[0].upper()}{decision.reason[1:]}.[/]")
     if decision.engine == "vlm":
         require_clip(ctx)
     graph = create_graph(engine=decision)
     with LiveProgress(console, enabled=not args.quiet) as progress:
-        return await run_comparison(graph, request, ctx, on_event=progress)
+        result = await run_comparison(graph, request, ctx, on_event=progress)
+    if key is not None and decision.engine == "offline":
+        from viddiff.graphs.result_cache import save_result
+
+        save_result(ctx, key, result)
+    return result
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:

@@ -34,8 +34,14 @@ from viddiff.agent.cli.options import (
     ray_options_from_args,
 )
 from viddiff.agent.cli.pools import open_pool
-from viddiff.evals.data import DOMAIN_FPS, PAPER_METHOD_FPS
-from viddiff.evals.protocols import Protocol, get_protocol, overridden, settings_record
+from viddiff.evals.protocols import (
+    DOMAIN_FPS,
+    PAPER_METHOD_FPS,
+    Protocol,
+    get_protocol,
+    overridden,
+    settings_record,
+)
 from viddiff.graphs.context import VidDiffContext
 from viddiff.tools.errors import ConfigError
 
