@@ -386,16 +386,16 @@ def _decode_decord(p: Path, indices: np.ndarray, width: int, height: int) -> np.
     return out
 
 
-def _decode_pyav(
-    p: Path, indices: np.ndarray, width: int, height: int, n_frames: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decode sequentially, keeping only the wanted frames (scaled by swscale on the way).
+def _pyav_wanted(p: Path, indices: np.ndarray, width: int, height: int, n_frames: int,
+                 interpolation: str | None = None) -> Iterator[np.ndarray]:
+    """Decode sequentially, yielding the wanted frames in order (scaled by swscale on the way).
 
-    Returns (frames, indices actually found). Containers often announce a frame or two more
-    than they hold, so a short tail is dropped; a video that stops well before its announced
-    length is truncated, and that is an error (FFmpeg may just report end-of-file).
+    Containers often announce a frame or two more than they hold, so a short tail just ends
+    the frames early; a video that stops well before its announced length is truncated, and
+    that is an error (FFmpeg may just report end-of-file).
     """
-    out = np.empty((indices.shape[0], height, width, 3), dtype=np.uint8)
+    if indices.shape[0] == 0:
+        return
     found = 0
     frame_no = -1
     with _open_pyav(p) as container:
@@ -403,23 +403,33 @@ def _decode_pyav(
         stream.thread_type = "AUTO"
         try:
             for frame_no, frame in enumerate(container.decode(stream)):
-                if frame_no == indices[found]:
-                    out[found] = to_upright_ndarray(frame, width, height)
-                    found += 1
-                    if found == indices.shape[0]:
-                        break
+                if frame_no != indices[found]:
+                    continue
+                yield to_upright_ndarray(frame, width, height, interpolation)
+                found += 1
+                if found == indices.shape[0]:
+                    return
         except av.error.FFmpegError as err:
             raise VideoError(
                 f"{p}: decoding failed after frame {frame_no}; the file may be truncated or "
                 f"corrupt ({one_line(err, 160)})"
             ) from None
-    if found < indices.shape[0]:
-        decoded = frame_no + 1
-        if found == 0 or decoded < n_frames - max(2, math.ceil(0.02 * n_frames)):
-            raise VideoError(
-                f"{p}: only {decoded} of {n_frames} frames could be decoded; "
-                "the file is probably truncated"
-            )
+    decoded = frame_no + 1
+    if found == 0 or decoded < n_frames - max(2, math.ceil(0.02 * n_frames)):
+        raise VideoError(
+            f"{p}: only {decoded} of {n_frames} frames could be decoded; "
+            "the file is probably truncated"
+        )
+
+
+def _decode_pyav(
+    p: Path, indices: np.ndarray, width: int, height: int, n_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """All wanted frames at once (:func:`_pyav_wanted`); returns (frames, indices found)."""
+    out = np.empty((indices.shape[0], height, width, 3), dtype=np.uint8)
+    found = 0
+    for found, frame in enumerate(_pyav_wanted(p, indices, width, height, n_frames), 1):
+        out[found - 1] = frame
     return out[:found], indices[:found]
 
 
@@ -562,41 +572,19 @@ def iter_frames(plan: SamplingPlan, chunk: int = 64, *, sequential: bool | None 
 
 def _pyav_chunks(p: Path, indices: np.ndarray, width: int, height: int, n_frames: int,
                  chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """:func:`_decode_pyav` chunk by chunk: one sequential pass, at most ``chunk`` frames
-    held; the same tolerance of a short tail and the same error for a truncated file."""
-    if indices.shape[0] == 0:
-        return
-    buffer = np.empty((min(chunk, indices.shape[0]), height, width, 3), dtype=np.uint8)
+    """:func:`_pyav_wanted` chunk by chunk: one sequential pass, at most ``chunk`` frames
+    held, scaled with :data:`STREAM_SCALING`."""
+    buffer = np.empty((min(chunk, max(indices.shape[0], 1)), height, width, 3), dtype=np.uint8)
     held = found = 0
-    frame_no = -1
-    with _open_pyav(p) as container:
-        stream = _pyav_stream(p, container)
-        stream.thread_type = "AUTO"
-        try:
-            for frame_no, frame in enumerate(container.decode(stream)):
-                if frame_no != indices[found]:
-                    continue
-                buffer[held] = to_upright_ndarray(frame, width, height, STREAM_SCALING)
-                held += 1
-                found += 1
-                if held == buffer.shape[0] or found == indices.shape[0]:
-                    yield indices[found - held:found], buffer[:held].copy()
-                    held = 0
-                if found == indices.shape[0]:
-                    return
-        except av.error.FFmpegError as err:
-            raise VideoError(
-                f"{p}: decoding failed after frame {frame_no}; the file may be truncated or "
-                f"corrupt ({one_line(err, 160)})"
-            ) from None
+    for frame in _pyav_wanted(p, indices, width, height, n_frames, STREAM_SCALING):
+        buffer[held] = frame
+        held += 1
+        found += 1
+        if held == buffer.shape[0]:
+            yield indices[found - held:found], buffer[:held].copy()
+            held = 0
     if held:
         yield indices[found - held:found], buffer[:held].copy()
-    decoded = frame_no + 1
-    if found == 0 or decoded < n_frames - max(2, math.ceil(0.02 * n_frames)):
-        raise VideoError(
-            f"{p}: only {decoded} of {n_frames} frames could be decoded; "
-            "the file is probably truncated"
-        )
 
 
 def load_frames_at(path: str | os.PathLike[str], source_frames: list[int],
