@@ -91,9 +91,6 @@ class GateActor:
     async def release(self, token: str) -> bool:
         return self.slots.release(token)
 
-    async def stats(self) -> dict[str, int]:
-        return self.slots.stats()
-
 
 class RayCallGate:
     """A :class:`~viddiff.graphs.transport.CallGate` backed by the run's :class:`GateActor`;
@@ -109,11 +106,6 @@ class RayCallGate:
             yield
         finally:
             await self.actor.release.remote(token)
-
-    def stats(self) -> dict[str, int]:
-        import ray
-
-        return dict(ray.get(self.actor.stats.remote()))
 
 
 def start_gate(limit: int, timeout_s: float) -> RayCallGate:

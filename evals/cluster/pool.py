@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,11 +62,9 @@ class JobActor:
         except Exception as exc:
             self.error = one_line(exc) or type(exc).__name__
 
-    async def ready(self) -> tuple[str | None, int, str]:
-        """(build error or None, process id, node address)."""
-        import ray
-
-        return self.error, os.getpid(), ray.util.get_node_ip_address()
+    async def ready(self) -> str | None:
+        """The build error, or None when the worker is ready."""
+        return self.error
 
     async def handle(self, payload: Any) -> Any:
         return await self.job.handle(payload)
@@ -77,8 +74,6 @@ class JobActor:
 class _Worker:
     actor: Any
     in_flight: int = 0
-    pid: int = 0
-    node: str = ""
     down: bool = False
     """Died under a payload; Ray restarts it, and it gets payloads again once it answers."""
     gone: bool = False
@@ -135,12 +130,11 @@ class RayPool(Generic[P, R]):
         except ray.exceptions.RayError as exc:
             self._kill(actors)
             raise ConfigError(f"the Ray workers did not start: {one_line(exc)}") from None
-        for error, _, _ in infos:
+        for error in infos:
             if error is not None:
                 self._kill(actors)
                 raise ConfigError(f"a Ray worker could not set up the run: {error}")
-        self.workers = [_Worker(a, pid=pid, node=node)
-                        for a, (_, pid, node) in zip(actors, infos, strict=True)]
+        self.workers = [_Worker(a) for a in actors]
         self.start_s = time.monotonic() - started
 
     async def submit(self, payload: P) -> R:
@@ -189,8 +183,7 @@ class RayPool(Generic[P, R]):
                 if worker.gone:
                     continue
                 try:
-                    _, worker.pid, worker.node = await asyncio.wait_for(
-                        worker.actor.ready.remote(), timeout=5)
+                    await asyncio.wait_for(worker.actor.ready.remote(), timeout=5)
                     worker.down = False
                 except ray.exceptions.ActorDiedError:
                     worker.gone = True
@@ -198,10 +191,6 @@ class RayPool(Generic[P, R]):
                     continue
             if all(w.down or w.gone for w in self.workers):
                 await asyncio.sleep(0.5)
-
-    def pids(self) -> Sequence[int]:
-        """The workers' process ids (what a test kills)."""
-        return [w.pid for w in self.workers]
 
     def close(self) -> None:
         self._kill([w.actor for w in self.workers])

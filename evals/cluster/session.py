@@ -49,9 +49,6 @@ class RaySession:
     pool: RayPool[Any, Any]
     gate: RayCallGate | None
 
-    def describe(self) -> str:
-        return self.pool.description
-
 
 def embedders_wanted(options: RayOptions, clip: ClipSpec | None) -> int:
     """How many embedding actors to start: none without CLIP; as asked; else one when CLIP
