@@ -40,6 +40,14 @@ def require_clip(ctx: VidDiffContext, loader: ClipLoader | None = None) -> None:
                           f"for weights you have]") from None
 
 
+def engine_model_names(offline: bool, endpoint: EndpointSettings) -> dict[str, str]:
+    """What a run's records name as its models: the offline engine's components, or the
+    model per role on the endpoint."""
+    from viddiff.graphs.offline import OFFLINE_MODELS
+
+    return dict(OFFLINE_MODELS) if offline else dict(endpoint.models)
+
+
 def method_name(method: MethodChoice, offline: bool) -> str:
     """The name a run's records carry for its method."""
     if method == "lmm":
@@ -75,13 +83,9 @@ class EvalRecipe:
     def model_names(self) -> dict[str, str]:
         """The models per role, for the run's record (the same names the workers' models
         report)."""
-        from viddiff.graphs.offline import OFFLINE_MODELS
-
-        if self.offline:
-            return dict(OFFLINE_MODELS)
-        if self.method == "lmm":
+        if self.method == "lmm" and not self.offline:
             return {"lmm": self.endpoint.models["differencer"]}
-        return dict(self.endpoint.models)
+        return engine_model_names(self.offline, self.endpoint)
 
     def build(self, runtime: WorkerRuntime) -> SampleJob:
         from viddiff.agent.api import choose_engine, create_graph

@@ -17,6 +17,7 @@ from viddiff.agent.cli.options import (
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
+    engine_choice,
     positive_int,
 )
 from viddiff.agent.cli.result_table import print_result
@@ -106,12 +107,9 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
 
     ctx = compare_context(args)
     request = expand_request(request_from_args(args))
-    protocol = get_protocol(args.protocol)
-    if args.offline and protocol.requires_vlm:
-        raise VidDiffError(f"--protocol {protocol.name} runs the VidDiff method with a "
-                           "vision-language model; --offline (the pose engine) is not part of it")
+    choice = engine_choice(args)
     endpoint = endpoint_from_args(args)
-    offline = args.offline or (not protocol.requires_vlm and not endpoint.configured)
+    offline = choice == "offline" or (choice == "auto" and not endpoint.configured)
     key = None
     if offline and args.result_cache:  # answered before the graph is even imported
         from viddiff.graphs.result_cache import load_result, offline_components, result_key
@@ -126,9 +124,7 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
     from viddiff.agent.api import choose_engine, create_graph
     from viddiff.graphs.runner import run_comparison
 
-    # a protocol that needs the VLM never falls back to the offline engine
-    decision = choose_engine("offline" if args.offline else
-                             "vlm" if protocol.requires_vlm else "auto", settings=endpoint)
+    decision = choose_engine(choice, settings=endpoint)
     if decision.engine == "offline" and not args.offline:
         console.print(f"[dim]{decision.reason[0].upper()}{decision.reason[1:]}.[/]")
     if decision.engine == "vlm":

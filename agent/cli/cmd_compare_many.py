@@ -28,6 +28,7 @@ from viddiff.agent.cli.options import (
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
+    engine_choice,
     positive_int,
     ray_options_from_args,
 )
@@ -95,13 +96,9 @@ def build_recipe(args: argparse.Namespace, console: Console) -> CompareRecipe:
     from viddiff.agent.report import ReportOptions
     from viddiff.evals.protocols import get_protocol
 
-    protocol = get_protocol(args.protocol)
-    if args.offline and protocol.requires_vlm:
-        raise ConfigError(f"--protocol {protocol.name} runs the VidDiff method with a "
-                          "vision-language model; --offline (the pose engine) is not part of it")
     endpoint = endpoint_from_args(args)
-    decision = choose_engine("offline" if args.offline else
-                             "vlm" if protocol.requires_vlm else "auto", settings=endpoint)
+    decision = choose_engine(engine_choice(args), settings=endpoint)
+    protocol = get_protocol(args.protocol)
     if decision.engine == "offline" and not args.offline:
         console.print(f"[dim]{escape(decision.reason[0].upper() + decision.reason[1:])}.[/]",
                       highlight=False)
@@ -127,15 +124,10 @@ def fingerprint_settings(recipe: CompareRecipe, model_names: dict[str, str]) -> 
             "n_open": recipe.n_open}
 
 
-def model_names(recipe: CompareRecipe) -> dict[str, str]:
-    from viddiff.graphs.offline import OFFLINE_MODELS
-
-    return dict(OFFLINE_MODELS) if recipe.engine == "offline" else dict(recipe.endpoint.models)
-
-
 async def run_batch(args: argparse.Namespace, console: Console) -> int:
     from viddiff.agent.batch.pairs import read_pairs
     from viddiff.agent.batch.runner import BatchRunner
+    from viddiff.agent.recipes import engine_model_names
     from viddiff.evals.out_lock import lock_out_dir
     from viddiff.evals.scoreboard import write_json
     from viddiff.graphs.transport import LocalCallGate
@@ -143,7 +135,7 @@ async def run_batch(args: argparse.Namespace, console: Console) -> int:
     rows = read_pairs(args.pairs)
     check_nothing_to_compare(rows, args.n_open, args.pairs)
     recipe = build_recipe(args, console)
-    names = model_names(recipe)
+    names = engine_model_names(recipe.engine == "offline", recipe.endpoint)
     settings = fingerprint_settings(recipe, names)
     out_dir = Path(args.out).expanduser()
     notes: list[str] = []

@@ -30,6 +30,7 @@ from viddiff.agent.cli.options import (
     add_sampling_options,
     context_from_args,
     endpoint_from_args,
+    engine_choice,
     positive_int,
     ray_options_from_args,
 )
@@ -160,9 +161,7 @@ def build_recipe(args: argparse.Namespace, ctx: VidDiffContext,
     from viddiff.evals.runner import VIDEO_CACHE_DIR
     from viddiff.evals.videos import DEFAULT_MAX_SIDE
 
-    if args.offline and get_protocol(args.protocol).requires_vlm:
-        raise ConfigError(f"--protocol {args.protocol} runs the VidDiff method with a "
-                          "vision-language model; --offline (the pose engine) is not part of it")
+    engine_choice(args)  # refuses --offline with a protocol that needs the VLM engine
     recipe = EvalRecipe(
         method=args.method, offline=args.offline, endpoint=endpoint_from_args(args),
         context=ctx, settings=settings, video_root=root,

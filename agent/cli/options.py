@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
 from viddiff.graphs.models import DEFAULT_TIMEOUT_S, ROLES, EndpointSettings
@@ -196,6 +196,19 @@ def check_engine_options(args: argparse.Namespace) -> None:
         raise ConfigError("--localizer clip needs the vision-language engine; --offline runs "
                           "the pose engine, which localizes stages from pose (drop one of "
                           "them)")
+
+
+def engine_choice(args: argparse.Namespace) -> Literal["offline", "vlm", "auto"]:
+    """The engine the command line asks for: ``--offline``; the VLM engine when the protocol
+    needs it (never a silent fallback to the pose engine); else ``auto``. ``--offline`` with
+    such a protocol is refused (one line, exit 2)."""
+    from viddiff.evals.protocols import get_protocol
+
+    protocol = get_protocol(getattr(args, "protocol", None) or "viddiff")
+    if args.offline and protocol.requires_vlm:
+        raise ConfigError(f"--protocol {protocol.name} runs the VidDiff method with a "
+                          "vision-language model; --offline (the pose engine) is not part of it")
+    return "offline" if args.offline else "vlm" if protocol.requires_vlm else "auto"
 
 
 def context_from_args(args: argparse.Namespace) -> VidDiffContext:
