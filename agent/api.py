@@ -201,9 +201,11 @@ def create_graph(
     return graph.compile(checkpointer=checkpointer, name=name or default_name)
 
 
-def _request(video_a: str, video_b: str, action: str,
-             differences: Sequence[str | Mapping[str, Any]] | None,
-             n_differences: int | None) -> dict[str, Any]:
+def comparison_request(video_a: str, video_b: str, action: str,
+                       differences: Sequence[str | Mapping[str, Any]] | None,
+                       n_differences: int | None) -> dict[str, Any]:
+    """The graph's input: differences as texts or spec dicts, the action's checklist and
+    description filled in for a benchmark action key."""
     specs = None if not differences else [
         {"description": d} if isinstance(d, str) else dict(d) for d in differences]
     return expand_request({"video_a": str(video_a), "video_b": str(video_b), "action": action,
@@ -227,7 +229,7 @@ async def acompare(
     no endpoint, a model that keeps replying badly).
     """
     graph = create_graph(models, engine=engine)
-    request = _request(video_a, video_b, action, differences, n_differences)
+    request = comparison_request(video_a, video_b, action, differences, n_differences)
     return await run_comparison(graph, request, context or VidDiffContext(), on_event=on_event)
 
 

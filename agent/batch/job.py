@@ -86,12 +86,11 @@ class PairJob:
         self.recipe = recipe
 
     def request(self, row: PairRow) -> dict[str, Any]:
-        from viddiff.graphs.checklist import expand_request
+        from viddiff.agent.api import comparison_request
 
-        return expand_request({
-            "video_a": str(row.video_a), "video_b": str(row.video_b), "action": row.action,
-            "differences": [{"description": d} for d in row.differences] or None,
-            "n_differences": None if row.differences else self.recipe.n_open})
+        return comparison_request(str(row.video_a), str(row.video_b), row.action,
+                                  row.differences,
+                                  None if row.differences else self.recipe.n_open)
 
     async def handle(self, payload: PairRow) -> PairResult:
         """Compare one pair. A failure that belongs to the pair (a bad video, a model that
