@@ -22,15 +22,20 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 
 from viddiff.agent.api import create_graph
-from viddiff.agent.chat.agent import create_chat_agent
-from viddiff.agent.chat.setup import chat_model, comparison_graph
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.eval.graph import build_eval_graph
 from viddiff.graphs.models import EndpointSettings
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.paths import PathPolicy
 
-__all__ = ["chat_agent", "eval_graph", "viddiff_graph"]
+__all__ = ["SERVED_GRAPHS", "chat_agent", "eval_graph", "viddiff_graph"]
+
+SERVED_GRAPHS: dict[str, str] = {
+    "viddiff": "viddiff.agent.serve:viddiff_graph",
+    "viddiff_eval": "viddiff.agent.serve:eval_graph",
+    "viddiff_chat": "viddiff.agent.serve:chat_agent",
+}
+"""Graph name -> factory, as ``langgraph.json`` lists them (``viddiff serve`` uses this)."""
 
 
 def viddiff_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -52,7 +57,11 @@ def eval_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
 
 def chat_agent() -> CompiledStateGraph[Any, Any, Any, Any]:
     """The chat agent; its comparisons use the VLM graph, or the offline one without an
-    endpoint for them (the chat model itself always needs one)."""
+    endpoint for them (the chat model itself always needs one). Needs the ``chat`` extra,
+    imported here so that the other graphs serve without it."""
+    from viddiff.agent.chat.agent import create_chat_agent
+    from viddiff.agent.chat.setup import chat_model, comparison_graph
+
     settings = EndpointSettings.from_env()
     graph, engine = comparison_graph(settings)
     return create_chat_agent(chat_model(settings), graph, engine=engine,

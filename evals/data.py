@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from viddiff.graphs.eval.state import GroundTruthDifference
 from viddiff.graphs.schemas import Label, NumFrames
-from viddiff.tools.errors import ConfigError, VidDiffError
+from viddiff.tools.errors import VidDiffError
+from viddiff.tools.extras import require_extra
 
 HUB_DATASET = "jmhb/VidDiffBench"
 """The benchmark on the Hugging Face Hub (split ``test``, 549 rows)."""
@@ -196,12 +197,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise ConfigError(f"{path}: reading Parquet needs pyarrow, which cannot be imported "
-                          f"({exc}); pip install 'viddiff[datasets]', or convert the file to "
-                          f"JSON Lines") from None
+    require_extra("datasets", f"{path}: reading Parquet (or convert the file to JSON Lines)")
+    import pyarrow.parquet as pq
+
     try:
         return list(pq.read_table(path).to_pylist())
     except Exception as exc:  # pyarrow raises its own error types
@@ -229,12 +227,10 @@ def load_hub_rows(name: str = HUB_DATASET, split: str = "test",
                   cache_dir: str | None = None) -> list[dict[str, Any]]:
     """Rows of the benchmark from the Hugging Face Hub (needs the ``datasets`` extra and
     network access; written for users, not exercised where the Hub is unreachable)."""
-    try:
-        import datasets
-    except ImportError:
-        raise ConfigError(f"loading {name!r} from the Hugging Face Hub needs the 'datasets' "
-                          f"package (pip install 'viddiff[datasets]'); or pass a local "
-                          f"JSON/JSONL/Parquet export with --data") from None
+    require_extra("datasets", f"loading {name!r} from the Hugging Face Hub (or pass a local "
+                  "JSON/JSONL/Parquet export with --data)")
+    import datasets
+
     try:
         table = datasets.load_dataset(name, split=split, cache_dir=cache_dir)
     except Exception as exc:  # network, auth, unknown dataset: one line for the user

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from viddiff.tools.clip.spec import ClipSpec
+from viddiff.tools.extras import require_extra
 from viddiff.tools.images import ImageDetail
 
 if TYPE_CHECKING:  # torch and open_clip load when a CLIP localizer first runs, not on import
-    from viddiff.tools.clip.model import ClipEmbedder, ClipSpec, Embedder
+    from viddiff.tools.clip.model import ClipEmbedder
+    from viddiff.tools.clip.spec import Embedder
 
 ClipLoader = Callable[["ClipSpec"], "Embedder"]
 """Builds the CLIP embedder for a spec (the local model, or on Ray a proxy to an embedding
@@ -131,8 +134,6 @@ class VidDiffContext:
 
     def clip_spec(self) -> ClipSpec:
         """The CLIP model these settings ask for (no model is built here)."""
-        from viddiff.tools.clip.model import ClipSpec
-
         return ClipSpec(model_name=self.clip_model, pretrained=self.clip_pretrained,
                         checkpoint=self.clip_checkpoint, device=self.device)
 
@@ -143,7 +144,10 @@ identities, resume fingerprints and result-cache keys)."""
 
 
 def default_clip_loader(spec: ClipSpec) -> ClipEmbedder:
-    """open_clip's model for ``spec`` (imports torch and open_clip on first call)."""
+    """open_clip's model for ``spec`` (imports torch and open_clip on first call). Without
+    the ``clip`` extra this is a one-line ConfigError, so ``localizer="auto"`` falls back to
+    pose phases with a note and ``localizer="clip"`` stops before any work."""
+    require_extra("clip", "the CLIP frame localizer")
     from viddiff.tools.clip.model import load_clip
 
     return load_clip(spec)

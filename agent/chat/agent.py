@@ -10,9 +10,14 @@ it with ``langgraph dev``.
 The chat model and the comparison graph are injected; nothing here builds a model client.
 """
 
+# ruff: noqa: E402 - the extra is checked before langchain is imported, for a one-line error
 from __future__ import annotations
 
 from typing import Any, Literal
+
+from viddiff.tools.extras import require_extra
+
+require_extra("chat", "the chat agent")  # one line naming the extra, not langchain's traceback
 
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel

@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
-from viddiff.tools.clip.model import Embedder, lazy_embedder
+from viddiff.tools.clip.spec import Embedder, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.localizer import localize_stages, segment_records
 from viddiff.tools.paths import PathPolicy

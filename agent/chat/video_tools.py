@@ -23,7 +23,7 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.frames import WHOLE_CLIP, measure_pair, resolve_segment, video_ref
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
-from viddiff.tools.clip.model import Embedder, lazy_embedder
+from viddiff.tools.clip.spec import Embedder, lazy_embedder
 from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.paths import PathPolicy

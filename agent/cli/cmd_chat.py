@@ -31,6 +31,7 @@ from viddiff.agent.cli.options import (
     endpoint_from_args,
 )
 from viddiff.tools.errors import VidDiffError, one_line
+from viddiff.tools.extras import require_extra
 from viddiff.tools.paths import PathPolicy
 
 if TYPE_CHECKING:  # the agent stack is imported when a chat starts, not for `viddiff --help`
@@ -157,4 +158,5 @@ async def chat(args: argparse.Namespace, console: Console, read_line: ReadLine) 
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
+    require_extra("chat", "viddiff chat")
     return async_run.run(chat(args, console, console.input))

@@ -26,6 +26,7 @@ from viddiff.agent.cli import (
     cmd_eval,
     cmd_report,
     cmd_score,
+    cmd_serve,
 )
 from viddiff.agent.cli.async_run import exit_code
 from viddiff.agent.cli.wording import for_cli
@@ -34,7 +35,7 @@ from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 EXIT_INPUT = 2
 EXIT_ENDPOINT = 3
 
-COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat]
+COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat, cmd_serve]
 """Subcommand modules, in the order ``viddiff --help`` lists them."""
 
 
@@ -47,8 +48,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("viddiff")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="viddiff", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"viddiff {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(sub)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from viddiff.evals.jobs import Pool, Recipe
     from viddiff.graphs.models import EndpointSettings
     from viddiff.graphs.transport import CallGate
-    from viddiff.tools.clip.model import ClipSpec
+    from viddiff.tools.clip.spec import ClipSpec
 
 
 @contextlib.contextmanager

@@ -17,9 +17,9 @@ from types import ModuleType
 from typing import Any
 
 from viddiff.tools.errors import ConfigError, one_line
+from viddiff.tools.extras import require_extra
 
 NAMESPACE = "viddiff"
-INSTALL_HINT = "pip install 'viddiff[ray]'"
 _CLIENT_ADDRESS = re.compile(r"^ray://[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 
 
@@ -35,10 +35,9 @@ def ray_address(text: str) -> str:
 
 def import_ray() -> ModuleType:
     """The ``ray`` module, or a :class:`ConfigError` saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from None
+    require_extra("ray", "--ray")
+    import ray
+
     return ray
 
 

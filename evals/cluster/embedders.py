@@ -21,7 +21,7 @@ import numpy as np
 from viddiff.tools.errors import ConfigError, one_line
 
 if TYPE_CHECKING:  # torch and open_clip load in the embedding actors, not in the driver
-    from viddiff.tools.clip.model import ClipSpec, Embedder, ProgressFn
+    from viddiff.tools.clip.spec import ClipSpec, Embedder, ProgressFn
 
 
 START_TIMEOUT_S = 600.0

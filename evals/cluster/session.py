@@ -21,7 +21,7 @@ from viddiff.tools.errors import ConfigError
 
 if TYPE_CHECKING:
     from viddiff.evals.cluster.gate import RayCallGate
-    from viddiff.tools.clip.model import ClipSpec
+    from viddiff.tools.clip.spec import ClipSpec
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from viddiff.tools.files import write_atomic
 from viddiff.tools.video import LazySampledVideo, SampledVideo
 
 if TYPE_CHECKING:
-    from viddiff.tools.clip.model import Embedder, ProgressFn
+    from viddiff.tools.clip.spec import Embedder, ProgressFn
 
 _EMBED_MEMO_SIZE = 32
 

@@ -17,8 +17,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import open_clip
@@ -28,6 +27,7 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 from torchvision.transforms import InterpolationMode
 
+from viddiff.tools.clip.spec import ClipSpec, Embedder, ProgressFn, lazy_embedder
 from viddiff.tools.clip.weights import checkpoint_fingerprint, pretrained_cfg, weights_for_tag
 from viddiff.tools.errors import ConfigError, one_line
 
@@ -40,41 +40,8 @@ _TEXT_BATCH = 256
 #: Text embeddings remembered per model (a few MB at most: 512 floats per string).
 _TEXT_MEMO = 4096
 
-ProgressFn = Callable[[int, int], None]
-
-
-class Embedder(Protocol):
-    """What :func:`embed_video` and the localizer need; :class:`ClipEmbedder` is the real one,
-    tests may pass lighter fakes."""
-
-    @property
-    def cache_tag(self) -> str: ...
-
-    @property
-    def dim(self) -> int: ...
-
-    def encode_images(
-        self, frames: np.ndarray, batch_size: int = 32, on_progress: ProgressFn | None = None
-    ) -> np.ndarray: ...
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class ClipSpec:
-    """Which open_clip model to run, with which weights, where.
-
-    ``pretrained`` is an open_clip tag (``open_clip.list_pretrained()``); ``checkpoint`` a local
-    weights file (overrides the tag's download; the tag, if given, still supplies its
-    preprocessing and QuickGELU settings). Neither: random weights (tests). ``device``:
-    ``"auto"`` (CUDA in float16 when available, else CPU float32), ``"cpu"``, ``"cuda[:n]"``.
-    """
-
-    model_name: str = "ViT-B-32"
-    pretrained: str | None = "laion2b_s34b_b79k"
-    checkpoint: str | None = None
-    device: str = "auto"
-
+#: Re-exported from :mod:`viddiff.tools.clip.spec`, where they live without torch.
+__all__ = ["ClipEmbedder", "ClipSpec", "Embedder", "ProgressFn", "lazy_embedder", "load_clip"]
 
 class ClipEmbedder:
     """A loaded open_clip model: frames or strings in, L2-normalised float32 rows out.
@@ -337,18 +304,3 @@ def load_clip(spec: ClipSpec) -> ClipEmbedder:
         if spec not in _clip_memo:
             _clip_memo[spec] = _build(spec)
         return _clip_memo[spec]
-
-
-def lazy_embedder(factory: Callable[[], Embedder]) -> Callable[[], Embedder]:
-    """Build the embedder on first use, once, even when tools are called from many threads
-    (model construction is slow and may fail with a ConfigError the caller reports)."""
-    lock = threading.Lock()
-    holder: list[Embedder] = []
-
-    def get() -> Embedder:
-        with lock:
-            if not holder:
-                holder.append(factory())
-            return holder[0]
-
-    return get

@@ -37,7 +37,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from viddiff.tools.errors import ConfigError, VideoError
+from viddiff.tools.errors import VideoError
+from viddiff.tools.extras import require_extra
 from viddiff.tools.pose.mediapipe_import import import_pose_solution
 from viddiff.tools.pose.sequence import (
     CACHE_FORMAT,
@@ -58,7 +59,6 @@ MODEL_SETTINGS: dict[str, Any] = {
 }
 _STREAM_DECODER = f"pyav-sequential-{STREAM_SCALING.lower()}"
 """How :func:`extract_video_pose` decodes its frames (part of its cache key)."""
-_MISSING_EXTRA = "pose estimation needs the 'pose' extra: pip install 'viddiff[pose]'"
 
 
 class SampledFrames(Protocol):
@@ -103,11 +103,8 @@ def _load_mediapipe_pose() -> Any:
     """Import MediaPipe lazily: it is an optional extra and slow to import."""
     os.environ.setdefault("GLOG_minloglevel", "2")  # silence C++ info logs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        mp_pose = import_pose_solution()  # without matplotlib (mediapipe_import.py)
-    except ImportError as err:
-        raise ConfigError(_MISSING_EXTRA) from err
-    return mp_pose
+    require_extra("pose", "pose estimation")
+    return import_pose_solution()  # without matplotlib (mediapipe_import.py)
 
 
 def _resize_for_model(frame: np.ndarray, max_side: int) -> np.ndarray:
