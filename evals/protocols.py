@@ -10,13 +10,11 @@ was made. Why the two differ is written up in the README ("Two protocols").
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from viddiff.graphs.context import OPERATIONAL, VidDiffContext
+from viddiff.graphs.context import SETTINGS, VidDiffContext, result_settings
 from viddiff.tools.errors import ConfigError
 
 PAPER_JUDGE = "gpt-4o-2024-08-06"
@@ -55,7 +53,7 @@ class Protocol:
 
     def build_context(self, overrides: Mapping[str, Any] | None = None) -> VidDiffContext:
         """The protocol's settings with ``overrides`` (explicit flags) applied on top."""
-        names = {f.name for f in dataclasses.fields(VidDiffContext)}
+        names = set(SETTINGS)
         values = {**self.context, **(overrides or {})}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -104,13 +102,6 @@ def get_protocol(name: str) -> Protocol:
                           f"{', '.join(PROTOCOLS)}") from None
 
 
-def settings_record(ctx: VidDiffContext) -> dict[str, Any]:
-    """Every field of ``ctx`` as JSON-ready values, for the run record."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(ctx):
-        value = getattr(ctx, f.name)
-        out[f.name] = str(value) if isinstance(value, Path) else value
-    return out
 
 
 
@@ -118,6 +109,5 @@ def settings_record(ctx: VidDiffContext) -> dict[str, Any]:
 def overridden(protocol: Protocol, ctx: VidDiffContext) -> dict[str, Any]:
     """The settings where ``ctx`` departs from ``protocol`` (explicit flags), for the record;
     operational ones (cache folder, device, concurrency) are listed only under settings."""
-    base = settings_record(protocol.build_context())
-    now = settings_record(ctx)
-    return {k: v for k, v in now.items() if base.get(k) != v and k not in OPERATIONAL}
+    base = result_settings(protocol.build_context())
+    return {k: v for k, v in result_settings(ctx).items() if base.get(k) != v}

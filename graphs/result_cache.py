@@ -19,14 +19,13 @@ writer wins, one JSON file per key.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from viddiff.graphs.context import OPERATIONAL, VidDiffContext
+from viddiff.graphs.context import VidDiffContext, result_settings
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.files import write_once
 from viddiff.tools.video import file_digest
@@ -65,8 +64,7 @@ def offline_components() -> dict[str, str]:
 def result_key(request: dict[str, Any], ctx: VidDiffContext,
                components: dict[str, str]) -> str:
     """The key of a comparison: see the module's docstring for what goes in."""
-    settings = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)
-                if f.name not in OPERATIONAL}
+    settings = result_settings(ctx)
     videos = {side: [str(Path(request[side]).resolve()), file_digest(request[side])]
               for side in ("video_a", "video_b")}
     blob = json.dumps({"request": request, "videos": videos, "settings": settings,

@@ -26,9 +26,8 @@ from viddiff.evals.protocols import (
     VIDDIFF,
     get_protocol,
     overridden,
-    settings_record,
 )
-from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.context import VidDiffContext, settings_record
 from viddiff.graphs.models import ModelRoles
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.viddiff import build_viddiff_graph

@@ -114,11 +114,9 @@ def build_recipe(args: argparse.Namespace, console: Console) -> CompareRecipe:
 def fingerprint_settings(recipe: CompareRecipe, model_names: dict[str, str]) -> dict[str, Any]:
     """What decides a pair's result: a change here runs the pair again on resume. How fast or
     where it runs (cache, device, concurrency) and whether a report is drawn do not."""
-    from viddiff.evals.protocols import settings_record
-    from viddiff.graphs.context import OPERATIONAL
+    from viddiff.graphs.context import result_settings
 
-    settings = {k: v for k, v in settings_record(recipe.context).items()
-                if k not in OPERATIONAL}
+    settings = result_settings(recipe.context)
     return {"engine": recipe.engine, "models": model_names, "settings": settings,
             "domain_fps": dict(recipe.domain_fps) if recipe.domain_fps else None,
             "n_open": recipe.n_open}

@@ -41,9 +41,8 @@ from viddiff.evals.protocols import (
     Protocol,
     get_protocol,
     overridden,
-    settings_record,
 )
-from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.context import VidDiffContext, settings_record
 from viddiff.tools.errors import ConfigError
 
 if TYPE_CHECKING:  # the heavier modules load when a run starts, not for --help

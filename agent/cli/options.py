@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import re
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from viddiff.graphs.context import VidDiffContext, default_cache_dir
+from viddiff.graphs.context import SETTINGS, Setting, VidDiffContext, default_cache_dir
 from viddiff.graphs.models import DEFAULT_TIMEOUT_S, ROLES, EndpointSettings
 from viddiff.tools.errors import ConfigError
 
@@ -68,9 +70,7 @@ def add_endpoint_options(parser: argparse.ArgumentParser) -> None:
     for role in ROLES:
         group.add_argument(f"--{role}-model", help=f"model for the {role} role")
     add_timeout_option(group)
-    group.add_argument("--deadline", type=positive_float, metavar="SECONDS",
-                       help="stop a comparison that has not finished after this many seconds "
-                            "(> 0; exit 3; default: no deadline)")
+    add_setting_options(group, "endpoint")
 
 
 def add_timeout_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -105,88 +105,101 @@ def add_protocol_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = True) -> None:
-    """Frame, CLIP and cache settings; ``protocol`` adds ``--protocol`` (eval, compare)."""
+    """Every run setting of :class:`VidDiffContext` that is not an endpoint option, one flag
+    each, derived from the fields' :class:`Setting`; ``protocol`` adds ``--protocol`` (eval,
+    compare)."""
     if protocol:
         add_protocol_option(parser)
-    defaults = VidDiffContext()
     group = parser.add_argument_group(
-        "frames, CLIP and cache (defaults shown are --protocol viddiff's; see README 'Two "
-        "protocols' for paper's)")
-    group.add_argument("--fps", type=positive_float, default=None,
-                       help=f"frames sampled per second (> 0; default {defaults.fps:g})")
-    group.add_argument("--max-frames", type=_limit, default=None, metavar="N|none",
-                       help=f"cap on sampled frames per video (>= 1 or none; default "
-                            f"{defaults.max_frames})")
-    group.add_argument("--pose-fps", type=positive_float, default=None, metavar="FPS",
-                       help="frames per second (> 0) the pose measurements read, their own "
-                            "sampling "
-                            f"(default: the source rate up to {defaults.pose_fps:g})")
-    group.add_argument("--pose-max-frames", type=positive_int, default=None, metavar="N",
-                       help="cap (>= 1) on pose frames per video; longer clips are read at a "
-                            "lower "
-                            f"rate (default {defaults.pose_max_frames})")
-    group.add_argument("--max-side", type=_limit, default=None, metavar="PX|none",
-                       help=f"longer side of decoded frames (default {defaults.max_side})")
-    group.add_argument("--image-max-side", type=_limit, default=None, metavar="PX|none",
-                       help="longer side of the images sent to the vision model (default "
-                            f"{defaults.image_max_side}; none = as decoded)")
-    group.add_argument("--image-detail", choices=("auto", "low", "high"), default=None,
-                       help="image detail asked of the vision model (default: none sent)")
-    group.add_argument("--answer-labels", choices=("abc", "ab"), default=None,
-                       help="differencer answers: abc (c = similar / can't tell) or ab "
-                            f"(default {defaults.answer_labels})")
-    group.add_argument("--proposer-wording", choices=("at_most", "exactly"), default=None,
-                       help="open mode: ask for at most N differences or exactly N (default "
-                            f"{defaults.proposer_wording})")
-    group.add_argument("--transcript-cache", action=argparse.BooleanOptionalAction,
-                       default=None, help="reuse the stage transcript per action across "
-                                          "samples and runs (default: on)")
-    group.add_argument("--clip-model", default=None,
-                       help=f"open_clip architecture (default {defaults.clip_model})")
-    group.add_argument("--clip-pretrained", default=None,
-                       help="open_clip pretrained tag; 'none' = random weights (testing only; "
-                            f"default {defaults.clip_pretrained})")
-    group.add_argument("--clip-checkpoint", metavar="FILE", help="local open_clip checkpoint file")
-    group.add_argument("--device", type=device_name, default="auto",
-                       help=f"torch device for CLIP: {DEVICES} (default %(default)s)")
-    group.add_argument("--cache-dir", type=Path, default=None,
-                       help=f"embedding/pose/transcript cache (default {default_cache_dir()})")
-    group.add_argument("--concurrency", type=positive_int, default=VidDiffContext.max_concurrency,
-                       help="model calls in flight at once (>= 1; default %(default)s)")
-    group.add_argument("--localizer", choices=("auto", "clip", "pose"), default=None,
-                       help="stage localizer: CLIP + Viterbi, pose phases + DTW, or auto (CLIP, "
-                            "pose when CLIP weights are unavailable; default "
-                            f"{defaults.localizer})")
-    group.add_argument("--kinematics", action=argparse.BooleanOptionalAction, default=None,
-                       help="offer pose measurements to the differencer (default: on)")
+        "run settings (defaults shown are --protocol viddiff's; the paper protocol's are in "
+        "docs)")
+    add_setting_options(group, "sampling")
 
 
-_LIMITS = ("max_frames", "max_side", "image_max_side")
-_PLAIN = ("fps", "image_detail", "answer_labels", "proposer_wording", "transcript_cache",
-          "clip_model", "localizer", "kinematics", "clip_checkpoint", "pose_fps",
-          "pose_max_frames")
+#: How a flag's text is read, per Setting.kind (argparse types: a bad value is one line).
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "number": positive_float, "count": positive_int, "count0": int_at_least(0),
+    "device": device_name, "path": Path, "text": str, "optional_text": str,
+}
+_RANGES = {"number": "> 0", "count": ">= 1", "count0": ">= 0", "limit": ">= 1 or none"}
+
+
+def _flag(name: str, info: Setting) -> str:
+    return info.flag or "--" + name.replace("_", "-")
+
+
+def _dest(name: str, info: Setting) -> str:
+    return _flag(name, info)[2:].replace("-", "_")
+
+
+def _default_text(name: str, info: Setting) -> str:
+    value = CONTEXT_DEFAULTS[name]
+    if info.kind == "switch":
+        return "on" if value else "off"
+    if name == "cache_dir":
+        return str(default_cache_dir())
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _help(name: str, info: Setting) -> str:
+    extra = [_RANGES[info.kind]] if info.kind in _RANGES else []
+    if info.kind == "device":
+        extra = [DEVICES]
+    return f"{info.help} ({'; '.join([*extra, f'default {_default_text(name, info)}'])})"
+
+
+def add_setting_options(group: argparse.ArgumentParser | argparse._ArgumentGroup,
+                        where: str) -> None:
+    """One flag per setting of ``where`` (its ``Setting.group``). The default is None (the
+    protocol decides) except for settings that do not change results, whose default is the
+    field's own (argparse shows it, and commands read e.g. ``args.concurrency`` directly)."""
+    hints = typing.get_type_hints(VidDiffContext)
+    for name, info in SETTINGS.items():
+        if info.group != where:
+            continue
+        kwargs: dict[str, Any] = {"dest": _dest(name, info), "help": _help(name, info)}
+        if not info.changes_results and name != "cache_dir":
+            kwargs["default"] = CONTEXT_DEFAULTS[name]
+        else:
+            kwargs["default"] = None
+        if info.kind == "switch":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif info.kind == "choice":
+            kwargs["choices"] = tuple(v for v in _literal_values(hints[name]) if v is not None)
+        elif info.kind == "limit":
+            kwargs.update(type=_limit, metavar=info.metavar or "N|none")
+        else:
+            kwargs["type"] = _PARSERS[info.kind]
+        if info.metavar and "metavar" not in kwargs:
+            kwargs["metavar"] = info.metavar
+        group.add_argument(_flag(name, info), **kwargs)
+
+
+def _literal_values(hint: Any) -> list[Any]:
+    """The values of a ``Literal[...]`` (or ``Literal[...] | None``) annotation."""
+    values: list[Any] = []
+    for arg in typing.get_args(hint) or ():
+        values += _literal_values(arg) if typing.get_args(arg) else [arg]
+    return [v for v in values if not isinstance(v, type)]
+
+
+CONTEXT_DEFAULTS: dict[str, Any] = {
+    f.name: None if f.default is dataclasses.MISSING else f.default
+    for f in dataclasses.fields(VidDiffContext)}
+"""Each setting's default (None for one made by a factory: the cache folder)."""
 
 
 def context_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given explicitly on the command line (they override the protocol's)."""
     out: dict[str, Any] = {}
-    for name in _PLAIN:
-        value = getattr(args, name, None)
-        if value is not None:
-            out[name] = value
-    for name in _LIMITS:
-        value = getattr(args, name, None)
-        if value is not None:
-            out[name] = None if value == "none" else value
-    pretrained = getattr(args, "clip_pretrained", None)
-    if pretrained is not None:
-        out["clip_pretrained"] = None if str(pretrained).lower() in ("", "none") else pretrained
-    out["device"] = args.device
-    out["max_concurrency"] = args.concurrency
-    if getattr(args, "deadline", None) is not None:
-        out["deadline_s"] = args.deadline
-    if args.cache_dir is not None:
-        out["cache_dir"] = args.cache_dir
+    for name, info in SETTINGS.items():
+        value = getattr(args, _dest(name, info), None)
+        if value is None:
+            continue
+        means_none = ((info.kind == "limit" and value == "none")
+                      or (info.kind == "optional_text"
+                          and str(value).strip().lower() in ("", "none")))
+        out[name] = None if means_none else value
     return out
 
 
