@@ -162,3 +162,58 @@ def test_missing_clip_weights_name_the_cli_option(capsys, tmp_path, monkeypatch)
             srv.base_url, "--localizer", "clip", "--no-kinematics", "-q"])
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "--clip-checkpoint FILE" in err and "ClipSpec" not in err
+
+
+def _non_default(name: str, kind: str, default: object) -> tuple[str, object]:
+    """A flag text for setting ``name`` and the value the context must then hold."""
+    from typing import get_type_hints
+
+    from viddiff.agent.cli.options import _literal_values
+    from viddiff.graphs.context import VidDiffContext
+
+    if kind == "switch":
+        return ("", not default)
+    if kind == "choice":
+        value = next(v for v in _literal_values(get_type_hints(VidDiffContext)[name])
+                     if v is not None and v != default)
+        return (str(value), value)
+    if kind in ("count", "count0"):
+        return ("7", 7)
+    if kind == "number":
+        return ("0.75", 0.75)
+    if kind == "limit":
+        return ("none", None) if default is not None else ("123", 123)
+    if kind == "device":
+        return ("cpu", "cpu")
+    if kind == "path":
+        return ("/tmp/somewhere", Path("/tmp/somewhere"))
+    if kind == "optional_text":
+        return ("none", None)
+    return ("some-text", "some-text")
+
+
+def test_every_setting_has_a_flag_that_reaches_the_context(monkeypatch):
+    """VidDiffContext is the single source: each field's flag is generated from its Setting,
+    and the value given on the command line is the value the run gets."""
+    import dataclasses
+
+    from viddiff.agent.cli.options import _flag, context_from_args
+    from viddiff.graphs.context import SETTINGS, VidDiffContext
+
+    parser = build_parser()
+    defaults = VidDiffContext()
+    for name, info in SETTINGS.items():
+        text, expected = _non_default(name, info.kind, getattr(defaults, name))
+        flag = _flag(name, info)
+        if info.kind == "switch":
+            argv = [f"--no-{flag[2:]}" if getattr(defaults, name) else flag]
+        else:
+            argv = [flag, text]
+        args = parser.parse_args([*COMPARE, *argv])
+        ctx = context_from_args(args)
+        assert getattr(ctx, name) == expected, (name, argv)
+        others = {f.name for f in dataclasses.fields(ctx)} - {name}
+        assert all(getattr(ctx, o) == getattr(defaults, o) for o in others
+                   if o != "cache_dir"), name
+    flags = [_flag(n, i) for n, i in SETTINGS.items()]
+    assert len(flags) == len(set(flags))
