@@ -287,11 +287,16 @@ def evidence_refs(ref: VideoRef, evidence: list[Evidence]) -> list[FrameRef]:
                      timestamp_s=e.timestamp_s) for e in evidence]
 
 
+def is_whole_clip(stage: str) -> bool:
+    """Whether a stage name asks for the whole clip ('whole clip', 'whole', 'all', or none)."""
+    return stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all")
+
+
 def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
     """The named stage's segment, or None for the whole clip: when the name says so ('whole
     clip', 'all'), or names no stage by the one stage-name rule
     (:func:`viddiff.tools.stage_names.resolve_stage_name`)."""
-    if not segments or stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all"):
+    if not segments or is_whole_clip(stage):
         return None
     match = resolve_stage_name(stage, [s.stage for s in segments])
     return segments[match.index] if match.index is not None else None

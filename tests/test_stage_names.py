@@ -66,3 +66,45 @@ def test_an_empty_name_is_no_match(given: str) -> None:
 
 def test_an_empty_list_is_no_match() -> None:
     assert resolve_stage_name("descent", []) == NO_MATCH
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("descent", "descent"), ("DESCENT", "descent"), ("Descent phase", "descent"),
+    ("Bottom position", "bottom"), ("nap", None), ("", None)])
+def test_every_caller_resolves_a_name_the_same_way(given: str, expected: str | None) -> None:
+    """The linker, the refiner, the measure tools and the offline engine agree on a name."""
+    from viddiff.graphs.frames import resolve_segment
+    from viddiff.graphs.nodes.link import repair_links
+    from viddiff.graphs.nodes.stages import merge_refined
+    from viddiff.graphs.schemas import (
+        Difference,
+        Link,
+        LinkReply,
+        RefinedStage,
+        RefinedStages,
+        Stage,
+        StageDraft,
+    )
+    from viddiff.tools.offline import resolve_stage
+    from viddiff.tools.segments import Segment
+
+    stages = [Stage(name=n, description=n, retrieval_strings=[f"a {n}"]) for n in SQUAT]
+    diff = Difference(name="depth", description="the squat is deeper",
+                      query_string="the squat is deeper", num_frames="1")
+    links, _ = repair_links(LinkReply(links=[Link(difference="depth", stages=[given])]),
+                            [diff], stages)
+    assert links["depth"] == [expected or SQUAT[len(SQUAT) // 2]]  # no match: the middle stage
+
+    drafts = [StageDraft(name=n, description=n, retrieval_strings=[f"draft {n}"])
+              for n in SQUAT]
+    merged = merge_refined(drafts, RefinedStages(stages=[
+        RefinedStage(name=given, retrieval_strings=["refined"])]), min_strings=1)
+    refined = [s.name for s in merged if s.retrieval_strings == ["refined"]]
+    assert refined == ([expected] if expected is not None else [])
+
+    segments = [Segment(stage=n, start=10 * k, end=10 * k + 9) for k, n in enumerate(SQUAT)]
+    found = resolve_segment(given, segments)
+    assert (found.stage if found else None) == expected
+    if given:
+        seg_a, _ = resolve_stage(given, segments, segments, 50, 50)
+        assert (seg_a.stage if seg_a else None) == expected
