@@ -48,7 +48,7 @@ from viddiff.graphs.context import ClipLoader, VidDiffContext, default_clip_load
 from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models
 from viddiff.graphs.offline import OFFLINE_MODELS, build_offline_graph
 from viddiff.graphs.runner import EventCallback, run_comparison
-from viddiff.graphs.schemas import ComparisonResult
+from viddiff.graphs.schemas import ComparisonResult, difference_fields
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 from viddiff.graphs.viddiff import build_viddiff_graph
 from viddiff.tools import segments
@@ -207,7 +207,7 @@ def comparison_request(video_a: str, video_b: str, action: str,
     """The graph's input: differences as texts or spec dicts, the action's checklist and
     description filled in for a benchmark action key."""
     specs = None if not differences else [
-        {"description": d} if isinstance(d, str) else dict(d) for d in differences]
+        difference_fields(d) for d in differences]
     return expand_request({"video_a": str(video_a), "video_b": str(video_b), "action": action,
                            "differences": specs, "n_differences": n_differences})
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import FrameRef, VideoRef
@@ -28,6 +27,7 @@ from viddiff.tools.kinematics.results import Direction, Evidence, Measurement
 from viddiff.tools.pose.mediapipe_runner import cached_video_pose, extract_video_pose
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
+from viddiff.tools.stage_names import resolve_stage_name
 from viddiff.tools.video import (
     LazySampledVideo,
     SampledVideo,
@@ -287,13 +287,19 @@ def evidence_refs(ref: VideoRef, evidence: list[Evidence]) -> list[FrameRef]:
                      timestamp_s=e.timestamp_s) for e in evidence]
 
 
+def is_whole_clip(stage: str) -> bool:
+    """Whether a stage name asks for the whole clip ('whole clip', 'whole', 'all', or none)."""
+    return stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all")
+
+
 def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
-    """The named stage's segment (fuzzy), or None for the whole clip."""
-    if not segments or stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all"):
+    """The named stage's segment, or None for the whole clip: when the name says so ('whole
+    clip', 'all'), or names no stage by the one stage-name rule
+    (:func:`viddiff.tools.stage_names.resolve_stage_name`)."""
+    if not segments or is_whole_clip(stage):
         return None
-    names = [s.stage for s in segments]
-    match = process.extractOne(stage, names, scorer=fuzz.WRatio, score_cutoff=70)
-    return segments[names.index(match[0])] if match else None
+    match = resolve_stage_name(stage, [s.stage for s in segments])
+    return segments[match.index] if match.index is not None else None
 
 
 def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],

@@ -7,6 +7,7 @@ them are plain data (no tensors, no readers), so host checkpointers can persist 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -151,6 +152,33 @@ class DifferenceSpec(BaseModel):
     description: str
     query_string: str | None = None
     num_frames: NumFrames | None = None
+
+
+#: A difference as a caller may give it: a text (its description), a dict of
+#: :class:`DifferenceSpec` fields, a spec, or a proposed :class:`Difference` (a reviewer's edit).
+DifferenceInput = str | Mapping[str, Any] | DifferenceSpec | Difference
+
+
+def difference_fields(item: DifferenceInput) -> dict[str, Any]:
+    """The one rule for a difference given as text or dict: a text is the description, a dict
+    holds the spec's fields (kept as given: checked when the run reads it), a record its set
+    fields. This plain form is what requests carry (and what cache keys and fingerprints
+    see)."""
+    if isinstance(item, str):
+        return {"description": item}
+    if isinstance(item, BaseModel):
+        return item.model_dump(exclude_none=True)
+    return dict(item)
+
+
+def difference_spec(item: DifferenceInput) -> DifferenceSpec:
+    """A given difference as a checked :class:`DifferenceSpec` (:func:`difference_fields`,
+    validated); raises pydantic's ``ValidationError`` for a dict that is not one."""
+    if isinstance(item, DifferenceSpec):
+        return item
+    if isinstance(item, str | BaseModel | Mapping):
+        return DifferenceSpec.model_validate(difference_fields(item))
+    return DifferenceSpec.model_validate(item)  # anything else: pydantic says what is wrong
 
 
 class Stage(BaseModel):

@@ -6,11 +6,12 @@ free text), and the label follows the measurement's decision rule
 (:func:`viddiff.tools.kinematics.comparison.compare_values`). Everything else is reported as
 "not measurable offline" with label ``c``.
 
-Where a metric is read (the stage): the query's stage hint is matched against the segment names
-(fuzzy); failing that, positional words pick a part of the clip -- "start"/"setup" the first
-segment, "end"/"lockout"/"follow through"/"landing" the last, "bottom"/"squat"/"descent" the
-middle one, "first ..."/"second ..." the first or second half of the clip; with no hint the
-whole clip is used.
+Where a metric is read (the stage): the query's stage hint is resolved to a segment name by the
+one stage-name rule (:func:`viddiff.tools.stage_names.resolve_stage_name`); failing that,
+positional words pick a part of the clip -- "start"/"setup" the first segment,
+"end"/"lockout"/"follow through"/"landing" the last, "bottom"/"squat"/"descent" the middle one,
+"first ..."/"second ..." the first or second half of the clip; with no hint the whole clip is
+used.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from rapidfuzz import fuzz, process
 
 from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
@@ -30,6 +30,7 @@ from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
+from viddiff.tools.stage_names import resolve_stage_name
 from viddiff.tools.taxonomy import (
     MetricQuery,
     get_difference,
@@ -110,9 +111,8 @@ def resolve_stage(hint: str | None, segments_a: Sequence[Segment], segments_b: S
         return None, None
     names_a = [s.stage for s in segments_a]
     if names_a and segments_b:
-        match = process.extractOne(hint, names_a, scorer=fuzz.token_set_ratio, score_cutoff=70)
-        if match is not None:
-            k = int(match[2])
+        k = resolve_stage_name(hint, names_a).index
+        if k is not None:
             seg_b = next((s for s in segments_b if s.stage == names_a[k]), None)
             if seg_b is None and len(segments_b) == len(segments_a):
                 seg_b = segments_b[k]

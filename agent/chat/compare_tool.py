@@ -33,7 +33,7 @@ from viddiff.agent.chat.stored_results import COMPARE_TOOL, comparison_id, summa
 from viddiff.graphs.checklist import expand_request
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.runner import run_comparison
-from viddiff.graphs.schemas import ComparisonResult
+from viddiff.graphs.schemas import ComparisonResult, difference_fields
 from viddiff.tools.errors import VidDiffError, one_line
 from viddiff.tools.paths import PathPolicy
 
@@ -91,7 +91,7 @@ def build_request(policy: PathPolicy, video_a: str, video_b: str, action: str,
     request = expand_request({
         "video_a": policy.check(video_a), "video_b": policy.check(video_b),
         "action": action,
-        "differences": [{"description": d} for d in differences or [] if d.strip()] or None,
+        "differences": [difference_fields(d) for d in differences or [] if d.strip()] or None,
         "n_differences": n_differences,
     })
     if not request.get("differences") and not request.get("n_differences"):

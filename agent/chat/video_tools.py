@@ -20,7 +20,14 @@ from pydantic import BaseModel, Field, JsonValue
 from viddiff.agent.chat.stored_results import stored_results
 from viddiff.graphs.checklist import checklist
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.frames import WHOLE_CLIP, measure_pair, resolve_segment, video_ref
+from viddiff.graphs.frames import WHOLE_CLIP, video_ref
+from viddiff.graphs.measurement import (
+    MetricAtStage,
+    StageMissing,
+    UnknownMetric,
+    check_metric,
+    measure_at_stage,
+)
 from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.clip.spec import Embedder, lazy_embedder
@@ -159,6 +166,16 @@ def _segments_for(results: dict[str, ComparisonResult], comparison_id: str | Non
     return None
 
 
+#: What the reply adds when the whole clips were measured instead of the stage asked for.
+STAGE_MISSING_NOTES: dict[StageMissing | None, str] = {
+    None: "",
+    "no stages": " Stage {stage!r} is unknown (no earlier comparison of these videos): "
+                 "measured over the whole clips.",
+    "not in both": " Stage {stage!r} was not found in both videos: measured over the whole "
+                   "clips.",
+}
+
+
 def make_measure_pose_tool(*, context: VidDiffContext | None = None,
                       policy: PathPolicy | None = None) -> BaseTool:
     """``measure_pose(video_a, video_b, metric, stage)``: one pose metric on both videos, with
@@ -170,33 +187,24 @@ def make_measure_pose_tool(*, context: VidDiffContext | None = None,
 
     def measure_pose(video_a: str, video_b: str, metric: str, stage: str = WHOLE_CLIP,
                 comparison_id: str | None = None, *, runtime: ToolRuntime) -> str:
-        if metric not in METRICS:
-            raise ToolException(f"unknown metric {metric!r}; choose one of: "
-                                f"{', '.join(METRICS)}")
+        try:
+            check_metric(metric)
+        except UnknownMetric as exc:
+            raise ToolException(f"{exc}; choose one of: {', '.join(METRICS)}") from None
         try:
             paths = (allowed.check(video_a), allowed.check(video_b))
             refs = [video_ref(load_video_cached(p, ctx.fps, ctx.max_frames, ctx.max_side))
                     for p in paths]
             results = stored_results(runtime.state)
-            segments = _segments_for(results, comparison_id, paths)
-            note = ""
-            seg_a = seg_b = None
-            if stage.strip().lower() not in ("", WHOLE_CLIP, "whole", "all"):
-                if segments is None:
-                    note = (f" Stage {stage!r} is unknown (no earlier comparison of these "
-                            "videos): measured over the whole clips.")
-                else:
-                    seg_a = resolve_segment(stage, segments[0])
-                    seg_b = resolve_segment(stage, segments[1])
-                    if seg_a is None or seg_b is None:
-                        seg_a = seg_b = None
-                        note = (f" Stage {stage!r} was not found in both videos: measured "
-                                "over the whole clips.")
-            result = measure_pair(metric, (refs[0], refs[1]), (seg_a, seg_b), ctx)
+            measured = measure_at_stage(MetricAtStage(metric=metric, stage=stage),
+                                        (refs[0], refs[1]),
+                                        _segments_for(results, comparison_id, paths), ctx)
         except ToolException:
             raise
         except Exception as exc:
             raise _tool_error(exc, "measure_pose") from None
+        result, seg_a = measured.measurement, measured.segment_a
+        note = STAGE_MISSING_NOTES[measured.stage_missing].format(stage=stage)
         where = f"in stage {seg_a.stage!r}" if seg_a is not None else "over the whole clips"
         if result.value_a is None or result.value_b is None:
             return (f"{metric} {where}: not measurable (no person found in enough frames)."

@@ -25,7 +25,7 @@ from viddiff.agent.recipes import require_clip
 from viddiff.evals.protocols import get_protocol
 from viddiff.graphs.checklist import resolve_action
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.schemas import ComparisonResult
+from viddiff.graphs.schemas import ComparisonResult, difference_fields
 from viddiff.tools.errors import VidDiffError, VideoError
 from viddiff.tools.files import write_atomic
 from viddiff.tools.paths import looks_like_url
@@ -63,7 +63,7 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.difference and args.n_open:
         raise VidDiffError("give --difference (closed mode) or --open N, not both")
     return {"video_a": args.video_a, "video_b": args.video_b, "action": args.action,
-            "differences": [{"description": d} for d in args.difference] or None,
+            "differences": [difference_fields(d) for d in args.difference] or None,
             "n_differences": args.n_open}
 
 

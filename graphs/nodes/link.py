@@ -1,7 +1,8 @@
 """Link each difference to the stage(s) where it can be seen, repairing what the model gets wrong.
 
-A linker reply is never trusted blindly: names that do not exist are fuzzy-matched to the
-closest real one or dropped, and a difference left without a stage goes to the middle stage.
+A linker reply is never trusted blindly: names that do not exist are matched to a real one
+(:func:`viddiff.tools.stage_names.resolve_stage_name`, the rule every stage name follows) or
+dropped, and a difference left without a stage goes to the middle stage.
 So a bad link can cost accuracy, but never the run.
 """
 
@@ -13,7 +14,6 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
@@ -21,35 +21,26 @@ from viddiff.graphs.llm import ask_structured, conversation, model_name, retry_o
 from viddiff.graphs.schemas import Difference, LinkReply, Stage
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import render
-
-FUZZY_CUTOFF = 75.0
-
-
-def closest(name: str, choices: list[str]) -> str | None:
-    """The real name closest to ``name`` (exact, case-insensitive, then fuzzy), or None."""
-    if name in choices:
-        return name
-    lowered = {c.lower().strip(): c for c in choices}
-    if name.lower().strip() in lowered:
-        return lowered[name.lower().strip()]
-    match = process.extractOne(name, choices, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF)
-    return match[0] if match else None
+from viddiff.tools.stage_names import resolve_stage_name
 
 
 def repair_links(reply: LinkReply, differences: list[Difference],
                  stages: list[Stage]) -> tuple[dict[str, list[str]], list[str]]:
-    """Turn a raw linker reply into a complete, valid mapping, with notes on each repair."""
+    """Turn a raw linker reply into a complete, valid mapping, with notes on each repair.
+
+    Difference names are resolved by the same rule as stage names: a model garbles both alike.
+    """
     diff_names = [d.name for d in differences]
     stage_names = [s.name for s in stages]
     links: dict[str, list[str]] = {name: [] for name in diff_names}
     notes = []
     for link in reply.links:
-        diff = closest(link.difference, diff_names)
+        diff = resolve_stage_name(link.difference, diff_names).name
         if diff is None:
             notes.append(f"linker named an unknown difference {link.difference!r}; dropped")
             continue
         for stage_name in link.stages:
-            stage = closest(stage_name, stage_names)
+            stage = resolve_stage_name(stage_name, stage_names).name
             if stage is None:
                 notes.append(f"linker named an unknown stage {stage_name!r} for {diff!r}; "
                              f"dropped")

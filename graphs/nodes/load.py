@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import planned_ref, sampled
-from viddiff.graphs.schemas import DifferenceSpec
+from viddiff.graphs.schemas import DifferenceSpec, difference_spec
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import ConfigError, VideoError
 
@@ -39,15 +39,8 @@ def request_mode(state: VidDiffState) -> str:
 
 
 def parse_specs(raw: list[Any]) -> list[DifferenceSpec]:
-    specs = []
-    for item in raw:
-        if isinstance(item, DifferenceSpec):
-            specs.append(item)
-        elif isinstance(item, str):
-            specs.append(DifferenceSpec(description=item))
-        else:
-            specs.append(DifferenceSpec.model_validate(item))
-    return specs
+    """The request's differences (texts, dicts or specs) as specs."""
+    return [difference_spec(item) for item in raw]
 
 
 def load_videos(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from viddiff.graphs.schemas import (
     Difference,
     DifferenceSpec,
     ProposedDifferences,
+    difference_spec,
     proposed_differences_schema,
 )
 from viddiff.graphs.state import VidDiffState
@@ -56,8 +57,7 @@ def complete_spec(spec: DifferenceSpec) -> Difference:
 
 def prepare_differences(state: VidDiffState) -> dict[str, Any]:
     """Closed mode: the caller's differences, completed and with unique names."""
-    specs = [s if isinstance(s, DifferenceSpec) else DifferenceSpec.model_validate(s)
-             for s in state.get("differences") or []]
+    specs = [difference_spec(s) for s in state.get("differences") or []]
     diffs = [complete_spec(s) for s in specs]
     for diff, name in zip(diffs, unique_names([d.name for d in diffs]), strict=True):
         diff.name = name

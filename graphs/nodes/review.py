@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.nodes.propose import complete_spec, unique_names
-from viddiff.graphs.schemas import Difference, DifferenceSpec
+from viddiff.graphs.schemas import Difference, DifferenceSpec, difference_spec
 from viddiff.graphs.state import VidDiffState
 
 REVIEW_NODE = "review"
@@ -53,12 +53,7 @@ def apply_review(proposed: list[Difference], decision: Any) -> tuple[list[Differ
     specs: list[DifferenceSpec] = []
     for i, item in enumerate(decision):
         try:
-            if isinstance(item, str):
-                specs.append(DifferenceSpec(description=item))
-            elif isinstance(item, Difference):
-                specs.append(DifferenceSpec.model_validate(item.model_dump()))
-            else:
-                specs.append(DifferenceSpec.model_validate(item))
+            specs.append(difference_spec(item))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "item"

@@ -18,7 +18,6 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from rapidfuzz import process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
@@ -34,6 +33,7 @@ from viddiff.graphs.schemas import (
 from viddiff.graphs.state import VidDiffState
 from viddiff.prompts import load_prompt, render
 from viddiff.tools.files import write_atomic, write_once
+from viddiff.tools.stage_names import resolve_stage_name
 
 AFTER_STAGES = ["localize", "link"]
 
@@ -164,17 +164,19 @@ def make_stage_transcript_node(model: BaseChatModel):
 def merge_refined(drafts: list[StageDraft], reply: RefinedStages, min_strings: int) -> list[Stage]:
     """Apply the refiner's strings to the drafted stages.
 
-    Stage names are matched fuzzily (a model may re-case or shorten them); a stage the refiner
+    Stage names are resolved by the one stage-name rule
+    (:func:`viddiff.tools.stage_names.resolve_stage_name`: a model may re-case or shorten
+    them), and a refined stage that matches no draft is ignored; a stage the refiner
     forgot keeps its draft strings, and one left with too few strings is topped up from its
     drafts, so refinement can only sharpen the transcript, never break it.
     """
     by_name: dict[str, list[str]] = {}
     draft_names = [d.name for d in drafts]
     for refined in reply.stages:
-        match = process.extractOne(refined.name, draft_names, score_cutoff=70)
+        match = resolve_stage_name(refined.name, draft_names).name
         if match is not None:
-            by_name.setdefault(match[0], []).extend(s for s in refined.retrieval_strings
-                                                    if s.strip())
+            by_name.setdefault(match, []).extend(s for s in refined.retrieval_strings
+                                                 if s.strip())
     stages = []
     for draft in drafts:
         strings = list(dict.fromkeys(by_name.get(draft.name, [])))
