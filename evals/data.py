@@ -197,7 +197,8 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:
-    require_extra("datasets", f"{path}: reading Parquet (or convert the file to JSON Lines)")
+    require_extra("datasets", f"{path}: reading Parquet (or convert the file to JSON Lines)",
+                  modules=("pyarrow",))
     import pyarrow.parquet as pq
 
     try:

@@ -118,7 +118,8 @@ def test_parquet_needs_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path.write_bytes(b"PAR1")
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    with pytest.raises(ConfigError, match="Parquet needs pyarrow"):
+    with pytest.raises(ConfigError, match=r"reading Parquet .* needs the 'datasets' extra.*"
+                                          r"no module 'pyarrow'.*viddiff\[datasets\]"):
         load_samples(path)
 
 

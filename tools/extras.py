@@ -64,12 +64,14 @@ def missing_modules(extra: str) -> list[str]:
     return [module for module in EXTRAS[extra].modules if not _installed(module)]
 
 
-def require_extra(extra: str, feature: str) -> None:
-    """Raise :class:`MissingExtraError` unless every module of ``extra`` can be found.
+def require_extra(extra: str, feature: str, modules: tuple[str, ...] | None = None) -> None:
+    """Raise :class:`MissingExtraError` unless every module of ``extra`` (or only
+    ``modules`` of it, for a feature that needs part of the extra) can be found.
 
     ``feature`` is what the user asked for, in words ("viddiff chat", "--localizer clip"),
     so the line says both what failed and how to fix it.
     """
-    missing = missing_modules(extra)
+    wanted = modules or EXTRAS[extra].modules
+    missing = [m for m in missing_modules(extra) if m in wanted]
     if missing:
         raise MissingExtraError(extra, feature, missing[0])
