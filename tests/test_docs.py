@@ -1,0 +1,118 @@
+"""The README and docs/ stay true to the tree: every relative link (and its #anchor) resolves,
+the README links every page, docs/cli.md names every flag of every command, and
+docs/results.md names every field of the result file.
+
+The library snippets of the README and docs/embedding.md are run by tests/test_public_api.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from viddiff.agent.cli.main import build_parser
+from viddiff.graphs.schemas import (
+    ComparisonResult,
+    DifferenceResult,
+    FrameRef,
+    Stage,
+    UsageSummary,
+    VideoRef,
+)
+from viddiff.tools.kinematics.results import Evidence, Measurement
+from viddiff.tools.segments import Segment
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = sorted((ROOT / "docs").glob("*.md"))
+FENCE = re.compile(r"^(```|~~~).*?^\1", flags=re.S | re.M)
+#: [text](target): the text may hold `code` (with brackets in it); the target has no spaces
+LINK = re.compile(r"\[(?:[^\[\]`]|`[^`]*`)*\]\(([^()\s]+)\)")
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", flags=re.M)
+
+
+def prose(path: Path) -> str:
+    """A Markdown file without its fenced code blocks (a link inside one is not a link)."""
+    return FENCE.sub("", path.read_text(encoding="utf-8"))
+
+
+def anchors(path: Path) -> set[str]:
+    """The #anchors GitHub gives the file's headings: lower case, punctuation dropped, spaces
+    to hyphens, a repeated heading numbered -1, -2, …"""
+    seen: dict[str, int] = {}
+    out = set()
+    for heading in HEADING.findall(prose(path)):
+        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link's text only
+        slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f"{slug}-{n}")
+    return out
+
+
+def relative_links(path: Path) -> list[str]:
+    return [t for t in LINK.findall(prose(path))
+            if not re.match(r"[a-z][a-z0-9+.-]*:", t)]  # http:, https:, mailto: …
+
+
+@pytest.mark.parametrize("page", [README, *PAGES], ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_resolves(page: Path) -> None:
+    broken = []
+    for target in relative_links(page):
+        file_part, _, anchor = target.partition("#")
+        dest = (page.parent / file_part).resolve() if file_part else page
+        if not dest.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
+            broken.append(f"{target}: no heading #{anchor} in {dest.relative_to(ROOT)}")
+    assert not broken, f"{page.relative_to(ROOT)}: " + "; ".join(broken)
+
+
+def test_the_link_check_sees_links_and_anchors() -> None:
+    """The checker itself: it finds links whose text is code, skips fenced blocks and URLs, and
+    makes GitHub's anchors (so a link test that finds nothing cannot pass unnoticed)."""
+    readme_links = relative_links(README)
+    assert "docs/cli.md" in readme_links and not any("://" in t for t in readme_links)
+    assert "two-protocols-ours-and-the-papers" in anchors(ROOT / "docs" / "protocols.md")
+    assert "running-on-ray-compare-many-and-eval-the-ray-extra" in anchors(ROOT / "docs" / "cli.md")
+
+
+def test_readme_links_every_docs_page() -> None:
+    linked = {(ROOT / t.partition("#")[0]).resolve() for t in relative_links(README)}
+    missing = [p.name for p in PAGES if p.resolve() not in linked]
+    assert not missing, f"README.md links no docs page {missing}"
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_cli_doc_names_every_command_and_flag() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    missing = []
+    for name, parser in _commands().items():
+        if f"## viddiff {name}" not in text:
+            missing.append(f"section '## viddiff {name}'")
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help") and not re.search(
+                        rf"`{re.escape(flag)}[` ]", text):
+                    missing.append(f"{name} {flag}")
+    assert not missing, "docs/cli.md lacks " + ", ".join(missing)
+
+
+RESULT_RECORDS: tuple[type[BaseModel], ...] = (
+    ComparisonResult, VideoRef, Stage, Segment, DifferenceResult, FrameRef, Measurement, Evidence,
+    UsageSummary)
+
+
+def test_results_doc_names_every_field() -> None:
+    text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    missing = [f"{model.__name__}.{field}" for model in RESULT_RECORDS
+               for field in model.model_fields if f"`{field}`" not in text]
+    assert not missing, "docs/results.md lacks " + ", ".join(missing)
