@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,12 @@ def test_results_doc_names_every_field() -> None:
     missing = [f"{model.__name__}.{field}" for model in RESULT_RECORDS
                for field in model.model_fields if f"`{field}`" not in text]
     assert not missing, "docs/results.md lacks " + ", ".join(missing)
+
+
+def test_readme_extras_table_lists_every_extra() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["optional-dependencies"]
+    text = README.read_text(encoding="utf-8")
+    table = text.split("## Optional extras", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `([\w-]+)` \|", table, flags=re.M))
+    assert rows == set(extras), f"README extras table {sorted(rows)}, pyproject {sorted(extras)}"
