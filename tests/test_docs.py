@@ -1,6 +1,7 @@
-"""The README and docs/ stay true to the tree: every relative link (and its #anchor) resolves,
-the README links every page, docs/cli.md names every flag of every command, and
-docs/results.md names every field of the result file.
+"""The README and docs/ stay true to the tree: the README's two commands are the ones that work
+(the first parses, the second is what .ci/run runs), every relative link (and its #anchor)
+resolves, the README links every page and every extra, docs/cli.md names every flag of every
+command, and docs/results.md names every field of the result file.
 
 The library snippets of the README and docs/embedding.md are run by tests/test_public_api.py.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import tomllib
 from pathlib import Path
 
@@ -126,3 +128,30 @@ def test_readme_extras_table_lists_every_extra() -> None:
     table = text.split("## Optional extras", 1)[1].split("\n## ", 1)[0]
     rows = set(re.findall(r"^\| `([\w-]+)` \|", table, flags=re.M))
     assert rows == set(extras), f"README extras table {sorted(rows)}, pyproject {sorted(extras)}"
+
+
+def _readme_commands() -> list[str]:
+    section = README.read_text(encoding="utf-8").split("## The two commands", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    """The README's second command installs what .ci/run installs and runs its pytest line."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    installs = re.findall(r"^python -m pip install (?:--quiet )?(-e '\.\[[\w,]+\]')$", ci,
+                          flags=re.M)
+    assert len(installs) == 1, f".ci/run installs the package {len(installs)} times"
+    assert re.search(r"^python -m pytest -q$", ci, flags=re.M)
+    command = _readme_commands()[1]
+    assert f"pip install {installs[0]} &&" in command, (command, installs[0])
+    assert command.endswith("&& python -m pytest -q")
+
+
+def test_readme_first_command_parses() -> None:
+    """The README's first command: its compare arguments parse and its clips exist."""
+    command = _readme_commands()[0]
+    args = shlex.split(command.split("&& viddiff ", 1)[1])
+    parsed = build_parser().parse_args(args)
+    assert parsed.command == "compare" and len(parsed.difference) == 5
+    assert (ROOT / parsed.video_a).is_file() and (ROOT / parsed.video_b).is_file()
