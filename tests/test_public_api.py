@@ -1,5 +1,5 @@
 """The root package: every public name resolves, importing it is cheap, one function picks the
-engine, and the README's library snippets run as printed."""
+engine, and the library snippets of the README and docs/embedding.md run as printed."""
 
 from __future__ import annotations
 
@@ -77,30 +77,43 @@ def test_graph_names_follow_the_engine() -> None:
     assert "measure_differences" in create_graph(engine=decision).get_graph().nodes
 
 
-def _library_snippets() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Library use", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+#: where the library snippets live: the README's one example, and the reference page's section
+SNIPPET_SOURCES = (("README.md", None), ("docs/embedding.md", "## Library use"))
 
 
-def test_readme_has_library_snippets() -> None:
-    snippets = _library_snippets()
-    assert len(snippets) >= 4
-    assert all("from viddiff import" in s for s in snippets)
-    assert not any(re.search(r"from viddiff\.\w", s) for s in snippets)  # the front door only
+def _library_snippets() -> list[tuple[str, str]]:
+    """(file, code) of every ``python`` block in the README and in the "Library use" section of
+    docs/embedding.md, in order."""
+    found: list[tuple[str, str]] = []
+    for name, section in SNIPPET_SOURCES:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        if section is not None:
+            text = text.split(section, 1)[1].split("\n## ", 1)[0]
+        found += [(name, code) for code in re.findall(r"```python\n(.*?)```", text, flags=re.S)]
+    return found
+
+
+SNIPPETS = _library_snippets()
+
+
+def test_docs_have_library_snippets() -> None:
+    by_file = {name: [code for n, code in SNIPPETS if n == name] for name, _ in SNIPPET_SOURCES}
+    assert len(by_file["README.md"]) >= 1
+    assert len(by_file["docs/embedding.md"]) >= 4
+    assert all("from viddiff import" in code for _, code in SNIPPETS)
+    assert not any(re.search(r"from viddiff\.\w", code) for _, code in SNIPPETS)  # front door only
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(4))
-def test_readme_library_snippet_runs_as_printed(index: int, tmp_path: Path) -> None:
-    snippets = _library_snippets()
-    if index >= len(snippets):
-        pytest.skip("fewer snippets")
-    script = tmp_path / f"snippet_{index}.py"
-    script.write_text(snippets[index], encoding="utf-8")
+@pytest.mark.parametrize(("source", "code"), SNIPPETS,
+                         ids=[f"{name}-{sum(n == name for n, _ in SNIPPETS[:i])}"
+                              for i, (name, _) in enumerate(SNIPPETS)])
+def test_library_snippet_runs_as_printed(source: str, code: str, tmp_path: Path) -> None:
+    script = tmp_path / "snippet.py"
+    script.write_text(code, encoding="utf-8")
     env = {**NO_ENDPOINT, "VIDDIFF_CACHE_DIR": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.returncode == 0, f"{source}:\n{out.stdout}{out.stderr}"
     assert out.stdout.strip(), "a snippet prints what it did"
     assert "Traceback" not in out.stderr
