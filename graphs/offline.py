@@ -14,6 +14,14 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.node_names import (
+    ESTIMATE_POSE,
+    FINISH,
+    LOAD_VIDEOS,
+    LOCALIZE_PHASES,
+    MEASURE_DIFFERENCES,
+    PREPARE_DIFFERENCES,
+)
 from viddiff.graphs.nodes.finish import make_finish_node
 from viddiff.graphs.nodes.load import load_videos
 from viddiff.graphs.nodes.offline import estimate_pose, localize_phases, measure
@@ -27,22 +35,22 @@ def build_offline_graph() -> StateGraph[VidDiffState, VidDiffContext, InputState
     """The uncompiled offline graph (needs the ``pose`` extra at run time)."""
     graph = StateGraph(VidDiffState, context_schema=VidDiffContext,
                        input_schema=InputState, output_schema=OutputState)
-    graph.add_node("load_videos", load_videos)
-    graph.add_node("prepare_differences", prepare_differences)
-    graph.add_node("estimate_pose", estimate_pose)
-    graph.add_node("localize_phases", localize_phases)
-    graph.add_node("measure_differences", measure)
-    graph.add_node("finish", make_finish_node(OFFLINE_MODELS, engine="offline"))
-    graph.add_edge(START, "load_videos")
-    graph.add_conditional_edges("load_videos", _after_load,
-                                ["prepare_differences", "estimate_pose"])
-    graph.add_edge("prepare_differences", "estimate_pose")
-    graph.add_edge("estimate_pose", "localize_phases")
-    graph.add_edge("localize_phases", "measure_differences")
-    graph.add_edge("measure_differences", "finish")
-    graph.add_edge("finish", END)
+    graph.add_node(LOAD_VIDEOS, load_videos)
+    graph.add_node(PREPARE_DIFFERENCES, prepare_differences)
+    graph.add_node(ESTIMATE_POSE, estimate_pose)
+    graph.add_node(LOCALIZE_PHASES, localize_phases)
+    graph.add_node(MEASURE_DIFFERENCES, measure)
+    graph.add_node(FINISH, make_finish_node(OFFLINE_MODELS, engine="offline"))
+    graph.add_edge(START, LOAD_VIDEOS)
+    graph.add_conditional_edges(LOAD_VIDEOS, _after_load, [PREPARE_DIFFERENCES, ESTIMATE_POSE])
+    graph.add_edge(PREPARE_DIFFERENCES, ESTIMATE_POSE)
+    graph.add_edge(ESTIMATE_POSE, LOCALIZE_PHASES)
+    graph.add_edge(LOCALIZE_PHASES, MEASURE_DIFFERENCES)
+    graph.add_edge(MEASURE_DIFFERENCES, FINISH)
+    graph.add_edge(FINISH, END)
     return graph
 
 
 def _after_load(state: VidDiffState) -> str:
-    return "prepare_differences" if state.get("mode") == "closed" else "estimate_pose"
+    """Closed mode completes the caller's differences first; open mode has none to complete."""
+    return PREPARE_DIFFERENCES if state.get("mode") == "closed" else ESTIMATE_POSE

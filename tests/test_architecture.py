@@ -125,6 +125,73 @@ def test_the_checker_sees_what_it_must_refuse() -> None:
     assert not within("viddiff.graphs.nodesx", NODES)
 
 
+# ------------------------------------------------------------------ the factories' topology
+
+#: where a node names the node it hands over to (docs/architecture.md, "Add a node")
+ROUTING_CALLS = {"Send": 0, "retry_or_fail": 0, "JudgeStep": 0}
+NODE_NAMES = "viddiff.graphs.node_names"
+
+
+def node_modules() -> list[Path]:
+    """The modules that define nodes: graphs/nodes/ and the eval graph's, not the factories."""
+    return [*python_files("graphs/nodes"),
+            *(p for p in python_files("graphs/eval") if p.stem != "graph")]
+
+
+def spelled_routes(path: Path, source: str | None = None) -> list[str]:
+    """Hand-overs a node module spells itself instead of taking them from its factory: a string
+    or a module-level constant as a ``Command``'s ``goto``, a ``Send``'s target, a retry edge's
+    node (``retry_or_fail``, ``JudgeStep``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    constants = {t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+                 for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                 if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        targets = [k.value for k in node.keywords if func == "Command" and k.arg == "goto"]
+        if func in ROUTING_CALLS and len(node.args) > ROUTING_CALLS[func]:
+            targets.append(node.args[ROUTING_CALLS[func]])
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    found.append(f"{path.name}:{part.lineno} {func} to {part.value!r}")
+                elif isinstance(part, ast.Name) and part.id in constants:
+                    found.append(f"{path.name}:{part.lineno} {func} to {part.id}")
+    return found
+
+
+def test_nodes_hand_over_only_where_their_factory_says() -> None:
+    """A node's successors and its own name (its retry edge) come from its graph factory, so
+    inserting a node changes the factory, not the nodes around it."""
+    modules = node_modules()
+    assert len(modules) > 10
+    assert [f for path in modules for f in spelled_routes(path)] == []
+    assert [f"{path.relative_to(ROOT)}:{line}" for path in modules
+            for line, module in imported_modules(path) if within(module, NODE_NAMES)] == []
+
+
+def test_the_route_checker_sees_what_it_must_refuse() -> None:
+    probe = ROOT / "graphs" / "nodes" / "probe.py"  # never written: read from ``source``
+    source = ("AFTER = ['localize', 'link']\n"
+              "def f(exits, task, reply, sends):\n"
+              "    Command(goto='select_frames')\n"
+              "    Command(update={}, goto=AFTER)\n"
+              "    Command(goto=[Send('difference', task)])\n"
+              "    retry_or_fail('link', reply, None)\n"
+              "    JudgeStep('match', None, None, '')\n"
+              "    Command(goto=sends or exits.skip_to)\n"
+              "    Command(goto=END)\n"
+              "    Command(goto=Send(exits.name, task))\n"
+              "    retry_or_fail(exits.name, reply, None)\n")
+    assert sorted(spelled_routes(probe, source)) == [
+        "probe.py:3 Command to 'select_frames'", "probe.py:4 Command to AFTER",
+        "probe.py:5 Command to 'difference'", "probe.py:5 Send to 'difference'",
+        "probe.py:6 retry_or_fail to 'link'", "probe.py:7 JudgeStep to 'match'"]
+
+
 # --------------------------------------------------------------------------- the document
 
 def doc_text() -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.fake_chat import ScriptedChatModel
+from tests.support.snapshots import assert_matches_snapshot
 from viddiff.evals.data import parse_row
 from viddiff.evals.predictions import PredictedLabel, PredictionRecord
 from viddiff.evals.scoring import Scorer
@@ -56,6 +57,7 @@ def outcomes(out: dict[str, Any]) -> dict[str, str]:
 
 def test_graph_has_retry_edges() -> None:
     mermaid = build_eval_graph(ScriptedChatModel(script={})).compile().get_graph().draw_mermaid()
+    assert_matches_snapshot(mermaid, "eval_graph.mmd")
     for edge in ("match -.-> match", "flip -.-> flip", "match -.-> score", "flip -.-> score"):
         assert edge in mermaid
 

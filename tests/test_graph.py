@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.graph import END
+from langgraph.types import Command
 
 from tests.support.fake_chat import ScriptedChatModel
 from tests.support.scripts import standard_script, verdict
+from tests.support.snapshots import assert_matches_snapshot
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.models import ModelRoles
+from viddiff.graphs.node_names import LINK
 from viddiff.graphs.runner import run_comparison
-from viddiff.graphs.viddiff import build_viddiff_graph
+from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.viddiff import SUCCESSORS, build_viddiff_graph
+from viddiff.graphs.wiring import Exits, add_routed
 from viddiff.tools.errors import ModelReplyError
-
-SNAPSHOT = Path(__file__).parent / "snapshots" / "viddiff_graph.mmd"
 
 
 def make_graph(model: ScriptedChatModel, embedder: Any):
@@ -45,13 +48,53 @@ def open_request(pair: tuple[Path, Path], n: int = 2) -> dict[str, Any]:
 def test_graph_shape_matches_snapshot(fake_embedder):
     """The node/edge structure (incl. retry edges) is part of the public contract."""
     mermaid = make_graph(ScriptedChatModel(script={}), fake_embedder).get_graph().draw_mermaid()
-    if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
-        SNAPSHOT.write_text(mermaid)
-        pytest.skip("snapshot written; re-run to compare")
-    assert mermaid == SNAPSHOT.read_text()
+    assert_matches_snapshot(mermaid, "viddiff_graph.mmd")
     for retry_edge in ("propose -.-> propose", "stage_transcript -.-> stage_transcript",
                        "link -.-> link", "difference -.-> difference"):
         assert retry_edge in mermaid
+
+
+def test_review_is_a_node_between_propose_and_link(fake_embedder):
+    graph = build_viddiff_graph(ModelRoles.single(ScriptedChatModel(script={})),
+                                clip_loader=lambda spec: fake_embedder, review_proposals=True)
+    mermaid = graph.compile().get_graph().draw_mermaid()
+    assert_matches_snapshot(mermaid, "viddiff_review_graph.mmd")
+    assert "propose -.-> review" in mermaid and "review -.-> link" in mermaid
+    assert "propose -.-> link" not in mermaid
+
+
+def make_check_links_node(exits: Exits, seen: list[dict[str, list[str]]]):
+    """A node a newcomer might add after ``link``: it looks at the links and hands over."""
+
+    def check_links(state: VidDiffState) -> Command[Any]:
+        if state.get("error"):
+            return Command(goto=END)
+        seen.append(dict(state["links"]))
+        return Command(goto=exits.then)
+
+    return check_links
+
+
+def test_a_node_is_inserted_by_the_factory_alone(synthetic_pair, fake_embedder, tmp_path):
+    """Inserting a node between link and select_frames changes the factory's wiring, not the
+    nodes around it: the link node is handed the new successor, the new node gets link's."""
+    seen: list[dict[str, list[str]]] = []
+    graph = build_viddiff_graph(ModelRoles.single(ScriptedChatModel(script=standard_script())),
+                                clip_loader=lambda spec: fake_embedder,
+                                successors={LINK: "check_links"})
+    check = Exits("check_links", then=SUCCESSORS[LINK])
+    add_routed(graph, check, make_check_links_node(check, seen))
+    inserted = graph.compile()
+    mermaid = inserted.get_graph().draw_mermaid()
+    assert "link -.-> check_links" in mermaid and "check_links -.-> select_frames" in mermaid
+    assert "link -.-> select_frames" not in mermaid
+
+    result = run(inserted, open_request(synthetic_pair), context(tmp_path / "inserted"))
+    plain = run(make_graph(ScriptedChatModel(script=standard_script()), fake_embedder),
+                open_request(synthetic_pair), context(tmp_path / "plain"))
+    assert seen == [{"depth": ["descent"], "speed": ["descent"]}]
+    assert result.model_dump() == plain.model_dump()
+    assert [d.label for d in result.differences] == ["a", "a"]
 
 
 def test_open_mode_end_to_end(synthetic_pair, fake_embedder, tmp_path):

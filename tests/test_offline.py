@@ -17,10 +17,12 @@ import re
 
 import pytest
 
+from tests.support.snapshots import assert_matches_snapshot
 from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
 from tests.test_pose import clip_path, load_pose, shared_pose_cache
+from viddiff.graphs.offline import build_offline_graph
 from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.signals import ClipContext
@@ -44,6 +46,11 @@ SQUAT_STAGES = [Segment(stage="stand", start=0, end=9), Segment(stage="squat", s
 
 def _stance_clip(width: float) -> PoseSequence:
     return sequence([figure(stance=width, knee=(170.0, 170.0), thigh=(5.0, 5.0))] * 20)
+
+
+def test_graph_shape_matches_snapshot() -> None:
+    mermaid = build_offline_graph().compile().get_graph().draw_mermaid()
+    assert_matches_snapshot(mermaid, "offline_graph.mmd")
 
 
 def test_unmapped_taxonomy_difference_is_not_guessed() -> None:

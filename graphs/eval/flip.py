@@ -22,6 +22,7 @@ from langgraph.types import Command
 
 from viddiff.graphs.eval.judge import JudgeCache, JudgeStep, ask_judge
 from viddiff.graphs.eval.state import EvalContext, EvalState, FlipReply
+from viddiff.graphs.wiring import Exits
 from viddiff.prompts import render
 
 
@@ -60,28 +61,30 @@ def flip_prompt(pairs: list[tuple[str, str, str]]) -> str:
     return render("eval_flip", pairs=listing, count=len(pairs))
 
 
-def make_flip_node(model: BaseChatModel, cache: JudgeCache | None = None):
-    """The ``flip`` node: one batched judge call for all matched pairs of a sample."""
+def make_flip_node(model: BaseChatModel, exits: Exits, cache: JudgeCache | None = None):
+    """The ``flip`` node: one batched judge call for all matched pairs of a sample, its
+    verdicts handed to ``exits.then`` (scoring)."""
 
     async def flip(state: EvalState, runtime: Runtime[EvalContext]) -> Command[Any]:
         if state.get("error"):
             return Command(goto=END)
         pairs = matched_pairs(state)
         if not pairs:
-            return Command(update={"opposite": {}}, goto="score")
+            return Command(update={"opposite": {}}, goto=exits.then)
 
         def check(reply: FlipReply) -> tuple[dict[str, Any], list[str]]:
             by_number, problems = check_verdicts(reply, len(pairs))
             opposite = {gt: by_number[n] for n, (gt, _, _) in enumerate(pairs, 1)}
             return {"opposite": opposite}, problems
 
-        step = JudgeStep("flip", FlipReply, check,
+        step = JudgeStep(exits.name, FlipReply, check,
                          repair_note="flip check repaired (pairs without a verdict count as "
                                      "'same')")
         answer = await ask_judge(step, model, flip_prompt(pairs), state, runtime, cache)
         if isinstance(answer, Command):
             return answer
         opposite = {gt: bool(answer.value["opposite"].get(gt)) for gt, _, _ in pairs}
-        return Command(update={"opposite": opposite, **answer.update("flip")}, goto="score")
+        return Command(update={"opposite": opposite, **answer.update(exits.name)},
+                       goto=exits.then)
 
     return flip

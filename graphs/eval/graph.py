@@ -24,6 +24,8 @@ from viddiff.graphs.eval.match import make_match_node
 from viddiff.graphs.eval.score import score
 from viddiff.graphs.eval.state import EvalContext, EvalInput, EvalOutput, EvalState
 from viddiff.graphs.llm import TRANSIENT_RETRY
+from viddiff.graphs.node_names import FLIP, MATCH, SCORE
+from viddiff.graphs.wiring import Exits, add_routed
 
 
 def build_eval_graph(
@@ -36,11 +38,11 @@ def build_eval_graph(
     """
     graph = StateGraph(EvalState, context_schema=EvalContext, input_schema=EvalInput,
                        output_schema=EvalOutput)
-    graph.add_node("match", make_match_node(judge, cache), retry_policy=TRANSIENT_RETRY,
-                   destinations=("match", "flip", "score", END))
-    graph.add_node("flip", make_flip_node(judge, cache), retry_policy=TRANSIENT_RETRY,
-                   destinations=("flip", "score", END))
-    graph.add_node("score", score)
-    graph.add_edge(START, "match")
-    graph.add_edge("score", END)
+    match = Exits(MATCH, then=FLIP, skip_to=SCORE, retries=True)
+    add_routed(graph, match, make_match_node(judge, match, cache), retry_policy=TRANSIENT_RETRY)
+    flip = Exits(FLIP, then=SCORE, retries=True)
+    add_routed(graph, flip, make_flip_node(judge, flip, cache), retry_policy=TRANSIENT_RETRY)
+    graph.add_node(SCORE, score)
+    graph.add_edge(START, MATCH)
+    graph.add_edge(SCORE, END)
     return graph

@@ -28,6 +28,7 @@ from langgraph.types import Command
 
 from viddiff.graphs.eval.judge import JudgeCache, JudgeStep, ask_judge
 from viddiff.graphs.eval.state import EvalContext, EvalState, MatchReply
+from viddiff.graphs.wiring import Exits
 from viddiff.prompts import render
 
 NO_MATCH_WORDS = frozenset({"", "none", "null", "no match", "n/a", "na", "-", "nil"})
@@ -125,12 +126,10 @@ def match_prompt(state: EvalState) -> str:
                   pred_keys=json.dumps(list(preds)))
 
 
-def _after_match(matches: dict[str, str | None]) -> str:
-    return "flip" if any(v is not None for v in matches.values()) else "score"
-
-
-def make_match_node(model: BaseChatModel, cache: JudgeCache | None = None):
-    """The ``match`` node: one judge call per sample (none when either list is empty)."""
+def make_match_node(model: BaseChatModel, exits: Exits, cache: JudgeCache | None = None):
+    """The ``match`` node: one judge call per sample (none when either list is empty). The
+    matches go to ``exits.then`` (the flip check), or to ``exits.skip_to`` (scoring) when
+    nothing matched, so there is nothing to flip-check."""
 
     async def match(state: EvalState, runtime: Runtime[EvalContext]) -> Command[Any]:
         if state.get("error"):
@@ -138,19 +137,20 @@ def make_match_node(model: BaseChatModel, cache: JudgeCache | None = None):
         gt_keys = [g.key for g in state["ground_truth"]]
         pred_keys = [p.key for p in state["predictions"]]
         if not gt_keys or not pred_keys:  # nothing to match: no call
-            return Command(update={"matches": dict.fromkeys(gt_keys)}, goto="score")
+            return Command(update={"matches": dict.fromkeys(gt_keys)}, goto=exits.skip_to)
 
         def check(reply: MatchReply) -> tuple[dict[str, Any], list[str]]:
             checked = check_matches(reply, gt_keys, pred_keys)
             return {"matches": checked.matches}, checked.problems
 
-        step = JudgeStep("match", MatchReply, check,
+        step = JudgeStep(exits.name, MatchReply, check,
                          repair_note="matching repaired (the replies broke the one-to-one rules)")
         answer = await ask_judge(step, model, match_prompt(state), state, runtime, cache)
         if isinstance(answer, Command):
             return answer
         matches = {g: answer.value["matches"].get(g) for g in gt_keys}
-        return Command(update={"matches": matches, **answer.update("match")},
-                       goto=_after_match(matches))
+        matched = any(v is not None for v in matches.values())
+        return Command(update={"matches": matches, **answer.update(exits.name)},
+                       goto=exits.then if matched else exits.skip_to)
 
     return match

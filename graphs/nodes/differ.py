@@ -46,6 +46,7 @@ from viddiff.graphs.schemas import (
     VideoRef,
 )
 from viddiff.graphs.state import DifferenceTask
+from viddiff.graphs.wiring import Exits
 from viddiff.prompts import render
 from viddiff.tools.kinematics.results import Measurement
 
@@ -144,7 +145,10 @@ def with_evidence(frames: list[FrameRef], ref: VideoRef, measurements: list[Meas
     return [*frames, *evidence_refs(ref, unique)]
 
 
-def make_difference_node(model: BaseChatModel):
+def make_difference_node(model: BaseChatModel, exits: Exits):
+    """One difference's verdict, handed to ``exits.then`` (the result); a bad reply is sent
+    back to ``exits.name`` (this node) as a new task carrying the feedback."""
+
     async def difference(task: DifferenceTask,
                          runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
@@ -186,13 +190,13 @@ def make_difference_node(model: BaseChatModel):
             attempts = feedback.attempts
             if attempts < ctx.llm_attempts:
                 retry = {**task, "feedback": feedback, "measurements": measurements}
-                return Command(update={"usage": usage}, goto=Send("difference", retry))
+                return Command(update={"usage": usage}, goto=Send(exits.name, retry))
             result = DifferenceResult(
                 label=None, status="failed", **base,
                 reason=f"no usable answer from '{model_name(model)}' after {attempts} "
                        f"attempts ({attempts_summary(previous, reply.error)})")
         emit(runtime, "difference_answered", name=diff.name, label=result.label,
              status=result.status)
-        return Command(update={"results": [result], "usage": usage}, goto="finish")
+        return Command(update={"results": [result], "usage": usage}, goto=exits.then)
 
     return difference

@@ -20,6 +20,7 @@ from viddiff.graphs.events import emit
 from viddiff.graphs.llm import ask_structured, conversation, model_name, retry_or_fail
 from viddiff.graphs.schemas import Difference, LinkReply, Stage
 from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.wiring import Exits
 from viddiff.prompts import render
 from viddiff.tools.stage_names import resolve_stage_name
 
@@ -55,7 +56,10 @@ def repair_links(reply: LinkReply, differences: list[Difference],
     return links, notes
 
 
-def make_link_node(model: BaseChatModel):
+def make_link_node(model: BaseChatModel, exits: Exits):
+    """The ``link`` join: once differences and stages are both there, link them and hand the
+    links to ``exits.then`` (frame selection)."""
+
     async def link(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
         if state.get("error") or not state.get("stages") or state.get("candidates") is None:
             return Command(goto=END)
@@ -64,9 +68,9 @@ def make_link_node(model: BaseChatModel):
         differences = state["candidates"]
         if len(stages) == 1 or not differences:  # nothing to choose: skip the call
             links = {d.name: [stages[0].name] for d in differences}
-            return Command(update={"links": links}, goto="select_frames")
-        previous = (state.get("feedback") or {}).get("link")
-        emit(runtime, "node", node="link", status="start")
+            return Command(update={"links": links}, goto=exits.then)
+        previous = (state.get("feedback") or {}).get(exits.name)
+        emit(runtime, "node", node=exits.name, status="start")
         prompt = render(
             "link", action=state["action"],
             stages="\n".join(f"- {s.name}: {s.description}" for s in stages),
@@ -75,11 +79,11 @@ def make_link_node(model: BaseChatModel):
         reply = await ask_structured(model, LinkReply, conversation(prompt, previous),
                                      role="linker", method=ctx.structured_output)
         if reply.parsed is None:
-            return retry_or_fail("link", reply, previous, max_attempts=ctx.llm_attempts,
+            return retry_or_fail(exits.name, reply, previous, max_attempts=ctx.llm_attempts,
                                  model=model_name(model))
         links, notes = repair_links(reply.parsed, differences, stages)
-        emit(runtime, "node", node="link", status="end")
+        emit(runtime, "node", node=exits.name, status="end")
         return Command(update={"links": links, "notes": notes, "usage": [reply.usage],
-                               "feedback": {"link": None}}, goto="select_frames")
+                               "feedback": {exits.name: None}}, goto=exits.then)
 
     return link

@@ -74,10 +74,4 @@ def load_videos(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[s
     return update
 
 
-def route_after_load(state: VidDiffState) -> list[str]:
-    """Fan out: differences, stages, frame embeddings and poses proceed in parallel."""
-    first = "propose" if state.get("mode") == "open" else "prepare_differences"
-    return [first, "stage_transcript", "embed_frames", "estimate_pose"]
-
-
-__all__ = ["load_videos", "parse_specs", "request_mode", "route_after_load", "sampled"]
+__all__ = ["load_videos", "parse_specs", "request_mode", "sampled"]

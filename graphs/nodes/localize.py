@@ -18,6 +18,7 @@ from viddiff.graphs.context import ClipLoader, VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import planned, pose_of, sampled_segments
 from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.wiring import Exits
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
@@ -79,7 +80,10 @@ def phase_segments(state: VidDiffState, ctx: VidDiffContext) -> dict[str, list[S
             "b": sampled_segments(seg_b, pose_b, videos["b"])}
 
 
-def make_localize_node(clip_loader: ClipLoader):
+def make_localize_node(clip_loader: ClipLoader, exits: Exits):
+    """The ``localize`` join: once stages and embeddings (or pose) are there, find each
+    stage's frames and hand the segments to ``exits.then`` (frame selection)."""
+
     def localize(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
         if state.get("error") or not state.get("stages"):
             return Command(goto=END)
@@ -95,8 +99,8 @@ def make_localize_node(clip_loader: ClipLoader):
             if missing:
                 notes.append(f"video {key.upper()}: too few frames for every stage; "
                              f"no frames for {', '.join(missing)}")
-        emit(runtime, "node", node="localize", status="end",
+        emit(runtime, "node", node=exits.name, status="end",
              segments={k: [s.model_dump() for s in v] for k, v in segments.items()})
-        return Command(update={"segments": segments, "notes": notes}, goto="select_frames")
+        return Command(update={"segments": segments, "notes": notes}, goto=exits.then)
 
     return localize

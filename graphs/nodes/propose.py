@@ -20,6 +20,7 @@ from viddiff.graphs.schemas import (
     proposed_differences_schema,
 )
 from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.wiring import Exits
 from viddiff.prompts import render
 
 MOTION_WORDS = re.compile(
@@ -64,14 +65,15 @@ def prepare_differences(state: VidDiffState) -> dict[str, Any]:
     return {"candidates": diffs}
 
 
-def make_propose_node(model: BaseChatModel):
-    """Open mode: ask the proposer model for at most ``n_differences`` differences."""
+def make_propose_node(model: BaseChatModel, exits: Exits):
+    """Open mode: ask the proposer model for at most ``n_differences`` differences, then hand
+    them to ``exits.then`` (the linker, or a person's review first)."""
 
     async def propose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
         n = int(state.get("n_differences") or 1)
-        previous = (state.get("feedback") or {}).get("propose")
-        emit(runtime, "node", node="propose", status="start", attempt=_attempt(previous))
+        previous = (state.get("feedback") or {}).get(exits.name)
+        emit(runtime, "node", node=exits.name, status="start", attempt=_attempt(previous))
 
         def validate(reply: ProposedDifferences) -> ProposedDifferences:
             if not reply.differences:
@@ -89,7 +91,7 @@ def make_propose_node(model: BaseChatModel):
                                      validate=validate,
                                      wire_schema=proposed_differences_schema(n))
         if reply.parsed is None:
-            return retry_or_fail("propose", reply, previous, max_attempts=ctx.llm_attempts,
+            return retry_or_fail(exits.name, reply, previous, max_attempts=ctx.llm_attempts,
                                  model=model_name(model))
         diffs = reply.parsed.differences[:n]  # the benchmark cuts extras; so do we
         for diff, name in zip(diffs, unique_names([d.name for d in diffs]), strict=True):
@@ -98,9 +100,9 @@ def make_propose_node(model: BaseChatModel):
         if len(reply.parsed.differences) > n:
             notes.append(f"the proposer gave {len(reply.parsed.differences)} differences; "
                          f"kept the first {n}")
-        emit(runtime, "node", node="propose", status="end", count=len(diffs))
+        emit(runtime, "node", node=exits.name, status="end", count=len(diffs))
         return Command(update={"candidates": diffs, "usage": [reply.usage], "notes": notes,
-                               "feedback": {"propose": None}}, goto="link")
+                               "feedback": {exits.name: None}}, goto=exits.then)
 
     return propose
 

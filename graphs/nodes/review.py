@@ -1,8 +1,9 @@
 """Human review of the proposed differences, between the proposer and the VLM stage.
 
 Open mode lets an LLM choose what to check; a coach or an annotator often knows better. With
-``build_viddiff_graph(..., review_proposals=True)`` the run pauses after the proposer
-(``interrupt``) and shows the proposals; the caller resumes with ``Command(resume=...)``:
+``build_viddiff_graph(..., review_proposals=True)`` the factory puts this node between the
+proposer and the linker: the proposer hands over to it, the run pauses (``interrupt``) and
+shows the proposals; the caller resumes with ``Command(resume=...)``:
 
 * ``"accept"`` (or ``True``) — keep the proposals as they are (``Command(resume=None)`` is
   not a resume in LangGraph, so ``None`` cannot be used for this);
@@ -16,24 +17,18 @@ needs a checkpointer (compile the graph with one, e.g. ``InMemorySaver``).
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.graph import END
-from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
-from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.nodes.propose import complete_spec, unique_names
 from viddiff.graphs.schemas import Difference, DifferenceSpec, difference_spec
 from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.wiring import Exits
 
-REVIEW_NODE = "review"
 ACCEPT_WORDS = ("accept", "accepted", "ok", "yes")
-
-Node = Callable[[VidDiffState, Runtime[VidDiffContext]], Awaitable[Any]]
 
 
 def apply_review(proposed: list[Difference], decision: Any) -> tuple[list[Difference], list[str]]:
@@ -86,31 +81,24 @@ def review_payload(state: VidDiffState, error: str | None = None) -> dict[str, A
     return payload
 
 
-def review_proposals(state: VidDiffState) -> Command[Any]:
-    """Pause for a person to accept or edit the proposals; ask again after a bad reply."""
-    if state.get("error"):
-        return Command(goto=END)
-    proposed = list(state.get("candidates") or [])
-    error: str | None = None
-    while True:
-        decision = interrupt(review_payload(state, error))
-        try:
-            candidates, notes = apply_review(proposed, decision)
-        except ValueError as exc:
-            error = str(exc)
-            continue
-        return Command(update={"candidates": candidates, "notes": notes}, goto="link")
+def make_review_node(exits: Exits):
+    """The review hook: the proposals, as accepted or edited, go on to ``exits.then`` (where
+    the proposer would have sent them)."""
 
+    def review_proposals(state: VidDiffState) -> Command[Any]:
+        """Pause for a person to accept or edit the proposals; ask again after a bad reply."""
+        if state.get("error"):
+            return Command(goto=END)
+        proposed = list(state.get("candidates") or [])
+        error: str | None = None
+        while True:
+            decision = interrupt(review_payload(state, error))
+            try:
+                candidates, notes = apply_review(proposed, decision)
+            except ValueError as exc:
+                error = str(exc)
+                continue
+            return Command(update={"candidates": candidates, "notes": notes},
+                           goto=exits.then)
 
-def through_review(node: Node) -> Node:
-    """Wrap the proposer so that its hand-over to ``link`` goes to the review node instead
-    (its retry edge and its failure exit are unchanged)."""
-
-    async def propose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> Any:
-        result = await node(state, runtime)
-        if isinstance(result, Command) and result.goto == "link":
-            return dataclasses.replace(result, goto=REVIEW_NODE)
-        return result
-
-    propose.__doc__ = node.__doc__
-    return propose
+    return review_proposals

@@ -31,11 +31,10 @@ from viddiff.graphs.schemas import (
     stage_transcript_schema,
 )
 from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.wiring import Exits
 from viddiff.prompts import load_prompt, render
 from viddiff.tools.files import write_atomic, write_once
 from viddiff.tools.stage_names import resolve_stage_name
-
-AFTER_STAGES = ["localize", "link"]
 
 
 def transcript_cache_path(ctx: VidDiffContext, action: str, model: str) -> Path:
@@ -118,7 +117,10 @@ def repair_transcript(reply: StageTranscript, max_stages: int,
     return StageTranscript(stages=stages), done
 
 
-def make_stage_transcript_node(model: BaseChatModel):
+def make_stage_transcript_node(model: BaseChatModel, exits: Exits):
+    """Draft the stages and hand them to ``exits.then`` (refinement); a cached transcript
+    is final already, so it goes to ``exits.skip_to``, where refinement would have gone."""
+
     async def stage_transcript(state: VidDiffState,
                                runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
@@ -127,12 +129,12 @@ def make_stage_transcript_node(model: BaseChatModel):
             cache = transcript_cache_path(ctx, state["action"], model_name(model))
             cached = await asyncio.to_thread(read_cached_stages, cache)
         if cached:
-            emit(runtime, "node", node="stage_transcript", status="cached", count=len(cached))
+            emit(runtime, "node", node=exits.name, status="cached", count=len(cached))
             return Command(update={"stages": cached,
                                    "notes": ["stage transcript reused from cache"]},
-                           goto=AFTER_STAGES)
-        previous = (state.get("feedback") or {}).get("stage_transcript")
-        emit(runtime, "node", node="stage_transcript", status="start")
+                           goto=exits.skip_to)
+        previous = (state.get("feedback") or {}).get(exits.name)
+        emit(runtime, "node", node=exits.name, status="start")
 
         repairs: list[str] = []
 
@@ -148,15 +150,14 @@ def make_stage_transcript_node(model: BaseChatModel):
             method=ctx.structured_output, validate=validate,
             wire_schema=stage_transcript_schema(ctx.max_stages, ctx.min_retrieval_strings))
         if reply.parsed is None:
-            return retry_or_fail("stage_transcript", reply, previous,
+            return retry_or_fail(exits.name, reply, previous,
                                  max_attempts=ctx.llm_attempts, model=model_name(model))
-        emit(runtime, "node", node="stage_transcript", status="end",
-             count=len(reply.parsed.stages))
+        emit(runtime, "node", node=exits.name, status="end", count=len(reply.parsed.stages))
         update: dict[str, Any] = {"transcript": reply.parsed.stages, "usage": [reply.usage],
-                                  "feedback": {"stage_transcript": None}}
+                                  "feedback": {exits.name: None}}
         if repairs:
             update["notes"] = [f"stage transcript repaired: {'; '.join(repairs)}"]
-        return Command(update=update, goto="refine_stages")
+        return Command(update=update, goto=exits.then)
 
     return stage_transcript
 
@@ -190,13 +191,16 @@ def merge_refined(drafts: list[StageDraft], reply: RefinedStages, min_strings: i
     return stages
 
 
-def make_refine_stages_node(model: BaseChatModel):
+def make_refine_stages_node(model: BaseChatModel, exits: Exits):
+    """Sharpen the drafted stages' retrieval strings and hand the transcript to
+    ``exits.then`` (localization and linking, in parallel)."""
+
     async def refine_stages(state: VidDiffState,
                             runtime: Runtime[VidDiffContext]) -> Command[Any]:
         ctx = runtime.context
         drafts = state.get("transcript") or []
-        previous = (state.get("feedback") or {}).get("refine_stages")
-        emit(runtime, "node", node="refine_stages", status="start")
+        previous = (state.get("feedback") or {}).get(exits.name)
+        emit(runtime, "node", node=exits.name, status="start")
         prompt = render("refine_stages", action=state["action"], stages=stage_lines(drafts),
                         min_strings=ctx.min_retrieval_strings)
         reply = await ask_structured(
@@ -204,15 +208,15 @@ def make_refine_stages_node(model: BaseChatModel):
             method=ctx.structured_output,
             wire_schema=refined_stages_schema(len(drafts), ctx.min_retrieval_strings))
         if reply.parsed is None:
-            return retry_or_fail("refine_stages", reply, previous,
+            return retry_or_fail(exits.name, reply, previous,
                                  max_attempts=ctx.llm_attempts, model=model_name(model))
         stages = merge_refined(drafts, reply.parsed, ctx.min_retrieval_strings)
         if ctx.transcript_cache:  # first writer wins: racing runs go on with the stored one
             stages = await asyncio.to_thread(
                 write_cached_stages,
                 transcript_cache_path(ctx, state["action"], model_name(model)), stages)
-        emit(runtime, "node", node="refine_stages", status="end", count=len(stages))
+        emit(runtime, "node", node=exits.name, status="end", count=len(stages))
         return Command(update={"stages": stages, "usage": [reply.usage],
-                               "feedback": {"refine_stages": None}}, goto=AFTER_STAGES)
+                               "feedback": {exits.name: None}}, goto=exits.then)
 
     return refine_stages
