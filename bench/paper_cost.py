@@ -14,7 +14,7 @@ the prices in ``viddiff.evals.cost`` (gpt-4o-2024-08-06 at the ``gpt-4o`` list p
   384-px images (one tile, 255 tokens);
 - text tokens per call set by reading the prompts (rounded, listed in ``TEXT`` below).
 
-Run ``python bench/paper_cost.py`` to print the table used in the README. It is an order of
+Run ``python bench/paper_cost.py`` to print the table used in docs/protocols.md. It is an order of
 magnitude guide: the real figures are in each run's ``summary.json`` (usage and cost).
 """
 

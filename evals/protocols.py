@@ -5,7 +5,7 @@ reference code (jmhb0/viddiff) ran to produce the paper's numbers. A protocol se
 :class:`VidDiffContext` fields, the per-domain frame rates of each method and the open-mode
 judge; explicit command-line flags still override single settings, and the run record lists
 the protocol's name with every effective setting, so a number can always be traced to how it
-was made. Why the two differ is written up in the README ("Two protocols").
+was made. Why the two differ is written up in docs/protocols.md.
 """
 
 from __future__ import annotations

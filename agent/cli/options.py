@@ -112,7 +112,7 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, protocol: bool = Tr
         add_protocol_option(parser)
     group = parser.add_argument_group(
         "run settings (defaults shown are --protocol viddiff's; the paper protocol's are in "
-        "docs)")
+        "docs/protocols.md)")
     add_setting_options(group, "sampling")
 
 
@@ -285,7 +285,7 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
                        help="run on Ray: auto (the cluster this machine belongs to), "
                             "ray://host:port (a remote cluster, Ray Client) or local (a Ray "
                             "instance for this run); videos and --cache-dir should be on a "
-                            "filesystem every node sees (README: Running on Ray)")
+                            "filesystem every node sees (docs/ray.md)")
     group.add_argument("--ray-cpus", type=positive_int, metavar="N",
                        help="CPUs of the --ray local instance (default: every core)")
     group.add_argument("--ray-workers", type=positive_int, metavar="N",
