@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.videos import write_video
 from viddiff.agent.cli.main import build_parser, main
-from viddiff.agent.cli.wording import for_cli
+from viddiff.agent.console.wording import for_cli
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from viddiff.agent.chat.stored_results import describe_difference, summarize
-from viddiff.agent.cli.result_table import print_result
+from viddiff.agent.console.result_table import print_result
 from viddiff.evals.data import BenchmarkSample, parse_row
 from viddiff.evals.methods import predicted
 from viddiff.evals.predictions import PredictedLabel, PredictionRecord

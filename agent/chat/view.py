@@ -18,8 +18,8 @@ from rich.markdown import Markdown
 from rich.text import Text
 
 from viddiff.agent.chat.stored_results import COMPARE_TOOL, as_result
-from viddiff.agent.cli.live_view import LiveProgress
-from viddiff.agent.cli.result_table import print_result
+from viddiff.agent.console.live_view import LiveProgress
+from viddiff.agent.console.result_table import print_result
 
 ARG_CHARS = 60
 

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from viddiff.agent.cli import async_run
-from viddiff.agent.cli.live_view import LiveProgress
 from viddiff.agent.cli.options import (
     add_endpoint_options,
     add_sampling_options,
@@ -20,7 +19,8 @@ from viddiff.agent.cli.options import (
     engine_choice,
     positive_int,
 )
-from viddiff.agent.cli.result_table import print_result
+from viddiff.agent.console.live_view import LiveProgress
+from viddiff.agent.console.result_table import print_result
 from viddiff.agent.recipes import require_clip
 from viddiff.evals.protocols import get_protocol
 from viddiff.graphs.checklist import resolve_action

@@ -29,7 +29,7 @@ from viddiff.agent.cli import (
     cmd_serve,
 )
 from viddiff.agent.cli.async_run import exit_code
-from viddiff.agent.cli.wording import for_cli
+from viddiff.agent.console.wording import for_cli
 from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 
 EXIT_INPUT = 2

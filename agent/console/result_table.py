@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from viddiff.agent.cli.wording import for_cli
+from viddiff.agent.console.wording import for_cli
 from viddiff.graphs.schemas import ComparisonResult, FrameRef
 
 LABEL_TEXT = {"a": "[bold cyan]A[/]", "b": "[bold magenta]B[/]", "c": "no clear difference"}
