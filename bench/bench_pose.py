@@ -39,8 +39,8 @@ from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.kinematics.uncertainty import frame_noise
 from viddiff.tools.offline import answer_offline, propose_offline
 from viddiff.tools.pose.mediapipe_runner import extract_pose, run_pose_model
-from viddiff.tools.pose.phases import localize_pair
 from viddiff.tools.pose.sequence import N_LANDMARKS, PoseSequence
+from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.video import load_video
 

@@ -33,8 +33,8 @@ from viddiff.tools.offline import (
     propose_offline,
     resolve_stage,
 )
-from viddiff.tools.pose.phases import localize_pair
 from viddiff.tools.pose.sequence import PoseSequence
+from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 

@@ -11,7 +11,8 @@ from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
 from tests.test_pose import clip_path, load_pose, shared_pose_cache
 from viddiff.tools.errors import VideoError
-from viddiff.tools.pose.phases import (
+from viddiff.tools.pose.sequence import PoseSequence
+from viddiff.tools.pose_phases import (
     align_dtw,
     dtw_path,
     localize_pair,
@@ -20,7 +21,6 @@ from viddiff.tools.pose.phases import (
     segment_phases,
     transfer_segments,
 )
-from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
 

@@ -22,7 +22,7 @@ from viddiff.graphs.wiring import Exits
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
-from viddiff.tools.pose.phases import localize_pair
+from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
 
 

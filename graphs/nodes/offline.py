@@ -28,8 +28,8 @@ from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.offline import answer_offline, propose_offline
-from viddiff.tools.pose.phases import localize_pair
 from viddiff.tools.pose.quality import person_problem
+from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.viewpoint import view_note

@@ -38,6 +38,7 @@ import numpy as np
 from viddiff.tools.kinematics.reps import find_reps
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
+from viddiff.tools.viewpoint import MAX_SPREAD_DEG, facing_angle
 
 #: Landmarks below this visibility are treated as not seen.
 VIS_THRESHOLD = 0.5
@@ -523,8 +524,6 @@ def frontal_view(pose: PoseSequence) -> tuple[bool, str]:
     both qualify: the frontal plane is seen either way, and "inward" is read towards the body's
     own midline. Without 3-D landmarks the view cannot be told, so nothing is claimed.
     """
-    from viddiff.tools.viewpoint import MAX_SPREAD_DEG, facing_angle  # viewpoint imports us
-
     facing = facing_angle(pose)
     if facing is None:
         return False, "the body's orientation to the camera is unknown (no 3-D pose)"

@@ -14,6 +14,8 @@ loads the model code):
 * :mod:`~viddiff.tools.pose.mediapipe_runner` -- the model: MediaPipe settings and loading,
   silencing its native logs, :func:`~viddiff.tools.pose.mediapipe_runner.run_pose_model` and
   the cached :func:`~viddiff.tools.pose.mediapipe_runner.extract_pose`.
-* :mod:`~viddiff.tools.pose.phases` -- a localizer from pose alone: ordered phases of a clip
-  and the DTW alignment of clip A to clip B.
+
+The localizer from pose alone (ordered phases of a clip, the DTW alignment of A to B) is
+:mod:`viddiff.tools.pose_phases`: it reads kinematics signals, which read pose, so it sits
+above both packages rather than inside this one.
 """

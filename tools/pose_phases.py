@@ -13,6 +13,9 @@ the body's joint angles and heights change steadily. So:
 * :func:`align_dtw` aligns A to B by dynamic time warping on scale-free pose features (angles
   and torso-normalised joint positions), and :func:`transfer_segments` carries A's phases over
   to B along that path, so both videos get corresponding phases.
+
+It reads kinematics signals (which read pose), so it sits beside :mod:`viddiff.tools.pose` and
+:mod:`viddiff.tools.kinematics`, not inside either.
 """
 
 from __future__ import annotations
