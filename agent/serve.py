@@ -21,8 +21,8 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from viddiff.agent.api import create_graph
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.engine import create_graph
 from viddiff.graphs.eval.graph import build_eval_graph
 from viddiff.graphs.models import EndpointSettings
 from viddiff.tools.errors import ConfigError

@@ -24,7 +24,6 @@ from rich.console import Console
 from tests.support.fake_chat import ScriptedChatModel, tool_call
 from tests.support.fake_openai import FakeOpenAIServer, RecordedRequest, Reply, RouteBySchema
 from tests.support.scripts import standard_script
-from viddiff.agent.api import create_graph, viddiff_serde
 from viddiff.agent.chat.agent import create_chat_agent
 from viddiff.agent.chat.setup import sqlite_checkpointer
 from viddiff.agent.chat.video_tools import (
@@ -36,7 +35,9 @@ from viddiff.agent.chat.video_tools import (
 from viddiff.agent.cli.cmd_chat import chat_loop
 from viddiff.agent.cli.main import main
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.engine import create_graph
 from viddiff.graphs.schemas import ComparisonResult
+from viddiff.graphs.serde import viddiff_serde
 from viddiff.tools.paths import PathPolicy
 
 COMPARE = {"video_a": "a.mp4", "video_b": "b.mp4", "action": "a bodyweight squat",

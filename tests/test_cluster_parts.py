@@ -14,12 +14,12 @@ import pytest
 
 from tests.support.fake_openai import FakeOpenAIServer, PeakCounter, Reply
 from viddiff.agent.cli.main import main
-from viddiff.agent.recipes import EvalRecipe
 from viddiff.evals.cluster.connect import connect, import_ray, ray_address
 from viddiff.evals.cluster.gate import LeasedSlots
 from viddiff.evals.cluster.pool import default_workers
 from viddiff.evals.cluster.session import RayOptions, embedders_wanted
 from viddiff.evals.jobs import WorkerRuntime
+from viddiff.evals.recipe import EvalRecipe
 from viddiff.evals.sample_job import SampleSettings
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.models import EndpointSettings, build_models
@@ -176,7 +176,7 @@ def test_ray_is_imported_only_when_asked_for() -> None:
     without Ray; only ``--ray`` imports it."""
     code = ("import sys\n"
             "from viddiff.agent.cli.main import build_parser\n"
-            "import viddiff.agent.recipes, viddiff.agent.batch.runner, viddiff.agent.cli.pools\n"
+            "import viddiff.evals.recipe, viddiff.agent.batch.runner, viddiff.agent.cli.pools\n"
             "import viddiff.evals.jobs, viddiff.evals.runner, viddiff.evals.cluster.connect\n"
             "build_parser().parse_args(['compare-many', 'p.csv', '--out', 'o', '--ray', 'auto'])\n"
             "print('ray' in sys.modules)\n")

@@ -19,17 +19,12 @@ from langgraph.types import Command
 
 from tests.support.fake_chat import ScriptedChatModel, tool_call
 from tests.support.scripts import standard_script
-from viddiff.agent.api import (
-    CHECK_PATHS_NODE,
-    build_graph,
-    create_compare_tool,
-    create_graph,
-    serializable_types,
-    viddiff_serde,
-)
+from viddiff.agent.api import create_compare_tool
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.engine import CHECK_PATHS_NODE, build_graph, create_graph
 from viddiff.graphs.nodes.review import apply_review
 from viddiff.graphs.schemas import ComparisonResult, Difference, VideoRef
+from viddiff.graphs.serde import serializable_types, viddiff_serde
 from viddiff.tools.paths import PathPolicy, PathRefused
 
 

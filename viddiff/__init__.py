@@ -22,17 +22,17 @@ __version__ = "0.1.0"
 #: public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     # running a comparison
-    "compare": "viddiff.agent.api",
-    "acompare": "viddiff.agent.api",
+    "compare": "viddiff.graphs.compare",
+    "acompare": "viddiff.graphs.compare",
     "run_comparison": "viddiff.graphs.runner",
     # graphs for host applications
-    "build_graph": "viddiff.agent.api",
-    "create_graph": "viddiff.agent.api",
-    "choose_engine": "viddiff.agent.api",
-    "EngineChoice": "viddiff.agent.api",
-    "EngineDecision": "viddiff.agent.api",
-    "guard_paths": "viddiff.agent.api",
-    "models_from_env": "viddiff.agent.api",
+    "build_graph": "viddiff.graphs.engine",
+    "create_graph": "viddiff.graphs.engine",
+    "choose_engine": "viddiff.graphs.engine",
+    "EngineChoice": "viddiff.graphs.engine",
+    "EngineDecision": "viddiff.graphs.engine",
+    "guard_paths": "viddiff.graphs.engine",
+    "models_from_env": "viddiff.graphs.engine",
     "build_viddiff_graph": "viddiff.graphs.viddiff",
     "build_offline_graph": "viddiff.graphs.offline",
     "build_eval_graph": "viddiff.graphs.eval.graph",
@@ -41,8 +41,8 @@ _EXPORTS: dict[str, str] = {
     "make_localize_stages_tool": "viddiff.agent.chat.stage_tool",
     "create_chat_agent": "viddiff.agent.chat.agent",
     # checkpoint serialization
-    "viddiff_serde": "viddiff.agent.api",
-    "serializable_types": "viddiff.agent.api",
+    "viddiff_serde": "viddiff.graphs.serde",
+    "serializable_types": "viddiff.graphs.serde",
     # settings and models
     "VidDiffContext": "viddiff.graphs.context",
     "ModelRoles": "viddiff.graphs.models",
@@ -116,28 +116,26 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from viddiff.agent.api import (
+    from viddiff.agent.api import create_compare_tool
+    from viddiff.agent.chat.agent import create_chat_agent
+    from viddiff.agent.chat.stage_tool import make_localize_stages_tool
+    from viddiff.graphs.compare import acompare, compare
+    from viddiff.graphs.context import VidDiffContext
+    from viddiff.graphs.engine import (
         EngineChoice,
         EngineDecision,
-        acompare,
         build_graph,
         choose_engine,
-        compare,
-        create_compare_tool,
         create_graph,
         guard_paths,
         models_from_env,
-        serializable_types,
-        viddiff_serde,
     )
-    from viddiff.agent.chat.agent import create_chat_agent
-    from viddiff.agent.chat.stage_tool import make_localize_stages_tool
-    from viddiff.graphs.context import VidDiffContext
     from viddiff.graphs.eval.graph import build_eval_graph
     from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models
     from viddiff.graphs.offline import build_offline_graph
     from viddiff.graphs.runner import run_comparison
     from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, DifferenceSpec, FrameRef
+    from viddiff.graphs.serde import serializable_types, viddiff_serde
     from viddiff.graphs.viddiff import build_viddiff_graph
     from viddiff.tools.errors import (
         ConfigError,

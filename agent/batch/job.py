@@ -14,14 +14,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from viddiff.agent.batch.pairs import PairRow
-from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.models import EndpointSettings
+from viddiff.evals.jobs import WorkerRuntime
+from viddiff.graphs.checklist import resolve_action
+from viddiff.graphs.compare import comparison_request
+from viddiff.graphs.context import VidDiffContext, default_clip_loader
+from viddiff.graphs.engine import choose_engine, create_graph, require_clip
+from viddiff.graphs.models import EndpointSettings, build_models
+from viddiff.graphs.runner import run_comparison
+from viddiff.graphs.schemas import ComparisonResult
 from viddiff.tools.errors import EndpointError, VidDiffError, one_line
 
 if TYPE_CHECKING:
     from viddiff.agent.report import ReportOptions
-    from viddiff.evals.jobs import WorkerRuntime
-    from viddiff.graphs.schemas import ComparisonResult
 
 
 @dataclass
@@ -55,11 +59,6 @@ class CompareRecipe:
     """Render an HTML report per pair with these options (None: no report)."""
 
     def build(self, runtime: WorkerRuntime) -> PairJob:
-        from viddiff.agent.api import choose_engine, create_graph
-        from viddiff.agent.recipes import require_clip
-        from viddiff.graphs.context import default_clip_loader
-        from viddiff.graphs.models import build_models
-
         if self.engine == "offline":
             return PairJob(create_graph(engine=choose_engine("offline")), self)
         loader = runtime.clip_loader or default_clip_loader
@@ -70,8 +69,6 @@ class CompareRecipe:
     def context_for(self, action: str) -> VidDiffContext:
         """The batch's settings, at the frame rate of the action's domain when the action is
         a benchmark key and no fixed rate was asked for (as ``viddiff compare`` does)."""
-        from viddiff.graphs.checklist import resolve_action
-
         known = resolve_action(action)
         if self.domain_fps and known is not None and known.domain.lower() in self.domain_fps:
             return replace(self.context, fps=self.domain_fps[known.domain.lower()])
@@ -86,8 +83,6 @@ class PairJob:
         self.recipe = recipe
 
     def request(self, row: PairRow) -> dict[str, Any]:
-        from viddiff.agent.api import comparison_request
-
         return comparison_request(str(row.video_a), str(row.video_b), row.action,
                                   row.differences,
                                   None if row.differences else self.recipe.n_open)
@@ -96,8 +91,6 @@ class PairJob:
         """Compare one pair. A failure that belongs to the pair (a bad video, a model that
         kept replying garbage) is a failed result; an unreachable endpoint raises
         :class:`EndpointError`, which stops the batch (every later pair would fail too)."""
-        from viddiff.graphs.runner import run_comparison
-
         row = payload
         started = time.monotonic()
         ctx = self.recipe.context_for(row.action)
@@ -111,6 +104,7 @@ class PairJob:
         notes = []
         html = None
         if self.recipe.report is not None:
+            # the report stack (PIL, the metric catalogue) loads only when reports are asked for
             from viddiff.agent.report import render_html
 
             try:

@@ -11,20 +11,19 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from viddiff.graphs.models import EndpointSettings, build_models
 from viddiff.tools.errors import ConfigError
 
 if TYPE_CHECKING:  # the model and graph stack loads when a chat starts, not at --help
     from langchain_core.language_models import BaseChatModel
     from langgraph.graph.state import CompiledStateGraph
 
-    from viddiff.graphs.models import EndpointSettings
+    from viddiff.graphs.engine import Engine
 
 CHAT_MODEL_ENV = "VIDDIFF_CHAT_MODEL"
 CHAT_DB_ENV = "VIDDIFF_CHAT_DB"
-
-Engine = Literal["vlm", "offline"]
 
 
 def default_chat_db(env: Mapping[str, str] | None = None) -> Path:
@@ -40,8 +39,6 @@ def chat_model(settings: EndpointSettings, name: str | None = None,
                env: Mapping[str, str] | None = None) -> BaseChatModel:
     """The chat model: ``name``, else ``VIDDIFF_CHAT_MODEL``, else the proposer's model, on
     the same endpoint as the comparison models. Needs a configured endpoint."""
-    from viddiff.graphs.models import build_models
-
     if not settings.configured:
         raise ConfigError("viddiff chat needs a chat model: set OPENAI_API_KEY and/or "
                           "OPENAI_BASE_URL (or pass --base-url)")
@@ -52,10 +49,10 @@ def chat_model(settings: EndpointSettings, name: str | None = None,
 
 def comparison_graph(settings: EndpointSettings, *, offline: bool = False
                      ) -> tuple[CompiledStateGraph[Any, Any, Any, Any], Engine]:
-    """The compiled graph ``compare_videos`` runs, from :func:`viddiff.agent.api.
+    """The compiled graph ``compare_videos`` runs, from :func:`viddiff.graphs.engine.
     choose_engine`: VidDiff with models from ``settings``, or the offline pose engine when
     asked or when no endpoint is configured."""
-    from viddiff.agent.api import choose_engine, create_graph
+    from viddiff.graphs.engine import choose_engine, create_graph  # LangGraph: at chat start
 
     decision = choose_engine("offline" if offline else "auto", settings=settings)
     return create_graph(engine=decision), decision.engine
@@ -65,10 +62,11 @@ def comparison_graph(settings: EndpointSettings, *, offline: bool = False
 async def sqlite_checkpointer(path: Path) -> AsyncIterator[Any]:
     """An async SQLite checkpointer at ``path`` (created, with its folder) that restores
     viddiff's records as pydantic objects."""
+    # the SQLite checkpointer and LangGraph load when a chat starts, not at --help
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    from viddiff.agent.api import viddiff_serde
+    from viddiff.graphs.serde import viddiff_serde
 
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,6 @@ from viddiff.agent.cli.options import (
 )
 from viddiff.agent.console.live_view import LiveProgress
 from viddiff.agent.console.result_table import print_result
-from viddiff.agent.recipes import require_clip
 from viddiff.evals.protocols import get_protocol
 from viddiff.graphs.checklist import resolve_action
 from viddiff.graphs.context import VidDiffContext
@@ -121,7 +120,8 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
                           "code): its result is read back (--no-result-cache computes it "
                           "again).[/]", highlight=False)
             return stored
-    from viddiff.agent.api import choose_engine, create_graph
+    # the graph factories load LangGraph: only now, after the result cache missed
+    from viddiff.graphs.engine import choose_engine, create_graph, require_clip
     from viddiff.graphs.runner import run_comparison
 
     decision = choose_engine(choice, settings=endpoint)

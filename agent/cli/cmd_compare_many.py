@@ -91,10 +91,10 @@ def check_nothing_to_compare(rows: list[Any], n_open: int | None, source: Path) 
 
 def build_recipe(args: argparse.Namespace, console: Console) -> CompareRecipe:
     """The batch's settings, with the engine decided here once for every worker."""
-    from viddiff.agent.api import choose_engine
     from viddiff.agent.batch.job import CompareRecipe
     from viddiff.agent.report import ReportOptions
     from viddiff.evals.protocols import get_protocol
+    from viddiff.graphs.engine import choose_engine
 
     endpoint = endpoint_from_args(args)
     decision = choose_engine(engine_choice(args), settings=endpoint)
@@ -125,9 +125,9 @@ def fingerprint_settings(recipe: CompareRecipe, model_names: dict[str, str]) -> 
 async def run_batch(args: argparse.Namespace, console: Console) -> int:
     from viddiff.agent.batch.pairs import read_pairs
     from viddiff.agent.batch.runner import BatchRunner
-    from viddiff.agent.recipes import engine_model_names
     from viddiff.evals.out_lock import lock_out_dir
     from viddiff.evals.scoreboard import write_json
+    from viddiff.graphs.engine import engine_model_names
     from viddiff.graphs.transport import LocalCallGate
 
     rows = read_pairs(args.pairs)

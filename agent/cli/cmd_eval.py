@@ -46,9 +46,9 @@ from viddiff.graphs.context import VidDiffContext, settings_record
 from viddiff.tools.errors import ConfigError
 
 if TYPE_CHECKING:  # the heavier modules load when a run starts, not for --help
-    from viddiff.agent.recipes import EvalRecipe
     from viddiff.agent.report import ReportOptions
     from viddiff.evals.predictions import PredictionRecord
+    from viddiff.evals.recipe import EvalRecipe
     from viddiff.evals.sample_job import SampleSettings
 
 EXIT_INPUT = 2
@@ -156,7 +156,7 @@ def build_recipe(args: argparse.Namespace, ctx: VidDiffContext,
                  domain_fps: Mapping[str, float] | None, settings: SampleSettings,
                  root: Path | None) -> EvalRecipe:
     """What every worker (here, or on Ray) builds its sample job from."""
-    from viddiff.agent.recipes import EvalRecipe
+    from viddiff.evals.recipe import EvalRecipe
     from viddiff.evals.runner import VIDEO_CACHE_DIR
     from viddiff.evals.videos import DEFAULT_MAX_SIDE
 
@@ -216,10 +216,10 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
 
 async def _evaluate(args: argparse.Namespace, console: Console, samples: list[Any],
                     root: Path | None) -> int:
-    from viddiff.agent.recipes import method_name
     from viddiff.evals.cost import merge_usage, parse_price
     from viddiff.evals.jobs import LocalPool
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
+    from viddiff.evals.recipe import method_name
     from viddiff.evals.run_progress import RunProgress
     from viddiff.evals.runner import (
         JUDGE_CACHE_DIR,

@@ -1,10 +1,12 @@
-"""Recipes: how a worker (this process, or a Ray worker elsewhere) builds the job of a run.
+"""The eval run's recipe: how a worker (this process, or a Ray worker elsewhere) builds the
+job that runs benchmark samples.
 
 A recipe holds only settings (endpoint, context, method choice, video folders), never clients
 or models, so it pickles small and each worker builds its own models, with the run's shared
 gate on model requests and its CLIP loader (:class:`viddiff.evals.jobs.WorkerRuntime`). The
 command line builds the same recipe whether samples run here or on a cluster, which is what
-makes both give the same predictions.
+makes both give the same predictions. The engine comes from :mod:`viddiff.graphs.engine`, the
+same decision and graph factories as every other door.
 """
 
 from __future__ import annotations
@@ -12,40 +14,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from viddiff.graphs.context import ClipLoader, VidDiffContext, default_clip_loader
-from viddiff.graphs.models import EndpointSettings
+from viddiff.evals.jobs import WorkerRuntime
+from viddiff.evals.methods import GraphMethod, LmmMethod
+from viddiff.evals.sample_job import SampleJob, SampleSettings
+from viddiff.evals.videos import VideoMaterialiser
+from viddiff.graphs.context import VidDiffContext, default_clip_loader
+from viddiff.graphs.engine import (
+    NO_ENDPOINT,
+    choose_engine,
+    create_graph,
+    engine_model_names,
+    require_clip,
+)
+from viddiff.graphs.models import EndpointSettings, build_models
 from viddiff.tools.errors import ConfigError
 
-if TYPE_CHECKING:  # the command line imports this module; the job's modules load at build
-    from viddiff.evals.jobs import WorkerRuntime
-    from viddiff.evals.sample_job import SampleJob, SampleSettings
-
 MethodChoice = Literal["viddiff", "lmm"]
-
-
-def require_clip(ctx: VidDiffContext, loader: ClipLoader | None = None) -> None:
-    """With ``localizer="clip"`` (the paper's protocol) CLIP must load before any sample runs:
-    missing weights are one clear error (exit 2) up front, not a failure recorded for every
-    sample, and never a silent fallback to pose phases. The model is memoised (per process,
-    or on the embedding actor), so the graph reuses what is loaded here."""
-    if ctx.localizer != "clip":
-        return
-    try:
-        (loader or default_clip_loader)(ctx.clip_spec())
-    except ConfigError as exc:
-        raise ConfigError(f"{exc} [the CLIP localizer is required here, without pose "
-                          f"fallback: --clip-checkpoint FILE, or --clip-model/--clip-pretrained "
-                          f"for weights you have]") from None
-
-
-def engine_model_names(offline: bool, endpoint: EndpointSettings) -> dict[str, str]:
-    """What a run's records name as its models: the offline engine's components, or the
-    model per role on the endpoint."""
-    from viddiff.graphs.offline import OFFLINE_MODELS
-
-    return dict(OFFLINE_MODELS) if offline else dict(endpoint.models)
 
 
 def method_name(method: MethodChoice, offline: bool) -> str:
@@ -75,8 +61,6 @@ class EvalRecipe:
             raise ConfigError("--offline runs the pose engine, which is the viddiff method; "
                               "the lmm baseline needs a vision-language model endpoint")
         if not self.offline and not self.endpoint.configured:
-            from viddiff.agent.api import NO_ENDPOINT
-
             raise ConfigError(f"the {self.method} method needs models: {NO_ENDPOINT}; the "
                               "offline pose engine needs none (--offline)")
 
@@ -88,12 +72,6 @@ class EvalRecipe:
         return engine_model_names(self.offline, self.endpoint)
 
     def build(self, runtime: WorkerRuntime) -> SampleJob:
-        from viddiff.agent.api import choose_engine, create_graph
-        from viddiff.evals.methods import GraphMethod, LmmMethod
-        from viddiff.evals.sample_job import SampleJob
-        from viddiff.evals.videos import VideoMaterialiser
-        from viddiff.graphs.models import build_models
-
         self.check()
         materialiser = VideoMaterialiser(self.video_root, self.video_cache,
                                          max_side=self.video_max_side)
