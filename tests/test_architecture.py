@@ -9,6 +9,7 @@ change the document first; a stale name in the document fails here.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,11 @@ FORBIDDEN = {
     "graphs": ("viddiff.agent", "viddiff.evals"),
     "prompts": ("viddiff.graphs", "viddiff.agent", "viddiff.evals", "viddiff.tools"),
     "evals": ("viddiff.agent",),
+}
+#: rooms of the agent layer that must not import each other (docs/architecture.md, "Layers")
+FORBIDDEN_ROOMS = {
+    "agent/console": ("viddiff.agent.cli", "viddiff.agent.chat", "viddiff.agent.batch",
+                      "viddiff.agent.report", "viddiff.agent.api", "viddiff.agent.serve"),
 }
 #: viddiff.graphs.nodes is private to graphs/ (tests may still unit-test a node module)
 NODES = "viddiff.graphs.nodes"
@@ -101,6 +107,12 @@ def violations(folders: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str
 def test_layer_imports_run_one_way(folder: str) -> None:
     assert python_files(folder), f"no Python files under {folder}/"
     assert violations((folder,), FORBIDDEN[folder]) == []
+
+
+@pytest.mark.parametrize("folder", sorted(FORBIDDEN_ROOMS))
+def test_rooms_keep_to_themselves(folder: str) -> None:
+    assert python_files(folder), f"no Python files under {folder}/"
+    assert violations((folder,), FORBIDDEN_ROOMS[folder]) == []
 
 
 def test_graph_nodes_are_private_to_graphs() -> None:
@@ -190,6 +202,109 @@ def test_the_route_checker_sees_what_it_must_refuse() -> None:
         "probe.py:3 Command to 'select_frames'", "probe.py:4 Command to AFTER",
         "probe.py:5 Command to 'difference'", "probe.py:5 Send to 'difference'",
         "probe.py:6 retry_or_fail to 'link'", "probe.py:7 JudgeStep to 'match'"]
+
+
+# --------------------------------------------------------------------------- no cycles
+
+def owning_module(dotted: str) -> str | None:
+    """The module an imported name lives in (``viddiff.graphs.llm.ask_structured`` is
+    viddiff.graphs.llm), or None when it names no module of the tree."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        if module_file(".".join(parts[:cut])) is not None:
+            return ".".join(parts[:cut])
+    return None
+
+
+def unit_of(module: str) -> str:
+    """What the cycle rule counts as one unit: a subpackage of a layer with everything under
+    it (``viddiff.graphs.nodes``, ``viddiff.tools.pose``, ``viddiff.agent.cli``), or a module
+    that sits directly in a layer folder (``viddiff.graphs.state``, ``viddiff.tools.viewpoint``),
+    or the layer's own ``__init__`` (``viddiff.prompts``, the root ``viddiff``).
+
+    A layer's own modules are units of their own rather than one unit with the layer:
+    ``graphs/offline.py`` imports ``viddiff.graphs.nodes`` and the nodes import
+    ``graphs/state.py``, which is the floor's shared code, not a cycle; as separate units that
+    stays legal while a cycle that runs through a layer module (pose → viewpoint → kinematics →
+    pose) is still caught.
+    """
+    layer = max((p for p in PACKAGE_DIRS if within(module, p)), key=len)
+    rest = module[len(layer):].lstrip(".")
+    if layer == "viddiff" or not rest:
+        return layer
+    room = f"{layer}.{rest.split('.')[0]}"
+    path = module_file(room)
+    return room if path is not None and path.name == "__init__.py" else module
+
+
+def unit_imports(sources: dict[Path, str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """unit -> imported unit -> the ``file:line`` of each import, over the shipped packages
+    (imports inside functions and ``TYPE_CHECKING`` blocks included). ``sources`` adds or
+    replaces files (path -> source) without writing them."""
+    files = {path: None for folder in PACKAGE_DIRS.values() for path in python_files(folder)}
+    files.update(sources or {})
+    edges: dict[str, dict[str, list[str]]] = {}
+    for path, source in files.items():
+        here = unit_of(module_name(path))
+        for line, imported in imported_modules(path, source):
+            target = owning_module(imported) if within(imported, "viddiff") else None
+            if target is None or unit_of(target) == here:
+                continue
+            where = f"{path.relative_to(ROOT)}:{line}"
+            edges.setdefault(here, {}).setdefault(unit_of(target), []).append(where)
+    return edges
+
+
+def import_cycles(edges: dict[str, dict[str, list[str]]]) -> list[str]:
+    """One line per cycle found (``a → b → a``, with the import that closes each step),
+    from a depth-first search that reports each back edge once."""
+    found: list[str] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    path: list[str] = []
+
+    def visit(unit: str) -> None:
+        state[unit] = 1
+        path.append(unit)
+        for target in sorted(edges.get(unit, {})):
+            if state.get(target) == 1:
+                loop = [*path[path.index(target):], target]
+                steps = [f"{a} → {b} ({edges[a][b][0]})" for a, b in itertools.pairwise(loop)]
+                found.append("; ".join(steps))
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[unit] = 2
+
+    for unit in sorted(edges):
+        if unit not in state:
+            visit(unit)
+    return found
+
+
+def test_no_import_cycles_between_packages() -> None:
+    """No two units (subpackages, layer modules) import each other, directly or around a
+    longer loop: each can then be read, tested and changed from the bottom up."""
+    edges = unit_imports()
+    assert "viddiff.agent.cli" in edges and "viddiff.tools.pose" in edges  # it sees them
+    assert import_cycles(edges) == []
+
+
+def test_the_cycle_checker_sees_a_cycle() -> None:
+    """A constructed loop, closed by an import inside a function, is reported with the
+    import that closes it; units are what the rule says they are."""
+    probe = ROOT / "tools" / "pose" / "probe.py"  # never written: read from ``source``
+    source = "def f():\n    from viddiff.tools.kinematics import signals\n"
+    cycles = import_cycles(unit_imports({probe: source}))
+    assert any("viddiff.tools.pose → viddiff.tools.kinematics (tools/pose/probe.py:2)" in c
+               and "viddiff.tools.kinematics → viddiff.tools.pose" in c for c in cycles), cycles
+    assert import_cycles({"a": {"b": ["x:1"]}, "b": {"c": ["y:2"]}, "c": {"a": ["z:3"]}}) == [
+        "a → b (x:1); b → c (y:2); c → a (z:3)"]
+    assert import_cycles({"a": {"b": ["x:1"]}, "b": {}}) == []
+    assert unit_of("viddiff.graphs.nodes.load") == "viddiff.graphs.nodes"
+    assert unit_of("viddiff.graphs.state") == "viddiff.graphs.state"
+    assert unit_of("viddiff.graphs") == "viddiff.graphs"
+    assert unit_of("viddiff.agent.console.live_view") == "viddiff.agent.console"
+    assert owning_module("viddiff.graphs.llm.ask_structured") == "viddiff.graphs.llm"
 
 
 # --------------------------------------------------------------------------- the document
