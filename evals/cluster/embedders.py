@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from viddiff.tools.clip.spec import ClipSpec, Embedder, ProgressFn
 from viddiff.tools.errors import ConfigError, one_line
-
-if TYPE_CHECKING:  # torch and open_clip load in the embedding actors, not in the driver
-    from viddiff.tools.clip.spec import ClipSpec, Embedder, ProgressFn
-
 
 START_TIMEOUT_S = 600.0
 """How long the embedding actors may take to be placed and load their model (a big model on
@@ -34,6 +31,7 @@ class EmbedderActor:
     (one line), instead of killing the actor with a traceback."""
 
     def __init__(self, spec: ClipSpec) -> None:
+        # torch and open_clip load in the embedding actor, never in the driver
         from viddiff.tools.clip.model import load_clip
 
         self.error: str | None = None

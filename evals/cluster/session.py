@@ -12,16 +12,15 @@ import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viddiff.evals.cluster.connect import connect
+from viddiff.evals.cluster.embedders import start_embedders
+from viddiff.evals.cluster.gate import RayCallGate, start_gate
 from viddiff.evals.cluster.pool import RayPool, default_workers
 from viddiff.evals.jobs import Recipe, WorkerRuntime
+from viddiff.tools.clip.spec import ClipSpec
 from viddiff.tools.errors import ConfigError
-
-if TYPE_CHECKING:
-    from viddiff.evals.cluster.gate import RayCallGate
-    from viddiff.tools.clip.spec import ClipSpec
 
 
 @dataclass(frozen=True)
@@ -69,16 +68,12 @@ def ray_session(options: RayOptions, recipe: Recipe[Any, Any], *, concurrency: i
     cluster = connect(options.address, num_cpus=options.cpus)
     pool: RayPool[Any, Any] | None = None
     try:
-        import ray
-
-        from viddiff.evals.cluster.gate import start_gate
+        import ray  # connect() has checked the ray extra is there
 
         gate = start_gate(llm_concurrency, request_timeout_s) if llm_concurrency else None
         runtime = WorkerRuntime(gate=gate)
         count = embedders_wanted(options, clip)
         if count and clip is not None:
-            from viddiff.evals.cluster.embedders import start_embedders
-
             gpus = options.gpus_per_embedder if clip.device.startswith("cuda") else 0.0
             runtime.clip_loader = start_embedders(clip, count, num_gpus=gpus)
         free_cpus = float(ray.available_resources().get("CPU", 0))
