@@ -30,6 +30,23 @@ def test_every_public_name_resolves_and_is_listed() -> None:
         viddiff.nope  # noqa: B018
 
 
+def test_agent_api_still_offers_the_engine_layer() -> None:
+    """The engine layer lives in graphs/; ``viddiff.agent.api`` re-exports the very same
+    objects, so code written against it keeps working."""
+    from viddiff.agent import api
+    from viddiff.graphs import compare, engine, serde
+
+    homes = {name: module for module in (engine, compare, serde) for name in module.__all__}
+    for name in api.__all__:
+        if name == "create_compare_tool":  # the agent layer's own
+            assert api.create_compare_tool.__module__ == "viddiff.agent.api"
+            continue
+        assert getattr(api, name) is getattr(homes[name], name), name
+        if name in viddiff.__all__:
+            assert getattr(viddiff, name) is getattr(api, name), name
+    assert {"NO_ENDPOINT", "comparison_request", "guard_paths"} <= set(api.__all__)
+
+
 def test_importing_the_api_and_building_graphs_loads_no_torch() -> None:
     """torch and open_clip load when a CLIP localizer first runs, not before."""
     code = (
