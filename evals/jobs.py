@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the command line reads this module, and the
+    # transport behind CallGate loads the OpenAI client
     from viddiff.graphs.context import ClipLoader
     from viddiff.graphs.transport import CallGate
 

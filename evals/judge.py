@@ -21,7 +21,7 @@ from viddiff.graphs.eval.judge import DiskJudgeCache
 from viddiff.graphs.eval.state import EvalContext
 from viddiff.graphs.models import ROLES, EndpointSettings, build_models
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the transport loads with the judge's client
     from viddiff.graphs.transport import CallGate
 
 JUDGE_ENV = "VIDDIFF_JUDGE_MODEL"
