@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import tomllib
 import zipfile
@@ -48,8 +49,12 @@ BLOCKER = textwrap.dedent("""
 
 def run_python(code: str, blocked: tuple[str, ...] = (), *, cwd: Path = ROOT,
                timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter with ``blocked`` modules not installed, and an empty
+    cache of its own (a cached pose or result must not stand in for a missing extra)."""
+    cache = cwd / ".viddiff-test-cache" if cwd != ROOT else Path(tempfile.mkdtemp())
+    env = {**NO_ENDPOINT, "VIDDIFF_CACHE_DIR": str(cache)}
     return subprocess.run([sys.executable, "-c", BLOCKER + textwrap.dedent(code),
-                           ",".join(blocked)], cwd=cwd, env=NO_ENDPOINT, capture_output=True,
+                           ",".join(blocked)], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
