@@ -27,7 +27,7 @@ import numpy as np
 from bench.results import machine_line, update_section
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.signals import ClipContext
-from viddiff.tools.pose.mediapipe_runner import extract_video_pose
+from viddiff.tools.pose.extract import extract_video_pose
 from viddiff.tools.video import plan_sampling
 from viddiff.tools.viewpoint import view_difference
 

@@ -39,7 +39,7 @@ import json, resource, sys, time
 from pathlib import Path
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.frames import video_ref
-from viddiff.graphs.frames import poses_of
+from viddiff.graphs.poses import poses_of
 from viddiff.tools.video import load_video
 a, b, cache = sys.argv[1], sys.argv[2], sys.argv[3]
 ctx = VidDiffContext(cache_dir=Path(cache))
@@ -51,7 +51,7 @@ seconds = time.perf_counter() - t0
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 decode_s = None
 if len(sys.argv) > 4:
-    from viddiff.graphs.frames import pose_side
+    from viddiff.graphs.poses import pose_side
     from viddiff.tools.video import iter_frames, plan_sampling
     t0 = time.perf_counter()
     for _ in iter_frames(plan_sampling(a, ctx.pose_fps, ctx.pose_max_frames, pose_side(ctx))):

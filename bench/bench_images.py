@@ -29,7 +29,7 @@ from bench.results import machine_line, update_section
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.videos import CLIPS_DIR
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.frames import clear_pose_memo
+from viddiff.graphs.frames import clear_memos
 from viddiff.graphs.models import EndpointSettings, build_models
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.viddiff import build_viddiff_graph
@@ -44,7 +44,7 @@ def image_tokens(url: dict[str, Any]) -> int:
 
 
 async def one_run(a: Path, b: Path, n: int, cache: Path) -> dict[str, Any]:
-    clear_pose_memo()  # and the encoded frames: each run counts its own encodes
+    clear_memos()  # and the encoded frames: each run counts its own encodes
     encodes = 0
     original = images_mod.to_data_url
 

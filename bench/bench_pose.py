@@ -32,13 +32,13 @@ import numpy as np
 from bench.results import machine_line, update_section
 from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
+from viddiff.graphs.measured_answers import answer_offline, propose_offline
 from viddiff.tools.kinematics import signals as ks
 from viddiff.tools.kinematics.comparison import compare_metric, compare_values
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.kinematics.uncertainty import frame_noise
-from viddiff.tools.offline import answer_offline, propose_offline
-from viddiff.tools.pose.mediapipe_runner import extract_pose, run_pose_model
+from viddiff.tools.pose.extract import extract_pose, run_pose_model
 from viddiff.tools.pose.sequence import N_LANDMARKS, PoseSequence
 from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.taxonomy import load_differences
@@ -92,7 +92,7 @@ def image_only(pose: PoseSequence) -> PoseSequence:
 def world_copy_cost(path: Path, repeats: int = 20) -> tuple[float, float]:
     """(microseconds to read one frame's world landmarks out of a model result, milliseconds of
     one inference): the 3-D pose is part of every result, so reading it is its only cost."""
-    from viddiff.tools.pose.mediapipe_runner import (
+    from viddiff.tools.pose.extract import (
         MODEL_SETTINGS,
         _load_mediapipe_pose,
         _resize_for_model,

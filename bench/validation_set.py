@@ -112,7 +112,7 @@ def lowest_hip_frame(src: Path) -> int:
     """Source frame number where the hip midpoint is lowest in the image (the bottom of the
     movement), from MediaPipe pose on every frame."""
     from viddiff.tools.kinematics.signals import ClipContext, hip_height
-    from viddiff.tools.pose.mediapipe_runner import extract_pose
+    from viddiff.tools.pose.extract import extract_pose
     from viddiff.tools.video import load_video
 
     video = load_video(src, target_fps=1000.0, max_frames=10_000, max_side=448)

@@ -2,7 +2,7 @@
 the method, and hand back the prediction record with the full comparison result.
 
 The worker writes nothing of the run's own files: the driver saves the result and appends the
-record (:mod:`viddiff.evals.runner`), so a cluster whose workers do not share the output
+record (:mod:`viddiff.evals.benchmark_run`), so a cluster whose workers do not share the output
 folder still leaves one complete, consistent folder behind.
 """
 

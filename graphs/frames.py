@@ -1,5 +1,6 @@
-"""What stands behind a :class:`VideoRef` in a running graph: its decoded frames, its pose,
-its stage segments, and the frame references a result records.
+"""What stands behind a :class:`VideoRef` in a running graph: its decoded frames and the frame
+references a result records (its pose is :mod:`viddiff.graphs.poses`, measurements on request
+:mod:`viddiff.graphs.measurement`).
 
 Graph state holds only references (paths, digests, sampled indices); nodes, the ``measure``
 tools and the chat tools go through these functions to reach the decoded data, which comes
@@ -8,26 +9,17 @@ from in-process and on-disk caches.
 
 from __future__ import annotations
 
-import contextvars
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.poses import clear_pose_memo
 from viddiff.graphs.schemas import FrameRef, VideoRef
 from viddiff.tools.images import image_part
-from viddiff.tools.kinematics.comparison import compare_metric
-from viddiff.tools.kinematics.results import Direction, Evidence, Measurement
-from viddiff.tools.pose.mediapipe_runner import cached_video_pose, extract_video_pose
-from viddiff.tools.pose.sequence import PoseSequence
-from viddiff.tools.segments import Segment
-from viddiff.tools.stage_names import resolve_stage_name
+from viddiff.tools.kinematics.results import Evidence
 from viddiff.tools.video import (
     LazySampledVideo,
     SampledVideo,
@@ -36,9 +28,6 @@ from viddiff.tools.video import (
     peek_video_cached,
     plan_sampling,
 )
-
-WHOLE_CLIP = "whole clip"
-"""The stage name that means the whole video."""
 
 
 def sampled(ref: VideoRef, ctx: VidDiffContext) -> SampledVideo:
@@ -141,142 +130,12 @@ def sampling_fps(ref: VideoRef) -> float:
     return (ref.n_sampled - 1) / (ref.timestamps[-1] - ref.timestamps[0])
 
 
-_pose_lock = threading.Lock()
-_pose_memo: OrderedDict[tuple[str, str, float, int, int], PoseSequence] = OrderedDict()
-_POSE_MEMO_SIZE = 8
-POSE_MAX_SIDE = 448
-
-
-def pose_of(ref: VideoRef, ctx: VidDiffContext,
-            on_progress: Callable[[int, int], None] | None = None) -> PoseSequence:
-    """The dense pose of a video: its own sampling (``ctx.pose_fps``, at most
-    ``ctx.pose_max_frames``), not the vision model's frames; from the on-disk cache after the
-    first extraction, and from memory within a process (every metric of a run reads it)."""
-    side = pose_side(ctx)
-    key = (ref.path, ref.digest, float(ctx.pose_fps), int(ctx.pose_max_frames), side)
-    with _pose_lock:
-        hit = _pose_memo.get(key)
-        if hit is not None:
-            _pose_memo.move_to_end(key)
-            return hit
-    plan = plan_sampling(ref.path, ctx.pose_fps, ctx.pose_max_frames, side)
-    pose = extract_video_pose(plan, Path(ctx.cache_dir) / "pose", max_side=side,
-                              on_progress=on_progress)
-    with _pose_lock:
-        _pose_memo[key] = pose
-        while len(_pose_memo) > _POSE_MEMO_SIZE:
-            _pose_memo.popitem(last=False)
-    return pose
-
-
-def cached_pose_of(ref: VideoRef, ctx: VidDiffContext) -> PoseSequence | None:
-    """:func:`pose_of` if it is already known (in this process or in the on-disk cache),
-    else None: nothing is decoded and no pose runs. A report draws its skeletons from this,
-    the comparison's own dense pose, instead of running pose again."""
-    side = pose_side(ctx)
-    key = (ref.path, ref.digest, float(ctx.pose_fps), int(ctx.pose_max_frames), side)
-    with _pose_lock:
-        hit = _pose_memo.get(key)
-    if hit is not None:
-        return hit
-    plan = plan_sampling(ref.path, ctx.pose_fps, ctx.pose_max_frames, side)
-    if ref.digest and plan.digest != ref.digest:
-        return None
-    return cached_video_pose(plan, Path(ctx.cache_dir) / "pose", max_side=side)
-
-
-def poses_of(videos: Mapping[str, VideoRef], ctx: VidDiffContext,
-             on_progress: Callable[[str, int, int], None] | None = None
-             ) -> dict[str, PoseSequence]:
-    """:func:`pose_of` of every video, in parallel threads (MediaPipe runs outside the GIL,
-    so two videos take about as long as one on two cores). ``on_progress(video, done,
-    total)`` follows each extraction chunk by chunk."""
-
-    def one(key: str) -> PoseSequence:
-        def progress(done: int, total: int) -> None:
-            if on_progress is not None:
-                on_progress(key, done, total)
-
-        return pose_of(videos[key], ctx, on_progress=progress)
-
-    with ThreadPoolExecutor(max_workers=max(1, len(videos))) as pool:
-        # each worker runs in a copy of this context, where LangGraph keeps the stream writer
-        futures = {key: pool.submit(contextvars.copy_context().run, one, key)
-                   for key in videos}
-        return {key: future.result() for key, future in futures.items()}
-
-
-def pose_side(ctx: VidDiffContext) -> int:
-    """Longer side of the frames pose reads: the decode size, at most :data:`POSE_MAX_SIDE`
-    (the pose model sees 256 pixels; a source-resolution setting for the vision model must
-    not make pose decode every frame at full size)."""
-    return min(ctx.max_side or POSE_MAX_SIDE, POSE_MAX_SIDE)
-
-
-def clear_pose_memo() -> None:
-    """Forget in-process poses and encoded frames (tests)."""
-    with _pose_lock:
-        _pose_memo.clear()
-    with _image_lock:
-        _image_memo.clear()
-
-
 def nearest_sample(ref: VideoRef, t: float) -> int | None:
     """Index of the vision model's sampled frame nearest to time ``t`` (None: no frames)."""
     if not ref.timestamps:
         return None
     ts = np.asarray(ref.timestamps)
     return int(np.argmin(np.abs(ts - t)))
-
-
-def _sample_bounds(ref: VideoRef, seg: Segment) -> tuple[float, float]:
-    """Time span a sampled-frame segment stands for: halfway to the neighbouring samples."""
-    ts = ref.timestamps
-    lo = -math.inf if seg.start <= 0 else 0.5 * (ts[seg.start - 1] + ts[seg.start])
-    hi = math.inf if seg.end >= len(ts) - 1 else 0.5 * (ts[seg.end] + ts[seg.end + 1])
-    return lo, hi
-
-
-def pose_segment(seg: Segment | None, ref: VideoRef, pose: PoseSequence) -> Segment | None:
-    """A stage segment of the sampled frames as the pose frames of the same time span
-    (None stays None: the whole clip)."""
-    if seg is None or not ref.timestamps or pose.n_frames == 0:
-        return seg
-    lo, hi = _sample_bounds(ref, seg)
-    inside = np.flatnonzero((pose.timestamps >= lo) & (pose.timestamps < hi))
-    if inside.size == 0:  # a stage shorter than one pose frame: its nearest frame
-        mid = 0.5 * (ref.timestamps[seg.start] + ref.timestamps[seg.end])
-        row = int(np.argmin(np.abs(pose.timestamps - mid)))
-        return seg.model_copy(update={"start": row, "end": row})
-    return seg.model_copy(update={"start": int(inside[0]), "end": int(inside[-1])})
-
-
-def pose_segments(segs: list[Segment], ref: VideoRef, pose: PoseSequence) -> list[Segment]:
-    """:func:`pose_segment` of each segment."""
-    return [s for seg in segs if (s := pose_segment(seg, ref, pose)) is not None]
-
-
-def sampled_segments(segs: list[Segment], pose: PoseSequence, ref: VideoRef) -> list[Segment]:
-    """Stage segments found on the pose frames, as segments of the sampled frames: each
-    sampled frame goes to the stage of the pose frame nearest in time; a stage no sampled
-    frame falls in is dropped."""
-    if not segs or not ref.timestamps:
-        return []
-    stage_of_row = np.empty(pose.n_frames, dtype=np.int64)
-    for k, seg in enumerate(segs):
-        stage_of_row[seg.start:seg.end + 1] = k
-    rows = np.searchsorted(pose.timestamps, np.asarray(ref.timestamps))
-    rows = np.clip(rows, 0, pose.n_frames - 1)
-    prev = np.clip(rows - 1, 0, pose.n_frames - 1)
-    ts = np.asarray(ref.timestamps)
-    closer = np.abs(pose.timestamps[prev] - ts) < np.abs(pose.timestamps[rows] - ts)
-    labels = stage_of_row[np.where(closer, prev, rows)]
-    out = []
-    for k, seg in enumerate(segs):
-        where = np.flatnonzero(labels == k)
-        if where.size:
-            out.append(seg.model_copy(update={"start": int(where[0]), "end": int(where[-1])}))
-    return out
 
 
 def evidence_refs(ref: VideoRef, evidence: list[Evidence]) -> list[FrameRef]:
@@ -287,26 +146,9 @@ def evidence_refs(ref: VideoRef, evidence: list[Evidence]) -> list[FrameRef]:
                      timestamp_s=e.timestamp_s) for e in evidence]
 
 
-def is_whole_clip(stage: str) -> bool:
-    """Whether a stage name asks for the whole clip ('whole clip', 'whole', 'all', or none)."""
-    return stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all")
-
-
-def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
-    """The named stage's segment, or None for the whole clip: when the name says so ('whole
-    clip', 'all'), or names no stage by the one stage-name rule
-    (:func:`viddiff.tools.stage_names.resolve_stage_name`)."""
-    if not segments or is_whole_clip(stage):
-        return None
-    match = resolve_stage_name(stage, [s.stage for s in segments])
-    return segments[match.index] if match.index is not None else None
-
-
-def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
-                 segments: tuple[Segment | None, Segment | None], ctx: VidDiffContext,
-                 direction: Direction = "higher") -> Measurement:
-    """Compare one metric between two videos over stage segments of their sampled frames
-    (None: the whole clips), read on the dense pose of the same time spans."""
-    pose_a, pose_b = pose_of(refs[0], ctx), pose_of(refs[1], ctx)
-    return compare_metric(metric, pose_a, pose_b, pose_segment(segments[0], refs[0], pose_a),
-                          pose_segment(segments[1], refs[1], pose_b), direction)
+def clear_memos() -> None:
+    """Forget in-process encoded frames and poses (tests and benchmarks that must start as a
+    new process would)."""
+    with _image_lock:
+        _image_memo.clear()
+    clear_pose_memo()

@@ -21,14 +21,44 @@ from typing import Literal
 from pydantic import BaseModel, Field, JsonValue
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.frames import is_whole_clip, measure_pair, resolve_segment
+from viddiff.graphs.poses import pose_of, pose_segment
 from viddiff.graphs.schemas import VideoRef
+from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.registry import METRICS
-from viddiff.tools.kinematics.results import Measurement
+from viddiff.tools.kinematics.results import Direction, Measurement
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
+from viddiff.tools.stage_names import resolve_stage_name
 from viddiff.tools.viewpoint import view_note
+
+WHOLE_CLIP = "whole clip"
+"""The stage name that means the whole video."""
+
+
+def is_whole_clip(stage: str) -> bool:
+    """Whether a stage name asks for the whole clip ('whole clip', 'whole', 'all', or none)."""
+    return stage.strip().lower() in ("", WHOLE_CLIP, "whole", "all")
+
+
+def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
+    """The named stage's segment, or None for the whole clip: when the name says so ('whole
+    clip', 'all'), or names no stage by the one stage-name rule
+    (:func:`viddiff.tools.stage_names.resolve_stage_name`)."""
+    if not segments or is_whole_clip(stage):
+        return None
+    match = resolve_stage_name(stage, [s.stage for s in segments])
+    return segments[match.index] if match.index is not None else None
+
+
+def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
+                 segments: tuple[Segment | None, Segment | None], ctx: VidDiffContext,
+                 direction: Direction = "higher") -> Measurement:
+    """Compare one metric between two videos over stage segments of their sampled frames
+    (None: the whole clips), read on the dense pose of the same time spans."""
+    pose_a, pose_b = pose_of(refs[0], ctx), pose_of(refs[1], ctx)
+    return compare_metric(metric, pose_a, pose_b, pose_segment(segments[0], refs[0], pose_a),
+                          pose_segment(segments[1], refs[1], pose_b), direction)
 
 
 class MetricAtStage(BaseModel):
@@ -59,7 +89,7 @@ def stage_segments(stage: str, segments: tuple[list[Segment], list[Segment]] | N
     """The segments of A and B to measure ``stage`` over (None, None: the whole clips), and
     why the whole clips were taken when a stage was asked for.
 
-    The stage is resolved in each video by :func:`viddiff.graphs.frames.resolve_segment`; a
+    The stage is resolved in each video by :func:`resolve_segment`; a
     stage found in only one video is measured over both whole clips, so the two values always
     cover comparable spans.
     """
@@ -90,7 +120,7 @@ def measure_at_stage(request: MetricAtStage, refs: tuple[VideoRef, VideoRef],
                      ctx: VidDiffContext) -> StageMeasurement:
     """Measure ``request.metric`` on both videos over ``request.stage`` (whole clips when it
     names none, or no ``segments`` are known). Raises :class:`UnknownMetric` for a metric the
-    catalogue lacks; pose comes from :func:`viddiff.graphs.frames.pose_of` (its caches)."""
+    catalogue lacks; pose comes from :func:`viddiff.graphs.poses.pose_of` (its caches)."""
     check_metric(request.metric)
     seg_a, seg_b, missing = stage_segments(request.stage, segments)
     measurement = measure_pair(request.metric, refs, (seg_a, seg_b), ctx)

@@ -24,7 +24,7 @@ from viddiff.graphs.node_names import (
 )
 from viddiff.graphs.nodes.finish import make_finish_node
 from viddiff.graphs.nodes.load import load_videos
-from viddiff.graphs.nodes.offline import estimate_pose, localize_phases, measure
+from viddiff.graphs.nodes.pose_steps import estimate_pose, localize_phases, measure_differences
 from viddiff.graphs.nodes.propose import prepare_differences
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 
@@ -39,7 +39,7 @@ def build_offline_graph() -> StateGraph[VidDiffState, VidDiffContext, InputState
     graph.add_node(PREPARE_DIFFERENCES, prepare_differences)
     graph.add_node(ESTIMATE_POSE, estimate_pose)
     graph.add_node(LOCALIZE_PHASES, localize_phases)
-    graph.add_node(MEASURE_DIFFERENCES, measure)
+    graph.add_node(MEASURE_DIFFERENCES, measure_differences)
     graph.add_node(FINISH, make_finish_node(OFFLINE_MODELS, engine="offline"))
     graph.add_edge(START, LOAD_VIDEOS)
     graph.add_conditional_edges(LOAD_VIDEOS, _after_load, [PREPARE_DIFFERENCES, ESTIMATE_POSE])

@@ -11,7 +11,8 @@ import pytest
 
 from tests.test_kinematics import TORSO, figure, sequence, viewed
 from viddiff.tools.kinematics.comparison import compare_metric
-from viddiff.tools.kinematics.registry import METRICS, measure
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.registry import measure_metric as measure
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 
 NEW = ("heel_lift_max", "knee_valgus_max", "foot_turn_out", "hip_shift_mean", "hip_shift_max",

@@ -176,8 +176,9 @@ def test_ray_is_imported_only_when_asked_for() -> None:
     without Ray; only ``--ray`` imports it."""
     code = ("import sys\n"
             "from viddiff.agent.cli.main import build_parser\n"
-            "import viddiff.evals.recipe, viddiff.agent.batch.runner, viddiff.agent.cli.pools\n"
-            "import viddiff.evals.jobs, viddiff.evals.runner, viddiff.evals.cluster.connect\n"
+            "import viddiff.evals.recipe, viddiff.agent.batch.driver, viddiff.agent.cli.pools\n"
+            "import viddiff.evals.jobs, viddiff.evals.benchmark_run\n"
+            "import viddiff.evals.cluster.connect\n"
             "build_parser().parse_args(['compare-many', 'p.csv', '--out', 'o', '--ray', 'auto'])\n"
             "print('ray' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],

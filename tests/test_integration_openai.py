@@ -171,10 +171,10 @@ def test_each_image_is_sent_once_per_difference(clips_dir: Path, env: Path,
     """The measure-tool turn carries no images; the verdict carries the difference's own
     frames (1 or 3 per video) plus the evidence frames, and each distinct frame is JPEG-encoded
     once however many differences show it."""
-    from viddiff.graphs.frames import clear_pose_memo
+    from viddiff.graphs.frames import clear_memos
     from viddiff.tools import images as images_mod
 
-    clear_pose_memo()
+    clear_memos()
     encodes: list[int] = []
     original = images_mod.to_data_url
 

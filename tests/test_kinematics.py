@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from viddiff.tools.kinematics.comparison import K_SIGMA, compare_metric
-from viddiff.tools.kinematics.registry import METRICS, measure
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.registry import measure_metric as measure
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.kinematics.uncertainty import frame_noise

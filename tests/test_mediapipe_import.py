@@ -12,7 +12,7 @@ pytest.importorskip("mediapipe")
 
 _CODE = """
 import sys
-from viddiff.tools.pose.mediapipe_runner import _load_mediapipe_pose
+from viddiff.tools.pose.extract import _load_mediapipe_pose
 pose = _load_mediapipe_pose()
 assert hasattr(pose, "Pose")
 print("matplotlib" in sys.modules)

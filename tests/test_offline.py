@@ -22,17 +22,17 @@ from tests.support.validation import left_right_swap_agreement
 from tests.support.videos import write_variant
 from tests.test_kinematics import figure, sequence, squat_clip
 from tests.test_pose import clip_path, load_pose, shared_pose_cache
-from viddiff.graphs.offline import build_offline_graph
-from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
-from viddiff.tools.kinematics.registry import METRICS
-from viddiff.tools.kinematics.signals import ClipContext
-from viddiff.tools.offline import (
+from viddiff.graphs.measured_answers import (
     OfflineAnswer,
     OfflineProposal,
     answer_offline,
     propose_offline,
     resolve_stage,
 )
+from viddiff.graphs.offline import build_offline_graph
+from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment

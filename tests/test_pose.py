@@ -14,8 +14,8 @@ import pytest
 
 from tests.test_kinematics import figure, sequence, viewed
 from viddiff.tools.errors import ConfigError, VideoError
-from viddiff.tools.pose import mediapipe_runner
-from viddiff.tools.pose.mediapipe_runner import extract_pose, pose_cache_key
+from viddiff.tools.pose import extract
+from viddiff.tools.pose.extract import extract_pose, pose_cache_key
 from viddiff.tools.pose.sequence import (
     LANDMARK_INDEX,
     MIRROR_PERMUTATION,
@@ -196,7 +196,7 @@ def test_empty_scene_is_absent_not_invented_and_cached(tmp_path: Path,
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model ran although the pose was cached")
 
-    monkeypatch.setattr(mediapipe_runner, "run_pose_model", boom)
+    monkeypatch.setattr(extract, "run_pose_model", boom)
     again = extract_pose(video, tmp_path)
     np.testing.assert_array_equal(again.present, pose.present)
     other = _Frames(video.frames)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.test_kinematics import figure, sequence, squat_clip
+from viddiff.graphs.measured_answers import propose_offline
 from viddiff.tools.kinematics.comparison import compare_metric
-from viddiff.tools.offline import propose_offline
 from viddiff.tools.pose.quality import identity_switches, person_problem
 
 
@@ -52,7 +52,7 @@ def test_a_person_in_few_frames_is_not_measured() -> None:
 
 @pytest.mark.real_clips
 def test_real_clip_with_most_frames_blank_is_not_measured(clips_dir) -> None:
-    from viddiff.tools.pose.mediapipe_runner import extract_video_pose
+    from viddiff.tools.pose.extract import extract_video_pose
     from viddiff.tools.video import plan_sampling
 
     pose = extract_video_pose(plan_sampling(clips_dir / "Demo_SinglePerson_cam01.mp4", 30.0,

@@ -7,7 +7,7 @@ import pytest
 
 from tests.test_kinematics import figure, sequence, squat_clip
 from viddiff.tools.kinematics.comparison import compare_metric
-from viddiff.tools.kinematics.registry import measure
+from viddiff.tools.kinematics.registry import measure_metric as measure
 from viddiff.tools.kinematics.reps import find_reps
 from viddiff.tools.kinematics.signals import ClipContext
 

@@ -73,7 +73,8 @@ def test_an_empty_list_is_no_match() -> None:
     ("Bottom position", "bottom"), ("nap", None), ("", None)])
 def test_every_caller_resolves_a_name_the_same_way(given: str, expected: str | None) -> None:
     """The linker, the refiner, the measure tools and the offline engine agree on a name."""
-    from viddiff.graphs.frames import resolve_segment
+    from viddiff.graphs.measured_answers import resolve_stage
+    from viddiff.graphs.measurement import resolve_segment
     from viddiff.graphs.nodes.link import repair_links
     from viddiff.graphs.nodes.stages import merge_refined
     from viddiff.graphs.schemas import (
@@ -85,7 +86,6 @@ def test_every_caller_resolves_a_name_the_same_way(given: str, expected: str | N
         Stage,
         StageDraft,
     )
-    from viddiff.tools.offline import resolve_stage
     from viddiff.tools.segments import Segment
 
     stages = [Stage(name=n, description=n, retrieval_strings=[f"a {n}"]) for n in SQUAT]

@@ -59,7 +59,7 @@ def test_without_world_landmarks_nothing_is_claimed():
 
 
 def test_real_views_of_one_take(clips_dir: Path, tmp_path: Path):
-    from viddiff.tools.pose.mediapipe_runner import extract_pose
+    from viddiff.tools.pose.extract import extract_pose
     from viddiff.tools.video import load_video
 
     poses = [extract_pose(load_video(clips_dir / f"Demo_SinglePerson_cam0{c}.mp4", 6, 96, 448),

@@ -19,9 +19,9 @@ import pytest
 from tests.support.videos import CLIPS_DIR
 from viddiff.agent.cli.main import main
 from viddiff.agent.report import ReportOptions, build_view, load_result
-from viddiff.graphs.frames import clear_pose_memo
+from viddiff.graphs.frames import clear_memos
 from viddiff.tools import video
-from viddiff.tools.pose import mediapipe_runner
+from viddiff.tools.pose import extract
 from viddiff.tools.video import clear_video_cache
 
 A, B = (CLIPS_DIR / f"Demo_SinglePerson_cam0{i}.mp4" for i in (1, 2))
@@ -33,11 +33,11 @@ def counts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("VIDDIFF_CACHE_DIR", str(tmp_path / "cache"))
-    clear_pose_memo()  # earlier tests may hold these clips' pose or frames in memory
+    clear_memos()  # earlier tests may hold these clips' pose or frames in memory
     clear_video_cache()
     seen: Counter[str] = Counter()
     iter_frames, load_video = video.iter_frames, video.load_video
-    process = mediapipe_runner._PoseModel.process
+    process = extract._PoseModel.process
 
     def counted_iter(plan: video.SamplingPlan, chunk: int = 64, **kwargs: Any) -> Any:
         for indices, frames in iter_frames(plan, chunk, **kwargs):
@@ -54,11 +54,11 @@ def counts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
         return process(self, frames)
 
     monkeypatch.setattr(video, "iter_frames", counted_iter)
-    monkeypatch.setattr(mediapipe_runner, "iter_frames", counted_iter)
+    monkeypatch.setattr(extract, "iter_frames", counted_iter)
     monkeypatch.setattr(video, "load_video", counted_load)
-    monkeypatch.setattr(mediapipe_runner._PoseModel, "process", counted_process)
+    monkeypatch.setattr(extract._PoseModel, "process", counted_process)
     yield seen
-    clear_pose_memo()
+    clear_memos()
     clear_video_cache()
 
 
@@ -87,7 +87,7 @@ def test_warm_run_decodes_nothing_and_runs_no_pose(counts: Counter[str],
     cold = _compare(tmp_path)
     dense = counts["posed"]
     assert dense > 50 and counts["decoded"] == dense  # cold: each pose frame decoded once
-    clear_pose_memo()  # a new process: only the on-disk caches remain
+    clear_memos()  # a new process: only the on-disk caches remain
     clear_video_cache()
     counts.clear()
     warm = _compare(tmp_path)
@@ -105,7 +105,7 @@ def test_report_decodes_only_shown_frames_once_and_reuses_the_dense_pose(
     assert 0 < counts["decoded"] - dense <= shown
     assert counts["posed"] == dense
     assert html.read_text().count("<img") > 0
-    clear_pose_memo()
+    clear_memos()
     clear_video_cache()
     counts.clear()
     first = html.read_text()

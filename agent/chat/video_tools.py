@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field, JsonValue
 from viddiff.agent.chat.stored_results import stored_results
 from viddiff.graphs.checklist import checklist
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.frames import WHOLE_CLIP, video_ref
+from viddiff.graphs.frames import video_ref
 from viddiff.graphs.measurement import (
+    WHOLE_CLIP,
     MetricAtStage,
     StageMissing,
     UnknownMetric,

@@ -37,8 +37,8 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.tools.errors import ConfigError
 
 if TYPE_CHECKING:
+    from viddiff.agent.batch.driver import BatchOutcome, PairOutcome
     from viddiff.agent.batch.job import CompareRecipe
-    from viddiff.agent.batch.runner import BatchOutcome, PairOutcome
 
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 4
@@ -123,8 +123,8 @@ def fingerprint_settings(recipe: CompareRecipe, model_names: dict[str, str]) -> 
 
 
 async def run_batch(args: argparse.Namespace, console: Console) -> int:
+    from viddiff.agent.batch.driver import BatchRunner
     from viddiff.agent.batch.pairs import read_pairs
-    from viddiff.agent.batch.runner import BatchRunner
     from viddiff.evals.out_lock import lock_out_dir
     from viddiff.evals.scoreboard import write_json
     from viddiff.graphs.engine import engine_model_names

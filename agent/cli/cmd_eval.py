@@ -156,8 +156,8 @@ def build_recipe(args: argparse.Namespace, ctx: VidDiffContext,
                  domain_fps: Mapping[str, float] | None, settings: SampleSettings,
                  root: Path | None) -> EvalRecipe:
     """What every worker (here, or on Ray) builds its sample job from."""
+    from viddiff.evals.benchmark_run import VIDEO_CACHE_DIR
     from viddiff.evals.recipe import EvalRecipe
-    from viddiff.evals.runner import VIDEO_CACHE_DIR
     from viddiff.evals.videos import DEFAULT_MAX_SIDE
 
     engine_choice(args)  # refuses --offline with a protocol that needs the VLM engine
@@ -216,12 +216,7 @@ async def evaluate(args: argparse.Namespace, console: Console, samples: list[Any
 
 async def _evaluate(args: argparse.Namespace, console: Console, samples: list[Any],
                     root: Path | None) -> int:
-    from viddiff.evals.cost import merge_usage, parse_price
-    from viddiff.evals.jobs import LocalPool
-    from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
-    from viddiff.evals.recipe import method_name
-    from viddiff.evals.run_progress import RunProgress
-    from viddiff.evals.runner import (
+    from viddiff.evals.benchmark_run import (
         JUDGE_CACHE_DIR,
         SUMMARY_FILE,
         BenchmarkRunner,
@@ -229,6 +224,11 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
         claim_out_dir,
         pending,
     )
+    from viddiff.evals.cost import merge_usage, parse_price
+    from viddiff.evals.jobs import LocalPool
+    from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
+    from viddiff.evals.recipe import method_name
+    from viddiff.evals.run_progress import RunProgress
     from viddiff.evals.scoreboard import print_report, summary_document, write_json
     from viddiff.evals.summary import METRIC_NAMES, summarize
     from viddiff.graphs.transport import LocalCallGate

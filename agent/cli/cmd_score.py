@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
 def run_judge(predictions: Path) -> str | None:
     """The judge the run used, from its ``run.json`` beside the predictions: the model whose
     answers are in the cache, so re-scoring reproduces the run without new calls."""
-    from viddiff.evals.runner import RUN_FILE
+    from viddiff.evals.benchmark_run import RUN_FILE
 
     try:
         judge = json.loads((Path(predictions).parent / RUN_FILE).read_text()).get("judge")
@@ -74,13 +74,13 @@ def run_judge(predictions: Path) -> str | None:
 
 
 async def rescore(args: argparse.Namespace, console: Console) -> int:
+    from viddiff.evals.benchmark_run import JUDGE_CACHE_DIR
     from viddiff.evals.cost import merge_usage, parse_price
     from viddiff.evals.data import DataError, load_samples, select_samples
     from viddiff.evals.judge import build_judge, build_scorer, judge_model_name
     from viddiff.evals.prediction_formats import read_any_predictions
     from viddiff.evals.predictions import check_consistent
     from viddiff.evals.protocols import PAPER_JUDGE
-    from viddiff.evals.runner import JUDGE_CACHE_DIR
     from viddiff.evals.scoreboard import print_report, summary_document, write_json
     from viddiff.evals.scoring import SampleScore
     from viddiff.evals.summary import summarize

@@ -22,11 +22,11 @@ from PIL import Image
 
 from viddiff.agent.report.draw import draw_skeleton, fit_size
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
-from viddiff.graphs.frames import cached_pose_of
+from viddiff.graphs.poses import cached_pose_of
 from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.errors import VidDiffError
 from viddiff.tools.frame_store import stored_frames_at
-from viddiff.tools.pose.mediapipe_runner import extract_pose
+from viddiff.tools.pose.extract import extract_pose
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.video import (
     file_digest,

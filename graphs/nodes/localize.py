@@ -16,7 +16,8 @@ from langgraph.types import Command
 
 from viddiff.graphs.context import ClipLoader, VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import planned, pose_of, sampled_segments
+from viddiff.graphs.frames import planned
+from viddiff.graphs.poses import pose_of, sampled_segments
 from viddiff.graphs.state import VidDiffState
 from viddiff.graphs.wiring import Exits
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video

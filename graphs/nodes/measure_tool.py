@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import check_cancelled, emit
-from viddiff.graphs.frames import poses_of
 from viddiff.graphs.measurement import (
     MetricAtStage,
     UnknownMetric,
@@ -27,6 +26,7 @@ from viddiff.graphs.measurement import (
     measure_at_stage,
     pose_readiness,
 )
+from viddiff.graphs.poses import poses_of
 from viddiff.graphs.schemas import VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.errors import VidDiffError

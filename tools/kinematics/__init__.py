@@ -31,7 +31,7 @@ Modules (import what you need from them; this file imports nothing, so that read
 * :mod:`~viddiff.tools.kinematics.timing` -- the timing metrics (stage and movement duration,
   longest pause).
 * :mod:`~viddiff.tools.kinematics.registry` -- ``MetricSpec``, ``METRICS``, the registration
-  helpers, ``get_metric``, ``list_metrics`` and ``measure``.
+  helpers, ``get_metric``, ``list_metrics`` and ``measure_metric``.
 * :mod:`~viddiff.tools.kinematics.catalogue` -- the definition of every metric.
 * :mod:`~viddiff.tools.kinematics.comparison` -- the decision rule (``K_SIGMA``, the minimum
   effect, left/right trust), ``compare_values``, ``compare_metric`` and ``format_value``.

@@ -252,8 +252,8 @@ def get_metric(name: str) -> MetricSpec:
         raise KeyError(f"unknown metric {name!r}; known: {', '.join(metrics)}") from None
 
 
-def measure(name: str, pose: PoseSequence, segment: Segment | None = None,
-            context: ClipContext | None = None) -> MetricValue:
+def measure_metric(name: str, pose: PoseSequence, segment: Segment | None = None,
+                   context: ClipContext | None = None) -> MetricValue:
     """Value of metric ``name`` on ``pose`` over ``segment`` (whole clip when None)."""
     spec = get_metric(name)
     return spec.compute(pose, context or ClipContext.of(pose), segment)

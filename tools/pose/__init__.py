@@ -11,9 +11,9 @@ loads the model code):
 * :mod:`~viddiff.tools.pose.sequence` -- the data: landmark names, the left/right mirror
   permutation, :class:`~viddiff.tools.pose.sequence.PoseSequence` with its .npz save/load, and
   the repair of left/right label flips.
-* :mod:`~viddiff.tools.pose.mediapipe_runner` -- the model: MediaPipe settings and loading,
-  silencing its native logs, :func:`~viddiff.tools.pose.mediapipe_runner.run_pose_model` and
-  the cached :func:`~viddiff.tools.pose.mediapipe_runner.extract_pose`.
+* :mod:`~viddiff.tools.pose.extract` -- the model: MediaPipe settings and loading,
+  silencing its native logs, :func:`~viddiff.tools.pose.extract.run_pose_model` and
+  the cached :func:`~viddiff.tools.pose.extract.extract_pose`.
 
 The localizer from pose alone (ordered phases of a clip, the DTW alignment of A to B) is
 :mod:`viddiff.tools.pose_phases`: it reads kinematics signals, which read pose, so it sits

@@ -1,7 +1,7 @@
 """One person's body pose over the sampled frames of a video: the data, without the model.
 
 :class:`PoseSequence` holds MediaPipe Pose's 33 landmarks per sampled frame
-(:mod:`viddiff.tools.pose.mediapipe_runner` produces it) and saves/loads itself as .npz. It
+(:mod:`viddiff.tools.pose.extract` produces it) and saves/loads itself as .npz. It
 lives apart from the model runner so that code which only reads poses (metrics, drawing,
 tests with synthetic figures) never needs MediaPipe.
 

@@ -145,7 +145,7 @@ class BatchRunner:
                 for row in todo:
                     group.create_task(run_one(row))
         except BaseExceptionGroup as failure:  # one failure stops the batch: report that one
-            from viddiff.evals.runner import first_leaf
+            from viddiff.evals.benchmark_run import first_leaf
 
             raise first_leaf(failure) from None
         if lost:

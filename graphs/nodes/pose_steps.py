@@ -14,20 +14,13 @@ from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
-from viddiff.graphs.frames import (
-    evidence_refs,
-    frame_refs,
-    pose_of,
-    pose_segments,
-    poses_of,
-    sampled_segments,
-    sampling_fps,
-)
+from viddiff.graphs.frames import evidence_refs, frame_refs, sampling_fps
+from viddiff.graphs.measured_answers import answer_offline, propose_offline
+from viddiff.graphs.poses import pose_of, pose_segments, poses_of, sampled_segments
 from viddiff.graphs.schemas import Difference, DifferenceResult, FrameRef, VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.results import Measurement
-from viddiff.tools.offline import answer_offline, propose_offline
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose_phases import localize_pair
 from viddiff.tools.segments import Segment
@@ -93,7 +86,7 @@ def _stage_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
     return frame_refs(ref, picked)
 
 
-def measure(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
+def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
     """Answer the closed differences, or propose the largest measured ones (open mode)."""
     ctx = runtime.context
     videos = state["videos"]
