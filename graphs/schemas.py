@@ -287,3 +287,7 @@ class ComparisonResult(BaseModel):
     models: dict[str, str] = Field(default_factory=dict)
     usage: list[UsageSummary] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    alignment: list[tuple[float, float]] = Field(default_factory=list)
+    """Corresponding moments: a monotone list of ``[t_a, t_b]`` pairs in seconds from the
+    start of both clips to their ends (interpolate between pairs); empty when no pose
+    alignment was made (the VLM graph with the CLIP localizer, or no person)."""

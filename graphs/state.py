@@ -67,6 +67,8 @@ class VidDiffState(InputState, OutputState):
     transcript: NotRequired[list[StageDraft]]
     stages: NotRequired[list[Stage]]
     segments: NotRequired[dict[str, list[Segment]]]
+    alignment: NotRequired[list[tuple[float, float]]]
+    """A's time to B's time, ``(t_a, t_b)`` in seconds, where a pose alignment was made."""
     links: NotRequired[dict[str, list[str]]]
     pose_ready: NotRequired[bool]
     localizer_used: NotRequired[str]

@@ -15,6 +15,7 @@ import itertools
 import json
 import re
 
+import numpy as np
 import pytest
 
 from tests.support.snapshots import assert_matches_snapshot
@@ -34,7 +35,7 @@ from viddiff.tools.kinematics.comparison import compare_metric, compare_values, 
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.sequence import PoseSequence
-from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.pose_phases import align_dtw, localize_pair, time_pairs
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 
@@ -265,3 +266,19 @@ def test_e_views_agree_on_3d_angles(real: dict[str, PoseSequence]) -> None:
                     assert m.label == "c", (ca, cb, m.statement)
     # fewer spurious labels overall: 79 -> 58 of 192 when this was written
     assert labelled[True] <= 0.8 * labelled[False], labelled
+
+
+@pytest.mark.real_clips
+def test_f_alignment_pairs_follow_a_known_time_map(real: dict[str, PoseSequence]) -> None:
+    """The result's ``alignment``: monotone pairs from both clips' first frames to their last;
+    on a copy slowed 1.5x the moving part maps t_a to about 1.5 t_a."""
+    orig, slow = real["cam1"], real["slow"]
+    pairs = np.asarray(time_pairs(align_dtw(orig, slow), orig, slow))
+    assert (np.diff(pairs, axis=0) >= 0).all()
+    assert tuple(pairs[0]) == (orig.timestamps[0], slow.timestamps[0])
+    assert tuple(pairs[-1]) == (round(float(orig.timestamps[-1]), 4),
+                                round(float(slow.timestamps[-1]), 4))
+    t_a = np.linspace(0.2 * orig.timestamps[-1], 0.8 * orig.timestamps[-1], 25)
+    t_b = np.interp(t_a, pairs[:, 0], pairs[:, 1])
+    err = np.abs(t_b - 1.5 * t_a)
+    assert np.median(err) < 2 / 30, err  # within two frames at 30 fps

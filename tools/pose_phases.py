@@ -318,10 +318,30 @@ def transfer_segments(segments_a: Sequence[Segment], path: np.ndarray,
     return segments_from_starts(starts, tb, names)
 
 
+def time_pairs(path: np.ndarray, pose_a: PoseSequence,
+               pose_b: PoseSequence) -> list[tuple[float, float]]:
+    """A frame path as ``(t_a, t_b)`` pairs in seconds: monotone in both, from the first
+    frames of both clips to the last, with runs where one side stands still kept only at
+    their ends (so the list stays short and a replay can interpolate between pairs)."""
+    path = np.asarray(path)
+    if path.size == 0:
+        return []
+    ta, tb = pose_a.timestamps[path[:, 0]], pose_b.timestamps[path[:, 1]]
+    keep = np.ones(len(path), dtype=bool)
+    if len(path) > 2:  # drop the inner points of straight runs (same step as both neighbours)
+        step = np.diff(path, axis=0)
+        keep[1:-1] = np.any(step[1:] != step[:-1], axis=1)
+    return [(round(float(a), 4), round(float(b), 4)) for a, b in zip(ta[keep], tb[keep],
+                                                                  strict=True)]
+
+
 def localize_pair(pose_a: PoseSequence, pose_b: PoseSequence, n_phases: int,
-                  stage_names: Sequence[str] | None = None) -> tuple[list[Segment], list[Segment]]:
+                  stage_names: Sequence[str] | None = None,
+                  path: np.ndarray | None = None) -> tuple[list[Segment], list[Segment]]:
     """Corresponding phases for both videos: segment A, then carry its phases to B along the
-    DTW alignment (so a boundary means the same moment of the movement in both)."""
+    DTW alignment (so a boundary means the same moment of the movement in both). ``path``:
+    an alignment already computed by :func:`align_dtw`."""
     segments_a = segment_phases(pose_a, n_phases, stage_names)
-    path = align_dtw(pose_a, pose_b)
+    if path is None:
+        path = align_dtw(pose_a, pose_b)
     return segments_a, transfer_segments(segments_a, path, pose_b.n_frames)

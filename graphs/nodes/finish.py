@@ -24,6 +24,7 @@ def make_finish_node(models: dict[str, str], engine: str = "vlm"):
             segments_b=segments.get("b", []), differences=results, models=models,
             usage=summarize_usage(state.get("usage") or []),
             notes=list(dict.fromkeys(state.get("notes") or [])),
+            alignment=state.get("alignment") or [],
         )
         return {"result": result}
 

@@ -23,7 +23,7 @@ from viddiff.graphs.wiring import Exits
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
-from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.pose_phases import align_dtw, localize_pair, time_pairs
 from viddiff.tools.segments import Segment
 
 
@@ -70,15 +70,19 @@ def clip_segments(state: VidDiffState, ctx: VidDiffContext,
             for key, ref in (state.get("videos") or {}).items()}
 
 
-def phase_segments(state: VidDiffState, ctx: VidDiffContext) -> dict[str, list[Segment]]:
+def phase_segments(state: VidDiffState, ctx: VidDiffContext
+                   ) -> tuple[dict[str, list[Segment]], list[tuple[float, float]]]:
     """Pose phases of A named after the transcript's stages, carried to B by DTW; found on
-    the dense pose frames, returned as segments of the sampled frames."""
+    the dense pose frames, returned as segments of the sampled frames, with the alignment
+    (``(t_a, t_b)`` pairs) they were carried along."""
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
+    path = align_dtw(pose_a, pose_b)
     seg_a, seg_b = localize_pair(pose_a, pose_b, len(state["stages"]),
-                                 [s.name for s in state["stages"]])
-    return {"a": sampled_segments(seg_a, pose_a, videos["a"]),
-            "b": sampled_segments(seg_b, pose_b, videos["b"])}
+                                 [s.name for s in state["stages"]], path=path)
+    return ({"a": sampled_segments(seg_a, pose_a, videos["a"]),
+             "b": sampled_segments(seg_b, pose_b, videos["b"])},
+            time_pairs(path, pose_a, pose_b))
 
 
 def make_localize_node(clip_loader: ClipLoader, exits: Exits):
@@ -89,8 +93,9 @@ def make_localize_node(clip_loader: ClipLoader, exits: Exits):
         if state.get("error") or not state.get("stages"):
             return Command(goto=END)
         ctx = runtime.context
+        alignment: list[tuple[float, float]] = []
         if state.get("localizer_used") == "pose":
-            segments = phase_segments(state, ctx)
+            segments, alignment = phase_segments(state, ctx)
         else:
             segments = clip_segments(state, ctx, clip_loader)
         names = [s.name for s in state["stages"]]
@@ -102,6 +107,9 @@ def make_localize_node(clip_loader: ClipLoader, exits: Exits):
                              f"no frames for {', '.join(missing)}")
         emit(runtime, "node", node=exits.name, status="end",
              segments={k: [s.model_dump() for s in v] for k, v in segments.items()})
-        return Command(update={"segments": segments, "notes": notes}, goto=exits.then)
+        update: dict[str, Any] = {"segments": segments, "notes": notes}
+        if alignment:
+            update["alignment"] = alignment
+        return Command(update=update, goto=exits.then)
 
     return localize

@@ -22,7 +22,7 @@ from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.pose.quality import person_problem
-from viddiff.tools.pose_phases import localize_pair
+from viddiff.tools.pose_phases import align_dtw, localize_pair, time_pairs
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.viewpoint import view_note
@@ -67,10 +67,12 @@ def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> di
     ctx = runtime.context
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
-    seg_a, seg_b = localize_pair(pose_a, pose_b, len(PHASES), PHASES)
+    path = align_dtw(pose_a, pose_b)
+    seg_a, seg_b = localize_pair(pose_a, pose_b, len(PHASES), PHASES, path=path)
     emit(runtime, "node", node="localize_phases", status="end")
     return {"segments": {"a": sampled_segments(seg_a, pose_a, videos["a"]),
-                         "b": sampled_segments(seg_b, pose_b, videos["b"])}}
+                         "b": sampled_segments(seg_b, pose_b, videos["b"])},
+            "alignment": time_pairs(path, pose_a, pose_b)}
 
 
 def _stage_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
