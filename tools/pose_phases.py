@@ -21,10 +21,12 @@ It reads kinematics signals (which read pose), so it sits beside :mod:`viddiff.t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
 from viddiff.tools.errors import VideoError
+from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.signals import (
     ClipContext,
     Signal,
@@ -282,14 +284,69 @@ def align_dtw(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
     """
     if pose_a.n_frames == 0 or pose_b.n_frames == 0:
         raise VideoError("cannot align a video with no frames")
+    return dtw_path(_cost_matrix(pose_a, pose_b))
+
+
+#: An event-anchored path is kept only if its mean cost is at most this many times the free
+#: DTW path's: anchors from a misread structure must not force a worse match than none.
+ANCHOR_COST_RATIO = 1.25
+
+
+def _cost_matrix(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
     fa, fb = alignment_features(pose_a), alignment_features(pose_b)
     both = np.concatenate([fa, fb])
     mu = both.mean(axis=0)
     sd = both.std(axis=0)
     sd[sd < 1e-9] = 1.0
     fa, fb = (fa - mu) / sd, (fb - mu) / sd
-    cost = np.sqrt(((fa[:, None, :] - fb[None, :, :]) ** 2).sum(axis=2))
-    return dtw_path(cost)
+    return np.asarray(np.sqrt(((fa[:, None, :] - fb[None, :, :]) ** 2).sum(axis=2)))
+
+
+def event_anchors(movement_a: Movement, movement_b: Movement) -> list[tuple[int, int]]:
+    """Corresponding rows of A and B: repetition k of A with repetition k of B, event by
+    event (start, turnaround, end), kept strictly increasing in both clips."""
+    anchors: list[tuple[int, int]] = []
+    for rep_a, rep_b in zip(movement_a.reps, movement_b.reps, strict=False):
+        for ea, eb in zip(rep_a.events, rep_b.events, strict=True):
+            if not anchors or (ea.row > anchors[-1][0] and eb.row > anchors[-1][1]):
+                anchors.append((ea.row, eb.row))
+    return anchors
+
+
+def anchored_path(cost: np.ndarray, anchors: list[tuple[int, int]]) -> np.ndarray:
+    """A DTW path through ``cost`` that passes through every anchor: one DTW per block
+    between consecutive anchors (the clips' first and last frames are anchors too)."""
+    ta, tb = cost.shape
+    points = [(0, 0), *[(a, b) for a, b in anchors if 0 < a < ta - 1 and 0 < b < tb - 1],
+              (ta - 1, tb - 1)]
+    pieces: list[np.ndarray] = []
+    for (a0, b0), (a1, b1) in pairwise(points):
+        block = dtw_path(cost[a0:a1 + 1, b0:b1 + 1]) + np.array([a0, b0])
+        pieces.append(block if not pieces else block[1:])
+    return np.concatenate(pieces)
+
+
+def _path_cost(cost: np.ndarray, path: np.ndarray) -> float:
+    return float(cost[path[:, 0], path[:, 1]].mean())
+
+
+def align_movements(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
+    """The frames of A aligned to the frames of B, repetition to repetition and event to
+    event (:func:`viddiff.tools.kinematics.movement.movement_pair`), with DTW between the
+    events; the free DTW path when the two clips show no repetitions to pair or when the
+    anchored path fits clearly worse (:data:`ANCHOR_COST_RATIO`). (L, 2) rows (i_a, i_b)."""
+    if pose_a.n_frames == 0 or pose_b.n_frames == 0:
+        raise VideoError("cannot align a video with no frames")
+    cost = _cost_matrix(pose_a, pose_b)
+    free = dtw_path(cost)
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    anchors = event_anchors(movement_a, movement_b)
+    if not anchors:
+        return free
+    path = anchored_path(cost, anchors)
+    if _path_cost(cost, path) > ANCHOR_COST_RATIO * _path_cost(cost, free):
+        return free
+    return path
 
 
 def transfer_segments(segments_a: Sequence[Segment], path: np.ndarray,

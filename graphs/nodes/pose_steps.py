@@ -1,8 +1,10 @@
 """Nodes of the offline engine: pose per frame, pose-based phases, measured answers.
 
-No language model and no CLIP weights: stages come from the pose sequence itself (phases of
-the movement, carried from A to B by DTW alignment) and every label comes from a measurement
-with its uncertainty. What no metric covers is reported as not measurable, never guessed.
+No language model and no CLIP weights: stages come from the pose sequence itself (the
+movement's repetitions and events, read on one main signal for both videos:
+:func:`viddiff.tools.kinematics.movement.movement_pair`), the two videos are aligned event to
+event, and every label comes from a measurement with its uncertainty. What no metric covers is
+reported as not measurable, never guessed.
 """
 
 from __future__ import annotations
@@ -20,16 +22,13 @@ from viddiff.graphs.poses import pose_of, pose_segments, poses_of, sampled_segme
 from viddiff.graphs.schemas import Difference, DifferenceResult, FrameRef, VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
+from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.pose.quality import person_problem
-from viddiff.tools.pose_phases import align_dtw, localize_pair, time_pairs
+from viddiff.tools.pose_phases import align_movements, time_pairs
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.viewpoint import view_note
-
-PHASES = ("start", "middle", "end")
-"""Offline stage names; the offline engine's stage hints ("setup", "bottom", "finish" …)
-resolve to these by position."""
 
 
 def _posed(runtime: Runtime[VidDiffContext]) -> Callable[[str, int, int], None]:
@@ -62,17 +61,38 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
 
 
 def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
-    """Phases of the movement in A, carried to B along the DTW alignment of the two poses;
+    """Each video's stages from its movement's repetitions and events (the same names in
+    both: standing, descent, bottom, ascent …), and the alignment of A to B event to event;
     found on the dense pose frames and stored as segments of the sampled frames."""
     ctx = runtime.context
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
-    path = align_dtw(pose_a, pose_b)
-    seg_a, seg_b = localize_pair(pose_a, pose_b, len(PHASES), PHASES, path=path)
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    path = align_movements(pose_a, pose_b)
     emit(runtime, "node", node="localize_phases", status="end")
-    return {"segments": {"a": sampled_segments(seg_a, pose_a, videos["a"]),
-                         "b": sampled_segments(seg_b, pose_b, videos["b"])},
-            "alignment": time_pairs(path, pose_a, pose_b)}
+    return {"segments": {"a": sampled_segments(list(movement_a.stages), pose_a, videos["a"]),
+                         "b": sampled_segments(list(movement_b.stages), pose_b, videos["b"])},
+            "alignment": time_pairs(path, pose_a, pose_b),
+            "notes": movement_notes(movement_a, movement_b)}
+
+
+def movement_notes(movement_a: Movement, movement_b: Movement) -> list[str]:
+    """What a person should know about the two movements' structure before reading numbers:
+    a video with no complete repetition, or with a different number of them."""
+    notes = []
+    for key, m in (("A", movement_a), ("B", movement_b)):
+        if not m.reps:
+            notes.append(f"video {key}: no movement found (the person stays still, or is not "
+                         "followed well enough)")
+        elif not m.complete_reps:
+            notes.append(f"video {key}: the movement is not complete in the clip (it starts "
+                         "or ends mid-movement): values that rest on the whole movement, and "
+                         "its timing, are not compared")
+    na, nb = len(movement_a.complete_reps), len(movement_b.complete_reps)
+    if na and nb and na != nb:
+        notes.append(f"video A shows {na} repetition{'s' * (na != 1)}, video B {nb}: values "
+                     "are compared per repetition")
+    return notes
 
 
 def _stage_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
