@@ -176,3 +176,20 @@ def test_split_follows_the_seeded_rule() -> None:
     for metric, groups in per_metric.items():
         if len(groups) >= 2:
             assert metric in metrics["dev"] and metric in metrics["heldout"], metric
+
+
+def test_groups_agree() -> None:
+    """Within a group the metric is one, and entries of one sense name the same alternatives
+    (the other sense the flipped ones), so paraphrases are never labelled two ways."""
+    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in ALL:
+        by_group[entry["group"]].append(entry)
+    for group, entries in by_group.items():
+        assert len({e["metric"] for e in entries}) == 1, group
+        alternatives = set()
+        for entry in entries:
+            sign = entry["sense"] == "higher"
+            for alt in entry.get("also", []):
+                same = alt["sense"] == "higher"
+                alternatives.add((alt["metric"], same == sign))
+        assert len({m for m, _ in alternatives}) == len(alternatives), group
