@@ -77,18 +77,19 @@ def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> di
 
 
 def movement_notes(movement_a: Movement, movement_b: Movement) -> list[str]:
-    """What a person should know about the two movements' structure before reading numbers:
-    a video with no complete repetition, or with a different number of them."""
+    """What a person should know about the two movements before reading numbers: a video
+    with no movement, two videos showing different parts of it, or different numbers of
+    repetitions."""
     notes = []
     for key, m in (("A", movement_a), ("B", movement_b)):
         if not m.reps:
             notes.append(f"video {key}: no movement found (the person stays still, or is not "
                          "followed well enough)")
-        elif not m.complete_reps:
-            notes.append(f"video {key}: the movement is not complete in the clip (it starts "
-                         "or ends mid-movement): values that rest on the whole movement, and "
-                         "its timing, are not compared")
-    na, nb = len(movement_a.complete_reps), len(movement_b.complete_reps)
+    cover_a, cover_b = movement_a.coverage, movement_b.coverage
+    if cover_a is not None and cover_b is not None and cover_a != cover_b:
+        notes.append("the two videos show different parts of the movement (one starts or "
+                     "ends mid-movement): their timing is not compared")
+    na, nb = len(movement_a.reps), len(movement_b.reps)
     if na and nb and na != nb:
         notes.append(f"video A shows {na} repetition{'s' * (na != 1)}, video B {nb}: values "
                      "are compared per repetition")
@@ -134,8 +135,9 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
         return out
 
     if state.get("mode") == "open":
-        for prop in propose_offline(pose_a, pose_b, seg_a, seg_b, int(state["n_differences"]
-                                                                       or 1)):
+        for prop in propose_offline(pose_a, pose_b, seg_a, seg_b,
+                                    int(state["n_differences"] or 1),
+                                    action_key=state.get("action_key")):
             diff = Difference(name=prop.name, description=prop.description,
                               query_string=prop.query_string, num_frames=prop.num_frames)
             candidates.append(diff)

@@ -134,13 +134,14 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                    stage: str | None = None,
                    lr_agreement: tuple[float, float] = (1.0, 1.0), *,
                    poses: tuple[PoseSequence | None, PoseSequence | None] = (None, None),
-                   views_differ: bool = False) -> Measurement:
+                   views_differ: bool = False, k_sigma: float = K_SIGMA) -> Measurement:
     """Apply the decision rule to two measured values (see the module docstring).
 
     ``lr_agreement`` are the two poses' left/right label agreements: a metric that depends on
     which side is left gives ``c`` when either is below :data:`LR_AGREEMENT_MIN`. ``poses``
     turn the values' frame rows into evidence (source frames and times); ``views_differ``
-    adds the cross-view error.
+    adds the cross-view error; ``k_sigma`` is the uncertainty multiple a difference must
+    exceed (raised when many tests are made at once, as in open mode).
     """
     where = f" ({stage})" if stage else ""
     view_a = cross_view_error(spec, va.value) if views_differ else 0.0
@@ -160,7 +161,7 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                            statement=f"{spec.label}{where}: not measurable in {missing} "
                                      f"({why})")
     unc = math.hypot(unc_a, unc_b)
-    resolution = K_SIGMA * unc
+    resolution = k_sigma * unc
     effect = _min_effect(spec, va.value, vb.value)
     threshold = max(resolution, effect)
     delta = va.value - vb.value

@@ -22,7 +22,8 @@ measured, each clip's movement is read as:
   noise over its speed at a crossing (a slow start is less certain than a sharp one), and for
   the turnaround the half-width of the span within two noise levels of the peak (a long flat
   bottom is an uncertain moment). A repetition is *complete* when both its start and its end
-  lie inside the clip;
+  lie inside the clip: it leaves rest (or a still start position) and comes back to rest (or
+  ends in a still hold of at least :data:`MIN_STILL_S`, such as a balance hold);
 * **stages** between events, named for what happens: ``standing`` (or ``start position``)
   before the first start, then per repetition ``descent`` / ``bottom`` / ``ascent`` when the
   movement lowers the hips, ``rise`` / ``top`` / ``return`` when it raises them, and
@@ -70,6 +71,9 @@ MAX_RETURN = 0.4
 EVENT_LEVEL = 0.1
 #: The turnaround stage (bottom / top): where the excursion stays above this share of the peak.
 HOLD_LEVEL = 0.9
+#: A movement that does not return to rest still ends inside the clip when the body then holds
+#: still for at least this long (a balance hold, a finish position), seconds.
+MIN_STILL_S = 0.15
 #: Fewest valid frames a clip needs for a structure.
 MIN_FRAMES = 8
 #: An excursion smaller than this many noise levels is no movement at all.
@@ -99,14 +103,20 @@ class Event:
 
 @dataclass(frozen=True)
 class Repetition:
-    """One repetition: its events, the span of its turnaround stage (rows, inclusive) and
-    whether it is complete (starts and ends inside the clip)."""
+    """One repetition: its events, the span of its turnaround stage (rows, inclusive), and
+    whether it starts and ends inside the clip (else the clip cuts into it there)."""
 
     start: Event
     turnaround: Event
     end: Event
     hold: tuple[int, int]
-    complete: bool
+    starts_inside: bool
+    ends_inside: bool
+
+    @property
+    def complete(self) -> bool:
+        """Whether the clip shows the whole repetition: it starts and ends inside the clip."""
+        return self.starts_inside and self.ends_inside
 
     @property
     def events(self) -> tuple[Event, Event, Event]:
@@ -137,6 +147,14 @@ class Movement:
     def turnaround_name(self) -> str:
         return _STAGE_NAMES[self.direction][2]
 
+    @property
+    def coverage(self) -> tuple[bool, bool] | None:
+        """Whether the clip shows the movement's beginning and its end (None: no movement):
+        two clips whose coverage differs show different parts of the movement."""
+        if not self.reps:
+            return None
+        return self.reps[0].starts_inside, self.reps[-1].ends_inside
+
     def span(self) -> tuple[int, int] | None:
         """Rows from the first repetition's start to the last one's end (None: no movement)."""
         if not self.reps:
@@ -161,7 +179,8 @@ def movement_features(pose: PoseSequence) -> np.ndarray | None:
         left, _ = fn(pose, ctx, "left")
         right, _ = fn(pose, ctx, "right")
         both = np.stack([left, right])
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # frames where neither side is seen
             cols += [np.nanmean(both, axis=0) / 90.0, np.abs(left - right) / 90.0]
     cols.append(trunk_lean(pose, ctx)[0] / 90.0)
     cols.append(hip_height(pose, ctx)[0])
@@ -203,19 +222,21 @@ def _still(x: np.ndarray, period: float) -> np.ndarray:
     return speed <= STILL_SPEED * high if high > 0 else np.ones_like(x, dtype=bool)
 
 
-def _rest_level(x: np.ndarray, still: np.ndarray) -> float:
-    """The level of the still frames at the clip's ends: the longer still end wins when the
-    two ends sit at different levels (a clip that starts or ends mid-movement)."""
-    def run(from_start: bool) -> np.ndarray:
-        order = still if from_start else still[::-1]
-        n = int(np.argmin(order)) if not order.all() else order.size
-        picked = x[:n] if from_start else x[x.size - n:]
-        return picked
+def _still_run(still: np.ndarray) -> int:
+    """How many frames the clip stays still from its first frame."""
+    return int(np.argmin(still)) if not still.all() else still.size
 
-    head, tail = run(True), run(False)
+
+def _rest_level(x: np.ndarray, still: np.ndarray, min_still: int) -> float:
+    """The level the body rests at: the still start of the clip, or its still end when only
+    that is still (a clip that starts mid-movement), pooled when both are still at one level
+    (the longer wins when they differ); a clip still at neither end is taken to start at rest
+    (its first frames)."""
+    head_n, tail_n = _still_run(still), _still_run(still[::-1])
+    head = x[:head_n] if head_n >= min_still else x[:0]
+    tail = x[x.size - tail_n:] if tail_n >= min_still else x[:0]
     if head.size == 0 and tail.size == 0:
-        tenth = max(1, x.size // 10)
-        return float(np.median(np.concatenate([x[:tenth], x[-tenth:]])))
+        return float(np.median(x[:min_still]))
     if head.size == 0 or tail.size == 0:
         return float(np.median(head if head.size else tail))
     span = float(np.ptp(x)) or 1.0
@@ -327,7 +348,8 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     raw = (feats - feats.mean(axis=0)) @ direction_vector
     x, sigma = _smooth(raw, period)
     still = _still(x, period)
-    rest = _rest_level(x, still)
+    min_still = max(2, math.ceil(MIN_STILL_S / period))
+    rest = _rest_level(x, still, min_still)
     away = np.abs(x - rest)
     top = float(away.max())
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
@@ -356,8 +378,16 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
         after = np.flatnonzero(away[turn:hi + 1] < level)
         start = lo + int(before[-1]) + 1 if before.size else lo
         end = turn + int(after[0]) - 1 if after.size else hi
+        started, ended = bool(before.size), bool(after.size)
+        if not ended and k == len(merged) - 1:  # ends held still away from rest (a balance
+            run = _still_run(still[::-1])        # hold, a finish position): ends where it holds
+            if run >= min_still and x.size - run > turn:
+                end, ended = x.size - run, True
+        if not started and k == 0:  # starts held still away from rest
+            run = _still_run(still)
+            if run >= min_still and run - 1 < turn:
+                start, started = run - 1, True
         start, end = min(start, turn), max(end, turn)
-        complete = bool(before.size) and bool(after.size)
         hold_level = HOLD_LEVEL * away[turn]
         h0 = turn
         while h0 > start and away[h0 - 1] >= hold_level:
@@ -374,7 +404,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
             turnaround=Event("turnaround", turn, float(ts[turn]),
                              max(period, float(half_width) / math.sqrt(3))),
             end=Event("end", end, float(ts[end]), _crossing_uncertainty(x, end, sigma, period)),
-            hold=(h0, h1), complete=complete))
+            hold=(h0, h1), starts_inside=started, ends_inside=ended))
     rest_rows = np.flatnonzero(away < EVENT_LEVEL * top)
     return _Draft(tuple(reps), _hip_drop(pose, [r.turnaround.row for r in reps], rest_rows),
                   sigma)
