@@ -40,6 +40,7 @@ import numpy as np
 from viddiff.tools.errors import VideoError
 from viddiff.tools.extras import require_extra
 from viddiff.tools.pose.mediapipe_import import import_pose_solution
+from viddiff.tools.pose.plausibility import plausible
 from viddiff.tools.pose.sequence import (
     CACHE_FORMAT,
     N_LANDMARKS,
@@ -213,7 +214,8 @@ def extract_pose(
 
     ``max_side`` bounds the longer side of the image given to the model (speed); keypoints are
     always in pixels of ``video.frames``. The cache holds the model's raw output;
-    ``repair_swaps`` then applies :func:`repair_left_right`.
+    ``repair_swaps`` then applies :func:`repair_left_right`, and implausible skeletons are
+    marked not seen (:func:`viddiff.tools.pose.plausibility.plausible`).
     """
     frames = np.asarray(video.frames)
     if frames.ndim != 4 or frames.shape[0] == 0:
@@ -237,7 +239,7 @@ def extract_pose(
         )
         if path is not None:
             pose.save(path)
-    return repair_left_right(pose) if repair_swaps else pose
+    return _for_measurement(pose, repair_swaps)
 
 
 def extract_video_pose(
@@ -286,7 +288,7 @@ def extract_video_pose(
         )
         if path is not None:
             pose.save(path)
-    return repair_left_right(pose) if repair_swaps else pose
+    return _for_measurement(pose, repair_swaps)
 
 
 def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 448,
@@ -298,7 +300,15 @@ def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 44
     pose = _load_cached(_video_pose_path(plan, cache_dir, max_side))
     if pose is None:
         return None
-    return repair_left_right(pose) if repair_swaps else pose
+    return _for_measurement(pose, repair_swaps)
+
+
+def _for_measurement(pose: PoseSequence, repair_swaps: bool) -> PoseSequence:
+    """The cached raw model output as measurements read it: left/right flips repaired (when
+    ``repair_swaps``), then skeletons no body could have marked not seen
+    (:func:`~viddiff.tools.pose.plausibility.plausible`). Both run on every read, so the cache
+    keeps the raw output and neither needs a new cache format when its rules change."""
+    return plausible(repair_left_right(pose) if repair_swaps else pose)
 
 
 def _video_pose_path(plan: SamplingPlan, cache_dir: Path, max_side: int) -> Path:
