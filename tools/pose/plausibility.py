@@ -248,4 +248,5 @@ def plausible(pose: PoseSequence) -> PoseSequence:
                         present=pose.present & ~check.frames, timestamps=pose.timestamps.copy(),
                         width=pose.width, height=pose.height, lr_agreement=pose.lr_agreement,
                         world=world,
-                        indices=None if pose.indices is None else pose.indices.copy())
+                        indices=None if pose.indices is None else pose.indices.copy(),
+                        others=None if pose.others is None else pose.others.copy())
