@@ -79,15 +79,17 @@ def read_frames(src: Path, max_side: int = 448) -> tuple[list[np.ndarray], Fract
     return frames, rate
 
 
-def _shrunk(frame: np.ndarray, scale: float) -> np.ndarray:
+def _shrunk(frame: np.ndarray, scale: float,
+            colour: tuple[int, int, int] | None = None) -> np.ndarray:
     """``frame`` scaled by ``scale`` < 1 and centred on a canvas of the original size, padded
-    with the frame's median border colour: the same scene seen from further away."""
+    with the frame's median border colour (the same scene seen from further away) or with
+    ``colour`` (the picture inside a frame, e.g. black bars all round)."""
     h, w = frame.shape[:2]
     small = np.asarray(Image.fromarray(frame).resize(
         (max(2, round(w * scale)), max(2, round(h * scale))), Image.Resampling.LANCZOS))
     border = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
     canvas = np.empty_like(frame)
-    canvas[:] = np.median(border, axis=0).astype(np.uint8)
+    canvas[:] = np.median(border, axis=0).astype(np.uint8) if colour is None else colour
     top, left = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
     canvas[top: top + small.shape[0], left: left + small.shape[1]] = small
     return canvas
@@ -95,7 +97,8 @@ def _shrunk(frame: np.ndarray, scale: float) -> np.ndarray:
 
 def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   max_side: int = 448, *, hold: tuple[int, float] | None = None,
-                  fps: float | None = None, scale: float = 1.0, rotation: int = 0) -> Path:
+                  fps: float | None = None, scale: float = 1.0, rotation: int = 0,
+                  frame_colour: tuple[int, int, int] | None = None) -> Path:
     """Re-encode ``src`` as a variant whose difference from it is known by construction.
 
     Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
@@ -106,7 +109,8 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     * ``slow``: timestamps stretched by ``slow`` (same frames, lower frame rate).
     * ``fps``: re-timed to another frame rate with the same timing (each output frame shows
       the source frame on screen at its time), e.g. 60 → 25 fps: no difference in the motion.
-    * ``scale`` < 1: the picture shrunk and centred on a padded canvas (person further away).
+    * ``scale`` < 1: the picture shrunk and centred on a padded canvas (person further away);
+      ``frame_colour`` pads with that colour instead of the scene's border (inside a frame).
     * ``mirror``: each frame flipped left-right (left and right swap).
     * ``rotation``: pixels stored turned, with a display-rotation flag that turns them back.
     """
@@ -125,7 +129,7 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
         frames = [frames[i] for i in picks]
         rate = Fraction(fps).limit_denominator(1001)
     if scale != 1.0:
-        frames = [_shrunk(f, scale) for f in frames]
+        frames = [_shrunk(f, scale, frame_colour) for f in frames]
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
     return _encode(dst, frames, rate.limit_denominator(10000), rotation=rotation)

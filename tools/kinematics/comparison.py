@@ -17,6 +17,10 @@ metric's measured cross-view error (:func:`cross_view_error`) is added to each v
 metric read on the body's geometry, and the sentence says so; timing is not affected.
 Same-view pairs keep the tight thresholds of the jitter alone.
 
+Both videos are read on the same sides of the body, those both see
+(:func:`viddiff.tools.kinematics.sides.choose_sides`): a two-sided metric combines only those,
+and a one-sided metric is not measured in a video that hides its side.
+
 Every :class:`Measurement` says where its values were read (``evidence_a``/``evidence_b``:
 source frame numbers and times), so the frame a report shows is the frame a number came from.
 """
@@ -24,6 +28,7 @@ source frame numbers and times), so the frame a report shows is the frame a numb
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 import math
@@ -38,6 +43,7 @@ from viddiff.tools.kinematics.results import (
     Measurement,
     MetricValue,
 )
+from viddiff.tools.kinematics.sides import choose_sides, side_note
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
@@ -208,21 +214,36 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
     Segments are in pose frames (rows of the two sequences).
     """
     spec = get_metric(name)
-    va = measure_value(spec, pose_a, segment_a)
-    vb = measure_value(spec, pose_b, segment_b)
+    both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
+    sides = choose_sides(pose_a, pose_b) if both_measurable else None
+    va = measure_value(spec, pose_a, segment_a, sides)
+    vb = measure_value(spec, pose_b, segment_b, sides)
     stage = segment_a.stage if segment_a is not None else None
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
                           views_differ=views_differ(pose_a, pose_b))
 
 
-def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None) -> MetricValue:
+def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
+                  sides: tuple[str, ...] | None = None) -> MetricValue:
     """``spec`` on ``pose``, or no value (with the reason) when the clip does not follow one
-    person well enough (:func:`viddiff.tools.pose.quality.person_problem`)."""
+    person well enough (:func:`viddiff.tools.pose.quality.person_problem`).
+
+    ``sides`` restricts the body sides read (None: both): a bilateral metric combines only
+    those, and a one-sided metric of a side this clip does not see is not measured here (the
+    other clip keeps its value, so the statement says which video hides it)."""
     problem = person_problem(pose)
     if problem is not None:
         return MetricValue(None, 0.0, 0, spec.unit, note=problem)
-    return spec.compute(pose, ClipContext.of(pose), segment)
+    ctx = ClipContext.of(pose)
+    if sides is not None:
+        if spec.side is not None and spec.side not in sides:
+            note = side_note(pose, spec.side)
+            if note is not None:
+                return MetricValue(None, 0.0, 0, spec.unit, note=note)
+        elif tuple(sides) != ctx.sides:
+            ctx = dataclasses.replace(ctx, sides=tuple(sides))
+    return spec.compute(pose, ctx, segment)
 
 
 def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
