@@ -334,8 +334,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     noise difference with probability at most :data:`OPEN_FAMILY_ALPHA`; timing is tested only
     when both videos show the same part of the movement (:func:`partial_movement`). What
     clears it by :data:`OPEN_MIN_SCORE`, on at least :data:`OPEN_MIN_FRAMES` frames, is ranked
-    by how far it clears it, and one statement is kept per body part. Each is phrased for the video with the higher value, so the label
-    says which video that is. Nothing cleared: nothing is stated.
+    by how far it clears it, and one statement is kept per body part. Each is phrased for the
+    video with the higher value, so the label says which video that is. Nothing cleared:
+    nothing is stated.
     """
     if n <= 0 or person_problem(pose_a) is not None or person_problem(pose_b) is not None:
         return []
