@@ -26,7 +26,7 @@ from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Direction, Measurement
-from viddiff.tools.pose.quality import person_problem
+from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.stage_names import resolve_stage_name
@@ -152,5 +152,7 @@ def pose_readiness(poses: Mapping[str, PoseSequence],
                 if (p := person_problem(pose)) is not None]
     if problems:
         return PoseReadiness(False, [f"no pose measurements: {'; '.join(problems)}"])
+    notes = [f"video {k.upper()}: {n}" for k, pose in poses.items()
+             if (n := second_person_note(pose)) is not None]
     note = view_note(poses["a"], poses["b"]) if len(poses) == 2 else None
-    return PoseReadiness(True, [note] if note else [])
+    return PoseReadiness(True, [*notes, note] if note else notes)

@@ -24,7 +24,7 @@ from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.results import Measurement
-from viddiff.tools.pose.quality import person_problem
+from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose_phases import align_movements, time_pairs
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
@@ -52,6 +52,9 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
         elif found < pose.n_frames:
             notes.append(f"video {key.upper()}: person found in {found} of {pose.n_frames} "
                          "frames")
+        other = second_person_note(pose)
+        if other:
+            notes.append(f"video {key.upper()}: {other}")
     if len(poses) == 2:
         note = view_note(poses["a"], poses["b"])
         if note:
