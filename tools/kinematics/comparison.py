@@ -32,6 +32,7 @@ import dataclasses
 import functools
 import io
 import math
+from dataclasses import replace
 from importlib import resources
 
 from viddiff.tools.kinematics.registry import MetricSpec, get_metric
@@ -206,22 +207,48 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
 
 def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
                    segment_a: Segment | None = None, segment_b: Segment | None = None,
-                   direction: Direction = "higher") -> Measurement:
+                   direction: Direction = "higher",
+                   moment_rows: tuple[int, int] = (0, 0)) -> Measurement:
     """Measure ``name`` on both videos and label which one the statement is more true of.
 
     ``direction`` says which sign of ``value_a - value_b`` makes the statement truer: "the
     squat is deeper" with ``thigh_angle_max`` is ``higher``; with ``hip_depth`` it is ``lower``.
-    Segments are in pose frames (rows of the two sequences).
+    Segments are in pose frames (rows of the two sequences). ``moment_rows``: how many frames
+    each video's segment boundaries may be off (their events' timing uncertainty); what the
+    value does when they move that far is added to its uncertainty (:func:`at_moment`).
     """
     spec = get_metric(name)
     both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
     sides = choose_sides(pose_a, pose_b) if both_measurable else None
-    va = measure_value(spec, pose_a, segment_a, sides)
-    vb = measure_value(spec, pose_b, segment_b, sides)
+    va = at_moment(spec, pose_a, segment_a, sides, moment_rows[0])
+    vb = at_moment(spec, pose_b, segment_b, sides, moment_rows[1])
     stage = segment_a.stage if segment_a is not None else None
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
                           views_differ=views_differ(pose_a, pose_b))
+
+
+def at_moment(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
+              sides: tuple[str, ...] | None, shift: int) -> MetricValue:
+    """``spec`` over ``segment``, its uncertainty widened by how much the value changes when
+    the segment's boundaries move by ``shift`` frames either way (the segment widened and
+    narrowed): a value read near a boundary that is itself uncertain is that much less
+    certain. Half the spread of the three readings is added in quadrature."""
+    value = measure_value(spec, pose, segment, sides)
+    if segment is None or shift <= 0 or value.value is None or spec.space == "time":
+        return value
+    last = pose.n_frames - 1
+    readings = [value.value]
+    for d in (shift, -shift):
+        start, end = max(0, segment.start - d), min(last, segment.end + d)
+        if end < start:
+            continue
+        moved = measure_value(spec, pose, segment.model_copy(update={"start": start,
+                                                                     "end": end}), sides)
+        if moved.value is not None:
+            readings.append(moved.value)
+    moment = (max(readings) - min(readings)) / 2
+    return replace(value, uncertainty=math.hypot(value.uncertainty, moment))
 
 
 def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
