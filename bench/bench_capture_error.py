@@ -1,24 +1,25 @@
 """Capture error of every metric: how much the pose model's value moves when the SAME
 performance is filmed at another size, quality or frame rate.
 
-Method. For each real clip (the four views of ../shared/data/clips) the original (re-encoded
-at the pipeline's size, :mod:`bench.open_mode_set`) is paired with each of its capture-only
-copies (:data:`bench.open_mode_set.CAPTURE_VARIANTS`: the picture at 60% of its size, shrunk
-to 60% inside a black frame, half resolution with heavy compression, re-timed to 24 frames/s).
-The copy shows exactly the same performance, so whatever changes between the two values is
-the capture's. Poses come from :func:`viddiff.tools.pose.extract.extract_video_pose` at the
-engine's defaults (30 frames/s, longer side 448 px) on the whole clips, and each metric is
-measured on both with :func:`viddiff.tools.kinematics.comparison.compare_metric` (no stage:
+Method. For each real clip (the four views of ../shared/data/clips) the original (re-encoded at
+the pipeline's size, :mod:`bench.open_mode_set`) is paired with each of its capture-only copies
+(:data:`bench.open_mode_set.CAPTURE_VARIANTS`: the picture at 60% of its size, shrunk to 60%
+inside a black frame, half the source resolution with heavy compression, re-timed to 24
+frames/s). The copy shows exactly the same performance, so whatever changes between the two
+values is the capture's. Poses come from :func:`viddiff.tools.pose.extract.extract_video_pose`
+at the engine's defaults (30 frames/s, longer side 448 px) on the whole clips, and each metric
+is measured on both with :func:`viddiff.tools.kinematics.comparison.compare_metric` (no stage:
 the whole clip). Per metric,
 
     capture_error = std(value_copy - value_original)   (ddof = 1, over the pairs)
 
-in the metric's own unit (degrees, torso lengths, seconds, torso lengths/s ...), over the
-pairs where both values exist; ``n_pairs`` says how many. It is the spread of the change, so
-a systematic offset shared by every copy (the mean change, printed beside it) is not in it;
-the printout shows both. Sided metrics are measured as they are (left and right separately).
-A metric with fewer than 3 pairs gets no row. Mirrored copies are not capture changes (they
-swap the sides) and a lead-in changes the clip's timing, so neither is used.
+in the metric's own unit (degrees, torso lengths, seconds, torso lengths/s ...), over the pairs
+where both values exist; ``n_pairs`` says how many (a copy on which no single person is followed
+well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value). It is the spread of
+the change, so a systematic offset shared by every copy (the mean change, printed beside it) is
+not in it; the printout shows both. Sided metrics are measured as they are (left and right
+separately). A metric with fewer than 3 pairs gets no row. Mirrored copies are not capture
+changes (they swap the sides) and a lead-in changes the clip's timing, so neither is used.
 
     python -m bench.bench_capture_error [--work DIR] [--write]
 

@@ -68,8 +68,11 @@ def run_open(pair: Pair, cache: Path) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
-def run_closed(pair: Pair, cache: Path, pose_fps: float) -> dict[str, str | None]:
-    """Closed mode on one pair: statement -> label."""
+def run_closed(pair: Pair, cache: Path, pose_fps: float
+               ) -> tuple[dict[str, str | None], int]:
+    """Closed mode on one pair: statement -> label, and how many statements were not
+    measurable (all of them: the engine followed no person, so a control's silence in open
+    mode means nothing)."""
     from viddiff import compare
 
     statements = pair.statements
@@ -78,7 +81,9 @@ def run_closed(pair: Pair, cache: Path, pose_fps: float) -> dict[str, str | None
     if len(result.differences) != len(statements):
         raise RuntimeError(f"{pair.name}: {len(result.differences)} answers for "
                            f"{len(statements)} statements")
-    return {s: d.label for s, d in zip(statements, result.differences, strict=True)}
+    labels: dict[str, str | None] = {
+        s: d.label for s, d in zip(statements, result.differences, strict=True)}
+    return labels, sum(d.status == "not_measurable" for d in result.differences)
 
 
 def summarise_closed(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -91,12 +96,25 @@ def summarise_closed(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "false_differences": sum(not r["correct"] for r in controls)}
 
 
+def by_variant(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """:func:`summarise_closed` per copy (``cam01/slow_1.5`` counts under ``slow_1.5``)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(str(r["pair"]).split("/")[-1], []).append(r)
+    return {k: summarise_closed(v) for k, v in groups.items()}
+
+
+def _frac(n: int, d: int) -> str:
+    return "–" if d == 0 else f"{n}/{d}"
+
+
 def markdown(report: Mapping[str, Any]) -> str:
     """The RESULTS.md section: totals, then one line per pair, then closed mode and pose-fps."""
     s, c, p = report["open_summary"], report["closed_summary"], report["pose_fps"]
     lines = [
         machine_line() + f"; {report['seconds']:.0f} s for {len(report['open'])} pairs "
-        "(writing the copies and computing every pose when the caches are cold).",
+        "(copies and poses not yet cached under `--work` are made first; a warm rerun only "
+        "compares).",
         "",
         "Offline engine, default settings, `python -m bench.bench_open_mode`: A = a clip "
         "re-encoded, B = a copy made from it (bench/open_mode_set.py says what each copy may "
@@ -106,18 +124,23 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"over {s['control_pairs']} control pairs ({s['controls_with_false']} pairs with any; "
         f"goal 0); constructed difference stated on **{s['found']}/{s['case_pairs']}** cases, "
         f"stated first on {s['found_first']}/{s['case_pairs']}; "
-        f"{s['false_beside_on_cases']} false statements beside them on the cases.",
+        f"{s['false_beside_on_cases']} false statements beside them on the cases. "
+        f"Pairs where closed mode could measure none of its statements (no person followed "
+        f"well enough; a control's silence there proves nothing): "
+        f"{', '.join(s['unmeasured_pairs']) or 'none'}.",
         "",
-        "| pair | kind | stated | false | found | first | stated differences (verdict) |",
-        "|---|---|---:|---:|---|---|---|",
+        "| pair | kind | stated | false | found | first | closed not measurable | "
+        "stated differences (verdict) |",
+        "|---|---|---:|---:|---|---|---:|---|",
     ]
     for o in report["open"]:
         said = "; ".join(f"{r['rank']}. {r['text']} → {r['label']} `{r['metric']}` "
                          f"({r['verdict']})" for r in o["stated"]) or "none"
-        found = {True: "yes", False: "no"}.get(o.get("found"), "–")  # type: ignore[call-overload]
-        first = {True: "yes", False: "no"}.get(o.get("first"), "–")  # type: ignore[call-overload]
+        found = {True: "yes", False: "no"}.get(o.get("found"), "–")
+        first = {True: "yes", False: "no"}.get(o.get("first"), "–")
         lines.append(f"| {o['pair']} | {o['kind']} | {o['n_stated']} | {o['n_false']} | "
-                     f"{found} | {first} | {said} |")
+                     f"{found} | {first} | {o['not_measurable'][0]}/{o['not_measurable'][1]}"
+                     f" | {said} |")
     lines += [
         "",
         f"**Closed mode**: {c['correct']}/{c['statements']} statements right; constructed "
@@ -125,6 +148,13 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"{c['false_differences']}/{c['no_difference']} no-difference statements got a or b.",
         "",
     ]
+    lines += ["| copy | statements right | constructed right | no-difference given a/b |",
+              "|---|---:|---:|---:|"]
+    for variant, v in by_variant(report["closed"]).items():
+        lines.append(f"| {variant} | {v['correct']}/{v['statements']} | "
+                     f"{_frac(v['constructed_correct'], v['constructed'])} | "
+                     f"{_frac(v['false_differences'], v['no_difference'])} |")
+    lines.append("")
     wrong = [r for r in report["closed"] if not r["correct"]]
     if wrong:
         lines += ["Closed-mode answers that are wrong:", ""]
@@ -137,7 +167,23 @@ def markdown(report: Mapping[str, Any]) -> str:
     if p["changes"]:
         lines += [""] + [f"- {x['pair']}: \"{x['statement']}\" {x['pose_fps_30']} → "
                          f"{x['pose_fps_60']}" for x in p["changes"]]
+    lines += ["", READING]
     return "\n".join(lines)
+
+
+#: How the figures are counted; written with them so a rerun keeps it.
+READING = (
+    "Counting: a statement is a difference answered a or b. On a control every statement is "
+    "false except those its construction makes true: on a mirrored copy a sided statement "
+    "(one side of the body: a mirror image swaps the sides, so it may be true and is not "
+    "counted), on a copy with a still lead-in a whole-clip statement that B takes longer. On "
+    "a case the constructed difference must be stated in its direction (slowed: B slower; "
+    "paused: B pauses longer; played twice: B has more repetitions); a statement that B takes "
+    "longer is also true of the paused copy (anywhere) and of the played-twice copy (whole "
+    "clip only, not per stage); every other statement beside it is false. Closed mode: "
+    "geometry and timing statements must be c on controls and unchanged geometry on cases; "
+    "a lead-in's still second is not \"a longer pause\"; on the mirror each left/right pair "
+    "must get opposite labels, as in the validation set above.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,17 +217,20 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         score = score_open(pair, run_open(pair, cache))
         opened.append(score)
-        at_30[pair.name] = run_closed(pair, cache, 30.0)
+        at_30[pair.name], unmeasured = run_closed(pair, cache, 30.0)
+        score["not_measurable"] = [unmeasured, len(at_30[pair.name])]
         closed += score_closed(pair, at_30[pair.name])
         if pair.pose_fps_60 and not args.no_pose_fps:
-            at_60[pair.name] = run_closed(pair, cache, 60.0)
+            at_60[pair.name] = run_closed(pair, cache, 60.0)[0]
         print(f"[{i}/{len(pairs)}] {pair.name}: {score['n_stated']} stated, "
               f"{score['n_false']} false{', found' if score.get('found') else ''} "
               f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
     checked = [n for n in at_60 if n in at_30]
     report = {
         "machine": machine_line(), "seconds": time.perf_counter() - start,
-        "open": opened, "open_summary": summarise_open(opened),
+        "open": opened,
+        "open_summary": {**summarise_open(opened), "unmeasured_pairs": [
+            o["pair"] for o in opened if o["not_measurable"][0] == o["not_measurable"][1]]},
         "closed": closed, "closed_summary": summarise_closed(closed),
         "pose_fps": {"pairs": len(checked),
                      "statements": sum(len(at_60[n]) for n in checked),

@@ -219,7 +219,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
         raw = run_open(pair, work / "cache")
         out[pair.variant] = {"raw": raw, "open": score_open(pair, raw),
                              "closed": score_closed(pair, run_closed(pair, work / "cache",
-                                                                     30.0))}
+                                                                     30.0)[0])}
     return out
 
 
