@@ -119,7 +119,7 @@ def test_real_clip_small_inside_a_black_frame_reads_no_extreme_at_its_start(
     from viddiff.tools.video import plan_sampling
 
     src = clips_dir / "Demo_SinglePerson_cam01.mp4"
-    framed = write_variant(src, tmp_path / "framed.mp4", scale=0.6, frame_colour=(0, 0, 0))
+    framed = write_variant(src, tmp_path / "framed.mp4", scale=0.6, pad=(0, 0, 0))
     a = extract_video_pose(plan_sampling(src, 30.0, 1800, 448))
     b = extract_video_pose(plan_sampling(framed, 30.0, 1800, 448))
     assert person_problem(b) is None  # the unsettled detections no longer read as a switch
