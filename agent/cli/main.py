@@ -20,6 +20,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from viddiff.agent.cli import (
+    cmd_actions,
     cmd_chat,
     cmd_compare,
     cmd_compare_many,
@@ -35,7 +36,8 @@ from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 EXIT_INPUT = 2
 EXIT_ENDPOINT = 3
 
-COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat, cmd_serve]
+COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat, cmd_serve,
+            cmd_actions]
 """Subcommand modules, in the order ``viddiff --help`` lists them."""
 
 
