@@ -386,7 +386,7 @@ def test_thread_resumes_after_a_turn_that_hit_the_recursion_limit(tmp_path, vide
         requests = list(srv.requests)
         rejected = srv.rejected_count
     stopped = [ln for ln in first.splitlines() if "stopped without an answer" in ln]
-    assert len(stopped) == 1 and "more than 3 steps" in stopped[0]
+    assert len(stopped) == 1 and "after 1 model call and 1 tool call " in stopped[0], stopped
     assert "Traceback" not in first + second and "error" not in second
     assert "unfinished tool calls were closed" in second  # history is not printed again
     assert "list_actions" not in second and "Here is my answer." in second

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.text import Text
 
 from viddiff.agent.cli import async_run
-from viddiff.agent.cli.outputs import check_outputs, write_outputs
 from viddiff.agent.cli.options import (
     add_endpoint_options,
     add_sampling_options,
@@ -20,6 +19,7 @@ from viddiff.agent.cli.options import (
     engine_choice,
     positive_int,
 )
+from viddiff.agent.cli.outputs import check_outputs, write_outputs
 from viddiff.agent.console.live_view import LiveProgress
 from viddiff.agent.console.result_table import print_result
 from viddiff.evals.protocols import get_protocol
