@@ -252,7 +252,8 @@ def test_chat_loop_renders_progress_tables_and_markdown(tmp_path, videos, fake_e
     setup = Setup(tmp_path, videos, fake_embedder, [
         tool_call("compare_videos", COMPARE), "## Verdict\n\n**A** squats *deeper*.",
         tool_call("compare_videos", {**COMPARE, "video_a": "../secret.mp4"}), "Not allowed."])
-    console = Console(record=True, width=150, force_terminal=False, color_system=None)
+    # a terminal: the live progress is shown only there (piped output gets none)
+    console = Console(record=True, width=150, force_terminal=True, color_system=None)
     code = asyncio.run(chat_loop(setup.agent, console, "ui", lines_from(
         ["", "/help", "compare a.mp4 and b.mp4", "now my secret", "/exit", "never read"])))
     out = console.export_text()

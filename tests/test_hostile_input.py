@@ -248,7 +248,7 @@ def test_report_refuses_outputs_onto_inputs(capsys, tmp_path, saved_result, flag
     names = {"a": tmp_path / "a.mp4", "b": tmp_path / "b.mp4", "same": tmp_path / "x.out",
              "result": saved_result}
     before = _snapshot(tmp_path / "a.mp4", tmp_path / "b.mp4", saved_result)
-    code, out, err = run(capsys, "report", str(saved_result),
+    code, _, err = run(capsys, "report", str(saved_result),
                          *(text.format(**names) for text in flags))
     assert code == 2
     assert_one_line(err)

@@ -15,7 +15,7 @@ report does not leave a new JSON beside the report of an older run.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from viddiff.tools.errors import VidDiffError
@@ -55,7 +55,7 @@ def check_outputs(outputs: Mapping[str, PathLike | None],
         outs[target] = name
 
 
-def write_outputs(files: list[tuple[PathLike, bytes | str]]) -> None:
+def write_outputs(files: Sequence[tuple[PathLike, bytes | str]]) -> None:
     """Write every file, or none: all are complete before any takes its final name.
 
     An ``OSError`` becomes one line naming the file (exit 2)."""
