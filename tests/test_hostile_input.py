@@ -175,6 +175,15 @@ def test_live_view_shows_node_names_literally_and_nothing_when_piped() -> None:
     assert piped.export_text() == ""  # no spinner line left behind in a file or a pipe
 
 
+def test_eval_progress_leaves_no_spinner_line_when_piped() -> None:
+    from viddiff.evals.run_progress import RunProgress
+
+    piped = Console(record=True, width=120, force_terminal=False, color_system=None)
+    with RunProgress(piped, total=3, resumed=1, metric="accuracy"):
+        pass
+    assert piped.export_text() == ""
+
+
 def test_chat_view_prints_a_comparison_with_markup_literally() -> None:
     from langchain_core.messages import AIMessage, ToolMessage
 
