@@ -129,7 +129,7 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
                "protocol": first.protocol}
         path = write_json(args.json, summary_document(metrics, method_usage, judge_usage,
                                                       prices, run))
-        console.print(f"[green]Wrote {path}[/]")
+        console.print(f"Wrote {path}", style="green", markup=False, highlight=False)
     if args.gallery:
         from viddiff.agent.cli.cmd_eval import write_run_gallery
         from viddiff.evals.sample_results import RESULTS_DIR
