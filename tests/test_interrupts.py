@@ -25,10 +25,12 @@ EXIT_TIMEOUT_S = 90
 """How long a process may take to end after SIGINT: generous for a loaded machine (it takes
 well under a second unloaded); the point is that it ends, with the right words."""
 
-# The console script's own code (viddiff.agent.cli.entry:run), after touching a marker file:
-# the test waits for the marker, so the signal can come while viddiff is still importing.
-ENTRY = ("import pathlib, sys; pathlib.Path(sys.argv[1]).touch(); sys.argv[1:2] = []; "
-         "from viddiff.agent.cli.entry import run; run()")
+# What the console script does (import viddiff.agent.cli.entry, call run), with a marker file
+# touched in between: the test waits for the marker, so the signal can come while the command
+# line is still being imported (a few hundred milliseconds). Before that are only the
+# interpreter's start and the package roots (milliseconds), which no Python code can guard.
+ENTRY = ("import pathlib, sys; from viddiff.agent.cli.entry import run; "
+         "pathlib.Path(sys.argv[1]).touch(); sys.argv[1:2] = []; run()")
 
 
 def start(marker: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
