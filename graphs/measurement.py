@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
+from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.poses import pose_of, pose_segment
@@ -73,10 +74,22 @@ class UnknownMetric(ValueError):
     """A metric name the catalogue does not have."""
 
 
+CLOSEST_METRICS = 3
+"""How many known names an unknown metric's error suggests (all ~70 drowned the answer)."""
+
+
+def closest_metrics(metric: str, n: int = CLOSEST_METRICS) -> list[str]:
+    """The ``n`` catalogue names nearest to ``metric`` (rapidfuzz WRatio, ties by name)."""
+    found = process.extract(metric, sorted(METRICS), scorer=fuzz.WRatio, limit=n)
+    return [name for name, _, _ in found]
+
+
 def check_metric(metric: str) -> None:
-    """Raise :class:`UnknownMetric` unless ``metric`` is in the catalogue (``METRICS``)."""
+    """Raise :class:`UnknownMetric` unless ``metric`` is in the catalogue (``METRICS``); the
+    message names the closest known metrics."""
     if metric not in METRICS:
-        raise UnknownMetric(f"unknown metric {metric!r}")
+        raise UnknownMetric(f"unknown metric {metric!r}; the closest known: "
+                            f"{', '.join(closest_metrics(metric))}")
 
 
 #: Why the whole clips were measured instead of the stage asked for: no stages are known for
