@@ -22,10 +22,12 @@ from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from viddiff.tools.kinematics.comparison import (
     K_SIGMA,
+    captures_differ,
     compare_metric,
     compare_values,
     views_differ,
@@ -186,10 +188,22 @@ def _incomplete_timing(metric: str, pose_a: PoseSequence, pose_b: PoseSequence) 
         if why else ""
 
 
+def _moment_rows(pose_a: PoseSequence, pose_b: PoseSequence, which: int) -> int:
+    """How many pose frames a stage boundary of video ``which`` (0: A, 1: B) may be off: the
+    median timing uncertainty of its movement's events, in frames (0: no movement)."""
+    movement = movement_pair(pose_a, pose_b)[which]
+    pose = (pose_a, pose_b)[which]
+    times = [e.uncertainty_s for rep in movement.reps for e in rep.events]
+    if not times or pose.frame_period <= 0:
+        return 0
+    return max(1, round(float(np.median(times)) / pose.frame_period))
+
+
 def answer_offline(name: str, description: str, query_string: str,
                    pose_a: PoseSequence, pose_b: PoseSequence,
                    segments_a: Sequence[Segment], segments_b: Sequence[Segment],
-                   action_key: str | None = None, diff_key: str | None = None) -> OfflineAnswer:
+                   action_key: str | None = None, diff_key: str | None = None,
+                   capture_differs: bool | None = None) -> OfflineAnswer:
     """Answer one difference (a / b / c) from pose measurements, or say it is not measurable."""
     query, source = query_for(name, description, query_string, action_key, diff_key)
     what = query_string or description or name
@@ -207,8 +221,11 @@ def answer_offline(name: str, description: str, query_string: str,
                              reason=f"not compared: {incomplete}")
     seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
                                  pose_a.n_frames, pose_b.n_frames)
-    main = compare_metric(query.metric, pose_a, pose_b, seg_a, seg_b, query.direction)
-    extra = [compare_metric(m, pose_a, pose_b, seg_a, seg_b, d)
+    moments = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
+    main = compare_metric(query.metric, pose_a, pose_b, seg_a, seg_b, query.direction,
+                          moment_rows=moments, capture_differs=capture_differs)
+    extra = [compare_metric(m, pose_a, pose_b, seg_a, seg_b, d, moment_rows=moments,
+                            capture_differs=capture_differs)
              for m, d in SUPPORTING.get(query.metric, ())]
     if main.value_a is None or main.value_b is None:
         return OfflineAnswer(label="c", measurable=False, metric=query.metric,
@@ -324,7 +341,8 @@ def open_candidates(pose_a: PoseSequence, pose_b: PoseSequence,
 
 def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
                     segments_b: Sequence[Segment], n: int,
-                    action_key: str | None = None) -> list[OfflineProposal]:
+                    action_key: str | None = None,
+                    capture_differs: bool | None = None) -> list[OfflineProposal]:
     """The ``n`` clearest measured differences (label a/b only), at most one per body part,
     tested as ONE family of tests.
 
@@ -348,6 +366,7 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     k_sigma = open_k_sigma(len(candidates))
     ctx_a, ctx_b = ClipContext.of(pose_a), ClipContext.of(pose_b)
     differ = views_differ(pose_a, pose_b)
+    capture = captures_differ(pose_a, pose_b) if capture_differs is None else capture_differs
     best: dict[str, tuple[float, MetricSpec, Measurement]] = {}
     for spec in candidates:
         timing_whole = spec.name == "motion_duration"  # its own 10-90 % rule finds the motion
@@ -355,7 +374,8 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
         vb = spec.compute(pose_b, ctx_b, None if timing_whole else scopes[1])
         m = compare_values(spec, va, vb, "higher", None,
                            (pose_a.lr_agreement, pose_b.lr_agreement),
-                           poses=(pose_a, pose_b), views_differ=differ, k_sigma=k_sigma)
+                           poses=(pose_a, pose_b), views_differ=differ,
+                           capture_differs=capture, k_sigma=k_sigma)
         if not _clear_enough(m):
             continue
         part = PART_OF_FAMILY.get(spec.family, spec.family)

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.poses import pose_of, pose_segment
 from viddiff.graphs.schemas import VideoRef
-from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.comparison import captures_differ, compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Direction, Measurement
 from viddiff.tools.pose.quality import person_problem, second_person_note
@@ -52,6 +52,15 @@ def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
     return segments[match.index] if match.index is not None else None
 
 
+def filmed_differently(ref_a: VideoRef, ref_b: VideoRef, pose_a: PoseSequence,
+                       pose_b: PoseSequence) -> bool:
+    """Whether the capture error applies: the source videos' height or frame rate, or the
+    person's size in the frame, differ (:func:`viddiff.tools.kinematics.comparison.
+    captures_differ`)."""
+    return captures_differ(pose_a, pose_b, ((ref_a.height, ref_a.source_fps),
+                                            (ref_b.height, ref_b.source_fps)))
+
+
 def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
                  segments: tuple[Segment | None, Segment | None], ctx: VidDiffContext,
                  direction: Direction = "higher") -> Measurement:
@@ -59,7 +68,8 @@ def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
     (None: the whole clips), read on the dense pose of the same time spans."""
     pose_a, pose_b = pose_of(refs[0], ctx), pose_of(refs[1], ctx)
     return compare_metric(metric, pose_a, pose_b, pose_segment(segments[0], refs[0], pose_a),
-                          pose_segment(segments[1], refs[1], pose_b), direction)
+                          pose_segment(segments[1], refs[1], pose_b), direction,
+                          capture_differs=filmed_differently(*refs, pose_a, pose_b))
 
 
 class MetricAtStage(BaseModel):

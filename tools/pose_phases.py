@@ -287,9 +287,9 @@ def align_dtw(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
     return dtw_path(_cost_matrix(pose_a, pose_b))
 
 
-#: An event-anchored path is kept only if its mean cost is at most this many times the free
-#: DTW path's: anchors from a misread structure must not force a worse match than none.
-ANCHOR_COST_RATIO = 1.25
+#: An event pair anchors the alignment only if its two frames match about as well as A's frame
+#: matches its best frames of B: its cost is within this quantile of that frame's row of costs.
+ANCHOR_QUANTILE = 0.2
 
 
 def _cost_matrix(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
@@ -310,6 +310,17 @@ def event_anchors(movement_a: Movement, movement_b: Movement) -> list[tuple[int,
         for ea, eb in zip(rep_a.events, rep_b.events, strict=True):
             if not anchors or (ea.row > anchors[-1][0] and eb.row > anchors[-1][1]):
                 anchors.append((ea.row, eb.row))
+    # a clip with more repetitions: what follows the paired ones is not in the other clip, so
+    # the other's last frame waits there (its tail goes up to where the extra ones begin)
+    k = min(len(movement_a.reps), len(movement_b.reps))
+    if k and len(movement_b.reps) > k:
+        corner = (movement_a.n_frames - 1, movement_b.reps[k].start.row - 1)
+    elif k and len(movement_a.reps) > k:
+        corner = (movement_a.reps[k].start.row - 1, movement_b.n_frames - 1)
+    else:
+        return anchors
+    if not anchors or (corner[0] >= anchors[-1][0] and corner[1] >= anchors[-1][1]):
+        anchors.append(corner)
     return anchors
 
 
@@ -317,8 +328,12 @@ def anchored_path(cost: np.ndarray, anchors: list[tuple[int, int]]) -> np.ndarra
     """A DTW path through ``cost`` that passes through every anchor: one DTW per block
     between consecutive anchors (the clips' first and last frames are anchors too)."""
     ta, tb = cost.shape
-    points = [(0, 0), *[(a, b) for a, b in anchors if 0 < a < ta - 1 and 0 < b < tb - 1],
-              (ta - 1, tb - 1)]
+    points = [(0, 0)]
+    for a, b in anchors:  # strictly inside on one side at least, monotone in both
+        if (a, b) != (ta - 1, tb - 1) and a >= points[-1][0] and b >= points[-1][1] \
+                and (a, b) != points[-1]:
+            points.append((a, b))
+    points.append((ta - 1, tb - 1))
     pieces: list[np.ndarray] = []
     for (a0, b0), (a1, b1) in pairwise(points):
         block = dtw_path(cost[a0:a1 + 1, b0:b1 + 1]) + np.array([a0, b0])
@@ -326,27 +341,33 @@ def anchored_path(cost: np.ndarray, anchors: list[tuple[int, int]]) -> np.ndarra
     return np.concatenate(pieces)
 
 
-def _path_cost(cost: np.ndarray, path: np.ndarray) -> float:
-    return float(cost[path[:, 0], path[:, 1]].mean())
+def plausible_anchors(cost: np.ndarray, anchors: list[tuple[int, int]],
+                      n_events: int) -> list[tuple[int, int]]:
+    """The first ``n_events`` anchors (event pairs) whose frames match well
+    (:data:`ANCHOR_QUANTILE`), so a misread structure cannot force a bad match; anchors after
+    them (the corner where one clip's extra repetitions begin) are kept as they are."""
+    kept = []
+    for i, (a, b) in enumerate(anchors):
+        if i >= n_events or cost[a, b] <= float(np.quantile(cost[a], ANCHOR_QUANTILE)):
+            kept.append((a, b))
+    return kept
 
 
 def align_movements(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
     """The frames of A aligned to the frames of B, repetition to repetition and event to
     event (:func:`viddiff.tools.kinematics.movement.movement_pair`), with DTW between the
-    events; the free DTW path when the two clips show no repetitions to pair or when the
-    anchored path fits clearly worse (:data:`ANCHOR_COST_RATIO`). (L, 2) rows (i_a, i_b)."""
+    events; event pairs whose frames do not match are left out (:func:`plausible_anchors`),
+    and with none left this is the free DTW path. (L, 2) rows (i_a, i_b)."""
     if pose_a.n_frames == 0 or pose_b.n_frames == 0:
         raise VideoError("cannot align a video with no frames")
     cost = _cost_matrix(pose_a, pose_b)
-    free = dtw_path(cost)
     movement_a, movement_b = movement_pair(pose_a, pose_b)
     anchors = event_anchors(movement_a, movement_b)
+    n_events = 3 * min(len(movement_a.reps), len(movement_b.reps))
+    anchors = plausible_anchors(cost, anchors, n_events)
     if not anchors:
-        return free
-    path = anchored_path(cost, anchors)
-    if _path_cost(cost, path) > ANCHOR_COST_RATIO * _path_cost(cost, free):
-        return free
-    return path
+        return dtw_path(cost)
+    return anchored_path(cost, anchors)
 
 
 def transfer_segments(segments_a: Sequence[Segment], path: np.ndarray,

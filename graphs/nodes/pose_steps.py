@@ -18,6 +18,7 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import evidence_refs, frame_refs, sampling_fps
 from viddiff.graphs.measured_answers import answer_offline, propose_offline
+from viddiff.graphs.measurement import filmed_differently
 from viddiff.graphs.poses import pose_of, pose_segments, poses_of, sampled_segments
 from viddiff.graphs.schemas import Difference, DifferenceResult, FrameRef, VideoRef
 from viddiff.graphs.state import VidDiffState
@@ -119,6 +120,7 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
     seg_a = pose_segments(state["segments"]["a"], videos["a"], pose_a)
     seg_b = pose_segments(state["segments"]["b"], videos["b"], pose_b)
+    capture = filmed_differently(videos["a"], videos["b"], pose_a, pose_b)
     emit(runtime, "node", node="measure_differences", status="start")
     results: list[DifferenceResult] = []
     candidates: list[Difference] = []
@@ -140,7 +142,8 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
     if state.get("mode") == "open":
         for prop in propose_offline(pose_a, pose_b, seg_a, seg_b,
                                     int(state["n_differences"] or 1),
-                                    action_key=state.get("action_key")):
+                                    action_key=state.get("action_key"),
+                                    capture_differs=capture):
             diff = Difference(name=prop.name, description=prop.description,
                               query_string=prop.query_string, num_frames=prop.num_frames)
             candidates.append(diff)
@@ -156,7 +159,8 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
         for diff in candidates:
             answer = answer_offline(diff.name, diff.description, diff.query_string, pose_a,
                                     pose_b, seg_a, seg_b, action_key=action_key,
-                                    diff_key=diff_keys.get(diff.name))
+                                    diff_key=diff_keys.get(diff.name),
+                                    capture_differs=capture)
             results.append(DifferenceResult(
                 **diff.model_dump(), label=answer.label, reason=answer.reason,
                 status="answered" if answer.measurable else "not_measurable",

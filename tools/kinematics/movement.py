@@ -71,6 +71,9 @@ MAX_RETURN = 0.4
 EVENT_LEVEL = 0.1
 #: The turnaround stage (bottom / top): where the excursion stays above this share of the peak.
 HOLD_LEVEL = 0.9
+#: A clip whose first frames move faster than this share of its high speeds starts
+#: mid-movement (its rest is where it ends).
+START_SPEED = 0.5
 #: A movement that does not return to rest still ends inside the clip when the body then holds
 #: still for at least this long (a balance hold, a finish position), seconds.
 MIN_STILL_S = 0.15
@@ -227,22 +230,22 @@ def _still_run(still: np.ndarray) -> int:
     return int(np.argmin(still)) if not still.all() else still.size
 
 
-def _rest_level(x: np.ndarray, still: np.ndarray, min_still: int) -> float:
-    """The level the body rests at: the still start of the clip, or its still end when only
-    that is still (a clip that starts mid-movement), pooled when both are still at one level
-    (the longer wins when they differ); a clip still at neither end is taken to start at rest
-    (its first frames)."""
-    head_n, tail_n = _still_run(still), _still_run(still[::-1])
-    head = x[:head_n] if head_n >= min_still else x[:0]
+def _rest_level(x: np.ndarray, still: np.ndarray, min_still: int, period: float) -> float:
+    """The level the body rests at. A clip is taken to start at rest (the level of its first
+    frames, pooled with a still end at the same level) unless it starts in fast motion with a
+    still end: then it started mid-movement, and the end is the rest."""
+    speed = np.abs(np.gradient(x)) / max(period, 1e-9)
+    high = float(np.percentile(speed, 90)) if speed.size else 0.0
+    head = x[:min_still]
+    tail_n = _still_run(still[::-1])
     tail = x[x.size - tail_n:] if tail_n >= min_still else x[:0]
-    if head.size == 0 and tail.size == 0:
-        return float(np.median(x[:min_still]))
-    if head.size == 0 or tail.size == 0:
-        return float(np.median(head if head.size else tail))
+    starts_fast = high > 0 and float(np.median(speed[:min_still])) > START_SPEED * high
+    if starts_fast and tail.size:
+        return float(np.median(tail))
     span = float(np.ptp(x)) or 1.0
-    if abs(float(np.median(head)) - float(np.median(tail))) <= 0.25 * span:
+    if tail.size and abs(float(np.median(head)) - float(np.median(tail))) <= 0.1 * span:
         return float(np.median(np.concatenate([head, tail])))
-    return float(np.median(head if head.size >= tail.size else tail))
+    return float(np.median(head))
 
 
 def _crossing_uncertainty(x: np.ndarray, row: int, sigma: float, period: float) -> float:
@@ -349,7 +352,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     x, sigma = _smooth(raw, period)
     still = _still(x, period)
     min_still = max(2, math.ceil(MIN_STILL_S / period))
-    rest = _rest_level(x, still, min_still)
+    rest = _rest_level(x, still, min_still, period)
     away = np.abs(x - rest)
     top = float(away.max())
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
@@ -357,8 +360,16 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     peaks = find_peaks(away, prominence=MIN_PROMINENCE * top,
                        distance=max(1, int(MIN_REP_S / period)))
     peaks = peaks[away[peaks] >= MIN_PROMINENCE * top] if peaks.size else peaks
-    if peaks.size == 0:
-        peaks = np.array([int(np.argmax(away))])
+    highest = int(np.argmax(away))  # a flat top is no strict local maximum, but a turnaround
+    if not any(abs(highest - q) < MIN_REP_S / period for q in peaks):
+        peaks = np.sort(np.append(peaks, highest).astype(np.int64))
+    # a clip cut at a turnaround has its peak at the first or last frame, which is no local
+    # maximum inside the clip but is a repetition's turnaround all the same
+    edges = [i for i, j in ((0, 1), (x.size - 1, x.size - 2))
+             if away[i] >= MIN_PROMINENCE * top and away[i] >= away[j]
+             and all(abs(i - q) >= MIN_REP_S / period for q in peaks)]
+    peaks = np.sort(np.concatenate([peaks, np.array(edges, dtype=peaks.dtype)])) \
+        if edges else peaks
     # merge neighbouring peaks with no return towards rest between them: one repetition
     merged = [int(peaks[0])]
     for p in peaks[1:]:
