@@ -259,6 +259,7 @@ PART_OF_FAMILY: dict[str, str] = {
     **dict.fromkeys(("hand_high", "hand_pos", "hand_low", "rom_hand"), "hand"),
     **dict.fromkeys(("stance", "stance_step", "jump", "heel_lift", "foot_turn_out"), "feet"),
     **dict.fromkeys(("tempo", "pause"), "timing"),
+    "reps": "repetitions",
 }
 #: How a part's motion is read (its range of motion over the movement) and how much makes it
 #: move: a part that stays still in both videos has nothing to differ in but its posture.
@@ -289,8 +290,10 @@ def open_k_sigma(n_tests: int) -> float:
     return max(K_SIGMA, NormalDist().inv_cdf(1 - tail))
 
 
-def _clear_enough(m: Measurement) -> bool:
-    return (m.label != "c" and math.isfinite(m.score) and m.score >= OPEN_MIN_SCORE
+def _clear_enough(m: Measurement, spec: MetricSpec) -> bool:
+    """A count is discrete: its smallest difference (one repetition) is the margin itself."""
+    margin = 1.0 if spec.kind == "count" else OPEN_MIN_SCORE
+    return (m.label != "c" and math.isfinite(m.score) and m.score >= margin
             and min(m.n_frames_a, m.n_frames_b) >= OPEN_MIN_FRAMES)
 
 
@@ -306,7 +309,7 @@ def _movement_scope(movement: Movement, pose: PoseSequence) -> Segment | None:
 
 def _moving_parts(pose_a: PoseSequence, pose_b: PoseSequence,
                   scopes: tuple[Segment | None, Segment | None]) -> set[str]:
-    parts = {"timing"}
+    parts = {"timing", "repetitions"}
     for part, (metric, gate) in MOTION_GATES.items():
         spec = METRICS[metric]
         values = [spec.compute(pose, ClipContext.of(pose), scope).value
@@ -315,8 +318,8 @@ def _moving_parts(pose_a: PoseSequence, pose_b: PoseSequence,
             parts.add(part)
     if parts & set(_FEET_WITH):
         parts.add("feet")
-    if parts == {"timing"}:  # a held position (a plank, a stance): its posture is the action
-        parts |= set(PART_OF_FAMILY.values())
+    if parts == {"timing", "repetitions"}:  # a held position (a plank, a stance):
+        parts |= set(PART_OF_FAMILY.values())  # its posture is the action
     return parts
 
 
@@ -376,7 +379,7 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
                            (pose_a.lr_agreement, pose_b.lr_agreement),
                            poses=(pose_a, pose_b), views_differ=differ,
                            capture_differs=capture, k_sigma=k_sigma)
-        if not _clear_enough(m):
+        if not _clear_enough(m, spec):
             continue
         part = PART_OF_FAMILY.get(spec.family, spec.family)
         if part not in best or m.score > best[part][0]:

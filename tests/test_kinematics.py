@@ -341,7 +341,7 @@ def test_registry_is_documented_and_runs_everywhere() -> None:
                          visibility=pose.visibility, present=pose.present,
                          timestamps=pose.timestamps, width=pose.width, height=pose.height)
     for name, spec in METRICS.items():
-        assert spec.unit in {"deg", "TL", "TL/s", "s", "ratio"}, name
+        assert spec.unit in {"deg", "TL", "TL/s", "s", "ratio", "reps"}, name
         assert len(spec.description) > 30 and spec.more and spec.less, name
         value = measure(name, noisy, Segment(stage="x", start=5, end=40))
         assert value.value is None or math.isfinite(value.value), name

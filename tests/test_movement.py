@@ -168,3 +168,13 @@ def test_the_turnaround_is_the_same_moment_on_copies(copies: dict) -> None:
         ma, mb = movement_pair(orig, copy)
         t_a, t_b = ma.reps[0].turnaround.t, mb.reps[0].turnaround.t
         assert float(truth(np.array([t_a]))[0]) == pytest.approx(t_b, abs=0.1), name
+
+
+def test_repetitions_are_counted_as_a_metric() -> None:
+    from viddiff.tools.kinematics.comparison import compare_metric
+
+    one, three = squats([90.0]), squats([90.0, 90.0, 90.0])
+    m = compare_metric("rep_count", three, one)
+    assert (m.value_a, m.value_b, m.label) == (3.0, 1.0, "a")
+    assert "3 repetitions" in m.statement and len(m.evidence_a) == 3
+    assert compare_metric("rep_count", one, squats([80.0])).label == "c"

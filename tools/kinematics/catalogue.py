@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from viddiff.tools.kinematics.movement import rep_count
 from viddiff.tools.kinematics.registry import (
     Computer,
     MetricSpec,
@@ -422,6 +423,13 @@ def _build_registry() -> None:
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
+    register(MetricSpec(
+        name="rep_count", unit="reps", kind="count", label="number of repetitions",
+        description="How many complete repetitions the clip shows: excursions of the "
+                    "movement's main signal away from rest and back "
+                    "(viddiff.tools.kinematics.movement).",
+        more="there are more repetitions", less="there are fewer repetitions", min_effect=1.0,
+        family="reps", compute=rep_count, num_frames="gt_1", space="time"))
 
 
 def _register_body_parts() -> None:

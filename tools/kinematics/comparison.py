@@ -63,7 +63,7 @@ K_SIGMA = 3.0
 #: for angles, torso lengths for lengths, plain for ratios, a fraction of the value for
 #: speeds. Pooled (RMS) over each kind's metrics in tools/data/cross_view_error.csv.
 CROSS_VIEW_ERROR: dict[Kind, float] = {"angle": 8.7, "length": 0.19, "ratio": 0.21,
-                                       "speed": 0.16, "time": 0.0}
+                                       "speed": 0.16, "time": 0.0, "count": 0.0}
 #: A metric's own measured cross-view error is used, but never below this share of its
 #: kind's pooled value: four views of one take are too few to call any metric view-proof.
 CROSS_VIEW_FLOOR = 0.5
@@ -82,7 +82,7 @@ def _measured_cross_view() -> dict[str, float]:
 
 
 _UNIT_TEXT: dict[str, str] = {"deg": "°", "TL": " torso lengths", "TL/s": " torso lengths/s",
-                              "s": " s", "ratio": ""}
+                              "s": " s", "ratio": "", "reps": " repetitions"}
 
 
 def decision_threshold(spec: MetricSpec, uncertainty: float, va: float, vb: float) -> float:
@@ -100,7 +100,7 @@ def format_value(value: float | None, unit: str) -> str:
     """``value`` with its unit as a statement shows it ("71°", "0.45 torso lengths", "n/a")."""
     if value is None:
         return "n/a"
-    digits = 0 if unit == "deg" else 2
+    digits = 0 if unit in ("deg", "reps") else 2
     return f"{value:.{digits}f}{_UNIT_TEXT.get(unit, ' ' + unit)}"
 
 

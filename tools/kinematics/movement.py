@@ -44,6 +44,7 @@ from typing import Literal
 import numpy as np
 
 from viddiff.tools.kinematics.filters import find_peaks, savgol_filter
+from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
     ClipContext,
     bilateral,
@@ -318,6 +319,24 @@ def movement_pair(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[Movement,
 
     # keyed by B's identity; B is kept with the answer, so its id cannot be reused meanwhile
     return pose_a.derived(("movement_pair", id(pose_b)), build)[1]
+
+
+#: Standard uncertainty of a repetition count: a repetition near the prominence threshold may
+#: or may not count, so a count is not exact, but a difference of one repetition is resolved.
+REP_COUNT_UNCERTAINTY = 0.2
+
+
+def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+    """How many complete repetitions the clip shows (within ``segment``, whose turnarounds lie
+    in it); evidence: each repetition's turnaround. Registered as the metric ``rep_count``."""
+    del ctx  # the structure is the pose's own
+    m = movement_of(pose)
+    lo, hi = (0, pose.n_frames - 1) if segment is None else (segment.start, segment.end)
+    reps = [r for r in m.complete_reps if lo <= r.turnaround.row <= hi]
+    if not m.reps and not pose.present.any():
+        return MetricValue(None, 0.0, 0, "reps", note="no person found")
+    return MetricValue(float(len(reps)), REP_COUNT_UNCERTAINTY, int(pose.present.sum()), "reps",
+                       rows=tuple(r.turnaround.row for r in reps))
 
 
 def _features(pose: PoseSequence) -> np.ndarray | None:

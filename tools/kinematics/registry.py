@@ -161,9 +161,9 @@ def _per_rep(smoothed: Smoothed, w: np.ndarray, reps: tuple[slice, ...], agg: Ag
 
 
 _UNIT: dict[str, str] = {"angle": "deg", "length": "TL", "ratio": "ratio", "time": "s",
-                         "speed": "TL/s"}
+                         "speed": "TL/s", "count": "reps"}
 _MIN_EFFECT: dict[str, float] = {"angle": 5.0, "length": 0.1, "ratio": 0.1, "time": 0.1,
-                                 "speed": 0.1}
+                                 "speed": 0.1, "count": 1.0}
 
 
 #: The sentence each description ends with, saying what the value is read on (LLMs choosing a

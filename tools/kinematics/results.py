@@ -19,7 +19,7 @@ Label = Literal["a", "b", "c"]
 #: How a per-frame signal is reduced over a segment.
 Aggregate = Literal["min", "max", "mean", "median", "range"]
 #: What a metric's value is; it fixes the unit, the noise floor and the smallest effect.
-Kind = Literal["angle", "length", "ratio", "time", "speed"]
+Kind = Literal["angle", "length", "ratio", "time", "speed", "count"]
 #: What a value is read on: 3-D pose, 3-D against the estimated vertical, the image, timestamps.
 Space = Literal["3d", "3d_vertical", "image", "time"]
 

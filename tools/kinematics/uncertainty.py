@@ -60,10 +60,10 @@ JITTER_CORRELATION_S = 0.1
 #: Smallest per-frame noise a signal of each kind is taken to have (noise-free synthetic data
 #: must not claim infinite precision).
 NOISE_FLOOR: dict[str, float] = {"angle": 1.0, "length": 0.01, "ratio": 0.02, "time": 0.0,
-                                 "speed": 0.02}
+                                 "speed": 0.02, "count": 0.0}
 #: Per-frame noise assumed when too few frames are valid to measure it.
 DEFAULT_NOISE: dict[str, float] = {"angle": 4.0, "length": 0.04, "ratio": 0.1, "time": 0.0,
-                                   "speed": 0.2}
+                                   "speed": 0.2, "count": 0.0}
 
 
 @dataclass(frozen=True)
