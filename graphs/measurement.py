@@ -54,11 +54,9 @@ def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
 
 def filmed_differently(ref_a: VideoRef, ref_b: VideoRef, pose_a: PoseSequence,
                        pose_b: PoseSequence) -> bool:
-    """Whether the capture error applies: the source videos' height or frame rate, or the
-    person's size in the frame, differ (:func:`viddiff.tools.kinematics.comparison.
-    captures_differ`)."""
-    return captures_differ(pose_a, pose_b, ((ref_a.height, ref_a.source_fps),
-                                            (ref_b.height, ref_b.source_fps)))
+    """Whether the capture error applies: the source videos' frame heights, or the person's
+    size in the frame, differ (:func:`viddiff.tools.kinematics.comparison.captures_differ`)."""
+    return captures_differ(pose_a, pose_b, (float(ref_a.height), float(ref_b.height)))
 
 
 def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],

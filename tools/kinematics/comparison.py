@@ -285,8 +285,8 @@ def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
     return spec.compute(pose, ctx, segment)
 
 
-#: Two videos are filmed differently when their frame sizes, frame rates or the person's
-#: size in the frame differ by more than this factor.
+#: Two videos are filmed differently when their frame heights or the person's size in the
+#: frame differ by more than this factor.
 CAPTURE_RATIO = 1.2
 _CAPTURE_TABLE = "capture_error.csv"
 
@@ -312,12 +312,12 @@ def capture_error(spec: MetricSpec) -> float:
 
 
 def captures_differ(pose_a: PoseSequence, pose_b: PoseSequence,
-                    sources: tuple[tuple[float, float], tuple[float, float]] | None = None
-                    ) -> bool:
+                    heights: tuple[float, float] | None = None) -> bool:
     """Whether A and B were filmed differently enough for the capture error to apply: the
-    source videos' frame height or frame rate (``sources``: (height, fps) of each; else the
-    poses' sampled size and rate), or the person's size in the frame (median torso length over
-    frame height), differing by more than :data:`CAPTURE_RATIO`."""
+    source videos' frame height (``heights``; else the poses' sampled height), or the
+    person's size in the frame (median torso length over frame height), differing by more than
+    :data:`CAPTURE_RATIO`. A different frame rate alone does not count: frames are sampled by
+    timestamp, and a re-timed copy's poses are the same poses."""
     def ratio(x: float, y: float) -> float:
         return max(x, y) / min(x, y) if min(x, y) > 0 else 1.0
 
@@ -325,11 +325,9 @@ def captures_differ(pose_a: PoseSequence, pose_b: PoseSequence,
         scale = ClipContext.of(pose).scale
         return (scale or 0.0) / max(pose.height, 1)
 
-    (h_a, fps_a), (h_b, fps_b) = sources or (
-        (float(pose_a.height), 1 / max(pose_a.frame_period, 1e-9)),
-        (float(pose_b.height), 1 / max(pose_b.frame_period, 1e-9)))
+    h_a, h_b = heights or (float(pose_a.height), float(pose_b.height))
     return any(r > CAPTURE_RATIO for r in (
-        ratio(h_a, h_b), ratio(fps_a, fps_b), ratio(person_size(pose_a), person_size(pose_b))))
+        ratio(h_a, h_b), ratio(person_size(pose_a), person_size(pose_b))))
 
 
 def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
