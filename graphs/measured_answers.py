@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from viddiff.tools.kinematics.comparison import (
     K_SIGMA,
+    at_moment,
     captures_differ,
     compare_metric,
     compare_values,
@@ -35,6 +36,7 @@ from viddiff.tools.kinematics.comparison import (
 from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
 from viddiff.tools.kinematics.results import Label, Measurement
+from viddiff.tools.kinematics.sides import choose_sides
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import PoseSequence
@@ -367,14 +369,15 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     candidates = [spec for spec in open_candidates(pose_a, pose_b, scopes, action_key)
                   if comparable_timing or spec.space != "time"]
     k_sigma = open_k_sigma(len(candidates))
-    ctx_a, ctx_b = ClipContext.of(pose_a), ClipContext.of(pose_b)
     differ = views_differ(pose_a, pose_b)
     capture = captures_differ(pose_a, pose_b) if capture_differs is None else capture_differs
     best: dict[str, tuple[float, MetricSpec, Measurement]] = {}
+    sides = choose_sides(pose_a, pose_b)
+    shifts = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
     for spec in candidates:
         timing_whole = spec.name == "motion_duration"  # its own 10-90 % rule finds the motion
-        va = spec.compute(pose_a, ctx_a, None if timing_whole else scopes[0])
-        vb = spec.compute(pose_b, ctx_b, None if timing_whole else scopes[1])
+        va = at_moment(spec, pose_a, None if timing_whole else scopes[0], sides, shifts[0])
+        vb = at_moment(spec, pose_b, None if timing_whole else scopes[1], sides, shifts[1])
         m = compare_values(spec, va, vb, "higher", None,
                            (pose_a.lr_agreement, pose_b.lr_agreement),
                            poses=(pose_a, pose_b), views_differ=differ,
