@@ -19,6 +19,8 @@ from viddiff.agent.cli.options import (
     engine_choice,
     positive_int,
 )
+from viddiff.agent.cli.outputs import check_outputs
+from viddiff.agent.cli.replay_options import add_replay_options, write_replay_from_args
 from viddiff.agent.console.live_view import LiveProgress
 from viddiff.agent.console.result_table import print_result
 from viddiff.evals.protocols import get_protocol
@@ -50,6 +52,7 @@ def register(sub: Any) -> None:
                       help="offline engine: read back the result of the very same comparison "
                            "(same video content, settings and viddiff code) from the cache "
                            "folder instead of computing it again (default: on)")
+    add_replay_options(cmp_)
     add_endpoint_options(cmp_)
     add_sampling_options(cmp_)
     cmp_.set_defaults(handler=handle)
@@ -140,7 +143,9 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    for out in (args.json, args.report):
+    check_outputs({"video A": args.video_a, "video B": args.video_b},
+                  {"--json": args.json, "--report": args.report, "--video": args.video})
+    for out in (args.json, args.report, args.video):
         if out is not None:
             prepare_output(out, console)
     result = async_run.run(compare(args, console))
@@ -159,4 +164,5 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             cache_dir=ctx.cache_dir, max_side=ctx.max_side or VidDiffContext.max_side or 448,
             context=ctx))
         console.print(f"[green]Wrote {args.report}[/]")
+    write_replay_from_args(args, result, context_from_args(args), console)
     return 0

@@ -107,7 +107,7 @@ def frame_at(t: float, fps: float, n_frames: int) -> int:
     """The source frame on screen at ``t`` seconds (frame ``i`` shows from ``i / fps``)."""
     if fps <= 0 or n_frames <= 0:
         return 0
-    return min(max(int(math.floor(t * fps + 1e-6)), 0), n_frames - 1)
+    return min(max(math.floor(t * fps + 1e-6), 0), n_frames - 1)
 
 
 # ------------------------------------------------------------------------- holds and frames
@@ -182,7 +182,7 @@ def replay_frames(tmap: TimeMap, duration_a: float, fps: float, speed: float = 1
     if speed <= 0 or not math.isfinite(speed):
         raise ValueError(f"replay speed must be a positive number, not {speed}")
     step = speed / fps
-    n_play = max(1, int(math.floor(duration_a / step + 1e-9)))
+    n_play = max(1, math.floor(duration_a / step + 1e-9))
     n_hold = max(1, round(hold_s * fps))
     pending = sorted(holds, key=lambda m: m.t_a)
     index = 0
@@ -204,7 +204,7 @@ def replay_frames(tmap: TimeMap, duration_a: float, fps: float, speed: float = 1
 def count_frames(duration_a: float, fps: float, speed: float, n_holds: int,
                  hold_s: float = HOLD_S) -> int:
     """How many frames :func:`replay_frames` yields (for progress and tests)."""
-    n_play = max(1, int(math.floor(duration_a / (speed / fps) + 1e-9)))
+    n_play = max(1, math.floor(duration_a / (speed / fps) + 1e-9))
     return n_play + n_holds * max(1, round(hold_s * fps))
 
 

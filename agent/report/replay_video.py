@@ -132,6 +132,7 @@ class FrameReader:
                                   f"({err})") from None
             if self._next >= index - KEEP_FRAMES:
                 self._recent[self._next] = to_upright_ndarray(decoded, *self.size)
+                self._recent.move_to_end(self._next)
                 while len(self._recent) > KEEP_FRAMES:
                     self._recent.popitem(last=False)
             self._next += 1
@@ -139,7 +140,7 @@ class FrameReader:
             return self._recent[index]
         if not self._recent:
             raise ReplayError(f"{self.path}: holds no frame {index} to show")
-        return self._recent[next(reversed(self._recent))]
+        return self._recent[max(self._recent)]  # the file ended before ``index``
 
     def close(self) -> None:
         if self._container is not None:
