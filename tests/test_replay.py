@@ -447,3 +447,38 @@ def test_write_replay_is_public() -> None:
 
     assert viddiff.write_replay is write_replay
     assert "write_replay" in viddiff.__all__
+
+
+def test_the_compare_tool_hands_back_the_replay(tmp_path: Path, synthetic_pair: tuple[Path, Path],
+                                                fake_embedder: object,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from langchain_core.messages import ToolMessage
+
+    from tests.support.fake_chat import ScriptedChatModel
+    from tests.support.scripts import standard_script
+    from viddiff.agent.chat.compare_tool import make_compare_tool
+    from viddiff.graphs.context import VidDiffContext
+    from viddiff.graphs.engine import create_graph
+    from viddiff.tools.paths import PathPolicy
+
+    monkeypatch.setattr(rv, "cached_pose_of",
+                        lambda ref, ctx: _pose(4, 12, 64, 48, present=False))
+    graph = create_graph(ScriptedChatModel(script=standard_script(["knees"])),
+                         clip_loader=lambda spec: fake_embedder)
+    tool = make_compare_tool(graph, context=VidDiffContext(fps=6.0, cache_dir=tmp_path / "c",
+                                                           kinematics=False),
+                             policy=PathPolicy.from_dirs([synthetic_pair[0].parent]),
+                             replay_dir=tmp_path / "replays")
+    args = {"video_a": "a.mp4", "video_b": "b.mp4", "action": "a squat",
+            "differences": ["the knees go further forward"]}
+    plain = tool.invoke({"type": "tool_call", "id": "t0", "name": "compare_videos",
+                         "args": args})
+    assert "Replay video" not in plain.content
+    message = tool.invoke({"type": "tool_call", "id": "t1", "name": "compare_videos",
+                           "args": {**args, "replay": True}})
+    assert isinstance(message, ToolMessage) and isinstance(message.artifact, ComparisonResult)
+    line = next(x for x in str(message.content).splitlines() if x.startswith("Replay video"))
+    path = Path(line.split("Replay video: ", 1)[1].split(" (", 1)[0])
+    assert path.parent == tmp_path / "replays" and path.is_file()
+    assert "no person was found" in line  # the notes travel with it
+    assert len(decoded(path)) > 0

@@ -175,13 +175,14 @@ margin:16px 0}
 .sample{margin-top:40px;border-top:3px solid #cbd5e1}
 .player{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
 .screens{display:flex;gap:10px;justify-content:center}
-.screens video{max-width:calc(50%% - 5px);max-height:420px;border-radius:6px;background:#000;
+.screens video{height:360px;max-width:calc(50%% - 5px);object-fit:contain;border-radius:6px;
+background:#000;
 border:3px solid var(--edge)}
 .screens video.A{--edge:var(--a)}.screens video.B{--edge:var(--b)}
 .controls{display:flex;gap:10px;align-items:center;margin-top:8px}
 .controls .scrub{flex:1}.clock{font-variant-numeric:tabular-nums;color:var(--muted);
 font-size:13px;min-width:150px}
-.moments{margin:8px 0 0;padding-left:20px;font-size:14px}
+.moments{margin:8px 0 0;padding-left:0;list-style:none;font-size:14px}
 a.jump{font-size:13px;white-space:nowrap}
 footer{margin-top:36px;color:var(--muted);font-size:13px}
 footer ul{margin:4px 0 10px;padding-left:20px}
@@ -304,7 +305,8 @@ class _Renderer:
                if pv.linear else "B follows A along the alignment of the two performances")
         items = "".join(f"<li>{self.jump(pid, mo.number, mo.t_a, mo.t_b, mo.caption)}</li>"
                         for mo in pv.moments)
-        moments = (f'<ol class="moments">{items}</ol>' if items else "")
+        moments = (f'<ul class="moments">{items}</ul>' if items else "")
+        size = f"{pv.size_mb:.1f} MB" if pv.size_mb >= 0.1 else "under 0.1 MB"
         return (f'<div class="player" id="{esc(pid)}" data-alignment="{esc(pairs)}">'
                 '<div class="screens">'
                 f'<video class="A" src="{pv.url_a}" muted playsinline preload="auto" '
@@ -318,7 +320,7 @@ class _Renderer:
                 'step="0.01" value="0" aria-label="Time in video A">'
                 '<span class="clock"></span></div>'
                 f'<p class="hint legend">A plays at its own pace; {esc(how)}. The two clips '
-                f'are embedded ({pv.size_mb:.1f} MB; a report embeds at most '
+                f'are embedded ({size}; a report embeds at most '
                 f'{view.player_cap_mb:g} MB).</p>{moments}</div>')
 
     @staticmethod
