@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.videos import write_video
+from tests.support.videos import write_counter_video, write_variant, write_video
+from tests.test_replay import replay_result
 from tests.test_report import NO_POSE, compare_real_clips, make_result, real_clip_cache
 from viddiff.agent.report import ReportOptions, write_gallery, write_report
 
@@ -200,9 +201,6 @@ def _wait(driver: Any, condition: str, timeout: float = 15.0) -> None:
 def test_player_plays_seeks_and_keeps_both_sides_in_step(browser: Any, tmp_path: Path) -> None:
     """Two counter clips, B slowed 1.5x with the true alignment: the player plays, the
     scrubber and a difference's link seek both clips, and B stays where the map puts it."""
-    from tests.test_replay import replay_result
-    from tests.support.videos import write_counter_video, write_variant
-
     a = write_counter_video(tmp_path / "a.mp4", 60, 20, (160, 96))
     b = write_variant(a, tmp_path / "b.mp4", slow=1.5)
     result = replay_result(a, b, evidence=(10, 25))
