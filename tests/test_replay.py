@@ -482,3 +482,32 @@ def test_the_compare_tool_hands_back_the_replay(tmp_path: Path, synthetic_pair: 
     assert path.parent == tmp_path / "replays" and path.is_file()
     assert "no person was found" in line  # the notes travel with it
     assert len(decoded(path)) > 0
+
+
+@pytest.mark.real_clips
+@pytest.mark.slow
+def test_real_clip_replay_with_skeletons(tmp_path: Path, clips_dir: Path,
+                                         tmp_path_factory: pytest.TempPathFactory,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two views of the real lunge, as a user gets them: skeletons from the pose cache the
+    comparison filled (no pose runs for the replay), both modes, every moment held."""
+    pytest.importorskip("mediapipe")
+    from tests.test_report import compare_real_clips, real_clip_cache
+    from viddiff.agent.report.draw import LEFT_COLOUR, RIGHT_COLOUR
+    from viddiff.graphs.context import VidDiffContext
+
+    cache = real_clip_cache(tmp_path_factory)
+    monkeypatch.setenv("VIDDIFF_CACHE_DIR", str(cache))
+    result = compare_real_clips(clips_dir, tmp_path / "r.json", cache)
+    monkeypatch.setattr(rv, "pose_of", lambda *a, **k: pytest.fail("pose ran again"))
+    ctx = VidDiffContext(cache_dir=cache)
+    side = write_replay(result, tmp_path / "side.mp4", context=ctx)
+    ghost = write_replay(result, tmp_path / "ghost.mp4", context=ctx, mode="ghost")
+    assert side.notes == [] and ghost.notes == []
+    held = sum(1 for d in result.differences
+               if any(m.evidence_a or m.evidence_b for m in d.measurements))
+    assert side.frames == ghost.frames == count_frames(
+        result.video_a.duration_s, side.fps, 1.0, held)
+    frame = decoded(side.path)[side.frames // 3]
+    assert _colour_pixels(frame, LEFT_COLOUR) > 50 and _colour_pixels(frame, RIGHT_COLOUR) > 50
+    assert _colour_pixels(decoded(ghost.path)[ghost.frames // 3], GHOST_PALETTE[1]) > 50
