@@ -7,7 +7,9 @@ environment, like the command line does:
   ``OPENAI_BASE_URL`` is set, else the offline pose graph), with a ``check_paths`` node in
   front: clients name files on the server, so paths are confined to ``VIDDIFF_ALLOWED_DIRS``
   (default: the server's working directory; http(s) URLs only with ``VIDDIFF_ALLOW_URLS=1``).
-  Run settings (fps, CLIP model …) come in the run's ``context`` (:class:`VidDiffContext`).
+  Run settings (fps, CLIP model …) come in the run's ``context`` (:class:`VidDiffContext`),
+  except those naming the server's own files and devices (``cache_dir``, ``clip_checkpoint``,
+  ``device``: ``Setting.server_owned``), which a client may not change.
 * ``eval_graph`` — the open-mode evaluation graph with the judge model
   (``VIDDIFF_JUDGE_MODEL``, else the linker's model).
 * ``chat_agent`` — the chat agent (``VIDDIFF_CHAT_MODEL``), its tools confined the same way.
@@ -22,7 +24,7 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.engine import create_graph
+from viddiff.graphs.engine import build_graph, guard_paths
 from viddiff.graphs.eval.graph import build_eval_graph
 from viddiff.graphs.models import EndpointSettings
 from viddiff.tools.errors import ConfigError
@@ -39,8 +41,11 @@ SERVED_GRAPHS: dict[str, str] = {
 
 
 def viddiff_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The comparison graph, models from the environment, input paths confined."""
-    return create_graph(engine="auto", policy=PathPolicy.from_env, name="viddiff")
+    """The comparison graph, models from the environment, input paths confined; a client's
+    run context may not move the server's cache folder, CLIP checkpoint or device."""
+    graph = guard_paths(build_graph(engine="auto"), PathPolicy.from_env,
+                        server_context=VidDiffContext)
+    return graph.compile(name="viddiff")
 
 
 def eval_graph() -> CompiledStateGraph[Any, Any, Any, Any]:

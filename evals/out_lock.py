@@ -65,7 +65,14 @@ def lock_out_dir(out_dir: Path, notes: list[str] | None = None) -> Iterator[dict
     ``notes`` receives a line when the lock of an earlier, dead run was taken over.
     Yields what was written into the lock file (pid, host, start time).
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():  # e.g. --out naming the data or a video
+        raise ConfigError(f"--out {out_dir} is a file, not a folder: give a folder for the "
+                          f"run's files")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the folder --out {out_dir}: "
+                          f"{exc.strerror or exc}") from None
     path = out_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

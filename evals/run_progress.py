@@ -35,7 +35,9 @@ class RunProgress:
                                  MofNCompleteColumn(), TimeElapsedColumn(),
                                  TextColumn("ETA"), TimeRemainingColumn(),
                                  TextColumn("{task.fields[score]}"), console=console,
-                                 disable=not enabled)
+                                 disable=not (enabled and console.is_terminal))
+        # not on a pipe or a file: a live display has nothing to redraw there and left its
+        # last frame (a spinner line) behind in the output
         self.task = self.progress.add_task("Samples", total=total, completed=resumed,
                                            score=self._score_text())
 

@@ -20,6 +20,19 @@ def resolve_action(text: str) -> Action | None:
                 None)
 
 
+def unknown_action_key(text: str) -> str | None:
+    """The text when it is written like a benchmark action key (a known domain, ``_`` and a
+    number: ``fitness_99``) but names none, else None. Such a text is a mistyped key, not a
+    free-text action, and a run on it would be told "nothing to compare" instead."""
+    actions = load_actions()
+    key = text.strip()
+    domains = {k.rsplit("_", 1)[0] for k in actions}
+    head, _, number = key.rpartition("_")
+    if key not in actions and head in domains and number.isdigit():
+        return key
+    return None
+
+
 def checklist(action_key: str) -> list[dict[str, Any]]:
     """The taxonomy's differences for an action, as closed-mode difference specs."""
     return [{"name": d.name, "description": d.description, "query_string": d.query_string,

@@ -70,6 +70,11 @@ class Setting:
     """Which option group lists it (``endpoint``: next to the model endpoint's options)."""
     clip: str | None = None
     """The :class:`ClipSpec` field this setting fills, if any."""
+    server_owned: bool = False
+    """True for settings that name the server's own files or devices (the cache folder, a
+    checkpoint file, the torch device): on a served graph a client's run context may not
+    change them (:func:`client_overrides_of_server_settings`), or it could make the server
+    read and write outside its allowed folders."""
 
 
 def setting(default: Any = dataclasses.MISSING, *, factory: Callable[[], Any] | None = None,
@@ -120,15 +125,16 @@ class VidDiffContext:
         description="open_clip pretrained tag; None with no checkpoint means random weights "
                     "(tests).")
     clip_checkpoint: str | None = setting(
-        _CLIP.checkpoint, kind="text", clip="checkpoint", metavar="FILE",
+        _CLIP.checkpoint, kind="text", clip="checkpoint", metavar="FILE", server_owned=True,
         help="local open_clip checkpoint file",
         description="A local open_clip checkpoint file, used instead of the pretrained tag.")
     device: str = setting(
-        _CLIP.device, kind="device", clip="device", changes_results=False,
+        _CLIP.device, kind="device", clip="device", changes_results=False, server_owned=True,
         help="torch device for CLIP",
         description="Torch device for CLIP: auto picks CUDA (half precision) when present.")
     cache_dir: Path = setting(  # noqa: RUF009 - setting() is a dataclasses.field
         factory=default_cache_dir, kind="path", changes_results=False, metavar="DIR",
+        server_owned=True,
         help="embedding/pose/transcript cache",
         description="Embedding/pose/transcript cache; a second run on the same video does no "
                     "embedding or pose work ($VIDDIFF_CACHE_DIR, else ~/.cache/viddiff).")
@@ -254,3 +260,17 @@ def default_clip_loader(spec: ClipSpec) -> ClipEmbedder:
     from viddiff.tools.clip.model import load_clip
 
     return load_clip(spec)
+
+SERVER_OWNED: tuple[str, ...] = tuple(name for name, info in SETTINGS.items()
+                                      if info.server_owned)
+"""The settings a served graph's clients may not change (see ``Setting.server_owned``)."""
+
+
+def client_overrides_of_server_settings(ctx: VidDiffContext,
+                                        server: VidDiffContext | None = None) -> list[str]:
+    """The server-owned fields ``ctx`` sets to something other than the server's own value
+    (``server``, default: the server's defaults, ``VIDDIFF_CACHE_DIR`` included). Compared as
+    text, since a client sends ``cache_dir`` as a string."""
+    server = VidDiffContext() if server is None else server
+    return [name for name in SERVER_OWNED
+            if str(getattr(ctx, name)) != str(getattr(server, name))]

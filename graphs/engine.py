@@ -22,9 +22,15 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 
-from viddiff.graphs.context import ClipLoader, VidDiffContext, default_clip_loader
+from viddiff.graphs.context import (
+    ClipLoader,
+    VidDiffContext,
+    client_overrides_of_server_settings,
+    default_clip_loader,
+)
 from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models
 from viddiff.graphs.offline import OFFLINE_MODELS, build_offline_graph
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
@@ -130,19 +136,32 @@ def require_clip(ctx: VidDiffContext, loader: ClipLoader | None = None) -> None:
 
 
 def guard_paths(graph: ComparisonGraph,
-                policy: PathPolicy | Callable[[], PathPolicy]) -> ComparisonGraph:
+                policy: PathPolicy | Callable[[], PathPolicy], *,
+                server_context: Callable[[], VidDiffContext] | None = None) -> ComparisonGraph:
     """Put a ``check_paths`` node in front of ``load_videos``: both video paths must pass
     ``policy`` (and are replaced by their resolved form) before anything is decoded.
     For graphs whose inputs come from untrusted clients (an HTTP server).
 
     ``policy`` may be a factory (e.g. ``PathPolicy.from_env``), called in the node: building
     a policy touches the file system, which must not happen on a server's event loop.
+
+    ``server_context`` (e.g. ``VidDiffContext``, the server's defaults): when the run context
+    comes from a client too, the settings that name the server's files or devices
+    (``Setting.server_owned``: cache folder, CLIP checkpoint, device) must keep the values it
+    gives; a run context changing one is refused with a ``ConfigError`` before any work.
     """
     if (START, "load_videos") not in graph.edges:
         raise ValueError("guard_paths expects a graph that starts at load_videos")
 
-    def check_paths(state: VidDiffState) -> dict[str, Any]:
-        """Refuse paths outside the allowed folders (see viddiff.tools.paths)."""
+    def check_paths(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
+        """Refuse paths outside the allowed folders (see viddiff.tools.paths), and a run
+        context that sets the server's own files or devices (``Setting.server_owned``)."""
+        if server_context is not None and isinstance(runtime.context, VidDiffContext):
+            taken = client_overrides_of_server_settings(runtime.context, server_context())
+            if taken:
+                raise ConfigError(f"the run context may not set {', '.join(taken)}: "
+                                  f"{'it is' if len(taken) == 1 else 'they are'} the "
+                                  f"server's to choose")
         allowed = policy if isinstance(policy, PathPolicy) else policy()
         return {"video_a": allowed.check(state["video_a"]),
                 "video_b": allowed.check(state["video_b"])}

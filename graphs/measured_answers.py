@@ -19,11 +19,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
+from viddiff.tools.kinematics.comparison import (
+    K_SIGMA,
+    captures_differ,
+    compare_metric,
+    compare_values,
+    views_differ,
+)
+from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
 from viddiff.tools.kinematics.results import Label, Measurement
 from viddiff.tools.kinematics.signals import ClipContext
@@ -34,6 +43,7 @@ from viddiff.tools.stage_names import resolve_stage_name
 from viddiff.tools.taxonomy import (
     MetricQuery,
     get_difference,
+    load_differences,
     match_rule,
     metric_query_for,
     unmeasurable_for,
@@ -150,10 +160,50 @@ def query_for(name: str, description: str, query_string: str, action_key: str | 
     return None, ""
 
 
+def partial_movement(pose_a: PoseSequence, pose_b: PoseSequence) -> str:
+    """Why the two videos' timing must not be compared ("" when it may): one shows no
+    movement, or the two show different parts of it (one the whole movement, the other a clip
+    that starts or ends mid-movement, such as a fragment of it)."""
+    cover_a, cover_b = (m.coverage for m in movement_pair(pose_a, pose_b))
+    if cover_a is None or cover_b is None:
+        missing = " and ".join(k for k, c in (("A", cover_a), ("B", cover_b)) if c is None)
+        return f"no movement was found in {missing}"
+    if cover_a == cover_b:
+        return ""
+    parts = []
+    for key, (starts, ends) in (("A", cover_a), ("B", cover_b)):
+        cut = [w for w, inside in (("starts", starts), ("ends", ends)) if not inside]
+        parts.append(f"{key} {' and '.join(cut)} mid-movement" if cut else
+                     f"{key} shows the whole movement")
+    return f"the videos show different parts of the movement ({', '.join(parts)})"
+
+
+def _incomplete_timing(metric: str, pose_a: PoseSequence, pose_b: PoseSequence) -> str:
+    """Why a timing metric must not be compared here ("" when it may): see
+    :func:`partial_movement`; a pause is a pause in any part of a movement."""
+    if METRICS[metric].space != "time" or metric == "longest_pause":
+        return ""
+    why = partial_movement(pose_a, pose_b)
+    return f"{why}, so their timing says nothing about how fast the performances are" \
+        if why else ""
+
+
+def _moment_rows(pose_a: PoseSequence, pose_b: PoseSequence, which: int) -> int:
+    """How many pose frames a stage boundary of video ``which`` (0: A, 1: B) may be off: the
+    median timing uncertainty of its movement's events, in frames (0: no movement)."""
+    movement = movement_pair(pose_a, pose_b)[which]
+    pose = (pose_a, pose_b)[which]
+    times = [e.uncertainty_s for rep in movement.reps for e in rep.events]
+    if not times or pose.frame_period <= 0:
+        return 0
+    return max(1, round(float(np.median(times)) / pose.frame_period))
+
+
 def answer_offline(name: str, description: str, query_string: str,
                    pose_a: PoseSequence, pose_b: PoseSequence,
                    segments_a: Sequence[Segment], segments_b: Sequence[Segment],
-                   action_key: str | None = None, diff_key: str | None = None) -> OfflineAnswer:
+                   action_key: str | None = None, diff_key: str | None = None,
+                   capture_differs: bool | None = None) -> OfflineAnswer:
     """Answer one difference (a / b / c) from pose measurements, or say it is not measurable."""
     query, source = query_for(name, description, query_string, action_key, diff_key)
     what = query_string or description or name
@@ -165,10 +215,17 @@ def answer_offline(name: str, description: str, query_string: str,
                 f": {unmeasurable.detail} [{unmeasurable.reason}])"
                 if unmeasurable is not None else ")")
         return _unmeasurable(what, detail)
+    incomplete = _incomplete_timing(query.metric, pose_a, pose_b)
+    if incomplete:
+        return OfflineAnswer(label="c", measurable=False, metric=query.metric,
+                             reason=f"not compared: {incomplete}")
     seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
                                  pose_a.n_frames, pose_b.n_frames)
-    main = compare_metric(query.metric, pose_a, pose_b, seg_a, seg_b, query.direction)
-    extra = [compare_metric(m, pose_a, pose_b, seg_a, seg_b, d)
+    moments = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
+    main = compare_metric(query.metric, pose_a, pose_b, seg_a, seg_b, query.direction,
+                          moment_rows=moments, capture_differs=capture_differs)
+    extra = [compare_metric(m, pose_a, pose_b, seg_a, seg_b, d, moment_rows=moments,
+                            capture_differs=capture_differs)
              for m, d in SUPPORTING.get(query.metric, ())]
     if main.value_a is None or main.value_b is None:
         return OfflineAnswer(label="c", measurable=False, metric=query.metric,
@@ -186,41 +243,50 @@ def answer_offline(name: str, description: str, query_string: str,
 # --------------------------------------------------------------------------------------------
 
 
-def _scopes(segments_a: Sequence[Segment], segments_b: Sequence[Segment]
-            ) -> list[tuple[Segment | None, Segment | None]]:
-    """Whole clip, plus each stage present in both videos (by name, else by position)."""
-    scopes: list[tuple[Segment | None, Segment | None]] = [(None, None)]
-    by_name = {s.stage: s for s in segments_b}
-    for k, seg in enumerate(segments_a):
-        other = by_name.get(seg.stage)
-        if other is None and len(segments_a) == len(segments_b):
-            other = segments_b[k]
-        if other is not None:
-            scopes.append((seg, other))
-    return scopes
+#: Body part of each metric family, for two things: a family is a candidate only when its part
+#: moves (an unknown action), and one part gives at most one statement (knee range and knee
+#: straightness are one fact about the knee).
+PART_OF_FAMILY: dict[str, str] = {
+    **dict.fromkeys(("knee_bend", "knee_extension", "rom_knee", "asym_knee", "squat_depth",
+                     "knee_raise", "knee_raise_side", "knee_high", "knee_valgus",
+                     "knee_valgus_line"), "knee"),
+    **dict.fromkeys(("hip_flexion", "hip_extension", "rom_hip", "asym_hip", "hip_depth",
+                     "hip_sway", "hip_shift", "hip_shift_size"), "hip"),
+    **dict.fromkeys(("arm_extension", "elbow_flexion", "rom_elbow", "asym_elbow"), "elbow"),
+    **dict.fromkeys(("arm_raise", "upper_arm_level", "rom_shoulder", "asym_shoulder",
+                     "arm_top"), "shoulder"),
+    **dict.fromkeys(("trunk_lean", "rom_trunk", "head_tilt", "head_forward"), "trunk"),
+    **dict.fromkeys(("hand_high", "hand_pos", "hand_low", "rom_hand"), "hand"),
+    **dict.fromkeys(("stance", "stance_step", "jump", "heel_lift", "foot_turn_out"), "feet"),
+    **dict.fromkeys(("tempo", "pause"), "timing"),
+}
+#: How a part's motion is read (its range of motion over the movement) and how much makes it
+#: move: a part that stays still in both videos has nothing to differ in but its posture.
+MOTION_GATES: dict[str, tuple[str, float]] = {
+    "knee": ("range_of_motion_knee", 15.0), "hip": ("range_of_motion_hip", 15.0),
+    "elbow": ("range_of_motion_elbow", 15.0), "shoulder": ("range_of_motion_shoulder", 15.0),
+    "trunk": ("range_of_motion_trunk", 10.0), "hand": ("range_of_motion_hand", 0.2),
+}
+#: The feet count as moving when the legs do.
+_FEET_WITH = ("knee", "hip")
 
-
-_STAGE_PREPOSITIONS = {"start": "at the start", "beginning": "at the beginning",
-                       "end": "at the end", "finish": "at the finish",
-                       "middle": "in the middle"}
-
-
-def _phrase(spec: MetricSpec, stage: str | None) -> str:
-    """The metric's wording for the higher value, placed in the stage ("... at the end")."""
-    if stage is None:
-        return spec.more
-    where = _STAGE_PREPOSITIONS.get(stage.lower())
-    if where is None:
-        article = "" if re.match(r"(phase|stage)\b", stage.lower()) else "the "
-        where = f"during {article}{stage}"
-    return f"{spec.more} {where}"
-
-
-#: Open mode states a difference only when it clears its threshold by this factor: nobody
-#: asked about it, so it must not rest on a value near the noise.
+#: Family-wise error of an open-mode pass: the chance that it states any difference at all
+#: between two identical performances (from the pose jitter alone).
+OPEN_FAMILY_ALPHA = 0.05
+#: Open mode states a difference only when it clears its (corrected) threshold by this
+#: factor: nobody asked about it, so it must not rest on a value near the noise.
 OPEN_MIN_SCORE = 1.5
 #: ... and on at least this many valid pose frames in each video.
 OPEN_MIN_FRAMES = 5
+
+
+def open_k_sigma(n_tests: int) -> float:
+    """The uncertainty multiple a difference must exceed when ``n_tests`` are made at once,
+    so that all of them together state a noise difference with probability at most
+    :data:`OPEN_FAMILY_ALPHA` (Bonferroni, two-sided normal); never below the single-test
+    ``K_SIGMA``."""
+    tail = OPEN_FAMILY_ALPHA / (2 * max(n_tests, 1))
+    return max(K_SIGMA, NormalDist().inv_cdf(1 - tail))
 
 
 def _clear_enough(m: Measurement) -> bool:
@@ -228,43 +294,95 @@ def _clear_enough(m: Measurement) -> bool:
             and min(m.n_frames_a, m.n_frames_b) >= OPEN_MIN_FRAMES)
 
 
-def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
-                    segments_b: Sequence[Segment], n: int) -> list[OfflineProposal]:
-    """The ``n`` clearest measured differences (label a/b only), at most one per metric family.
+def _movement_scope(movement: Movement, pose: PoseSequence) -> Segment | None:
+    """Where a clip's movement is read: the span of its one repetition (leaving out a still
+    lead-in and lead-out); None (the whole clip, per repetition) for several repetitions or
+    no movement found."""
+    span = movement.span()
+    if span is None or len(movement.reps) > 1:
+        return None
+    return Segment(stage="the movement", start=span[0], end=min(span[1], pose.n_frames - 1))
 
-    Every proposable metric is measured on the whole clip and on every stage pair; results that
-    clear the decision rule by :data:`OPEN_MIN_SCORE`, on at least :data:`OPEN_MIN_FRAMES`
-    frames, are ranked by how far they clear it (|Δ| / threshold). Each is
-    phrased for the video with the higher value ("the knees bend more" style wording from the
-    metric's registry entry), so the label says which video that is.
+
+def _moving_parts(pose_a: PoseSequence, pose_b: PoseSequence,
+                  scopes: tuple[Segment | None, Segment | None]) -> set[str]:
+    parts = {"timing"}
+    for part, (metric, gate) in MOTION_GATES.items():
+        spec = METRICS[metric]
+        values = [spec.compute(pose, ClipContext.of(pose), scope).value
+                  for pose, scope in ((pose_a, scopes[0]), (pose_b, scopes[1]))]
+        if any(v is not None and v >= gate for v in values):
+            parts.add(part)
+    if parts & set(_FEET_WITH):
+        parts.add("feet")
+    if parts == {"timing"}:  # a held position (a plank, a stance): its posture is the action
+        parts |= set(PART_OF_FAMILY.values())
+    return parts
+
+
+def open_candidates(pose_a: PoseSequence, pose_b: PoseSequence,
+                    scopes: tuple[Segment | None, Segment | None],
+                    action_key: str | None = None) -> list[MetricSpec]:
+    """The metrics an open-mode pass tests: those the benchmark's checklist maps for a
+    benchmark action; otherwise one two-sided metric per family whose body part moves in
+    either video, or of every part when nothing moves (a held position); timing is left to the
+    caller (it needs complete movements)."""
+    if action_key is not None:
+        queries = [metric_query_for(action_key, d.diff_key) for d in load_differences()
+                   if d.action == action_key]
+        names = list(dict.fromkeys(q.metric for q in queries if q is not None))
+        if names:
+            return [METRICS[n] for n in names if n in METRICS]
+    parts = _moving_parts(pose_a, pose_b, scopes)
+    return [spec for spec in METRICS.values()
+            if spec.proposable and spec.side is None and spec.name != "stage_duration"
+            and PART_OF_FAMILY.get(spec.family) in parts]
+
+
+def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
+                    segments_b: Sequence[Segment], n: int,
+                    action_key: str | None = None,
+                    capture_differs: bool | None = None) -> list[OfflineProposal]:
+    """The ``n`` clearest measured differences (label a/b only), at most one per body part,
+    tested as ONE family of tests.
+
+    The candidates (:func:`open_candidates`) are each measured once, over the movement (its
+    repetition, leaving out still lead-in and lead-out) in both videos, with the threshold
+    raised for the number of candidates (:func:`open_k_sigma`) so the pass as a whole states a
+    noise difference with probability at most :data:`OPEN_FAMILY_ALPHA`; timing is tested only
+    when both videos show the same part of the movement (:func:`partial_movement`). What
+    clears it by :data:`OPEN_MIN_SCORE`, on at least :data:`OPEN_MIN_FRAMES` frames, is ranked
+    by how far it clears it, and one statement is kept per body part. Each is phrased for the
+    video with the higher value, so the label says which video that is. Nothing cleared:
+    nothing is stated.
     """
     if n <= 0 or person_problem(pose_a) is not None or person_problem(pose_b) is not None:
         return []
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    scopes = (_movement_scope(movement_a, pose_a), _movement_scope(movement_b, pose_b))
+    comparable_timing = not partial_movement(pose_a, pose_b)
+    candidates = [spec for spec in open_candidates(pose_a, pose_b, scopes, action_key)
+                  if comparable_timing or spec.space != "time"]
+    k_sigma = open_k_sigma(len(candidates))
     ctx_a, ctx_b = ClipContext.of(pose_a), ClipContext.of(pose_b)
     differ = views_differ(pose_a, pose_b)
+    capture = captures_differ(pose_a, pose_b) if capture_differs is None else capture_differs
     best: dict[str, tuple[float, MetricSpec, Measurement]] = {}
-    for spec in METRICS.values():
-        if not spec.proposable:
+    for spec in candidates:
+        timing_whole = spec.name == "motion_duration"  # its own 10-90 % rule finds the motion
+        va = spec.compute(pose_a, ctx_a, None if timing_whole else scopes[0])
+        vb = spec.compute(pose_b, ctx_b, None if timing_whole else scopes[1])
+        m = compare_values(spec, va, vb, "higher", None,
+                           (pose_a.lr_agreement, pose_b.lr_agreement),
+                           poses=(pose_a, pose_b), views_differ=differ,
+                           capture_differs=capture, k_sigma=k_sigma)
+        if not _clear_enough(m):
             continue
-        for seg_a, seg_b in _scopes(segments_a, segments_b):
-            if spec.name == "stage_duration" and seg_a is None:
-                continue  # a clip's length says how it was trimmed, not how the action went
-            va = spec.compute(pose_a, ctx_a, seg_a)
-            vb = spec.compute(pose_b, ctx_b, seg_b)
-            stage = seg_a.stage if seg_a is not None else None
-            m = compare_values(spec, va, vb, "higher", stage,
-                               (pose_a.lr_agreement, pose_b.lr_agreement),
-                               poses=(pose_a, pose_b), views_differ=differ)
-            if not _clear_enough(m):
-                continue
-            if spec.family not in best or m.score > best[spec.family][0]:
-                best[spec.family] = (m.score, spec, m)
+        part = PART_OF_FAMILY.get(spec.family, spec.family)
+        if part not in best or m.score > best[part][0]:
+            best[part] = (m.score, spec, m)
     ranked = sorted(best.values(), key=lambda item: -item[0])[:n]
-    out = []
-    for score, spec, m in ranked:
-        phrase = _phrase(spec, m.stage)
-        name = spec.label if m.stage is None else f"{spec.label} ({m.stage})"
-        out.append(OfflineProposal(name=name, description=phrase, query_string=phrase,
-                                   num_frames=spec.num_frames, label=m.label, measurements=[m],
-                                   score=round(score, 3)))
-    return out
+    return [OfflineProposal(name=spec.label, description=spec.more, query_string=spec.more,
+                            num_frames=spec.num_frames, label=m.label, measurements=[m],
+                            score=round(score, 3))
+            for score, spec, m in ranked]

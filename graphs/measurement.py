@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
+from rapidfuzz import fuzz, process
 
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.poses import pose_of, pose_segment
 from viddiff.graphs.schemas import VideoRef
-from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.comparison import captures_differ, compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Direction, Measurement
-from viddiff.tools.pose.quality import person_problem
+from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.stage_names import resolve_stage_name
@@ -51,6 +52,15 @@ def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
     return segments[match.index] if match.index is not None else None
 
 
+def filmed_differently(ref_a: VideoRef, ref_b: VideoRef, pose_a: PoseSequence,
+                       pose_b: PoseSequence) -> bool:
+    """Whether the capture error applies: the source videos' height or frame rate, or the
+    person's size in the frame, differ (:func:`viddiff.tools.kinematics.comparison.
+    captures_differ`)."""
+    return captures_differ(pose_a, pose_b, ((ref_a.height, ref_a.source_fps),
+                                            (ref_b.height, ref_b.source_fps)))
+
+
 def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
                  segments: tuple[Segment | None, Segment | None], ctx: VidDiffContext,
                  direction: Direction = "higher") -> Measurement:
@@ -58,7 +68,8 @@ def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],
     (None: the whole clips), read on the dense pose of the same time spans."""
     pose_a, pose_b = pose_of(refs[0], ctx), pose_of(refs[1], ctx)
     return compare_metric(metric, pose_a, pose_b, pose_segment(segments[0], refs[0], pose_a),
-                          pose_segment(segments[1], refs[1], pose_b), direction)
+                          pose_segment(segments[1], refs[1], pose_b), direction,
+                          capture_differs=filmed_differently(*refs, pose_a, pose_b))
 
 
 class MetricAtStage(BaseModel):
@@ -73,10 +84,22 @@ class UnknownMetric(ValueError):
     """A metric name the catalogue does not have."""
 
 
+CLOSEST_METRICS = 3
+"""How many known names an unknown metric's error suggests (all ~70 drowned the answer)."""
+
+
+def closest_metrics(metric: str, n: int = CLOSEST_METRICS) -> list[str]:
+    """The ``n`` catalogue names nearest to ``metric`` (rapidfuzz WRatio, ties by name)."""
+    found = process.extract(metric, sorted(METRICS), scorer=fuzz.WRatio, limit=n)
+    return [name for name, _, _ in found]
+
+
 def check_metric(metric: str) -> None:
-    """Raise :class:`UnknownMetric` unless ``metric`` is in the catalogue (``METRICS``)."""
+    """Raise :class:`UnknownMetric` unless ``metric`` is in the catalogue (``METRICS``); the
+    message names the closest known metrics."""
     if metric not in METRICS:
-        raise UnknownMetric(f"unknown metric {metric!r}")
+        raise UnknownMetric(f"unknown metric {metric!r}; the closest known: "
+                            f"{', '.join(closest_metrics(metric))}")
 
 
 #: Why the whole clips were measured instead of the stage asked for: no stages are known for
@@ -152,5 +175,7 @@ def pose_readiness(poses: Mapping[str, PoseSequence],
                 if (p := person_problem(pose)) is not None]
     if problems:
         return PoseReadiness(False, [f"no pose measurements: {'; '.join(problems)}"])
+    notes = [f"video {k.upper()}: {n}" for k, pose in poses.items()
+             if (n := second_person_note(pose)) is not None]
     note = view_note(poses["a"], poses["b"]) if len(poses) == 2 else None
-    return PoseReadiness(True, [note] if note else [])
+    return PoseReadiness(True, [*notes, note] if note else notes)

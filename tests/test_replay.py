@@ -397,22 +397,22 @@ def test_compare_video_onto_an_input_is_refused_before_any_work(
     before = b.read_bytes()
     assert main(["compare", str(a), str(b), "--action", "x", "--offline", "-q",
                  "--video", str(b)]) == 2
-    assert "would overwrite video B" in capsys.readouterr().err
+    assert "would overwrite an input of this run (video B)" in capsys.readouterr().err
     assert main(["compare", str(a), str(b), "--action", "x", "--offline", "-q",
                  "--video", str(tmp_path / "o.json"), "--json", str(tmp_path / "o.json")]) == 2
-    assert "same file" in capsys.readouterr().err
+    assert "--video" in (err := capsys.readouterr().err) and "also given as --json" in err
     assert b.read_bytes() == before
 
 
-def test_output_check_sees_links_and_other_names(tmp_path: Path) -> None:
+def test_output_check_sees_the_replay(tmp_path: Path) -> None:
     src = tmp_path / "in.mp4"
     src.write_bytes(b"x")
     (tmp_path / "link.mp4").symlink_to(src)
-    with pytest.raises(VidDiffError, match="would overwrite video A"):
-        check_outputs({"video A": src}, {"--video": tmp_path / "link.mp4"})
-    with pytest.raises(VidDiffError, match="same file"):
-        check_outputs({}, {"--json": tmp_path / "o", "--video": tmp_path / "." / "o"})
-    check_outputs({"video A": src}, {"--video": tmp_path / "v.mp4", "--json": None})
+    with pytest.raises(VidDiffError, match=r"would overwrite an input .*\(video A\)"):
+        check_outputs({"--video": tmp_path / "link.mp4"}, {"video A": src})
+    with pytest.raises(VidDiffError, match="also given as --json"):
+        check_outputs({"--json": tmp_path / "o", "--video": tmp_path / "." / "o"}, {})
+    check_outputs({"--video": tmp_path / "v.mp4", "--json": None}, {"video A": src})
 
 
 # ------------------------------------------------------------------- the report's player

@@ -133,6 +133,13 @@ def test_langgraph_dev_serves_the_comparison_graph(tmp_path: Path) -> None:
             refused = asyncio.run(stream_run(url, {
                 "video_a": "../server.log", "video_b": "b.mp4", "action": "a squat",
                 "n_differences": 1}, context))
+            n_requests = len(llm.requests)
+            server_owned = {name: asyncio.run(stream_run(url, {
+                "video_a": "a.mp4", "video_b": "b.mp4", "action": "a squat",
+                "n_differences": 1}, {**context, name: value}))
+                for name, value in {**CLIENT_SERVER_SETTINGS,
+                                    "cache_dir": str(tmp_path / "elsewhere")}.items()}
+            assert len(llm.requests) == n_requests  # refused before any model call
         requests = list(llm.requests)
 
     custom = [data for event, data in parts if event == "custom"]
@@ -151,6 +158,54 @@ def test_langgraph_dev_serves_the_comparison_graph(tmp_path: Path) -> None:
     errors = [data for event, data in refused if event == "error"]
     assert errors and "'..'" in str(errors[-1]), refused
     assert not any(event == "custom" for event, _ in refused)  # nothing was decoded
+
+    for name, parts_ in server_owned.items():  # a client naming server files or devices
+        errors = [data for event, data in parts_ if event == "error"]
+        assert errors and f"may not set {name}" in str(errors[-1]), (name, parts_)
+        assert not any(event == "custom" for event, _ in parts_), name
+    assert not (tmp_path / "elsewhere").exists()  # nothing written where the client said
+
+
+CLIENT_SERVER_SETTINGS: dict[str, Any] = {
+    "cache_dir": "/tmp/viddiff-test-elsewhere-cache",
+    "clip_checkpoint": "/etc/passwd",
+    "device": "cuda:7",
+}
+"""A client's run context naming the server's files or devices (issue 21)."""
+
+
+def test_served_graph_refuses_client_settings_of_the_server(monkeypatch, tmp_path) -> None:
+    """Without a server: the served comparison graph refuses, before it decodes anything,
+    a run context that moves the cache folder, the CLIP checkpoint or the device; the
+    server's own values (and every other setting) are accepted."""
+    import dataclasses
+
+    from viddiff.agent.serve import viddiff_graph
+    from viddiff.graphs.context import SERVER_OWNED, VidDiffContext
+    from viddiff.tools.errors import ConfigError
+
+    assert set(SERVER_OWNED) == set(CLIENT_SERVER_SETTINGS)
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VIDDIFF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VIDDIFF_ALLOWED_DIRS", str(tmp_path))
+    write_video(tmp_path / "a.mp4")
+    graph = viddiff_graph()
+    request = {"video_a": str(tmp_path / "a.mp4"), "video_b": str(tmp_path / "a.mp4"),
+               "action": "a squat", "differences": ["deeper"]}
+    elsewhere = tmp_path / "elsewhere"
+    for name, value in {**CLIENT_SERVER_SETTINGS, "cache_dir": elsewhere}.items():
+        events: list[Any] = []
+        with pytest.raises(ConfigError, match=f"may not set {name}") as info:
+            for part in graph.stream(request, context=VidDiffContext(**{name: value}),
+                                     stream_mode="custom"):
+                events.append(part)
+        assert len(str(info.value).splitlines()) == 1 and events == []
+    assert not elsewhere.exists()
+    server = VidDiffContext()
+    same = dataclasses.replace(server, fps=3.0, cache_dir=tmp_path / "cache")
+    out = graph.invoke(request, context=same)
+    assert out["result"].differences and (tmp_path / "cache").exists()
 
 
 def test_langgraph_json_factories_build_the_graphs(monkeypatch: pytest.MonkeyPatch,

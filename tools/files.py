@@ -13,9 +13,10 @@ import contextlib
 import functools
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["default_file_mode", "write_atomic", "write_once"]
+__all__ = ["default_file_mode", "write_all_atomic", "write_atomic", "write_once"]
 
 
 @functools.cache
@@ -114,3 +115,23 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_all_atomic(files: Sequence[tuple[str | os.PathLike[str], bytes | str]], *,
+                     encoding: str = "utf-8") -> list[Path]:
+    """Write several files that belong together (a result and its report): every one is
+    written in full to its temporary file first, and only then are they renamed into place,
+    one after the other. A failure while writing leaves none of them changed; the window in
+    which some are new and some old is only the renames. Returns the paths written."""
+    done: list[tuple[Path, str]] = []
+    try:
+        for path, data in files:
+            target = Path(path).expanduser()
+            done.append((target, _complete_temp(target, data, encoding)))
+        for target, tmp in done:
+            os.replace(tmp, target)
+    finally:
+        for _, tmp in done:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return [target for target, _ in done]

@@ -21,10 +21,12 @@ It reads kinematics signals (which read pose), so it sits beside :mod:`viddiff.t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
 from viddiff.tools.errors import VideoError
+from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.signals import (
     ClipContext,
     Signal,
@@ -282,14 +284,90 @@ def align_dtw(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
     """
     if pose_a.n_frames == 0 or pose_b.n_frames == 0:
         raise VideoError("cannot align a video with no frames")
+    return dtw_path(_cost_matrix(pose_a, pose_b))
+
+
+#: An event pair anchors the alignment only if its two frames match about as well as A's frame
+#: matches its best frames of B: its cost is within this quantile of that frame's row of costs.
+ANCHOR_QUANTILE = 0.2
+
+
+def _cost_matrix(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
     fa, fb = alignment_features(pose_a), alignment_features(pose_b)
     both = np.concatenate([fa, fb])
     mu = both.mean(axis=0)
     sd = both.std(axis=0)
     sd[sd < 1e-9] = 1.0
     fa, fb = (fa - mu) / sd, (fb - mu) / sd
-    cost = np.sqrt(((fa[:, None, :] - fb[None, :, :]) ** 2).sum(axis=2))
-    return dtw_path(cost)
+    return np.asarray(np.sqrt(((fa[:, None, :] - fb[None, :, :]) ** 2).sum(axis=2)))
+
+
+def event_anchors(movement_a: Movement, movement_b: Movement) -> list[tuple[int, int]]:
+    """Corresponding rows of A and B: repetition k of A with repetition k of B, event by
+    event (start, turnaround, end), kept strictly increasing in both clips."""
+    anchors: list[tuple[int, int]] = []
+    for rep_a, rep_b in zip(movement_a.reps, movement_b.reps, strict=False):
+        for ea, eb in zip(rep_a.events, rep_b.events, strict=True):
+            if not anchors or (ea.row > anchors[-1][0] and eb.row > anchors[-1][1]):
+                anchors.append((ea.row, eb.row))
+    # a clip with more repetitions: what follows the paired ones is not in the other clip, so
+    # the other's last frame waits there (its tail goes up to where the extra ones begin)
+    k = min(len(movement_a.reps), len(movement_b.reps))
+    if k and len(movement_b.reps) > k:
+        corner = (movement_a.n_frames - 1, movement_b.reps[k].start.row - 1)
+    elif k and len(movement_a.reps) > k:
+        corner = (movement_a.reps[k].start.row - 1, movement_b.n_frames - 1)
+    else:
+        return anchors
+    if not anchors or (corner[0] >= anchors[-1][0] and corner[1] >= anchors[-1][1]):
+        anchors.append(corner)
+    return anchors
+
+
+def anchored_path(cost: np.ndarray, anchors: list[tuple[int, int]]) -> np.ndarray:
+    """A DTW path through ``cost`` that passes through every anchor: one DTW per block
+    between consecutive anchors (the clips' first and last frames are anchors too)."""
+    ta, tb = cost.shape
+    points = [(0, 0)]
+    for a, b in anchors:  # strictly inside on one side at least, monotone in both
+        if (a, b) != (ta - 1, tb - 1) and a >= points[-1][0] and b >= points[-1][1] \
+                and (a, b) != points[-1]:
+            points.append((a, b))
+    points.append((ta - 1, tb - 1))
+    pieces: list[np.ndarray] = []
+    for (a0, b0), (a1, b1) in pairwise(points):
+        block = dtw_path(cost[a0:a1 + 1, b0:b1 + 1]) + np.array([a0, b0])
+        pieces.append(block if not pieces else block[1:])
+    return np.concatenate(pieces)
+
+
+def plausible_anchors(cost: np.ndarray, anchors: list[tuple[int, int]],
+                      n_events: int) -> list[tuple[int, int]]:
+    """The first ``n_events`` anchors (event pairs) whose frames match well
+    (:data:`ANCHOR_QUANTILE`), so a misread structure cannot force a bad match; anchors after
+    them (the corner where one clip's extra repetitions begin) are kept as they are."""
+    kept = []
+    for i, (a, b) in enumerate(anchors):
+        if i >= n_events or cost[a, b] <= float(np.quantile(cost[a], ANCHOR_QUANTILE)):
+            kept.append((a, b))
+    return kept
+
+
+def align_movements(pose_a: PoseSequence, pose_b: PoseSequence) -> np.ndarray:
+    """The frames of A aligned to the frames of B, repetition to repetition and event to
+    event (:func:`viddiff.tools.kinematics.movement.movement_pair`), with DTW between the
+    events; event pairs whose frames do not match are left out (:func:`plausible_anchors`),
+    and with none left this is the free DTW path. (L, 2) rows (i_a, i_b)."""
+    if pose_a.n_frames == 0 or pose_b.n_frames == 0:
+        raise VideoError("cannot align a video with no frames")
+    cost = _cost_matrix(pose_a, pose_b)
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    anchors = event_anchors(movement_a, movement_b)
+    n_events = 3 * min(len(movement_a.reps), len(movement_b.reps))
+    anchors = plausible_anchors(cost, anchors, n_events)
+    if not anchors:
+        return dtw_path(cost)
+    return anchored_path(cost, anchors)
 
 
 def transfer_segments(segments_a: Sequence[Segment], path: np.ndarray,

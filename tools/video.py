@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import math
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -108,8 +109,34 @@ class SampledVideo:
         return min(self.target_fps, self.info.fps)
 
 
+IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"), (b"BM", "BMP"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+)
+"""Leading bytes of still-image formats. FFmpeg opens such a file as a one-frame video, so
+without this check a photo was called "video too short (1 frame)"."""
+
+
+def image_format(head: bytes) -> str | None:
+    """The still-image format whose signature ``head`` (a file's first bytes) starts with."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for sig, name in IMAGE_SIGNATURES if head.startswith(sig)), None)
+
+
+def decoder_words(err: BaseException) -> str:
+    """What a PyAV/FFmpeg or OS error says, in words: its message without the raw errno
+    (FFmpeg's codes are four-letter tags read as numbers: "[Errno 1094995529] Invalid data
+    found when processing input") and without the path, which the caller's message names."""
+    words = getattr(err, "strerror", None)
+    if isinstance(words, str) and words.strip():
+        return one_line(words.strip(), 160)
+    return one_line(re.sub(r"^\[Errno -?\d+\]\s*", "", str(err)), 160)
+
+
 def _require_file(path: str | os.PathLike[str]) -> Path:
-    """The path as a :class:`Path` if it names a non-empty regular file, else VideoError."""
+    """The path as a :class:`Path` if it names a non-empty regular file that is not a still
+    image, else VideoError."""
     if looks_like_url(path):
         raise VideoError(f"URLs are not supported; download the video first ({path})")
     p = Path(path)
@@ -121,6 +148,13 @@ def _require_file(path: str | os.PathLike[str]) -> Path:
         raise VideoError(f"{p}: is not a regular file")
     if p.stat().st_size == 0:
         raise VideoError(f"{p}: file is empty (0 bytes)")
+    try:
+        with p.open("rb") as fh:
+            kind = image_format(fh.read(16))
+    except OSError as err:
+        raise VideoError(f"{p}: cannot read file ({decoder_words(err)})") from None
+    if kind is not None:
+        raise VideoError(f"{p}: is an image ({kind}), not a video")
     return p
 
 
@@ -154,7 +188,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
     except OSError as err:
-        raise VideoError(f"{p}: cannot read file ({one_line(err, 160)})") from None
+        raise VideoError(f"{p}: cannot read file ({decoder_words(err)})") from None
     digest = h.hexdigest()
     with _digest_lock:
         _digest_memo[key] = digest
@@ -168,7 +202,7 @@ def _open_pyav(p: Path) -> av.container.InputContainer:
         return av.open(str(p))
     except (av.error.FFmpegError, OSError, ValueError) as err:
         raise VideoError(
-            f"{p}: not a readable video file, or truncated/corrupt ({one_line(err, 160)})"
+            f"{p}: not a readable video file, or truncated/corrupt ({decoder_words(err)})"
         ) from None
 
 
@@ -236,7 +270,7 @@ def _first_frame_rotation(p: Path, codec: str) -> int:
             raise VideoError(f"{p}: video contains no frames") from None
         except av.error.FFmpegError as err:
             raise VideoError(
-                f"{p}: cannot decode its {codec} video ({one_line(err, 160)})") from None
+                f"{p}: cannot decode its {codec} video ({decoder_words(err)})") from None
 
 
 _probe_memo: OrderedDict[tuple[str, int, int], tuple[VideoInfo, Backend]] = OrderedDict()
@@ -317,7 +351,7 @@ def _count_packets(p: Path) -> int:
         try:
             return sum(1 for pkt in container.demux(stream) if pkt.size)
         except av.error.FFmpegError as err:
-            raise VideoError(f"{p}: truncated or corrupt ({one_line(err, 160)})") from None
+            raise VideoError(f"{p}: truncated or corrupt ({decoder_words(err)})") from None
 
 
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
@@ -412,7 +446,7 @@ def _pyav_wanted(p: Path, indices: np.ndarray, width: int, height: int, n_frames
         except av.error.FFmpegError as err:
             raise VideoError(
                 f"{p}: decoding failed after frame {frame_no}; the file may be truncated or "
-                f"corrupt ({one_line(err, 160)})"
+                f"corrupt ({decoder_words(err)})"
             ) from None
     decoded = frame_no + 1
     if found == 0 or decoded < n_frames - max(2, math.ceil(0.02 * n_frames)):

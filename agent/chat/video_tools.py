@@ -191,7 +191,7 @@ def make_measure_pose_tool(*, context: VidDiffContext | None = None,
         try:
             check_metric(metric)
         except UnknownMetric as exc:
-            raise ToolException(f"{exc}; choose one of: {', '.join(METRICS)}") from None
+            raise ToolException(f"{exc} (the tool's description lists them all)") from None
         try:
             paths = (allowed.check(video_a), allowed.check(video_b))
             refs = [video_ref(load_video_cached(p, ctx.fps, ctx.max_frames, ctx.max_side))

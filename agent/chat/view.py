@@ -42,6 +42,9 @@ class ChatTurnView:
         self.tables = tables
         self.live: LiveProgress | None = None
         self.answers: list[str] = []
+        self.model_calls = 0
+        """Replies of the chat model seen this turn (one per model call)."""
+        self.tool_calls = 0
 
     def __call__(self, mode: str, chunk: Any) -> None:
         if mode == "custom" and isinstance(chunk, dict):
@@ -76,6 +79,8 @@ class ChatTurnView:
 
     def on_message(self, message: BaseMessage) -> None:
         if isinstance(message, AIMessage):
+            self.model_calls += 1
+            self.tool_calls += len(message.tool_calls)
             for call in message.tool_calls:
                 self.console.print(Text(tool_call_line(dict(call)), style="dim"))
             text = message.text.strip()

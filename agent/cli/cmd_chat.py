@@ -48,9 +48,18 @@ ReadLine = Callable[[str], str]
 
 RECURSION_LIMIT = 50
 """Graph steps one chat turn may take (a model call and a tool round are one step each)."""
-RECURSION_TEXT = ("the agent stopped without an answer: it took more than {limit} steps "
-                  "(model and tool calls) on this question. Ask again more narrowly, e.g. "
-                  "one comparison at a time; the conversation so far is kept.")
+RECURSION_TEXT = ("the agent stopped without an answer after {calls} on this question (a "
+                  "turn may take {limit} graph steps). Ask again more narrowly, e.g. one "
+                  "comparison at a time; the conversation so far is kept.")
+
+
+def recursion_text(view: ChatTurnView) -> str:
+    """What a turn that hit the step limit did, counted from what it showed (the limit counts
+    graph steps, which are not the model calls a person sees)."""
+    calls = f"{view.model_calls} model call{'s' if view.model_calls != 1 else ''}"
+    if view.tool_calls:
+        calls += f" and {view.tool_calls} tool call{'s' if view.tool_calls != 1 else ''}"
+    return RECURSION_TEXT.format(calls=calls, limit=RECURSION_LIMIT)
 
 
 def register(sub: Any) -> None:
@@ -120,7 +129,7 @@ async def chat_loop(agent: CompiledStateGraph[Any, Any, Any, Any], console: Cons
         except VidDiffError as exc:
             console.print(Text(f"error: {exc}", style="red"))
         except GraphRecursionError:
-            console.print(Text(RECURSION_TEXT.format(limit=RECURSION_LIMIT), style="red"))
+            console.print(Text(recursion_text(view), style="red"))
         except Exception as exc:  # one failed turn must not end the conversation
             mapped = endpoint_error(exc)
             console.print(Text(f"error: {mapped or f'{type(exc).__name__}: {one_line(exc)}'}",
@@ -159,4 +168,5 @@ async def chat(args: argparse.Namespace, console: Console, read_line: ReadLine) 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     require_extra("chat", "viddiff chat")
-    return async_run.run(chat(args, console, console.input))
+    # the prompt is read on the loop's thread: Ctrl-C must raise there to end the read
+    return async_run.run(chat(args, console, console.input), cancel_on_interrupt=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from viddiff.agent.cli import async_run
 from viddiff.agent.cli.options import (
@@ -19,17 +19,28 @@ from viddiff.agent.cli.options import (
     engine_choice,
     positive_int,
 )
-from viddiff.agent.cli.outputs import check_outputs
+from viddiff.agent.cli.outputs import check_outputs, write_outputs
 from viddiff.agent.cli.replay_options import add_replay_options, write_replay_from_args
 from viddiff.agent.console.live_view import LiveProgress
 from viddiff.agent.console.result_table import print_result
 from viddiff.evals.protocols import get_protocol
-from viddiff.graphs.checklist import resolve_action
+from viddiff.graphs.checklist import resolve_action, unknown_action_key
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.schemas import ComparisonResult, difference_fields
 from viddiff.tools.errors import VidDiffError, VideoError
-from viddiff.tools.files import write_atomic
 from viddiff.tools.paths import looks_like_url
+
+MAX_OPEN = 20
+"""The most differences ``--open`` may ask for: the benchmark's largest budget is 12, and a
+budget in the thousands only buys a model reply that long (and its cost)."""
+
+
+def open_budget(text: str) -> int:
+    """``--open N``: a whole number from 1 to :data:`MAX_OPEN`."""
+    value = positive_int(text)
+    if value > MAX_OPEN:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_OPEN}, not {text}")
+    return value
 
 
 def register(sub: Any) -> None:
@@ -42,8 +53,9 @@ def register(sub: Any) -> None:
                            "differences are given)")
     cmp_.add_argument("--difference", "-d", action="append", default=[], metavar="TEXT",
                       help="a difference to check (closed mode); repeat for more")
-    cmp_.add_argument("--open", type=positive_int, metavar="N", dest="n_open",
-                      help="open mode: propose and answer up to N (>= 1) differences")
+    cmp_.add_argument("--open", type=open_budget, metavar="N", dest="n_open",
+                      help=f"open mode: propose and answer up to N differences (1 to "
+                           f"{MAX_OPEN})")
     cmp_.add_argument("--json", type=Path, metavar="OUT.json", help="write the full result")
     cmp_.add_argument("--report", type=Path, metavar="OUT.html",
                       help="write a self-contained HTML report (frames, stages, measurements)")
@@ -64,6 +76,12 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
             raise VideoError(f"URLs are not supported; download the video first ({video})")
     if args.difference and args.n_open:
         raise VidDiffError("give --difference (closed mode) or --open N, not both")
+    if any(not d.strip() for d in args.difference):
+        raise VidDiffError("a --difference is blank: say in words what may differ")
+    unknown = unknown_action_key(args.action)
+    if unknown is not None:
+        raise VidDiffError(f"unknown benchmark action {unknown!r}: viddiff actions lists the "
+                           f"keys --action accepts")
     return {"video_a": args.video_a, "video_b": args.video_b, "action": args.action,
             "differences": [difference_fields(d) for d in args.difference] or None,
             "n_differences": args.n_open}
@@ -81,10 +99,9 @@ def compare_context(args: argparse.Namespace) -> VidDiffContext:
     return ctx
 
 
-def write_json(path: Path, result: ComparisonResult) -> None:
-    """Atomic write, so an interrupted run never leaves a truncated result behind; mode 0644
-    less the umask, like the report."""
-    write_atomic(path, result.model_dump_json(indent=2))
+def result_json(result: ComparisonResult) -> str:
+    """The ``--json`` file's text."""
+    return result.model_dump_json(indent=2)
 
 
 def prepare_output(path: Path, console: Console) -> None:
@@ -100,8 +117,7 @@ def prepare_output(path: Path, console: Console) -> None:
     except OSError as exc:
         raise VidDiffError(f"cannot create the folder {folder} for {path}: "
                            f"{exc.strerror or exc}") from None
-    console.print(f"[dim]Created the folder {escape(str(folder))} for {escape(str(path))}.[/]",
-                  highlight=False)
+    console.print(Text(f"Created the folder {folder} for {path}.", style="dim"))
 
 
 async def compare(args: argparse.Namespace, console: Console) -> ComparisonResult:
@@ -119,9 +135,9 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
         key = result_key(request, ctx, offline_components())
         stored = load_result(ctx, key)
         if stored is not None:
-            console.print("[dim]The same comparison ran before (same videos, settings and "
-                          "code): its result is read back (--no-result-cache computes it "
-                          "again).[/]", highlight=False)
+            console.print(Text("The same comparison ran before (same videos, settings and "
+                               "code): its result is read back (--no-result-cache computes it "
+                               "again).", style="dim"))
             return stored
     # the graph factories load LangGraph: only now, after the result cache missed
     from viddiff.graphs.engine import choose_engine, create_graph, require_clip
@@ -129,7 +145,7 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
 
     decision = choose_engine(choice, settings=endpoint)
     if decision.engine == "offline" and not args.offline:
-        console.print(f"[dim]{decision.reason[0].upper()}{decision.reason[1:]}.[/]")
+        console.print(Text(f"{decision.reason[0].upper()}{decision.reason[1:]}.", style="dim"))
     if decision.engine == "vlm":
         require_clip(ctx)
     graph = create_graph(engine=decision)
@@ -142,27 +158,31 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
     return result
 
 
+def report_html(args: argparse.Namespace, result: ComparisonResult) -> bytes:
+    """The ``--report`` page (frames decoded again from the videos)."""
+    from viddiff.agent.report import ReportOptions, render_html
+
+    ctx = context_from_args(args)
+    return render_html(result, ReportOptions(
+        cache_dir=ctx.cache_dir, max_side=ctx.max_side or VidDiffContext.max_side or 448,
+        context=ctx)).encode("utf-8")
+
+
 def handle(args: argparse.Namespace, console: Console) -> int:
-    check_outputs({"video A": args.video_a, "video B": args.video_b},
-                  {"--json": args.json, "--report": args.report, "--video": args.video})
+    check_outputs({"--json": args.json, "--report": args.report, "--video": args.video},
+                  {"video A": args.video_a, "video B": args.video_b})
     for out in (args.json, args.report, args.video):
         if out is not None:
             prepare_output(out, console)
     result = async_run.run(compare(args, console))
     print_result(console, result)
+    files: list[tuple[Path, bytes | str]] = []  # made in full first, then written together
     if args.json:
-        try:
-            write_json(args.json, result)
-        except OSError as exc:
-            raise VidDiffError(f"cannot write {args.json}: {exc.strerror or exc}") from None
-        console.print(f"[green]Wrote {args.json}[/]")
+        files.append((args.json, result_json(result)))
     if args.report:
-        from viddiff.agent.report import ReportOptions, write_report
-
-        ctx = context_from_args(args)
-        write_report(result, args.report, ReportOptions(
-            cache_dir=ctx.cache_dir, max_side=ctx.max_side or VidDiffContext.max_side or 448,
-            context=ctx))
-        console.print(f"[green]Wrote {args.report}[/]")
+        files.append((args.report, report_html(args, result)))
+    write_outputs(files)
+    for path, _ in files:
+        console.print(Text(f"Wrote {path}", style="green"))
     write_replay_from_args(args, result, context_from_args(args), console)
     return 0

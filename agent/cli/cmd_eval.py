@@ -187,7 +187,7 @@ def _missing_videos(args: argparse.Namespace, samples: list[Any], root: Path | N
     lines = missing_report(missing, len(samples), root)
     if args.skip_missing:
         gone = {m.sample_key for m in missing}
-        err.print(f"[yellow]{lines[0]} leaving those samples out (--skip-missing)[/]",
+        err.print(f"[yellow]{escape(lines[0])} leaving those samples out (--skip-missing)[/]",
                   highlight=False)
         return [s for s in samples if s.sample_key not in gone], None
     out = Path(args.out)
@@ -295,7 +295,7 @@ async def _evaluate(args: argparse.Namespace, console: Console, samples: list[An
     path = write_json(settings.out_dir / SUMMARY_FILE, summary)
     print_report(console, metrics, method_usage + judge_usage, prices, sanity=args.sanity)
     console.print(f"[green]Ran {outcome.ran} sample(s), resumed {outcome.resumed}; wrote "
-                  f"{settings.predictions_path} and {path}[/]")
+                  f"{escape(str(settings.predictions_path))} and {escape(str(path))}[/]")
     if args.gallery:
         from viddiff.agent.report import ReportOptions
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from viddiff.agent.cli.outputs import check_outputs
+from viddiff.agent.cli.outputs import check_outputs, write_outputs
 from viddiff.agent.cli.replay_options import (
     add_replay_options,
     check_replay_inputs,
@@ -43,29 +43,28 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from viddiff.agent.report import (
-        ReportError,
         ReportOptions,
         build_view,
+        contact_sheet_png,
         load_result,
-        write_contact_sheet,
-        write_report,
+        render_html,
     )
 
     out = args.output or args.result.with_suffix(".html")
-    if out.expanduser().resolve() == args.result.expanduser().resolve():
-        raise ReportError(f"the report would overwrite its input {args.result}; give -o OUT.html")
+    outputs = {"the report (-o)": out, "--png": args.png, "--video": args.video}
+    check_outputs(outputs, {"the result file": args.result})
     result = load_result(args.result)
-    check_outputs({"the result": args.result, "video A": result.video_a.path,
-                   "video B": result.video_b.path},
-                  {"-o": out, "--png": args.png, "--video": args.video})
+    check_outputs(outputs, {"the result file": args.result, "video A": result.video_a.path,
+                            "video B": result.video_b.path})
     check_replay_inputs(args, result)
     options = ReportOptions(cache_dir=args.cache_dir, max_side=args.max_side, pose=args.pose)
     view = build_view(result, options)
-    write_report(view, out)
-    console.print(f"Wrote {out}", style="green", markup=False, highlight=False)
+    files: list[tuple[Path, bytes | str]] = [(out, render_html(view).encode("utf-8"))]
     if args.png:
-        write_contact_sheet(view, args.png)
-        console.print(f"Wrote {args.png}", style="green", markup=False, highlight=False)
+        files.append((args.png, contact_sheet_png(view)))
+    write_outputs(files)  # both, or neither
+    for path, _ in files:
+        console.print(f"Wrote {path}", style="green", markup=False, highlight=False)
     for problem in view.problems:
         console.print(f"report: {problem}", style="yellow", markup=False, highlight=False)
     ctx = VidDiffContext(cache_dir=args.cache_dir or default_cache_dir(), max_side=args.max_side)

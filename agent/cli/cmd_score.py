@@ -30,6 +30,7 @@ from viddiff.agent.cli.options import (
     add_judge_options,
     positive_int,
 )
+from viddiff.agent.cli.outputs import check_outputs
 
 
 def register(sub: Any) -> None:
@@ -128,7 +129,7 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
                "protocol": first.protocol}
         path = write_json(args.json, summary_document(metrics, method_usage, judge_usage,
                                                       prices, run))
-        console.print(f"[green]Wrote {path}[/]")
+        console.print(f"Wrote {path}", style="green", markup=False, highlight=False)
     if args.gallery:
         from viddiff.agent.cli.cmd_eval import write_run_gallery
         from viddiff.evals.sample_results import RESULTS_DIR
@@ -145,4 +146,7 @@ async def rescore(args: argparse.Namespace, console: Console) -> int:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
+    gallery = Path(args.predictions).parent / GALLERY_FILE if args.gallery else None
+    check_outputs({"--json": args.json, "the gallery": gallery},
+                  {"--data": args.data, "--predictions": args.predictions})
     return async_run.run(rescore(args, console))

@@ -14,12 +14,14 @@ it sets returns the exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
 
 from rich.console import Console
 
 from viddiff.agent.cli import (
+    cmd_actions,
     cmd_chat,
     cmd_compare,
     cmd_compare_many,
@@ -29,13 +31,15 @@ from viddiff.agent.cli import (
     cmd_serve,
 )
 from viddiff.agent.cli.async_run import exit_code
+from viddiff.agent.cli.entry import EXIT_INTERRUPTED, INTERRUPTED
 from viddiff.agent.console.wording import for_cli
 from viddiff.tools.errors import EndpointError, ModelReplyError, VidDiffError
 
 EXIT_INPUT = 2
 EXIT_ENDPOINT = 3
 
-COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat, cmd_serve]
+COMMANDS = [cmd_compare, cmd_compare_many, cmd_report, cmd_eval, cmd_score, cmd_chat, cmd_serve,
+            cmd_actions]
 """Subcommand modules, in the order ``viddiff --help`` lists them."""
 
 
@@ -67,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. Ctrl-C at any moment, from parsing the options to
+    writing the files, is one line, "viddiff: interrupted", and 130."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        sys.stderr.write(INTERRUPTED + "\n")
+        sys.stderr.flush()
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a bad option (2, one line already printed)
@@ -75,9 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True)
     try:
         return int(args.handler(args, console))
-    except KeyboardInterrupt:
-        err.print("viddiff: interrupted")
-        return 130
     except (EndpointError, ModelReplyError) as exc:
         err.print(f"viddiff: error: {for_cli(str(exc))}", markup=False, highlight=False,
                   soft_wrap=True)
@@ -91,7 +104,18 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The ``viddiff`` command: :func:`main`, then exit at once, without waiting for worker
     threads of a failed run still computing what nobody will read (see ``async_run``)."""
-    sys.exit(exit_code(main()))
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between main's own handler and here: still one line
+        sys.stderr.write(INTERRUPTED + "\n")
+        code = EXIT_INTERRUPTED
+    try:
+        code = exit_code(code)
+    except KeyboardInterrupt:  # a second Ctrl-C while waiting for workers: do not wait
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,9 @@
-"""A rich live view of a running comparison, fed by the graph's custom stream events."""
+"""A rich live view of a running comparison, fed by the graph's custom stream events.
+
+Only on a terminal: piped into a file or another program, a live display has nothing to
+redraw and left its last frame (a spinner line) behind in the output. Task descriptions are
+shown literally (node names come from events, not from trusted markup).
+"""
 
 from __future__ import annotations
 
@@ -23,14 +28,16 @@ NODE_LABELS = {
 
 
 class LiveProgress:
-    """Context manager: shows which node runs, frames embedded n/N, differences answered k/K."""
+    """Context manager: shows which node runs, frames embedded n/N, differences answered k/K
+    (nothing when ``enabled`` is false or the console is not a terminal)."""
 
     def __init__(self, console: Console, enabled: bool = True) -> None:
         self.console = console
-        self.enabled = enabled
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        self.enabled = enabled and console.is_terminal
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
+                                 BarColumn(),
                                  MofNCompleteColumn(), console=console, transient=False,
-                                 disable=not enabled)
+                                 disable=not self.enabled)
         self.nodes: dict[str, Any] = {}
         self.frames: dict[tuple[str, str], Any] = {}
         self.differences: Any = None

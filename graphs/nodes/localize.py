@@ -23,7 +23,7 @@ from viddiff.graphs.wiring import Exits
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
 from viddiff.tools.localizer import localize_stages
-from viddiff.tools.pose_phases import align_dtw, localize_pair, time_pairs
+from viddiff.tools.pose_phases import align_movements, localize_pair, time_pairs
 from viddiff.tools.segments import Segment
 
 
@@ -77,7 +77,7 @@ def phase_segments(state: VidDiffState, ctx: VidDiffContext
     (``(t_a, t_b)`` pairs) they were carried along."""
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
-    path = align_dtw(pose_a, pose_b)
+    path = align_movements(pose_a, pose_b)
     seg_a, seg_b = localize_pair(pose_a, pose_b, len(state["stages"]),
                                  [s.name for s in state["stages"]], path=path)
     return ({"a": sampled_segments(seg_a, pose_a, videos["a"]),

@@ -1,8 +1,10 @@
 """Nodes of the offline engine: pose per frame, pose-based phases, measured answers.
 
-No language model and no CLIP weights: stages come from the pose sequence itself (phases of
-the movement, carried from A to B by DTW alignment) and every label comes from a measurement
-with its uncertainty. What no metric covers is reported as not measurable, never guessed.
+No language model and no CLIP weights: stages come from the pose sequence itself (the
+movement's repetitions and events, read on one main signal for both videos:
+:func:`viddiff.tools.kinematics.movement.movement_pair`), the two videos are aligned event to
+event, and every label comes from a measurement with its uncertainty. What no metric covers is
+reported as not measurable, never guessed.
 """
 
 from __future__ import annotations
@@ -16,20 +18,18 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import evidence_refs, frame_refs, sampling_fps
 from viddiff.graphs.measured_answers import answer_offline, propose_offline
+from viddiff.graphs.measurement import filmed_differently
 from viddiff.graphs.poses import pose_of, pose_segments, poses_of, sampled_segments
 from viddiff.graphs.schemas import Difference, DifferenceResult, FrameRef, VideoRef
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
+from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.results import Measurement
-from viddiff.tools.pose.quality import person_problem
-from viddiff.tools.pose_phases import align_dtw, localize_pair, time_pairs
+from viddiff.tools.pose.quality import person_problem, second_person_note
+from viddiff.tools.pose_phases import align_movements, time_pairs
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
 from viddiff.tools.viewpoint import view_note
-
-PHASES = ("start", "middle", "end")
-"""Offline stage names; the offline engine's stage hints ("setup", "bottom", "finish" …)
-resolve to these by position."""
 
 
 def _posed(runtime: Runtime[VidDiffContext]) -> Callable[[str, int, int], None]:
@@ -53,6 +53,9 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
         elif found < pose.n_frames:
             notes.append(f"video {key.upper()}: person found in {found} of {pose.n_frames} "
                          "frames")
+        other = second_person_note(pose)
+        if other:
+            notes.append(f"video {key.upper()}: {other}")
     if len(poses) == 2:
         note = view_note(poses["a"], poses["b"])
         if note:
@@ -62,17 +65,39 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
 
 
 def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
-    """Phases of the movement in A, carried to B along the DTW alignment of the two poses;
+    """Each video's stages from its movement's repetitions and events (the same names in
+    both: standing, descent, bottom, ascent …), and the alignment of A to B event to event;
     found on the dense pose frames and stored as segments of the sampled frames."""
     ctx = runtime.context
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
-    path = align_dtw(pose_a, pose_b)
-    seg_a, seg_b = localize_pair(pose_a, pose_b, len(PHASES), PHASES, path=path)
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    path = align_movements(pose_a, pose_b)
     emit(runtime, "node", node="localize_phases", status="end")
-    return {"segments": {"a": sampled_segments(seg_a, pose_a, videos["a"]),
-                         "b": sampled_segments(seg_b, pose_b, videos["b"])},
-            "alignment": time_pairs(path, pose_a, pose_b)}
+    return {"segments": {"a": sampled_segments(list(movement_a.stages), pose_a, videos["a"]),
+                         "b": sampled_segments(list(movement_b.stages), pose_b, videos["b"])},
+            "alignment": time_pairs(path, pose_a, pose_b),
+            "notes": movement_notes(movement_a, movement_b)}
+
+
+def movement_notes(movement_a: Movement, movement_b: Movement) -> list[str]:
+    """What a person should know about the two movements before reading numbers: a video
+    with no movement, two videos showing different parts of it, or different numbers of
+    repetitions."""
+    notes = []
+    for key, m in (("A", movement_a), ("B", movement_b)):
+        if not m.reps:
+            notes.append(f"video {key}: no movement found (the person stays still, or is not "
+                         "followed well enough)")
+    cover_a, cover_b = movement_a.coverage, movement_b.coverage
+    if cover_a is not None and cover_b is not None and cover_a != cover_b:
+        notes.append("the two videos show different parts of the movement (one starts or "
+                     "ends mid-movement): their timing is not compared")
+    na, nb = len(movement_a.reps), len(movement_b.reps)
+    if na and nb and na != nb:
+        notes.append(f"video A shows {na} repetition{'s' * (na != 1)}, video B {nb}: values "
+                     "are compared per repetition")
+    return notes
 
 
 def _stage_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
@@ -95,6 +120,7 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
     seg_a = pose_segments(state["segments"]["a"], videos["a"], pose_a)
     seg_b = pose_segments(state["segments"]["b"], videos["b"], pose_b)
+    capture = filmed_differently(videos["a"], videos["b"], pose_a, pose_b)
     emit(runtime, "node", node="measure_differences", status="start")
     results: list[DifferenceResult] = []
     candidates: list[Difference] = []
@@ -114,8 +140,10 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
         return out
 
     if state.get("mode") == "open":
-        for prop in propose_offline(pose_a, pose_b, seg_a, seg_b, int(state["n_differences"]
-                                                                       or 1)):
+        for prop in propose_offline(pose_a, pose_b, seg_a, seg_b,
+                                    int(state["n_differences"] or 1),
+                                    action_key=state.get("action_key"),
+                                    capture_differs=capture):
             diff = Difference(name=prop.name, description=prop.description,
                               query_string=prop.query_string, num_frames=prop.num_frames)
             candidates.append(diff)
@@ -131,7 +159,8 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
         for diff in candidates:
             answer = answer_offline(diff.name, diff.description, diff.query_string, pose_a,
                                     pose_b, seg_a, seg_b, action_key=action_key,
-                                    diff_key=diff_keys.get(diff.name))
+                                    diff_key=diff_keys.get(diff.name),
+                                    capture_differs=capture)
             results.append(DifferenceResult(
                 **diff.model_dump(), label=answer.label, reason=answer.reason,
                 status="answered" if answer.measurable else "not_measurable",

@@ -79,36 +79,56 @@ def read_frames(src: Path, max_side: int = 448) -> tuple[list[np.ndarray], Fract
     return frames, rate
 
 
-def _shrunk(frame: np.ndarray, scale: float) -> np.ndarray:
+def _shrunk(frame: np.ndarray, scale: float,
+            pad: tuple[int, int, int] | None = None) -> np.ndarray:
     """``frame`` scaled by ``scale`` < 1 and centred on a canvas of the original size, padded
-    with the frame's median border colour: the same scene seen from further away."""
+    with ``pad`` or else the frame's median border colour: the same scene seen from further
+    away (or, with a black ``pad``, a small picture inside a black frame)."""
     h, w = frame.shape[:2]
     small = np.asarray(Image.fromarray(frame).resize(
         (max(2, round(w * scale)), max(2, round(h * scale))), Image.Resampling.LANCZOS))
-    border = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
     canvas = np.empty_like(frame)
-    canvas[:] = np.median(border, axis=0).astype(np.uint8)
+    if pad is None:
+        border = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
+        canvas[:] = np.median(border, axis=0).astype(np.uint8)
+    else:
+        canvas[:] = np.asarray(pad, dtype=np.uint8)
     top, left = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
     canvas[top: top + small.shape[0], left: left + small.shape[1]] = small
     return canvas
 
 
+def _resized(frame: np.ndarray, factor: float) -> np.ndarray:
+    """The whole picture resized by ``factor`` (even sizes): fewer pixels, same framing."""
+    h, w = frame.shape[:2]
+    size = (max(2, round(w * factor / 2) * 2), max(2, round(h * factor / 2) * 2))
+    return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS))
+
+
 def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   max_side: int = 448, *, hold: tuple[int, float] | None = None,
-                  fps: float | None = None, scale: float = 1.0, rotation: int = 0) -> Path:
+                  fps: float | None = None, scale: float = 1.0, rotation: int = 0,
+                  repeat: int = 1, pad: tuple[int, int, int] | None = None,
+                  resize: float = 1.0, crf: int = 12) -> Path:
     """Re-encode ``src`` as a variant whose difference from it is known by construction.
 
     Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
     the encoding fast. Then, in this order:
 
     * ``hold=(frame, seconds)``: that source frame is shown ``seconds`` longer (a pause
-      inserted at that moment; ``round(seconds × rate)`` extra copies).
+      inserted at that moment; ``round(seconds × rate)`` extra copies). ``hold=(0, 1.0)`` is
+      a still lead-in of one second.
+    * ``repeat``: the clip played that many times in a row (two repetitions for 2).
     * ``slow``: timestamps stretched by ``slow`` (same frames, lower frame rate).
     * ``fps``: re-timed to another frame rate with the same timing (each output frame shows
       the source frame on screen at its time), e.g. 60 → 25 fps: no difference in the motion.
-    * ``scale`` < 1: the picture shrunk and centred on a padded canvas (person further away).
+    * ``scale`` < 1: the picture shrunk and centred on a padded canvas (person further away),
+      padded with ``pad`` (e.g. ``(0, 0, 0)``: inside a black frame) or the border colour.
+    * ``resize``: the whole picture resized (e.g. 0.5: half resolution, same framing).
     * ``mirror``: each frame flipped left-right (left and right swap).
     * ``rotation``: pixels stored turned, with a display-rotation flag that turns them back.
+
+    ``crf`` is the H.264 quality (12: near lossless; 40: heavy compression artefacts).
     """
     frames, rate = read_frames(src, max_side)
     if hold is not None:
@@ -116,6 +136,7 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
         index = min(max(int(index), 0), len(frames) - 1)
         extra = max(0, round(seconds * float(rate)))
         frames = frames[: index + 1] + [frames[index]] * extra + frames[index + 1:]
+    frames = frames * max(1, int(repeat))
     rate = rate / Fraction(slow).limit_denominator(1000)
     if fps is not None and fps > 0:
         duration = len(frames) / float(rate)
@@ -125,10 +146,12 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
         frames = [frames[i] for i in picks]
         rate = Fraction(fps).limit_denominator(1001)
     if scale != 1.0:
-        frames = [_shrunk(f, scale) for f in frames]
+        frames = [_shrunk(f, scale, pad) for f in frames]
+    if resize != 1.0:
+        frames = [_resized(f, resize) for f in frames]
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
-    return _encode(dst, frames, rate.limit_denominator(10000), rotation=rotation)
+    return _encode(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)
 
 
 #: Bits of the frame counter :func:`write_counter_video` burns in, and their cell size.

@@ -17,6 +17,10 @@ metric's measured cross-view error (:func:`cross_view_error`) is added to each v
 metric read on the body's geometry, and the sentence says so; timing is not affected.
 Same-view pairs keep the tight thresholds of the jitter alone.
 
+Both videos are read on the same sides of the body, those both see
+(:func:`viddiff.tools.kinematics.sides.choose_sides`): a two-sided metric combines only those,
+and a one-sided metric is not measured in a video that hides its side.
+
 Every :class:`Measurement` says where its values were read (``evidence_a``/``evidence_b``:
 source frame numbers and times), so the frame a report shows is the frame a number came from.
 """
@@ -24,9 +28,11 @@ source frame numbers and times), so the frame a report shows is the frame a numb
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 import math
+from dataclasses import replace
 from importlib import resources
 
 from viddiff.tools.kinematics.registry import MetricSpec, get_metric
@@ -38,14 +44,16 @@ from viddiff.tools.kinematics.results import (
     Measurement,
     MetricValue,
 )
+from viddiff.tools.kinematics.sides import choose_sides, side_note
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference
 
-__all__ = ["CROSS_VIEW_ERROR", "K_SIGMA", "LR_AGREEMENT_MIN", "compare_metric", "compare_values",
-           "cross_view_error", "decision_threshold", "format_value"]
+__all__ = ["CROSS_VIEW_ERROR", "K_SIGMA", "LR_AGREEMENT_MIN", "capture_error", "captures_differ",
+           "compare_metric", "compare_values", "cross_view_error", "decision_threshold",
+           "format_value"]
 
 #: A difference must exceed this many combined standard uncertainties to get a label a/b.
 K_SIGMA = 3.0
@@ -134,19 +142,22 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                    stage: str | None = None,
                    lr_agreement: tuple[float, float] = (1.0, 1.0), *,
                    poses: tuple[PoseSequence | None, PoseSequence | None] = (None, None),
-                   views_differ: bool = False) -> Measurement:
+                   views_differ: bool = False, capture_differs: bool = False,
+                   k_sigma: float = K_SIGMA) -> Measurement:
     """Apply the decision rule to two measured values (see the module docstring).
 
     ``lr_agreement`` are the two poses' left/right label agreements: a metric that depends on
     which side is left gives ``c`` when either is below :data:`LR_AGREEMENT_MIN`. ``poses``
     turn the values' frame rows into evidence (source frames and times); ``views_differ``
-    adds the cross-view error.
+    adds the cross-view error; ``k_sigma`` is the uncertainty multiple a difference must
+    exceed (raised when many tests are made at once, as in open mode).
     """
     where = f" ({stage})" if stage else ""
     view_a = cross_view_error(spec, va.value) if views_differ else 0.0
     view_b = cross_view_error(spec, vb.value) if views_differ else 0.0
-    unc_a = math.hypot(va.uncertainty, view_a)
-    unc_b = math.hypot(vb.uncertainty, view_b)
+    capture = capture_error(spec) / math.sqrt(2) if capture_differs else 0.0
+    unc_a = math.hypot(va.uncertainty, view_a, capture)
+    unc_b = math.hypot(vb.uncertainty, view_b, capture)
     base = dict(metric=spec.name, stage=stage, value_a=va.value, value_b=vb.value, unit=spec.unit,
                 direction=direction, uncertainty_a=unc_a, uncertainty_b=unc_b,
                 n_frames_a=va.n_frames, n_frames_b=vb.n_frames,
@@ -160,7 +171,7 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                            statement=f"{spec.label}{where}: not measurable in {missing} "
                                      f"({why})")
     unc = math.hypot(unc_a, unc_b)
-    resolution = K_SIGMA * unc
+    resolution = k_sigma * unc
     effect = _min_effect(spec, va.value, vb.value)
     threshold = max(resolution, effect)
     delta = va.value - vb.value
@@ -168,8 +179,12 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                f"B {format_value(vb.value, spec.unit)}{_reps_text(va, vb)}")
     size = format_value(abs(delta), spec.unit)
     resolves = f"the {format_value(resolution, spec.unit)} the pose measurement can resolve here"
-    if views_differ and max(view_a, view_b) > 0:
-        resolves += " (including the error of the different camera angles)"
+    extra = [why for why, on in (("the different camera angles",
+                                  views_differ and max(view_a, view_b) > 0),
+                                 ("filming at another size, quality or frame rate",
+                                  capture > 0)) if on]
+    if extra:
+        resolves += f" (including the error of {' and of '.join(extra)})"
     decided = dict(base, uncertainty=unc, threshold=threshold, resolution=resolution)
     unsure = [v for v, agree in zip("AB", lr_agreement, strict=True)
               if agree < LR_AGREEMENT_MIN]
@@ -199,29 +214,122 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
 
 def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
                    segment_a: Segment | None = None, segment_b: Segment | None = None,
-                   direction: Direction = "higher") -> Measurement:
+                   direction: Direction = "higher",
+                   moment_rows: tuple[int, int] = (0, 0),
+                   capture_differs: bool | None = None) -> Measurement:
     """Measure ``name`` on both videos and label which one the statement is more true of.
 
     ``direction`` says which sign of ``value_a - value_b`` makes the statement truer: "the
     squat is deeper" with ``thigh_angle_max`` is ``higher``; with ``hip_depth`` it is ``lower``.
-    Segments are in pose frames (rows of the two sequences).
+    Segments are in pose frames (rows of the two sequences). ``moment_rows``: how many frames
+    each video's segment boundaries may be off (their events' timing uncertainty); what the
+    value does when they move that far is added to its uncertainty (:func:`at_moment`).
+    ``capture_differs``: whether the two were filmed at another size, quality or frame rate
+    (None: judged from the poses, :func:`captures_differ`).
     """
     spec = get_metric(name)
-    va = measure_value(spec, pose_a, segment_a)
-    vb = measure_value(spec, pose_b, segment_b)
+    both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
+    sides = choose_sides(pose_a, pose_b) if both_measurable else None
+    va = at_moment(spec, pose_a, segment_a, sides, moment_rows[0])
+    vb = at_moment(spec, pose_b, segment_b, sides, moment_rows[1])
     stage = segment_a.stage if segment_a is not None else None
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
-                          views_differ=views_differ(pose_a, pose_b))
+                          views_differ=views_differ(pose_a, pose_b),
+                          capture_differs=captures_differ(pose_a, pose_b)
+                          if capture_differs is None else capture_differs)
 
 
-def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None) -> MetricValue:
+def at_moment(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
+              sides: tuple[str, ...] | None, shift: int) -> MetricValue:
+    """``spec`` over ``segment``, its uncertainty widened by how much the value changes when
+    the segment's boundaries move by ``shift`` frames either way (the segment widened and
+    narrowed): a value read near a boundary that is itself uncertain is that much less
+    certain. Half the spread of the three readings is added in quadrature."""
+    value = measure_value(spec, pose, segment, sides)
+    if segment is None or shift <= 0 or value.value is None or spec.space == "time":
+        return value
+    last = pose.n_frames - 1
+    readings = [value.value]
+    for d in (shift, -shift):
+        start, end = max(0, segment.start - d), min(last, segment.end + d)
+        if end < start:
+            continue
+        moved = measure_value(spec, pose, segment.model_copy(update={"start": start,
+                                                                     "end": end}), sides)
+        if moved.value is not None:
+            readings.append(moved.value)
+    moment = (max(readings) - min(readings)) / 2
+    return replace(value, uncertainty=math.hypot(value.uncertainty, moment))
+
+
+def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
+                  sides: tuple[str, ...] | None = None) -> MetricValue:
     """``spec`` on ``pose``, or no value (with the reason) when the clip does not follow one
-    person well enough (:func:`viddiff.tools.pose.quality.person_problem`)."""
+    person well enough (:func:`viddiff.tools.pose.quality.person_problem`).
+
+    ``sides`` restricts the body sides read (None: both): a bilateral metric combines only
+    those, and a one-sided metric of a side this clip does not see is not measured here (the
+    other clip keeps its value, so the statement says which video hides it)."""
     problem = person_problem(pose)
     if problem is not None:
         return MetricValue(None, 0.0, 0, spec.unit, note=problem)
-    return spec.compute(pose, ClipContext.of(pose), segment)
+    ctx = ClipContext.of(pose)
+    if sides is not None:
+        if spec.side is not None and spec.side not in sides:
+            note = side_note(pose, spec.side)
+            if note is not None:
+                return MetricValue(None, 0.0, 0, spec.unit, note=note)
+        elif tuple(sides) != ctx.sides:
+            ctx = dataclasses.replace(ctx, sides=tuple(sides))
+    return spec.compute(pose, ctx, segment)
+
+
+#: Two videos are filmed differently when their frame sizes, frame rates or the person's
+#: size in the frame differ by more than this factor.
+CAPTURE_RATIO = 1.2
+_CAPTURE_TABLE = "capture_error.csv"
+
+
+@functools.cache
+def _measured_capture() -> dict[str, float]:
+    """Per-metric capture errors: how much the pose model's value changes when the same
+    performance is filmed at another size, quality or frame rate, measured on constructed
+    copies of real clips (``python -m bench.bench_capture_error --write``): the standard
+    deviation of (copy - original) over the pairs."""
+    text = resources.files("viddiff.tools").joinpath("data", _CAPTURE_TABLE).read_text(
+        encoding="utf-8")
+    return {row["metric"]: float(row["capture_error"])
+            for row in csv.DictReader(io.StringIO(text))}
+
+
+def capture_error(spec: MetricSpec) -> float:
+    """The standard deviation of the change in ``spec``'s value between two captures of one
+    performance (0 when the table has no entry for the metric or its two-sided form)."""
+    table = _measured_capture()
+    base = spec.name.removesuffix("_left").removesuffix("_right")
+    return table.get(spec.name, table.get(base, 0.0))
+
+
+def captures_differ(pose_a: PoseSequence, pose_b: PoseSequence,
+                    sources: tuple[tuple[float, float], tuple[float, float]] | None = None
+                    ) -> bool:
+    """Whether A and B were filmed differently enough for the capture error to apply: the
+    source videos' frame height or frame rate (``sources``: (height, fps) of each; else the
+    poses' sampled size and rate), or the person's size in the frame (median torso length over
+    frame height), differing by more than :data:`CAPTURE_RATIO`."""
+    def ratio(x: float, y: float) -> float:
+        return max(x, y) / min(x, y) if min(x, y) > 0 else 1.0
+
+    def person_size(pose: PoseSequence) -> float:
+        scale = ClipContext.of(pose).scale
+        return (scale or 0.0) / max(pose.height, 1)
+
+    (h_a, fps_a), (h_b, fps_b) = sources or (
+        (float(pose_a.height), 1 / max(pose_a.frame_period, 1e-9)),
+        (float(pose_b.height), 1 / max(pose_b.frame_period, 1e-9)))
+    return any(r > CAPTURE_RATIO for r in (
+        ratio(h_a, h_b), ratio(fps_a, fps_b), ratio(person_size(pose_a), person_size(pose_b))))
 
 
 def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:

@@ -223,6 +223,8 @@ def difference_metric(base: str) -> Computer:
     """``<base>_left - <base>_right`` with the two uncertainties combined."""
 
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+        if len(set(ctx.sides)) < 2:  # a side the comparison may not read
+            return MetricValue(None, 0.0, 0, get_metric(f"{base}_left").unit)
         left = get_metric(f"{base}_left").compute(pose, ctx, segment)
         right = get_metric(f"{base}_right").compute(pose, ctx, segment)
         if left.value is None or right.value is None:

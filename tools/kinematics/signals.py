@@ -68,7 +68,9 @@ class ClipContext:
     that "from vertical" angles use: the image's in 2-D, :func:`estimate_up`'s in 3-D, which
     rests on ``up_frames`` standing frames (0: the camera's vertical, nothing better found).
     ``reps`` are the clip's repetitions (:func:`viddiff.tools.kinematics.reps.find_reps`;
-    empty when it shows the movement once)."""
+    empty when it shows the movement once). ``sides`` are the sides of the body a bilateral
+    signal combines: both by default; a comparison keeps only those both clips see
+    (:func:`viddiff.tools.kinematics.sides.choose_sides`), so A and B are read on the same side."""
 
     scale: float | None
     scale_rel_unc: float
@@ -77,6 +79,7 @@ class ClipContext:
     up: tuple[float, ...] = _IMAGE_UP
     up_frames: int = 0
     reps: tuple[slice, ...] = ()
+    sides: tuple[str, ...] = ("left", "right")
 
     @classmethod
     def of(cls, pose: PoseSequence, *, world: bool | None = None) -> ClipContext:
@@ -328,8 +331,16 @@ def _combine(left: Signal, right: Signal, how: str) -> Signal:
 
 
 def bilateral(fn: SideFn, how: str) -> Callable[[PoseSequence, ClipContext], Signal]:
+    """Both sides of ``fn`` combined per frame by ``how`` (see :func:`_combine`), on the sides
+    ``ctx.sides`` allows: one side alone is that side's signal; a left/right difference
+    (``absdiff``) needs both, and with fewer there is nothing to measure."""
     def signal(pose: PoseSequence, ctx: ClipContext) -> Signal:
-        return _combine(fn(pose, ctx, "left"), fn(pose, ctx, "right"), how)
+        sides = [s for s in ("left", "right") if s in ctx.sides]
+        if len(sides) == 2:
+            return _combine(fn(pose, ctx, "left"), fn(pose, ctx, "right"), how)
+        if how == "absdiff" or not sides:
+            return np.full(pose.n_frames, np.nan), np.zeros(pose.n_frames)
+        return fn(pose, ctx, sides[0])
 
     return signal
 

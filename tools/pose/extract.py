@@ -18,6 +18,9 @@ Design choices:
   settings) and written atomically, so concurrent runs never see a half-written file. The key
   (:func:`pose_cache_key`) lives here, beside :data:`MODEL_SETTINGS`, rather than with the data
   in :mod:`~viddiff.tools.pose.sequence`, which would otherwise have to import the runner.
+* A second person: the tracker never says whether someone else is in view, so on
+  :data:`N_PROBES` frames the tracked person is masked out and the detector run again as on a
+  still image (:class:`_OtherFinder`); the result is cached with the pose (``others``).
 
 MediaPipe is an optional extra and slow to import, so it is imported on first use only:
 importing this module does not need it.
@@ -40,8 +43,10 @@ import numpy as np
 from viddiff.tools.errors import VideoError
 from viddiff.tools.extras import require_extra
 from viddiff.tools.pose.mediapipe_import import import_pose_solution
+from viddiff.tools.pose.plausibility import plausible
 from viddiff.tools.pose.sequence import (
     CACHE_FORMAT,
+    LANDMARK_INDEX,
     N_LANDMARKS,
     PoseSequence,
     repair_left_right,
@@ -92,6 +97,8 @@ def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side:
         "shape": [int(v) for v in shape],
         "max_side": int(max_side),
         "model": MODEL_SETTINGS,
+        "others": {"probes": N_PROBES, "margin": PROBE_MARGIN,
+                   "min_visibility": PROBE_MIN_VISIBILITY},
     }
     if decoder is not None:  # frames decoded here (streamed), not handed in
         payload["decoder"] = decoder
@@ -190,6 +197,85 @@ class _PoseModel:
         return keypoints, visibility, world
 
 
+#: Frames of a clip looked at for a second person: evenly spaced, first and last excluded.
+N_PROBES = 6
+#: The box masked out around the tracked person grows by this share of its size on each side.
+PROBE_MARGIN = 0.15
+#: Someone found in the masked frame counts when their shoulders and hips are this visible.
+PROBE_MIN_VISIBILITY = 0.5
+
+
+def probe_rows(n: int) -> np.ndarray:
+    """The rows of an ``n``-frame clip that :class:`_OtherFinder` looks at."""
+    if n < 3:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.round(np.linspace(0, n - 1, N_PROBES + 2)[1:-1]).astype(np.int64))
+
+
+class _OtherFinder:
+    """Looks for someone besides the tracked person in a frame.
+
+    MediaPipe's legacy pose solution tracks one person and never says whether another is in
+    view; a second person who stays put is invisible in its output. So the tracked person is
+    masked out (a black box around their landmarks, :data:`PROBE_MARGIN` larger) and the
+    detector is run again on the frame, as a still image: a body it finds there, with its
+    shoulders and hips visible and its hips outside the box, is someone else. A handful of
+    frames (:data:`N_PROBES`) is enough for "a second person is visible for a sustained time"
+    and costs a few inferences per clip."""
+
+    def __init__(self, max_side: int) -> None:
+        self._mp_pose = _load_mediapipe_pose()
+        self._max_side = max_side
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _OtherFinder:
+        self._stack.enter_context(quiet_native_stderr())
+        self._model = self._stack.enter_context(self._mp_pose.Pose(
+            static_image_mode=True, model_complexity=MODEL_SETTINGS["model_complexity"],
+            min_detection_confidence=MODEL_SETTINGS["min_detection_confidence"]))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def other_person(self, frame: np.ndarray, keypoints: np.ndarray) -> bool:
+        """Whether ``frame`` shows someone besides the person at ``keypoints`` (33, 2)."""
+        if not np.isfinite(keypoints).all():
+            return False  # nobody tracked here: no "second" person to speak of
+        h, w = frame.shape[:2]
+        lo, hi = keypoints.min(axis=0), keypoints.max(axis=0)
+        pad = PROBE_MARGIN * float(max(hi - lo))
+        x0, y0 = (max(0, int(v - pad)) for v in lo)
+        x1, y1 = (int(v + pad) + 1 for v in hi)
+        masked = np.array(frame, copy=True)
+        masked[y0:y1, x0:x1] = 0
+        result = self._model.process(_resize_for_model(masked, self._max_side))
+        if result.pose_landmarks is None:
+            return False
+        marks = result.pose_landmarks.landmark
+        core = [LANDMARK_INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_hip",
+                                             "right_hip")]
+        if min(marks[i].visibility for i in core) < PROBE_MIN_VISIBILITY:
+            return False
+        hx = 0.5 * (marks[core[2]].x + marks[core[3]].x) * w
+        hy = 0.5 * (marks[core[2]].y + marks[core[3]].y) * h
+        return not (x0 <= hx < x1 and y0 <= hy < y1)
+
+
+def probe_others(frames: np.ndarray, keypoints: np.ndarray, rows: np.ndarray,
+                 max_side: int = 448) -> np.ndarray:
+    """``[row, found]`` for each of ``rows`` of ``frames`` (T, H, W, 3) whose tracked person
+    is at ``keypoints`` (T, 33, 2): whether someone else is in view there (see
+    :class:`_OtherFinder`)."""
+    out = np.zeros((len(rows), 2), dtype=np.int64)
+    if len(rows) == 0:
+        return out
+    with _OtherFinder(max_side) as finder:
+        for i, row in enumerate(rows):
+            out[i] = (row, int(finder.other_person(frames[row], keypoints[row])))
+    return out
+
+
 def run_pose_model(frames: np.ndarray, max_side: int = 448
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run MediaPipe Pose with tracking over ``frames`` (T, H, W, 3) uint8 RGB.
@@ -213,7 +299,8 @@ def extract_pose(
 
     ``max_side`` bounds the longer side of the image given to the model (speed); keypoints are
     always in pixels of ``video.frames``. The cache holds the model's raw output;
-    ``repair_swaps`` then applies :func:`repair_left_right`.
+    ``repair_swaps`` then applies :func:`repair_left_right`, and implausible skeletons are
+    marked not seen (:func:`viddiff.tools.pose.plausibility.plausible`).
     """
     frames = np.asarray(video.frames)
     if frames.ndim != 4 or frames.shape[0] == 0:
@@ -225,7 +312,9 @@ def extract_pose(
         pose = _load_cached(path)
     if pose is None:
         keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
+        others = probe_others(frames, keypoints, probe_rows(frames.shape[0]), max_side)
         pose = PoseSequence(
+            others=others,
             keypoints=keypoints,
             visibility=visibility,
             world=world,
@@ -237,7 +326,7 @@ def extract_pose(
         )
         if path is not None:
             pose.save(path)
-    return repair_left_right(pose) if repair_swaps else pose
+    return _for_measurement(pose, repair_swaps)
 
 
 def extract_video_pose(
@@ -264,9 +353,15 @@ def extract_video_pose(
     if pose is None:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         got: list[np.ndarray] = []
-        with _PoseModel(max_side) as model:
+        probes = probe_rows(n)
+        others: list[np.ndarray] = []
+        with _PoseModel(max_side) as model, _OtherFinder(max_side) as finder:
             for indices, frames in iter_frames(plan, chunk, sequential=True):
                 parts.append(model.process(frames))
+                start = sum(len(g) for g in got)
+                for row in probes[(probes >= start) & (probes < start + len(indices))]:
+                    found = finder.other_person(frames[row - start], parts[-1][0][row - start])
+                    others.append(np.array([row, int(found)]))
                 got.append(indices)
                 if on_progress is not None:
                     on_progress(sum(len(g) for g in got), n)
@@ -283,10 +378,11 @@ def extract_video_pose(
             width=plan.width,
             height=plan.height,
             indices=indices,
+            others=np.stack(others) if others else np.zeros((0, 2), np.int64),
         )
         if path is not None:
             pose.save(path)
-    return repair_left_right(pose) if repair_swaps else pose
+    return _for_measurement(pose, repair_swaps)
 
 
 def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 448,
@@ -298,7 +394,15 @@ def cached_video_pose(plan: SamplingPlan, cache_dir: Path, *, max_side: int = 44
     pose = _load_cached(_video_pose_path(plan, cache_dir, max_side))
     if pose is None:
         return None
-    return repair_left_right(pose) if repair_swaps else pose
+    return _for_measurement(pose, repair_swaps)
+
+
+def _for_measurement(pose: PoseSequence, repair_swaps: bool) -> PoseSequence:
+    """The cached raw model output as measurements read it: left/right flips repaired (when
+    ``repair_swaps``), then skeletons no body could have marked not seen
+    (:func:`~viddiff.tools.pose.plausibility.plausible`). Both run on every read, so the cache
+    keeps the raw output and neither needs a new cache format when its rules change."""
+    return plausible(repair_left_right(pose) if repair_swaps else pose)
 
 
 def _video_pose_path(plan: SamplingPlan, cache_dir: Path, max_side: int) -> Path:

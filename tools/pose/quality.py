@@ -4,7 +4,9 @@ MediaPipe Pose tracks one person. Two failure modes would otherwise turn into co
 numbers: nobody is found in most frames (a measurement would rest on a few stray detections),
 and the tracker jumps between two people (a "knee angle" would mix two bodies). Either makes
 every body measurement of the clip *not measurable*, with a note that says why; no number
-from the wrong person is ever reported.
+from the wrong person is ever reported. A second person who stays in view while the tracker
+keeps to the first is not a failure of the measurement, but the result should say so
+(:func:`second_person_note`).
 
 Identity switches are told from real motion by what a body cannot do between two frames: its
 hip midpoint jumping more than :data:`MAX_HIP_JUMP_TL` torso lengths, or its torso length
@@ -28,6 +30,11 @@ MAX_TORSO_RATIO = 1.5
 MAX_GAP_S = 0.2
 #: More switches than this (as a share of present frames) mean two people alternate.
 MAX_SWITCH_FRACTION = 0.02
+#: A second person counts as "visible for a sustained time" when found in at least this
+#: share of the frames looked at (:func:`viddiff.tools.pose.extract.probe_others`)...
+MIN_OTHERS_FRACTION = 0.5
+#: ...and in at least this many of them.
+MIN_OTHERS_FRAMES = 2
 
 
 def _mid(pose: PoseSequence, left: str, right: str) -> np.ndarray:
@@ -71,3 +78,24 @@ def _problem(pose: PoseSequence) -> str | None:
         return (f"the pose tracker jumped between people {switches} times; with more than "
                 "one person in view the measurements could mix two bodies")
     return None
+
+
+def second_person_note(pose: PoseSequence) -> str | None:
+    """A sentence for the result when someone besides the tracked person is in view for a
+    sustained time, else None.
+
+    The tracker follows one person and may stay on them throughout, so nothing in the tracked
+    pose shows the other; the look for them is made while the pose is extracted (the tracked
+    person masked out and the detector run again on a few frames, ``pose.others``). Numbers
+    stay measurable: they follow the tracked person, and the note says so, since a reader
+    cannot otherwise tell whom they belong to."""
+    others = pose.others
+    if others is None or others.shape[0] == 0:
+        return None
+    looked = int(others.shape[0])
+    found = int(others[:, 1].sum())
+    if found < max(MIN_OTHERS_FRAMES, MIN_OTHERS_FRACTION * looked):
+        return None
+    return (f"a second person is visible (in {found} of {looked} frames checked); the pose "
+            "follows one person, so the measurements describe whoever the tracker kept, "
+            "which may not be the person the question is about")

@@ -56,12 +56,13 @@ def _mirror_permutation() -> np.ndarray:
 
 MIRROR_PERMUTATION: np.ndarray = _mirror_permutation()
 
+T = TypeVar("T")
+
 #: Version of the cached .npz layout; part of the cache key and stored in the file. 2 added the
 #: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
 #: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
-T = TypeVar("T")
-
-CACHE_FORMAT = 3
+#: 4 added ``others`` (the look for a second person), which a format-3 file has not done.
+CACHE_FORMAT = 4
 
 #: Below this left/right label agreement (:attr:`PoseSequence.lr_agreement`) nothing that
 #: depends on which side is the person's left is trusted (sided metrics, facing direction).
@@ -98,6 +99,10 @@ class PoseSequence:
     indices: np.ndarray | None = None
     """Source frame number of each pose frame (where a measured value can be looked at);
     None for sequences built without a video (then the row number stands in)."""
+    others: np.ndarray | None = None
+    """A second person looked for (:func:`viddiff.tools.pose.extract.probe_others`): (P, 2)
+    rows of ``[pose row, 1 if someone else was found there else 0]``; None when not looked
+    for (sequences built without the model)."""
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -121,6 +126,8 @@ class PoseSequence:
             self.indices = np.asarray(self.indices, dtype=np.int64)
             if self.indices.shape != (t,):
                 raise ValueError(f"indices must be (T,), got {self.indices.shape}")
+        if self.others is not None:
+            self.others = np.asarray(self.others, dtype=np.int64).reshape(-1, 2)
         self.width = int(self.width)
         self.height = int(self.height)
         self.lr_agreement = float(self.lr_agreement)
@@ -190,6 +197,7 @@ class PoseSequence:
             lr_agreement=self.lr_agreement,
             world=world,
             indices=None if self.indices is None else self.indices.copy(),
+            others=None if self.others is None else self.others.copy(),
         )
 
     def save(self, path: str | Path) -> None:
@@ -206,6 +214,9 @@ class PoseSequence:
                     world=self.world,
                     indices=(self.indices if self.indices is not None
                              else np.full(0, -1, dtype=np.int64)),
+                    others=(self.others if self.others is not None
+                            else np.full((0, 2), -1, dtype=np.int64)),
+                    probed=np.array(self.others is not None),
                     format=np.array(CACHE_FORMAT),
                 )
         write_atomic(path, buf.getvalue())
@@ -233,6 +244,8 @@ class PoseSequence:
                 world=data["world"] if "world" in data else np.empty((0, N_LANDMARKS, 3)),
                 indices=(data["indices"] if "indices" in data and data["indices"].size
                          else None),
+                others=(data["others"] if "probed" in data and bool(data["probed"])
+                        else None),
             )
 
 
@@ -279,7 +292,8 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
     return PoseSequence(keypoints=kp, visibility=vis, present=pose.present.copy(),
                         timestamps=pose.timestamps.copy(), width=pose.width, height=pose.height,
                         lr_agreement=agreement * pose.lr_agreement, world=world,
-                        indices=None if pose.indices is None else pose.indices.copy())
+                        indices=None if pose.indices is None else pose.indices.copy(),
+                        others=None if pose.others is None else pose.others.copy())
 
 
 def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:

@@ -1,0 +1,235 @@
+"""Constructed copies of the real clips for open mode (issue 19): controls and cases.
+
+Every pair is an original clip (A: the clip re-encoded at the pipeline's size, as in
+:mod:`bench.validation_set`) and a copy (B) made from it by construction with
+``tests.support.videos.write_variant``, so the right answer is known:
+
+**Controls** differ only in how the performance was *captured*; the right open-mode answer is
+no stated difference, and closed-mode statements about geometry and timing must get ``c``:
+
+* ``resized_0.6``: the whole picture at 60% of its size (fewer pixels, same framing);
+* ``framed_0.6``: the picture shrunk to 60% inside a black frame (the person further away);
+* ``halfres_crf40``: half the source's resolution (540×960 of 1080×1920) and heavy H.264
+  compression (CRF 40); the pipeline reads both at its 448 px, so what differs is the
+  compression (a copy at half of 448 px is too small for the pose model to find the person
+  in two of the four clips, which would make the control pass without measuring anything);
+* ``fps_24``: re-timed to 24 frames/s, same timing;
+* ``mirror``: flipped left-right. A mirror image is the mirror-image movement, so a *sided*
+  statement ("the left knee bends more in A") is true of it and is not counted false; every
+  other statement is (closed mode checks the swap with :data:`~bench.validation_set.MIRROR_PAIRS`);
+* ``lead_in_1``: the first frame held for 1 s before the movement. It may honestly change the
+  clip's *total* duration, so a whole-clip timing statement saying B takes longer is allowed;
+  the movement's speed, its pauses and its geometry may not change (a still stretch before the
+  movement starts is not a pause in it).
+
+**Cases** hold one known difference, which open mode must state (ideally first) and closed
+mode must answer:
+
+* ``slow_1.25`` / ``slow_1.5``: the same frames shown longer: B is slower;
+* ``pause_0.7``: the frame where the hips are lowest (the bottom of the movement) held 0.7 s:
+  B pauses longer; a statement that B takes longer is also true;
+* ``twice``: the clip played twice in a row: B has more repetitions; a whole-clip statement
+  that B takes longer is also true, a per-stage or per-repetition timing one is not.
+
+The shared data holds no pair of different performances with a documented difference
+(``../shared/data/README.md``: the four clips are views of one take), so every case is
+constructed. The shipped example pair (``examples/clips``: two views of one take, about 30°
+apart) is one more control, ``example_AB``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from bench.validation_set import (
+    BODY_STATEMENTS,
+    EXTREME_STATEMENTS,
+    FASTER,
+    MIRROR_PAIRS,
+    PAUSE,
+    Expectation,
+)
+from tests.support.videos import CLIPS_DIR, REPO, write_variant
+
+ACTION = "a lunge with a balance hold"
+CLIP = "Demo_SinglePerson_cam{:02d}.mp4"
+EXAMPLES = REPO / "examples" / "clips"
+#: Closed-mode statement for the played-twice case.
+MORE_REPS = "there are more repetitions"
+
+Category = Literal["timing", "pause", "reps", "geometry"]
+Video = Literal["a", "b"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A difference of one category true of one video: ``("timing", "b")`` is "B is slower
+    (takes longer)", ``("pause", "b")`` "B pauses longer", ``("reps", "b")`` "B has more
+    repetitions". ``whole_clip`` restricts a fact to statements about the whole clip."""
+
+    category: Category
+    video: Video
+    whole_clip: bool = False
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One constructed pair: what open mode must state and closed mode must answer."""
+
+    name: str
+    clip: str
+    variant: str
+    original: Path
+    copy: Path
+    kind: Literal["control", "case"]
+    #: the constructed difference (cases): stating any one of these counts as found
+    target: tuple[Fact, ...] = ()
+    #: other statements that are true of the pair and so not counted false
+    allowed: tuple[Fact, ...] = ()
+    #: sided statements are true of the pair (the mirror)
+    sided_allowed: bool = False
+    closed: tuple[Expectation, ...] = ()
+    mirror_pairs: tuple[tuple[str, str], ...] = ()
+    #: both videos are at 60 frames/s, so --pose-fps 60 reads more frames than 30
+    pose_fps_60: bool = False
+
+    @property
+    def statements(self) -> list[str]:
+        out = [e.statement for e in self.closed]
+        for left, right in self.mirror_pairs:
+            out += [left, right]
+        return out
+
+
+def _no_difference(statements: Iterable[str]) -> tuple[Expectation, ...]:
+    return tuple(Expectation(s, "c", False) for s in statements)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a copy is made (``write_variant`` keywords) and what it must give."""
+
+    name: str
+    kind: Literal["control", "case"]
+    writer: dict[str, Any]
+    closed: tuple[Expectation, ...]
+    target: tuple[Fact, ...] = ()
+    allowed: tuple[Fact, ...] = ()
+    sided_allowed: bool = False
+    mirror_pairs: tuple[tuple[str, str], ...] = ()
+    source_fps_kept: bool = True
+    needs_bottom: bool = False
+
+
+_CONTROL_CLOSED = _no_difference((FASTER, PAUSE, *BODY_STATEMENTS))
+#: Every variant, in report order.
+VARIANTS: tuple[Variant, ...] = (
+    Variant("resized_0.6", "control", {"resize": 0.6}, _CONTROL_CLOSED),
+    Variant("framed_0.6", "control", {"scale": 0.6, "pad": (0, 0, 0)}, _CONTROL_CLOSED),
+    Variant("halfres_crf40", "control", {"max_side": 960, "crf": 40}, _CONTROL_CLOSED),
+    Variant("fps_24", "control", {"fps": 24.0}, _CONTROL_CLOSED, source_fps_kept=False),
+    Variant("mirror", "control", {"mirror": True}, _CONTROL_CLOSED, sided_allowed=True,
+            mirror_pairs=MIRROR_PAIRS),
+    Variant("lead_in_1", "control", {"hold": (0, 1.0)},
+            _no_difference((FASTER, PAUSE, *EXTREME_STATEMENTS)),
+            allowed=(Fact("timing", "b", whole_clip=True),)),
+    Variant("slow_1.25", "case", {"slow": 1.25},
+            (Expectation(FASTER, "a", True), *_no_difference(BODY_STATEMENTS)),
+            target=(Fact("timing", "b"),), source_fps_kept=False),
+    Variant("slow_1.5", "case", {"slow": 1.5},
+            (Expectation(FASTER, "a", True), *_no_difference(BODY_STATEMENTS)),
+            target=(Fact("timing", "b"),), source_fps_kept=False),
+    Variant("pause_0.7", "case", {}, (Expectation(PAUSE, "b", True),
+                                      *_no_difference(EXTREME_STATEMENTS)),
+            target=(Fact("pause", "b"),), allowed=(Fact("timing", "b"),), needs_bottom=True),
+    Variant("twice", "case", {"repeat": 2},
+            (Expectation(MORE_REPS, "b", True),
+             *_no_difference((FASTER, *EXTREME_STATEMENTS))),
+            target=(Fact("reps", "b"),), allowed=(Fact("timing", "b", whole_clip=True),)),
+)
+VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
+#: The copies whose only change is the picture's size, quality or frame rate: the pairs the
+#: capture error is measured on (bench/bench_capture_error.py).
+CAPTURE_VARIANTS: tuple[str, ...] = ("resized_0.6", "framed_0.6", "halfres_crf40", "fps_24")
+
+
+def clip_path(cam: int) -> Path:
+    return CLIPS_DIR / CLIP.format(cam)
+
+
+def available_cams() -> tuple[int, ...]:
+    return tuple(c for c in (1, 2, 3, 4) if clip_path(c).exists())
+
+
+def bottom_frame(src: Path, out_dir: Path) -> int:
+    """Source frame where the hip midpoint is lowest (the bottom of the movement), from pose
+    on every frame; remembered in ``out_dir/bottoms.json`` so a rerun runs no model."""
+    memo = out_dir / "bottoms.json"
+    known: dict[str, int] = json.loads(memo.read_text()) if memo.exists() else {}
+    if src.name not in known:
+        from viddiff.tools.kinematics.signals import ClipContext, hip_height
+        from viddiff.tools.pose.extract import extract_video_pose
+        from viddiff.tools.video import plan_sampling
+
+        pose = extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
+        height, _ = hip_height(pose, ClipContext.of(pose))
+        if not np.isfinite(height).any():
+            raise RuntimeError(f"{src}: no person found, cannot locate the bottom")
+        known[src.name] = pose.source_frame(int(np.nanargmin(height)))
+        memo.write_text(json.dumps(known, indent=1) + "\n")
+    return known[src.name]
+
+
+def _written(src: Path, dst: Path, **kw: Any) -> Path:
+    """``write_variant(src, dst, **kw)`` unless ``dst`` exists (written atomically)."""
+    if not dst.exists():
+        tmp = dst.with_name(f".{dst.name}.tmp.mp4")
+        write_variant(src, tmp, **kw)
+        tmp.replace(dst)
+    return dst
+
+
+def pair_names(cams: Iterable[int]) -> list[str]:
+    """Every pair name of the set, in report order (``cam01/slow_1.5``, ..., ``example_AB``)."""
+    return [f"cam{c:02d}/{v.name}" for c in cams for v in VARIANTS] + ["example_AB"]
+
+
+def build(out_dir: Path, *, cams: tuple[int, ...] | None = None,
+          names: Iterable[str] | None = None) -> list[Pair]:
+    """Write the copies not already in ``out_dir`` and return the pairs (all, or those named:
+    ``cam01/slow_1.5``, a bare variant name for every clip, or ``example_AB``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cams = available_cams() if cams is None else cams
+    wanted = None if names is None else set(names)
+
+    def want(cam: int, variant: str) -> bool:
+        return wanted is None or variant in wanted or f"cam{cam:02d}/{variant}" in wanted
+
+    pairs: list[Pair] = []
+    for cam in cams:
+        src = clip_path(cam)
+        stem = f"cam{cam:02d}"
+        original: Path | None = None
+        for v in VARIANTS:
+            if not want(cam, v.name):
+                continue
+            original = original or _written(src, out_dir / f"{stem}_original.mp4")
+            kw = dict(v.writer)
+            if v.needs_bottom:
+                kw["hold"] = (bottom_frame(src, out_dir), 0.7)
+            copy = _written(src, out_dir / f"{stem}_{v.name}.mp4", **kw)
+            pairs.append(Pair(f"{stem}/{v.name}", stem, v.name, original, copy, v.kind,
+                              v.target, v.allowed, v.sided_allowed, v.closed, v.mirror_pairs,
+                              pose_fps_60=v.source_fps_kept))
+    if wanted is None or "example_AB" in wanted:
+        a, b = EXAMPLES / "A.mp4", EXAMPLES / "B.mp4"
+        if a.exists() and b.exists():
+            pairs.append(Pair("example_AB", "examples", "cross_view", a, b, "control",
+                              closed=_CONTROL_CLOSED[:2], pose_fps_60=True))
+    return pairs

@@ -1,0 +1,170 @@
+"""The structure of a movement (tools/kinematics/movement.py) and the alignment built on it
+(tools/pose_phases.py ``align_movements``): repetitions, events and named stages on synthetic
+squats whose structure is known by construction, and alignment against known time maps on the
+real clip (slowed, a still lead-in, a pause, played twice, re-timed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.support.videos import write_variant
+from tests.test_kinematics import figure, sequence
+from tests.test_pose import clip_path, load_pose, shared_pose_cache
+from viddiff.tools.kinematics.movement import movement_of, movement_pair
+from viddiff.tools.pose.sequence import PoseSequence
+from viddiff.tools.pose_phases import align_dtw, align_movements, time_pairs
+
+FPS = 30.0
+
+
+def squats(depths: list[float], *, lead_in_s: float = 0.5, rest_s: float = 0.5,
+           hold_s: float = 0.0, start_mid: bool = False, noise: float = 0.0) -> PoseSequence:
+    """Stand ``lead_in_s``, then per depth one squat (0.5 s down, ``hold_s`` at the bottom,
+    0.5 s up, ``rest_s`` standing); ``start_mid`` cuts the clip at the first bottom."""
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.5 * FPS))))
+    profile = [np.zeros(int(lead_in_s * FPS))]
+    for _ in depths:
+        profile += [down, np.ones(int(hold_s * FPS)), down[::-1], np.zeros(int(rest_s * FPS))]
+    prof = np.concatenate(profile)
+    depth_of = np.concatenate([np.full(int(lead_in_s * FPS), depths[0])] + [
+        np.full(2 * down.size + int(hold_s * FPS) + int(rest_s * FPS), d) for d in depths])
+    frames = []
+    for p, depth in zip(prof, depth_of, strict=True):
+        knee = 180.0 - p * (180.0 - depth)
+        frames.append(figure(knee=(knee, knee), thigh=(p * (180.0 - depth) * 0.9,) * 2))
+    if start_mid:
+        frames = frames[int(lead_in_s * FPS) + down.size:]
+    return sequence(frames, fps=FPS, noise=noise)
+
+
+def test_one_squat_has_its_events_and_named_stages() -> None:
+    pose = squats([90.0], lead_in_s=0.5, hold_s=0.3)
+    m = movement_of(pose)
+    assert m.direction == "lowers the hips"
+    (rep,) = m.reps
+    assert rep.complete
+    # start and end: where the excursion crosses a tenth of its peak, 0.1 s into the ramps
+    assert rep.start.t == pytest.approx(0.6, abs=0.07)
+    assert 0.95 <= rep.turnaround.t <= 1.35  # within the 0.3 s hold at the bottom
+    assert rep.end.t == pytest.approx(1.7, abs=0.07)
+    names = [s.stage for s in m.stages]
+    assert names == ["standing", "descent", "bottom", "ascent", "standing at the end"]
+    bottom = m.stages[2]
+    assert bottom.start / FPS == pytest.approx(1.0, abs=0.1)  # the hold, not the ramp
+    assert bottom.end / FPS == pytest.approx(1.3, abs=0.1)
+    assert m.stages[0].start == 0 and m.stages[-1].end == pose.n_frames - 1
+    assert all(b.start == a.end + 1 for a, b in zip(m.stages, m.stages[1:], strict=False))
+
+
+def test_a_longer_flat_bottom_is_a_less_certain_turnaround() -> None:
+    sharp = movement_of(squats([90.0], hold_s=0.0)).reps[0].turnaround
+    flat = movement_of(squats([90.0], hold_s=0.6)).reps[0].turnaround
+    assert flat.uncertainty_s > 2 * sharp.uncertainty_s
+
+
+def test_repetitions_are_found_with_numbered_stages() -> None:
+    m = movement_of(squats([90.0, 85.0, 95.0], noise=0.5))
+    assert len(m.reps) == 3 and all(r.complete for r in m.reps)
+    names = [s.stage for s in m.stages]
+    assert names[:4] == ["standing", "descent 1", "bottom 1", "ascent 1"]
+    assert "standing after 1" in names and "bottom 3" in names
+    assert len(names) == len(set(names))
+
+
+def test_a_still_lead_in_moves_the_events_not_the_structure() -> None:
+    short, long = movement_of(squats([90.0], lead_in_s=0.3)), movement_of(squats([90.0],
+                                                                                lead_in_s=1.3))
+    for a, b in zip(short.reps[0].events, long.reps[0].events, strict=True):
+        assert b.t - a.t == pytest.approx(1.0, abs=2 / FPS)
+    assert [s.stage for s in short.stages] == [s.stage for s in long.stages]
+
+
+def test_a_clip_that_starts_mid_repetition_says_so() -> None:
+    m = movement_of(squats([90.0, 90.0], start_mid=True))
+    assert m.reps and not m.reps[0].starts_inside and m.reps[-1].complete
+    assert m.coverage == (False, True)
+
+
+def test_a_still_clip_has_no_movement() -> None:
+    pose = sequence([figure() for _ in range(40)], fps=FPS, noise=0.5)
+    m = movement_of(pose)
+    assert m.reps == () and m.coverage is None
+    assert [s.stage for s in m.stages] == ["still"]
+
+
+def test_a_pair_gets_one_naming_and_one_main_signal() -> None:
+    a, b = squats([90.0]), squats([70.0, 70.0])
+    ma, mb = movement_pair(a, b)
+    assert ma.direction == mb.direction == "lowers the hips"
+    assert len(ma.reps) == 1 and len(mb.reps) == 2
+
+
+# ------------------------------------------------------------------------------- real clips
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[PoseSequence, object]]:
+    """cam01 and copies with a known time map t_b(t_a)."""
+    src = clip_path(1)
+    cache = shared_pose_cache(tmp_path_factory)
+    base = tmp_path_factory.getbasetemp()
+    pause_at = 50 / 60  # source frame 50 of the 60 fps clip
+
+    def made(name: str, **kw: object) -> PoseSequence:
+        path = base / f"movement_{name}.mp4"
+        if not path.exists():
+            write_variant(src, path, **kw)  # type: ignore[arg-type]
+        return load_pose(path, cache, fps=30.0)
+
+    return {
+        "orig": (load_pose(src, cache, fps=30.0), None),
+        "slow_1.25": (made("slow125", slow=1.25), lambda t: 1.25 * t),
+        "slow_1.5": (made("slow15", slow=1.5), lambda t: 1.5 * t),
+        "lead_in": (made("lead", hold=(0, 1.0)), lambda t: t + 1.0),
+        "pause": (made("pause", hold=(50, 0.7)),
+                  lambda t: np.where(t < pause_at, t, t + 0.7)),
+        "fps_24": (made("fps24", fps=24), lambda t: t),
+        "twice": (made("twice", repeat=2), lambda t: t),
+    }
+
+
+@pytest.mark.real_clips
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["slow_1.25", "slow_1.5", "lead_in", "pause", "fps_24",
+                                  "twice"])
+def test_alignment_follows_the_known_time_map(copies: dict, name: str) -> None:
+    """Goal of issue 19/20: median error at most one frame at 30 fps on the moving part."""
+    orig = copies["orig"][0]
+    copy, truth = copies[name]
+    pairs = np.asarray(time_pairs(align_movements(orig, copy), orig, copy))
+    assert (np.diff(pairs, axis=0) >= 0).all()
+    t_a = orig.timestamps[(orig.timestamps > 0.1) & (orig.timestamps < orig.timestamps[-1] - 0.1)]
+    err = np.abs(np.interp(t_a, pairs[:, 0], pairs[:, 1]) - truth(t_a))
+    assert np.median(err) <= 1 / 30 + 1e-9, (name, np.median(err), np.percentile(err, 90))
+
+
+@pytest.mark.real_clips
+@pytest.mark.slow
+def test_events_anchor_what_free_dtw_gets_wrong(copies: dict) -> None:
+    """Played twice: free DTW maps A onto the second copy; events pair A's repetition with
+    B's first."""
+    orig, twice = copies["orig"][0], copies["twice"][0]
+    _, mb = movement_pair(orig, twice)
+    assert len(mb.reps) == 2
+    t_a = np.array([0.5, 0.9, 1.2])
+    free = np.asarray(time_pairs(align_dtw(orig, twice), orig, twice))
+    events = np.asarray(time_pairs(align_movements(orig, twice), orig, twice))
+    assert np.abs(np.interp(t_a, events[:, 0], events[:, 1]) - t_a).max() < 0.1
+    assert np.abs(np.interp(t_a, free[:, 0], free[:, 1]) - t_a).max() > 0.5
+
+
+@pytest.mark.real_clips
+@pytest.mark.slow
+def test_the_turnaround_is_the_same_moment_on_copies(copies: dict) -> None:
+    orig = copies["orig"][0]
+    for name in ("slow_1.5", "lead_in", "fps_24"):
+        copy, truth = copies[name]
+        ma, mb = movement_pair(orig, copy)
+        t_a, t_b = ma.reps[0].turnaround.t, mb.reps[0].turnaround.t
+        assert float(truth(np.array([t_a]))[0]) == pytest.approx(t_b, abs=0.1), name

@@ -1,0 +1,451 @@
+"""The structure of a movement: repetitions, the events within each, and stages named for
+what the body does.
+
+Why: a comparison is only fair at corresponding moments. "At the bottom" must mean the bottom
+of each repetition in both videos, not the middle third of each clip; a still lead-in, a clip
+played twice or a pause must not shift what is compared with what. So before anything is
+measured, each clip's movement is read as:
+
+* the **main moving signal**: the torso-normalised limb landmark positions projected on their
+  main direction of change over the clip (first principal component), filled across gaps and
+  smoothed over :data:`SMOOTH_S`. Its jitter ``sigma`` is measured on the residual of that
+  smoothing (MAD), so every threshold below is relative to how noisy this clip is;
+* the **rest level**: where the body is when it is not moving, i.e. the level of the still
+  frames (speed below :data:`STILL_SPEED` of the clip's high speeds) at the clip's ends -- the
+  longer still end when the two disagree, so a clip that starts mid-repetition still finds it;
+* **repetitions**: excursions away from rest that reach at least :data:`MIN_PROMINENCE` of the
+  largest one, at least :data:`MIN_REP_S` apart, with a return towards rest (below
+  :data:`MAX_RETURN`) between them;
+* **events** per repetition: ``start`` (the excursion first exceeds :data:`EVENT_LEVEL` of the
+  repetition's peak), ``turnaround`` (its peak: the bottom of a squat, the top of a jump) and
+  ``end`` (back below :data:`EVENT_LEVEL`). Each event has a timing uncertainty: the signal's
+  noise over its speed at a crossing (a slow start is less certain than a sharp one), and for
+  the turnaround the half-width of the span within two noise levels of the peak (a long flat
+  bottom is an uncertain moment). A repetition is *complete* when both its start and its end
+  lie inside the clip: it leaves rest (or a still start position) and comes back to rest (or
+  ends in a still hold of at least :data:`MIN_STILL_S`, such as a balance hold);
+* **stages** between events, named for what happens: ``standing`` (or ``start position``)
+  before the first start, then per repetition ``descent`` / ``bottom`` / ``ascent`` when the
+  movement lowers the hips, ``rise`` / ``top`` / ``return`` when it raises them, and
+  ``out`` / ``turnaround`` / ``back`` otherwise; ``bottom`` is the span where the excursion
+  stays above :data:`HOLD_LEVEL` of the peak (at least the turnaround frame). Stages are
+  contiguous, ordered and cover the clip, so they drop into every place a localizer's
+  segments go. With several repetitions each stage name gets its number ("descent 2").
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+import numpy as np
+
+from viddiff.tools.kinematics.filters import find_peaks, savgol_filter
+from viddiff.tools.kinematics.signals import (
+    ClipContext,
+    bilateral,
+    height_above_hips,
+    hip_height,
+    joint_angle,
+    trunk_lean,
+)
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
+from viddiff.tools.segments import Segment
+
+__all__ = ["Event", "Movement", "Repetition", "movement_features", "movement_of", "movement_pair"]
+
+#: Smoothing span of the main signal, seconds.
+SMOOTH_S = 0.25
+#: A frame is still when its speed is below this share of the clip's 90th-percentile speed.
+STILL_SPEED = 0.15
+#: A repetition's excursion reaches at least this share of the clip's largest.
+MIN_PROMINENCE = 0.5
+#: Shortest time between two repetitions' turnarounds, seconds.
+MIN_REP_S = 0.4
+#: Between two repetitions the body comes back towards rest, below this share of the lower peak.
+MAX_RETURN = 0.4
+#: Start and end of a repetition: where its excursion crosses this share of its peak.
+EVENT_LEVEL = 0.1
+#: The turnaround stage (bottom / top): where the excursion stays above this share of the peak.
+HOLD_LEVEL = 0.9
+#: A clip whose first frames move faster than this share of its high speeds starts
+#: mid-movement (its rest is where it ends).
+START_SPEED = 0.5
+#: A movement that does not return to rest still ends inside the clip when the body then holds
+#: still for at least this long (a balance hold, a finish position), seconds.
+MIN_STILL_S = 0.15
+#: Fewest valid frames a clip needs for a structure.
+MIN_FRAMES = 8
+#: An excursion smaller than this many noise levels is no movement at all.
+MIN_EXCURSION_SIGMAS = 6.0
+
+EventName = Literal["start", "turnaround", "end"]
+Direction = Literal["lowers the hips", "raises the hips", "moves"]
+
+_STAGE_NAMES: dict[str, tuple[str, str, str, str]] = {
+    # direction -> (rest, towards the turnaround, the turnaround, back)
+    "lowers the hips": ("standing", "descent", "bottom", "ascent"),
+    "raises the hips": ("start position", "rise", "top", "return"),
+    "moves": ("start position", "out", "turnaround", "back"),
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """A moment of a repetition: which one, its pose frame (row) and time, and how uncertain
+    that time is (standard uncertainty, seconds)."""
+
+    name: EventName
+    row: int
+    t: float
+    uncertainty_s: float
+
+
+@dataclass(frozen=True)
+class Repetition:
+    """One repetition: its events, the span of its turnaround stage (rows, inclusive), and
+    whether it starts and ends inside the clip (else the clip cuts into it there)."""
+
+    start: Event
+    turnaround: Event
+    end: Event
+    hold: tuple[int, int]
+    starts_inside: bool
+    ends_inside: bool
+
+    @property
+    def complete(self) -> bool:
+        """Whether the clip shows the whole repetition: it starts and ends inside the clip."""
+        return self.starts_inside and self.ends_inside
+
+    @property
+    def events(self) -> tuple[Event, Event, Event]:
+        return (self.start, self.turnaround, self.end)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end.t - self.start.t
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A clip's movement structure (see the module docstring). ``reps`` is empty when the
+    clip shows no movement that clears its noise; ``stages`` then is the whole clip as one
+    ``still`` stage."""
+
+    direction: Direction
+    reps: tuple[Repetition, ...]
+    stages: tuple[Segment, ...]
+    n_frames: int
+    sigma: float
+
+    @property
+    def complete_reps(self) -> tuple[Repetition, ...]:
+        return tuple(r for r in self.reps if r.complete)
+
+    @property
+    def turnaround_name(self) -> str:
+        return _STAGE_NAMES[self.direction][2]
+
+    @property
+    def coverage(self) -> tuple[bool, bool] | None:
+        """Whether the clip shows the movement's beginning and its end (None: no movement):
+        two clips whose coverage differs show different parts of the movement."""
+        if not self.reps:
+            return None
+        return self.reps[0].starts_inside, self.reps[-1].ends_inside
+
+    def span(self) -> tuple[int, int] | None:
+        """Rows from the first repetition's start to the last one's end (None: no movement)."""
+        if not self.reps:
+            return None
+        return self.reps[0].start.row, self.reps[-1].end.row
+
+
+_ANGLES = (("hip", "knee", "ankle"), ("shoulder", "hip", "knee"),
+           ("shoulder", "elbow", "wrist"), ("hip", "shoulder", "elbow"))
+
+
+def movement_features(pose: PoseSequence) -> np.ndarray | None:
+    """(T, D) features the main signal is made of, chosen so that a different camera, a
+    different size in the frame or a mirror image changes them little: joint angles (3-D when
+    the clip has world landmarks) as the mean and the absolute difference of the two sides,
+    divided by 90°; trunk lean / 90°; hip, hand and knee heights in torso lengths. Gaps are
+    filled by interpolation; None when too few frames have a person."""
+    ctx = ClipContext.of(pose)
+    cols: list[np.ndarray] = []
+    for a, b, c in _ANGLES:
+        fn = joint_angle(a, b, c)
+        left, _ = fn(pose, ctx, "left")
+        right, _ = fn(pose, ctx, "right")
+        both = np.stack([left, right])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # frames where neither side is seen
+            cols += [np.nanmean(both, axis=0) / 90.0, np.abs(left - right) / 90.0]
+    cols.append(trunk_lean(pose, ctx)[0] / 90.0)
+    cols.append(hip_height(pose, ctx)[0])
+    cols.append(bilateral(height_above_hips("wrist"), "mean")(pose, ctx)[0])
+    cols.append(bilateral(height_above_hips("knee"), "max")(pose, ctx)[0])
+    out = []
+    for col in cols:
+        ok = np.isfinite(col)
+        if ok.sum() < MIN_FRAMES:
+            continue
+        rows = np.flatnonzero(ok)
+        out.append(np.interp(np.arange(col.size), rows, col[rows]))
+    if len(out) < 3:
+        return None
+    return np.stack(out, axis=1)
+
+
+def _main_direction(*feats: np.ndarray) -> np.ndarray:
+    """The first principal direction of the pooled, per-clip centred features."""
+    pooled = np.concatenate([f - f.mean(axis=0) for f in feats])
+    _, _, vt = np.linalg.svd(pooled, full_matrices=False)
+    return np.asarray(vt[0])
+
+
+def _smooth(x: np.ndarray, period: float) -> tuple[np.ndarray, float]:
+    """Smoothed signal and its per-frame jitter (robust sd of the residual)."""
+    window = max(5, round(SMOOTH_S / period) | 1) if period > 0 else 5
+    if x.size <= window:
+        return x.copy(), 0.0
+    fit = savgol_filter(x, window, 2)
+    resid = x - fit
+    sigma = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    return fit, sigma
+
+
+def _still(x: np.ndarray, period: float) -> np.ndarray:
+    speed = np.abs(np.gradient(x)) / max(period, 1e-9)
+    high = float(np.percentile(speed, 90)) if speed.size else 0.0
+    return speed <= STILL_SPEED * high if high > 0 else np.ones_like(x, dtype=bool)
+
+
+def _still_run(still: np.ndarray) -> int:
+    """How many frames the clip stays still from its first frame."""
+    return int(np.argmin(still)) if not still.all() else still.size
+
+
+def _rest_level(x: np.ndarray, still: np.ndarray, min_still: int, period: float) -> float:
+    """The level the body rests at. A clip is taken to start at rest (the level of its first
+    frames, pooled with a still end at the same level) unless it starts in fast motion with a
+    still end: then it started mid-movement, and the end is the rest."""
+    speed = np.abs(np.gradient(x)) / max(period, 1e-9)
+    high = float(np.percentile(speed, 90)) if speed.size else 0.0
+    head = x[:min_still]
+    tail_n = _still_run(still[::-1])
+    tail = x[x.size - tail_n:] if tail_n >= min_still else x[:0]
+    starts_fast = high > 0 and float(np.median(speed[:min_still])) > START_SPEED * high
+    if starts_fast and tail.size:
+        return float(np.median(tail))
+    span = float(np.ptp(x)) or 1.0
+    if tail.size and abs(float(np.median(head)) - float(np.median(tail))) <= 0.1 * span:
+        return float(np.median(np.concatenate([head, tail])))
+    return float(np.median(head))
+
+
+def _crossing_uncertainty(x: np.ndarray, row: int, sigma: float, period: float) -> float:
+    """Timing uncertainty of a level crossing: noise over the signal's speed there."""
+    lo, hi = max(row - 1, 0), min(row + 1, x.size - 1)
+    slope = abs(float(x[hi] - x[lo])) / max((hi - lo) * period, 1e-9)
+    if slope <= 0:
+        return max(period, SMOOTH_S)
+    return max(period, min(sigma / slope, SMOOTH_S * 4))
+
+
+def _hip_drop(pose: PoseSequence, turns: list[int], rest_rows: np.ndarray) -> float | None:
+    """How far the hips are lower at the turnarounds than at rest, in torso lengths (image y
+    grows downwards; negative: higher); None when it cannot be read."""
+    hips = pose.keypoints[:, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]], 1]
+    shoulders = pose.keypoints[:, [LANDMARK_INDEX["left_shoulder"],
+                                   LANDMARK_INDEX["right_shoulder"]], 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames: no hips seen
+        hip_y = np.nanmean(hips.astype(np.float64), axis=1)
+        torso = np.nanmedian(np.abs(np.nanmean(shoulders.astype(np.float64), axis=1) - hip_y))
+        if not turns or rest_rows.size == 0 or not np.isfinite(torso) or torso <= 0:
+            return None
+        at_turn = np.nanmedian(hip_y[turns])
+        at_rest = np.nanmedian(hip_y[rest_rows])
+    if not (np.isfinite(at_turn) and np.isfinite(at_rest)):
+        return None
+    return float((at_turn - at_rest) / torso)
+
+
+def _naming(*drops: float | None) -> Direction:
+    """The stage names' direction from the hips' drop at the turnaround (of one clip, or of
+    both clips of a pair together, so that both get the same names): more than a tenth of the
+    torso lower or higher, else the movement just moves."""
+    known = [d for d in drops if d is not None]
+    if not known:
+        return "moves"
+    drop = float(np.mean(known))
+    if drop > 0.1 and all(d > 0 for d in known):
+        return "lowers the hips"
+    if drop < -0.1 and all(d < 0 for d in known):
+        return "raises the hips"
+    return "moves"
+
+
+def movement_of(pose: PoseSequence) -> Movement:
+    """The movement structure of ``pose`` alone (memoised per pose; see the module
+    docstring)."""
+    def build() -> Movement:
+        feats = _features(pose)
+        draft = _draft(pose, feats, _main_direction(feats) if feats is not None else None)
+        return _finish(pose, draft, _naming(draft.drop))
+
+    return pose.derived(("movement",), build)
+
+
+def movement_pair(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[Movement, Movement]:
+    """The movement structures of two clips read on ONE main signal (the principal direction
+    of both clips' features together), so the turnaround of A and of B are the same kind of
+    moment even when one clip shows a second, smaller motion more strongly (memoised per
+    pair)."""
+    def build() -> tuple[PoseSequence, tuple[Movement, Movement]]:
+        fa, fb = _features(pose_a), _features(pose_b)
+        if fa is None or fb is None or fa.shape[1] != fb.shape[1]:
+            return pose_b, (movement_of(pose_a), movement_of(pose_b))
+        direction = _main_direction(fa, fb)
+        da, db = _draft(pose_a, fa, direction), _draft(pose_b, fb, direction)
+        naming = _naming(da.drop, db.drop)
+        return pose_b, (_finish(pose_a, da, naming), _finish(pose_b, db, naming))
+
+    # keyed by B's identity; B is kept with the answer, so its id cannot be reused meanwhile
+    return pose_a.derived(("movement_pair", id(pose_b)), build)[1]
+
+
+def _features(pose: PoseSequence) -> np.ndarray | None:
+    return pose.derived(("movement_features",), lambda: movement_features(pose))
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A clip's repetitions before the stages are named (naming may need the other clip)."""
+
+    reps: tuple[Repetition, ...]
+    drop: float | None
+    sigma: float
+
+
+def _finish(pose: PoseSequence, draft: _Draft, naming: Direction) -> Movement:
+    if not draft.reps:
+        whole = (Segment(stage="still", start=0, end=max(pose.n_frames - 1, 0)),)
+        return Movement(direction="moves", reps=(), stages=whole, n_frames=pose.n_frames,
+                        sigma=draft.sigma)
+    return Movement(direction=naming, reps=draft.reps,
+                    stages=_stages(list(draft.reps), naming, pose.n_frames),
+                    n_frames=pose.n_frames, sigma=draft.sigma)
+
+
+def _draft(pose: PoseSequence, feats: np.ndarray | None,
+           direction_vector: np.ndarray | None) -> _Draft:
+    period = pose.frame_period if pose.n_frames > 1 else 0.0
+    if feats is None or direction_vector is None or period <= 0:
+        return _Draft((), None, 0.0)
+    raw = (feats - feats.mean(axis=0)) @ direction_vector
+    x, sigma = _smooth(raw, period)
+    still = _still(x, period)
+    min_still = max(2, math.ceil(MIN_STILL_S / period))
+    rest = _rest_level(x, still, min_still, period)
+    away = np.abs(x - rest)
+    top = float(away.max())
+    if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
+        return _Draft((), None, sigma)
+    peaks = find_peaks(away, prominence=MIN_PROMINENCE * top,
+                       distance=max(1, int(MIN_REP_S / period)))
+    peaks = peaks[away[peaks] >= MIN_PROMINENCE * top] if peaks.size else peaks
+    highest = int(np.argmax(away))  # a flat top is no strict local maximum, but a turnaround
+    if not any(abs(highest - q) < MIN_REP_S / period for q in peaks):
+        peaks = np.sort(np.append(peaks, highest).astype(np.int64))
+    # a clip cut at a turnaround has its peak at the first or last frame, which is no local
+    # maximum inside the clip but is a repetition's turnaround all the same
+    edges = [i for i, j in ((0, 1), (x.size - 1, x.size - 2))
+             if away[i] >= MIN_PROMINENCE * top and away[i] >= away[j]
+             and all(abs(i - q) >= MIN_REP_S / period for q in peaks)]
+    peaks = np.sort(np.concatenate([peaks, np.array(edges, dtype=peaks.dtype)])) \
+        if edges else peaks
+    # merge neighbouring peaks with no return towards rest between them: one repetition
+    merged = [int(peaks[0])]
+    for p in peaks[1:]:
+        q = merged[-1]
+        valley = float(away[q:p + 1].min())
+        if valley > MAX_RETURN * min(away[q], away[p]):
+            if away[p] > away[q]:
+                merged[-1] = int(p)
+        else:
+            merged.append(int(p))
+    cuts = [0, *(int(a + np.argmin(away[a:b + 1])) for a, b in pairwise(merged)), x.size - 1]
+    reps = []
+    for k, turn in enumerate(merged):
+        lo, hi = cuts[k], cuts[k + 1]
+        level = EVENT_LEVEL * away[turn]
+        before = np.flatnonzero(away[lo:turn + 1] < level)
+        after = np.flatnonzero(away[turn:hi + 1] < level)
+        start = lo + int(before[-1]) + 1 if before.size else lo
+        end = turn + int(after[0]) - 1 if after.size else hi
+        started, ended = bool(before.size), bool(after.size)
+        if not ended and k == len(merged) - 1:  # ends held still away from rest (a balance
+            run = _still_run(still[::-1])        # hold, a finish position): ends where it holds
+            if run >= min_still and x.size - run > turn:
+                end, ended = x.size - run, True
+        if not started and k == 0:  # starts held still away from rest
+            run = _still_run(still)
+            if run >= min_still and run - 1 < turn:
+                start, started = run - 1, True
+        start, end = min(start, turn), max(end, turn)
+        hold_level = HOLD_LEVEL * away[turn]
+        h0 = turn
+        while h0 > start and away[h0 - 1] >= hold_level:
+            h0 -= 1
+        h1 = turn
+        while h1 < end and away[h1 + 1] >= hold_level:
+            h1 += 1
+        near = np.flatnonzero(away[start:end + 1] >= away[turn] - 2 * sigma)
+        half_width = (near.max() - near.min()) * period / 2 if near.size else period
+        ts = pose.timestamps
+        reps.append(Repetition(
+            start=Event("start", start, float(ts[start]),
+                        _crossing_uncertainty(x, start, sigma, period)),
+            turnaround=Event("turnaround", turn, float(ts[turn]),
+                             max(period, float(half_width) / math.sqrt(3))),
+            end=Event("end", end, float(ts[end]), _crossing_uncertainty(x, end, sigma, period)),
+            hold=(h0, h1), starts_inside=started, ends_inside=ended))
+    rest_rows = np.flatnonzero(away < EVENT_LEVEL * top)
+    return _Draft(tuple(reps), _hip_drop(pose, [r.turnaround.row for r in reps], rest_rows),
+                  sigma)
+
+
+def _stages(reps: list[Repetition], direction: Direction, n_frames: int) -> tuple[Segment, ...]:
+    """Contiguous named stages covering all rows: rest, then per repetition towards / at /
+    back from the turnaround, with rest between repetitions and after the last."""
+    rest, towards, turn, back = _STAGE_NAMES[direction]
+    numbered = len(reps) > 1
+    spans: list[tuple[str, int, int]] = []
+    cursor = 0
+    for k, rep in enumerate(reps, start=1):
+        tag = f" {k}" if numbered else ""
+        h0, h1 = rep.hold
+        for name, a, b in ((rest if k == 1 else f"{rest} after {k - 1}", cursor,
+                            rep.start.row - 1),
+                           (f"{towards}{tag}", rep.start.row, h0 - 1),
+                           (f"{turn}{tag}", h0, h1),
+                           (f"{back}{tag}", h1 + 1, rep.end.row)):
+            if b >= a:
+                spans.append((name, a, b))
+        cursor = rep.end.row + 1
+    if cursor <= n_frames - 1:
+        spans.append((f"{rest} at the end" if reps else rest, cursor, n_frames - 1))
+    # unique names (a rest between reps is named after the rep it follows)
+    seen: dict[str, int] = {}
+    out = []
+    for name, a, b in spans:
+        seen[name] = seen.get(name, 0) + 1
+        label = name if seen[name] == 1 else f"{name} ({seen[name]})"
+        out.append(Segment(stage=label, start=a, end=b))
+    return tuple(out)
