@@ -33,6 +33,7 @@ from viddiff.agent.report import (
     write_gallery,
     write_report,
 )
+from viddiff.agent.report.html import PLAYER_JS, PLAYER_JS_HASH
 from viddiff.agent.report.sheet import WIDTH
 from viddiff.graphs.frames import frame_refs, video_ref
 from viddiff.graphs.schemas import ComparisonResult, DifferenceResult, Stage
@@ -276,7 +277,9 @@ def test_html_is_self_contained_and_escaped(result: ComparisonResult) -> None:
     page = render_html(result.model_copy(update={"action": f"a lunge {NASTY}"}), NO_POSE)
     assert page.startswith("<!doctype html>")
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
-    assert "<script" not in page.lower() and "<link" not in page.lower()
+    # the one script is the player's, admitted by its hash (nothing injected runs)
+    assert re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S | re.I) == [PLAYER_JS]
+    assert f"script-src 'sha256-{PLAYER_JS_HASH}'" in page and "<link" not in page.lower()
     assert "onerror=" not in page.replace("onerror=alert(1)&gt;", "")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "url(" not in page  # no CSS fetch either

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.videos import write_video
+from tests.support.videos import write_counter_video, write_variant, write_video
+from tests.test_replay import replay_result
 from tests.test_report import NO_POSE, compare_real_clips, make_result, real_clip_cache
 from viddiff.agent.report import ReportOptions, write_gallery, write_report
 
@@ -174,3 +175,57 @@ def test_real_clip_report_in_browser(browser: Any, tmp_path: Path, clips_dir: Pa
     facts = open_page(browser, page, shot)
     assert facts["images"] >= 2 * len(result.segments_a)
     _looks_rendered(shot)
+
+
+def _player_state(driver: Any) -> dict[str, float]:
+    return driver.execute_script("""
+        const p = document.querySelector('.player');
+        const a = p.querySelector('video.A'), b = p.querySelector('video.B');
+        return {a: a.currentTime, b: b.currentTime, want: p.bAt(a.currentTime),
+                ready: Math.min(a.readyState, b.readyState), paused: a.paused,
+                scrub: parseFloat(p.querySelector('input.scrub').value)};
+    """)
+
+
+def _wait(driver: Any, condition: str, timeout: float = 15.0) -> None:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if driver.execute_script(f"return !!({condition});"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {condition}: {_player_state(driver)}")
+
+
+def test_player_plays_seeks_and_keeps_both_sides_in_step(browser: Any, tmp_path: Path) -> None:
+    """Two counter clips, B slowed 1.5x with the true alignment: the player plays, the
+    scrubber and a difference's link seek both clips, and B stays where the map puts it."""
+    a = write_counter_video(tmp_path / "a.mp4", 60, 20, (160, 96))
+    b = write_variant(a, tmp_path / "b.mp4", slow=1.5)
+    result = replay_result(a, b, evidence=(10, 25))
+    page = write_report(result, tmp_path / "player.html", NO_POSE)
+    open_page(browser, page, _shot_dir(tmp_path) / "report-player.png")
+    _wait(browser, "document.querySelector('video.A').readyState >= 2 && "
+                   "document.querySelector('video.B').readyState >= 2")
+    browser.find_element("css selector", ".player button.play").click()
+    _wait(browser, "document.querySelector('video.A').currentTime > 1.0")
+    for _ in range(5):  # while playing, B follows the map (to within a few frames)
+        state = _player_state(browser)
+        assert not state["paused"]
+        assert abs(state["b"] - 1.5 * state["a"]) < 0.2, state
+        assert abs(state["want"] - 1.5 * state["a"]) < 1e-6
+    browser.find_element("css selector", ".player button.play").click()  # pause
+    _wait(browser, "document.querySelector('video.A').paused")
+    browser.execute_script("""
+        const s = document.querySelector('.player input.scrub');
+        s.value = '2.0'; s.dispatchEvent(new Event('input'));""")
+    _wait(browser, "Math.abs(document.querySelector('video.A').currentTime - 2.0) < 0.01 && "
+                   "Math.abs(document.querySelector('video.B').currentTime - 3.0) < 0.03")
+    link = browser.find_element("css selector", "article a.jump")
+    link.click()  # the difference's measured moment: A frame 10, B frame 25
+    _wait(browser, "Math.abs(document.querySelector('video.A').currentTime - 0.5) < 0.01 && "
+                   "Math.abs(document.querySelector('video.B').currentTime - 1.875) < 0.03")
+    state = _player_state(browser)
+    assert state["paused"] and abs(state["scrub"] - 0.5) < 0.011
+    assert browser.get_log("browser") == []

@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "create_compare_tool": "viddiff.agent.api",
     "make_localize_stages_tool": "viddiff.agent.chat.stage_tool",
     "create_chat_agent": "viddiff.agent.chat.agent",
+    # what people watch
+    "write_replay": "viddiff.agent.report.replay_video",
     # checkpoint serialization
     "viddiff_serde": "viddiff.graphs.serde",
     "serializable_types": "viddiff.graphs.serde",
@@ -99,6 +101,7 @@ __all__ = [
     "run_comparison",
     "serializable_types",
     "viddiff_serde",
+    "write_replay",
 ]
 
 
@@ -119,6 +122,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from viddiff.agent.api import create_compare_tool
     from viddiff.agent.chat.agent import create_chat_agent
     from viddiff.agent.chat.stage_tool import make_localize_stages_tool
+    from viddiff.agent.report.replay_video import write_replay
     from viddiff.graphs.compare import acompare, compare
     from viddiff.graphs.context import VidDiffContext
     from viddiff.graphs.engine import (

@@ -5,7 +5,9 @@ The tool is what a host agent (or viddiff's own chat) calls. It checks both path
 compiled graph — the VLM graph or the offline pose graph, same input and output — and returns
 a short text for the model plus the full :class:`ComparisonResult` as the artifact
 (``response_format="content_and_artifact"``), so follow-ups can read the evidence without
-running again.
+running again. Asked for a ``replay``, it also writes the aligned side-by-side video
+(:func:`viddiff.agent.report.replay_video.write_replay`) into the tool's replay folder and
+names the file in its text.
 
 Progress: the graph's custom events (``node``, ``frames_embedded``, ``differences``,
 ``difference_answered``) are forwarded to the caller's stream writer, framed by
@@ -22,6 +24,7 @@ import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
@@ -30,6 +33,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
 from viddiff.agent.chat.stored_results import COMPARE_TOOL, comparison_id, summarize
+from viddiff.agent.report.replay_video import write_replay
 from viddiff.graphs.checklist import expand_request
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.runner import run_comparison
@@ -58,6 +62,10 @@ class CompareArgs(BaseModel):
     n_differences: int | None = Field(
         None, ge=1, le=20, description="Open mode: how many differences to find (default 5; "
                                        "a benchmark action uses its checklist instead).")
+    replay: bool = Field(
+        False, description="Also write an aligned side-by-side replay video (MP4: B "
+                           "time-warped to A, skeletons, each measured moment held) and "
+                           "return its path. Takes a few seconds more.")
 
 
 def stream_writer() -> Writer:
@@ -99,6 +107,18 @@ def build_request(policy: PathPolicy, video_a: str, video_b: str, action: str,
     return request
 
 
+def write_replay_file(result: ComparisonResult, path: Path, ctx: VidDiffContext) -> str:
+    """Write the replay of a finished comparison; one line for the model either way (a
+    replay that cannot be made does not undo the comparison)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        info = write_replay(result, path, context=ctx)
+    except (VidDiffError, OSError) as exc:
+        return f"Replay video: not made ({one_line(exc)})."
+    notes = f" Notes: {'; '.join(info.notes)}." if info.notes else ""
+    return f"Replay video: {info.path} ({info.frames} frames at {info.fps:g}/s).{notes}"
+
+
 def make_compare_tool(
     graph: CompiledStateGraph[Any, Any, Any, Any],
     *,
@@ -106,16 +126,20 @@ def make_compare_tool(
     policy: PathPolicy | None = None,
     default_open: int = DEFAULT_OPEN,
     name: str = COMPARE_TOOL,
+    replay_dir: str | Path | None = None,
 ) -> BaseTool:
     """A ``compare_videos`` tool running ``graph`` (compiled VidDiff or offline graph).
 
     ``context`` tunes every run (fps, CLIP, cache …); ``policy`` says which files the model
-    may name (default: the working directory, no URLs).
+    may name (default: the working directory, no URLs); ``replay_dir``: where replays asked
+    for are written, one ``<comparison id>.mp4`` each (default ``<cache_dir>/replays``).
     """
     ctx = context or VidDiffContext()
     allowed = policy or PathPolicy.default()
+    replays = Path(replay_dir) if replay_dir is not None else Path(ctx.cache_dir) / "replays"
 
-    async def run(writer: Writer, **args: Any) -> tuple[str, ComparisonResult]:
+    async def run(writer: Writer, replay: bool = False,
+                  **args: Any) -> tuple[str, ComparisonResult]:
         try:
             request = await asyncio.to_thread(build_request, allowed, default_open=default_open,
                                               **args)
@@ -131,7 +155,11 @@ def make_compare_tool(
             raise ToolException(message) from None
         cid = comparison_id(result)
         writer({"event": "comparison", "status": "end", "comparison_id": cid})
-        return summarize(result, cid), result
+        text = summarize(result, cid)
+        if replay:
+            text += "\n" + await asyncio.to_thread(write_replay_file, result,
+                                                   replays / f"{cid}.mp4", ctx)
+        return text, result
 
     async def acompare(**args: Any) -> tuple[str, ComparisonResult]:
         writer = stream_writer()

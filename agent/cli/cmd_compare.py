@@ -20,6 +20,7 @@ from viddiff.agent.cli.options import (
     positive_int,
 )
 from viddiff.agent.cli.outputs import check_outputs, write_outputs
+from viddiff.agent.cli.replay_options import add_replay_options, write_replay_from_args
 from viddiff.agent.console.live_view import LiveProgress
 from viddiff.agent.console.result_table import print_result
 from viddiff.evals.protocols import get_protocol
@@ -63,6 +64,7 @@ def register(sub: Any) -> None:
                       help="offline engine: read back the result of the very same comparison "
                            "(same video content, settings and viddiff code) from the cache "
                            "folder instead of computing it again (default: on)")
+    add_replay_options(cmp_)
     add_endpoint_options(cmp_)
     add_sampling_options(cmp_)
     cmp_.set_defaults(handler=handle)
@@ -167,9 +169,9 @@ def report_html(args: argparse.Namespace, result: ComparisonResult) -> bytes:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    check_outputs({"--json": args.json, "--report": args.report},
+    check_outputs({"--json": args.json, "--report": args.report, "--video": args.video},
                   {"video A": args.video_a, "video B": args.video_b})
-    for out in (args.json, args.report):
+    for out in (args.json, args.report, args.video):
         if out is not None:
             prepare_output(out, console)
     result = async_run.run(compare(args, console))
@@ -182,4 +184,5 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     write_outputs(files)
     for path, _ in files:
         console.print(Text(f"Wrote {path}", style="green"))
+    write_replay_from_args(args, result, context_from_args(args), console)
     return 0

@@ -60,19 +60,30 @@ def joints_for_metric(metric: str) -> frozenset[int]:
     return frozenset(out)
 
 
-def _edge_colour(a: str, b: str) -> tuple[int, int, int]:
+#: (left, right, centre) colours of a skeleton.
+Palette = tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, int, int]]
+PALETTE: Palette = (LEFT_COLOUR, RIGHT_COLOUR, CENTRE_COLOUR)
+#: The second person's skeleton drawn over the first one's (the replay's ghost mode).
+GHOST_PALETTE: Palette = ((244, 114, 182), (132, 204, 22), (250, 250, 250))
+
+
+def _edge_colour(a: str, b: str, palette: Palette = PALETTE) -> tuple[int, int, int]:
     if a.startswith("left") and b.startswith("left"):
-        return LEFT_COLOUR
+        return palette[0]
     if a.startswith("right") and b.startswith("right"):
-        return RIGHT_COLOUR
-    return CENTRE_COLOUR
+        return palette[1]
+    return palette[2]
 
 
 def draw_skeleton(image: Image.Image, keypoints: np.ndarray, visibility: np.ndarray,
-                  scale: float, highlight: Iterable[int] = ()) -> Image.Image:
+                  scale: float, highlight: Iterable[int] = (), *,
+                  palette: Palette = PALETTE, in_place: bool = False) -> Image.Image:
     """A copy of ``image`` with the pose drawn; keypoints are pixels of the frame it was made
-    from, ``scale`` maps them onto ``image``. Highlighted joints get a larger yellow dot."""
-    out = image.convert("RGB").copy()
+    from, ``scale`` maps them onto ``image``. Highlighted joints get a larger yellow dot.
+    ``palette``: left, right and centre colours (a second person drawn over a first one gets
+    other colours); ``in_place``: draw on ``image`` itself (an RGB image), as a video
+    renderer drawing one frame after another does, instead of on a copy."""
+    out = image if in_place and image.mode == "RGB" else image.convert("RGB").copy()
     draw = ImageDraw.Draw(out)
     width = max(2, round(min(out.size) / 90))
     pts = np.asarray(keypoints, dtype=np.float64) * scale
@@ -87,7 +98,7 @@ def draw_skeleton(image: Image.Image, keypoints: np.ndarray, visibility: np.ndar
         if pa is None or pb is None:
             continue
         draw.line([pa, pb], fill=(0, 0, 0), width=width + 2)
-        draw.line([pa, pb], fill=_edge_colour(a, b), width=width)
+        draw.line([pa, pb], fill=_edge_colour(a, b, palette), width=width)
     marked = set(highlight)
     for i in range(len(LANDMARK_NAMES)):
         if not seen[i] or (i < LANDMARK_INDEX["left_shoulder"] and i not in marked):
@@ -95,7 +106,7 @@ def draw_skeleton(image: Image.Image, keypoints: np.ndarray, visibility: np.ndar
         r = width * (2.2 if i in marked else 1.0)
         x, y = float(pts[i, 0]), float(pts[i, 1])
         fill = HIGHLIGHT_COLOUR if i in marked else _edge_colour(LANDMARK_NAMES[i],
-                                                                  LANDMARK_NAMES[i])
+                                                                  LANDMARK_NAMES[i], palette)
         draw.ellipse([x - r, y - r, x + r, y + r], fill=fill, outline=(0, 0, 0))
     return out
 

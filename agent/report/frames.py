@@ -160,21 +160,33 @@ def _held_frames(ref: VideoRef, path: Path, wanted: list[int],
 
 def _pose_rows(pose: PoseSequence, pixels: dict[int, np.ndarray], ref: VideoRef,
                pose_fps: float) -> dict[int, int]:
-    """Row of the dense pose for each shown frame: the same source frame, else the pose frame
-    nearest in time if it is within half a pose frame (a shown frame between two pose frames,
-    e.g. an odd frame of a 60 frames/s video posed at 30)."""
+    """Row of the dense pose for each shown frame (:func:`pose_row`)."""
     exact = {int(n): i for i, n in enumerate(pose.indices)} if pose.indices is not None else {}
-    fps = ref.source_fps if ref.source_fps > 0 else 1.0
-    slack = 0.5 / max(pose_fps, 1e-6) + 1e-6
     rows = {}
     for n in pixels:
-        if n in exact:
-            rows[n] = exact[n]
-        elif pose.n_frames:
-            row = int(np.argmin(np.abs(pose.timestamps - n / fps)))
-            if abs(float(pose.timestamps[row]) - n / fps) <= slack:
-                rows[n] = row
+        row = pose_row(pose, n, ref.source_fps, pose_fps, exact)
+        if row is not None:
+            rows[n] = row
     return rows
+
+
+def pose_row(pose: PoseSequence, source_frame: int, source_fps: float, pose_fps: float,
+             exact: dict[int, int] | None = None) -> int | None:
+    """Row of the dense pose for a source frame: the same source frame, else the pose frame
+    nearest in time if it is within half a pose frame (a shown frame between two pose frames,
+    e.g. an odd frame of a 60 frames/s video posed at 30); None when there is none.
+    ``exact``: source frame -> row, when the caller looks up many frames."""
+    if exact is None:
+        exact = {int(n): i for i, n in enumerate(pose.indices)} \
+            if pose.indices is not None else {}
+    if source_frame in exact:
+        return exact[source_frame]
+    if not pose.n_frames:
+        return None
+    fps = source_fps if source_fps > 0 else 1.0
+    slack = 0.5 / max(pose_fps, 1e-6) + 1e-6
+    row = int(np.argmin(np.abs(pose.timestamps - source_frame / fps)))
+    return row if abs(float(pose.timestamps[row]) - source_frame / fps) <= slack else None
 
 
 def _pose_of_shown(pixels: dict[int, np.ndarray], ref: VideoRef, pose_cache: Path | None,

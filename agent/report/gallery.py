@@ -47,8 +47,8 @@ def render_gallery(items: Sequence[tuple[str, ComparisonResult, float]],
     else:
         parts.append('<p class="empty">No samples.</p>')
     for i, (sample, result, score) in enumerate(ranked, 1):
-        view = build_view(result, dataclasses.replace(
-            opts, title=f"{i}. {sample} — score {float(score):.3f}"))
+        view = build_view(result, dataclasses.replace(  # no players: one page, many pairs
+            opts, title=f"{i}. {sample} — score {float(score):.3f}", player=False))
         parts.append(f'<section class="sample" id="s{i}-">'
                      f"{render_body(view, anchor=f's{i}-', level=2)}</section>")
     return page(title, "".join(parts))

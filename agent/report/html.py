@@ -1,24 +1,103 @@
-"""The report as one self-contained HTML page: inline CSS, images as data URLs, no script.
+"""The report as one self-contained HTML page: inline CSS, images and clips as data URLs,
+and one small script (the player's) that the Content Security Policy admits by its hash.
 
 Self-contained because it is mailed, attached to tickets and opened offline; a Content Security
 Policy forbids every fetch, so a stray external reference fails visibly in testing instead of
-leaking a request. All text from the result goes through :func:`esc`; only colours from
+leaking a request, and no script but :data:`PLAYER_JS` (no inline handler, no injected
+markup) can run. All text from the result goes through :func:`esc`; only colours from
 :mod:`~viddiff.agent.report.style` and numbers formatted here reach attributes unescaped.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import json
 from collections.abc import Iterable
 
 from PIL import Image
 
+from viddiff.agent.report.player import PlayerView
 from viddiff.agent.report.style import VERDICTS, VIDEO_COLOURS, text_on, tick_step
 from viddiff.agent.report.view import DiffView, Frame, ReportView, StageGroup, Track
 
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+#: The player: A is the clock; B follows along the alignment (playing at the map's local
+#: rate, re-seeked when it drifts), one scrubber moves both, a difference's link shows its
+#: measured moment of A and of B. No inline handlers: the CSP admits only this text.
+PLAYER_JS = """(function () {
+  function interp(x, xs, ys) {
+    if (x <= xs[0]) return ys[0];
+    for (var i = 1; i < xs.length; i++) {
+      if (x <= xs[i]) {
+        var f = xs[i] > xs[i - 1] ? (x - xs[i - 1]) / (xs[i] - xs[i - 1]) : 1;
+        return ys[i - 1] + f * (ys[i] - ys[i - 1]);
+      }
+    }
+    return ys[ys.length - 1];
+  }
+  document.querySelectorAll('.player').forEach(function (p) {
+    var a = p.querySelector('video.A'), b = p.querySelector('video.B');
+    var scrub = p.querySelector('input.scrub'), play = p.querySelector('button.play');
+    var speed = p.querySelector('select.speed'), clock = p.querySelector('.clock');
+    var pairs = JSON.parse(p.getAttribute('data-alignment'));
+    var ta = pairs.map(function (q) { return q[0]; });
+    var tb = pairs.map(function (q) { return q[1]; });
+    var held = null;
+    p.bAt = function (t) { return interp(t, ta, tb); };
+    function target() { return held !== null ? held : p.bAt(a.currentTime); }
+    function show() {
+      var want = target();
+      scrub.value = a.currentTime;
+      clock.textContent = 'A ' + a.currentTime.toFixed(2) + ' s \u00b7 B ' +
+        want.toFixed(2) + ' s';
+    }
+    function follow() {
+      var t = a.currentTime, want = target();
+      var rate = (p.bAt(t + 0.2) - p.bAt(t)) / 0.2 * a.playbackRate;
+      if (a.paused || rate < 0.07) {
+        if (!b.paused) b.pause();
+        if (Math.abs(b.currentTime - want) > 0.02) b.currentTime = want;
+      } else {
+        b.playbackRate = Math.min(Math.max(rate, 0.07), 16);
+        if (Math.abs(b.currentTime - want) > 0.1) b.currentTime = want;
+        if (b.paused) b.play().catch(function () {});
+      }
+      show();
+    }
+    function tick() { follow(); if (!a.paused && !a.ended) requestAnimationFrame(tick); }
+    play.addEventListener('click', function () {
+      held = null;
+      if (a.paused) a.play().catch(function () {}); else a.pause();
+    });
+    speed.addEventListener('change', function () { a.playbackRate = parseFloat(speed.value); });
+    a.addEventListener('play', function () {
+      play.textContent = 'Pause'; requestAnimationFrame(tick);
+    });
+    a.addEventListener('pause', function () { play.textContent = 'Play'; follow(); });
+    a.addEventListener('ended', function () { b.pause(); follow(); });
+    a.addEventListener('seeked', follow);
+    scrub.addEventListener('input', function () {
+      held = null; a.currentTime = parseFloat(scrub.value); follow();
+    });
+    document.querySelectorAll('a.jump[data-player="' + p.id + '"]').forEach(function (link) {
+      link.addEventListener('click', function (ev) {
+        ev.preventDefault();
+        a.pause();
+        held = parseFloat(link.getAttribute('data-tb'));
+        a.currentTime = parseFloat(link.getAttribute('data-ta'));
+        follow();
+        p.scrollIntoView({block: 'nearest'});
+      });
+    });
+    p.jump = function (tA, tB) { a.pause(); held = tB; a.currentTime = tA; follow(); };
+    show();
+  });
+})();"""
+PLAYER_JS_HASH = base64.b64encode(hashlib.sha256(PLAYER_JS.encode("utf-8")).digest()).decode()
+CSP = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
+       f"script-src 'sha256-{PLAYER_JS_HASH}'")
 _ENGINES = {"offline": "offline engine (pose measurements)",
             "vlm": "vision-language model engine"}
 
@@ -94,6 +173,17 @@ margin:16px 0}
 .mwrap{flex:1 1 480px;margin-top:10px}.measure{font-size:14px}
 .measure td.n{font-variant-numeric:tabular-nums;white-space:nowrap}
 .sample{margin-top:40px;border-top:3px solid #cbd5e1}
+.player{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
+.screens{display:flex;gap:10px;justify-content:center}
+.screens video{height:360px;max-width:calc(50%% - 5px);object-fit:contain;border-radius:6px;
+background:#000;
+border:3px solid var(--edge)}
+.screens video.A{--edge:var(--a)}.screens video.B{--edge:var(--b)}
+.controls{display:flex;gap:10px;align-items:center;margin-top:8px}
+.controls .scrub{flex:1}.clock{font-variant-numeric:tabular-nums;color:var(--muted);
+font-size:13px;min-width:150px}
+.moments{margin:8px 0 0;padding-left:0;list-style:none;font-size:14px}
+a.jump{font-size:13px;white-space:nowrap}
 footer{margin-top:36px;color:var(--muted);font-size:13px}
 footer ul{margin:4px 0 10px;padding-left:20px}
 """ % VIDEO_COLOURS  # noqa: UP031 - CSS is full of braces; %-formatting keeps it readable
@@ -204,6 +294,41 @@ class _Renderer:
         tracks = "".join(self.track(t, axis) for t in view.tracks)
         return f'<div class="timeline">{tracks}<div class="axis">{labels}</div></div>'
 
+    def player(self, view: ReportView, anchor: str) -> str:
+        """Both clips in step along the alignment, one scrubber, the measured moments."""
+        pv = view.player
+        if pv is None:
+            return f'<p class="hint">{esc(view.player_note)}</p>' if view.player_note else ""
+        pid = f"{anchor}player"
+        pairs = json.dumps([[a, b] for a, b in pv.pairs], separators=(",", ":"))
+        how = ("B is stretched linearly to A's length (the result has no alignment)"
+               if pv.linear else "B follows A along the alignment of the two performances")
+        items = "".join(f"<li>{self.jump(pid, mo.number, mo.t_a, mo.t_b, mo.caption)}</li>"
+                        for mo in pv.moments)
+        moments = (f'<ul class="moments">{items}</ul>' if items else "")
+        size = f"{pv.size_mb:.1f} MB" if pv.size_mb >= 0.1 else "under 0.1 MB"
+        return (f'<div class="player" id="{esc(pid)}" data-alignment="{esc(pairs)}">'
+                '<div class="screens">'
+                f'<video class="A" src="{pv.url_a}" muted playsinline preload="auto" '
+                'title="Video A"></video>'
+                f'<video class="B" src="{pv.url_b}" muted playsinline preload="auto" '
+                'title="Video B"></video></div>'
+                '<div class="controls"><button class="play" type="button">Play</button>'
+                '<select class="speed" title="Speed"><option value="1">1×</option>'
+                '<option value="0.5">0.5×</option><option value="0.25">0.25×</option></select>'
+                f'<input class="scrub" type="range" min="0" max="{pv.duration_a:.3f}" '
+                'step="0.01" value="0" aria-label="Time in video A">'
+                '<span class="clock"></span></div>'
+                f'<p class="hint legend">A plays at its own pace; {esc(how)}. The two clips '
+                f'are embedded ({size}; a report embeds at most '
+                f'{view.player_cap_mb:g} MB).</p>{moments}</div>')
+
+    @staticmethod
+    def jump(pid: str, number: int, t_a: float, t_b: float, text: str) -> str:
+        return (f'<a class="jump" href="#{esc(pid)}" data-player="{esc(pid)}" '
+                f'data-ta="{t_a:.4f}" data-tb="{t_b:.4f}" data-diff="{number}">'
+                f'▶ {number}. {esc(text)} (A {t_a:.2f} s, B {t_b:.2f} s)</a>')
+
     def summary(self, diffs: list[DiffView], anchor: str) -> str:
         rows = "".join(
             f'<tr><td class="num">{d.number}</td><td><a href="#{anchor}diff-{d.number}">'
@@ -225,8 +350,14 @@ class _Renderer:
                 '</tr></thead>'
                 f'<tbody>{rows}</tbody></table></div>')
 
-    def difference(self, diff: DiffView, anchor: str, level: int) -> str:
+    def difference(self, diff: DiffView, anchor: str, level: int,
+                   player: PlayerView | None = None) -> str:
         stages = f" · stages: {esc(', '.join(diff.stages))}" if diff.stages else ""
+        mo = next((m for m in player.moments if m.number == diff.number), None) \
+            if player is not None else None
+        if mo is not None:
+            stages += " · " + self.jump(f"{anchor}player", mo.number, mo.t_a, mo.t_b,
+                                        "watch the measured moment")
         return (f'<article class="diff" id="{anchor}diff-{diff.number}"><header>'
                 f'<span class="num">{diff.number}</span>'
                 f'<h{level} class="t3">{esc(diff.title)}</h{level}>'
@@ -251,10 +382,13 @@ class _Renderer:
         """The report's content (no <html> shell), ids prefixed with ``anchor``."""
         h2 = f"h{level + 1}"
         sect = f'{h2} class="t2"'
-        diffs = "".join(self.difference(d, anchor, level + 2) for d in view.differences)
+        diffs = "".join(self.difference(d, anchor, level + 2, view.player)
+                        for d in view.differences)
         n = len(view.differences)
         return (
             self.header(view, level)
+            + (f"<{sect}>Watch them together</{h2}>" + self.player(view, anchor)
+               if view.player is not None or view.player_note else "")
             + f"<{sect}>Stages over time</{h2}><p class=\"hint\">Both videos on one time scale "
               "(dashed line: end of the video); ticks mark the sampled frames.</p>"
             + self.timeline(view)
@@ -276,7 +410,9 @@ def page(title: str, body: str) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
+            f"<body><main>{body}</main>"
+            + (f"<script>{PLAYER_JS}</script>" if 'class="player"' in body else "")
+            + "</body></html>\n")
 
 
 def render_body(view: ReportView, anchor: str = "", level: int = 1) -> str:

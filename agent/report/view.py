@@ -17,6 +17,7 @@ from PIL import Image
 
 from viddiff.agent.report.draw import joints_for_metric
 from viddiff.agent.report.frames import VideoFrames, load_frames
+from viddiff.agent.report.player import PLAYER_CAP_MB, PlayerView, build_player
 from viddiff.agent.report.style import NO_STAGE_COLOUR, VERDICTS, stage_colour
 from viddiff.graphs.context import VidDiffContext, default_cache_dir
 from viddiff.graphs.frames import nearest_sample
@@ -37,7 +38,9 @@ class ReportOptions:
     (the pose model is slow to load, and VLM results have nothing to draw on). ``max_side``
     should be the comparison's (default the same). ``context``: the comparison's settings, so
     skeletons come from its dense pose (cached) instead of a new pose run; None: the default
-    settings with ``cache_dir`` and ``max_side``.
+    settings with ``cache_dir`` and ``max_side``. ``player``: embed both clips in a player
+    that keeps them in step along the alignment, when together they are at most
+    ``player_cap_mb`` megabytes (the page stays one file).
     """
 
     cache_dir: Path | None = None
@@ -46,6 +49,8 @@ class ReportOptions:
     frame_box: tuple[int, int] = (360, 300)
     title: str | None = None
     context: VidDiffContext | None = None
+    player: bool = True
+    player_cap_mb: float = PLAYER_CAP_MB
 
     @property
     def pose_cache(self) -> Path:
@@ -162,6 +167,9 @@ class ReportView:
     models: dict[str, str]
     usage: list[str]
     frame_box: tuple[int, int]
+    player: PlayerView | None = None
+    player_note: str | None = None
+    player_cap_mb: float = PLAYER_CAP_MB
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,6 +338,9 @@ class _Builder:
         problems = [p for v in self.videos.values() for p in (v.problem, v.pose_note) if p]
         usage = [f"{u.role}: {u.calls} calls, {u.input_tokens}+{u.output_tokens} tokens "
                  f"({u.model})" for u in r.usage]
+        player, player_note = build_player(
+            r, {k: v.available for k, v in self.videos.items()},
+            self.options.player_cap_mb) if self.options.player else (None, None)
         return ReportView(
             title=self.options.title or f"How two performances of {r.action} differ",
             action=r.action, mode=r.mode, engine=r.engine,
@@ -338,7 +349,8 @@ class _Builder:
             overview=self.overview(),
             differences=[self.difference(i, d) for i, d in enumerate(r.differences, 1)],
             problems=problems, notes=list(r.notes), models=dict(r.models), usage=usage,
-            frame_box=self.options.frame_box)
+            frame_box=self.options.frame_box, player=player, player_note=player_note,
+            player_cap_mb=self.options.player_cap_mb)
 
 
 def build_view(result: ComparisonResult, options: ReportOptions | None = None) -> ReportView:

@@ -152,3 +152,38 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
     return _encode(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)
+
+
+#: Bits of the frame counter :func:`write_counter_video` burns in, and their cell size.
+COUNTER_BITS, COUNTER_CELL = 8, 16
+
+
+def counter_frame(i: int, size: tuple[int, int]) -> np.ndarray:
+    """A frame showing the number ``i`` as a row of black/white cells (bit 0 on the left)
+    along the top, over a grey that changes with ``i`` (so consecutive frames differ)."""
+    width, height = size
+    frame = np.full((height, width, 3), 60 + (i * 7) % 120, dtype=np.uint8)
+    for bit in range(COUNTER_BITS):
+        x = bit * COUNTER_CELL
+        frame[0:COUNTER_CELL, x:x + COUNTER_CELL] = 250 if (i >> bit) & 1 else 5
+    return frame
+
+
+def read_counter(pixels: np.ndarray, x0: int = 0, y0: int = 0, cell: float = COUNTER_CELL
+                 ) -> int:
+    """The number a :func:`counter_frame` shows, read from the centres of its cells in
+    ``pixels`` (the frame placed at ``x0, y0``, scaled so that a cell is ``cell`` pixels)."""
+    value = 0
+    for bit in range(COUNTER_BITS):
+        x, y = int(x0 + (bit + 0.5) * cell), int(y0 + 0.5 * cell)
+        if pixels[y, x].mean() > 128:
+            value |= 1 << bit
+    return value
+
+
+def write_counter_video(path: Path, n_frames: int, fps: float,
+                        size: tuple[int, int] = (160, 96)) -> Path:
+    """An H.264 clip whose frame ``i`` shows the number ``i`` (:func:`counter_frame`), so a
+    test can tell which source frame any later picture of it shows."""
+    frames = [counter_frame(i, size) for i in range(n_frames)]
+    return _encode(path, frames, Fraction(fps).limit_denominator(1001))
