@@ -272,6 +272,15 @@ class RunError(BaseModel):
     message: str
 
 
+class MovementEvent(BaseModel):
+    """A moment of the movement found in both videos (a repetition's start, turnaround or
+    end), in each video's own seconds."""
+
+    name: str = Field(description='What happens, e.g. "start", "bottom", "end 2".')
+    t_a: float
+    t_b: float
+
+
 class ComparisonResult(BaseModel):
     """Everything a comparison produced; what ``--json`` writes."""
 
@@ -287,6 +296,9 @@ class ComparisonResult(BaseModel):
     models: dict[str, str] = Field(default_factory=dict)
     usage: list[UsageSummary] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    events: list[MovementEvent] = Field(default_factory=list)
+    """The movement's corresponding moments, repetition by repetition (start, turnaround,
+    end), where the pose structure of both videos was read; empty otherwise."""
     alignment: list[tuple[float, float]] = Field(default_factory=list)
     """Corresponding moments: a monotone list of ``[t_a, t_b]`` pairs in seconds from the
     start of both clips to their ends (interpolate between pairs); empty when no pose

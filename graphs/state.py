@@ -17,6 +17,7 @@ from viddiff.graphs.schemas import (
     DifferenceResult,
     DifferenceSpec,
     FrameRef,
+    MovementEvent,
     RunError,
     Stage,
     StageDraft,
@@ -68,6 +69,7 @@ class VidDiffState(InputState, OutputState):
     stages: NotRequired[list[Stage]]
     segments: NotRequired[dict[str, list[Segment]]]
     alignment: NotRequired[list[tuple[float, float]]]
+    events: NotRequired[list[MovementEvent]]
     """A's time to B's time, ``(t_a, t_b)`` in seconds, where a pose alignment was made."""
     links: NotRequired[dict[str, list[str]]]
     pose_ready: NotRequired[bool]

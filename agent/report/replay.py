@@ -257,10 +257,11 @@ def stage_spans(ref: VideoRef, segments: Sequence[Segment]) -> list[Span]:
 def bar_tracks(result: ComparisonResult,
                events: Sequence[Event | dict[str, object]] = ()) -> tuple[BarTrack, BarTrack]:
     """The bars of A and B: stages from the result's segments, plus the named ``events``
-    (records or ``{name, t_a, t_b}`` mappings) when given."""
+    (records or ``{name, t_a, t_b}`` mappings; by default the result's own ``events``)."""
+    given = events or [e.model_dump() for e in result.events]
     evs = [e if isinstance(e, Event) else Event(str(e["name"]), float(e["t_a"]),  # type: ignore[arg-type]
                                                 float(e["t_b"]))  # type: ignore[arg-type]
-           for e in events]
+           for e in given]
     return (BarTrack("A", duration_of(result.video_a),
                      stage_spans(result.video_a, result.segments_a),
                      [(e.name, e.t_a) for e in evs]),

@@ -25,6 +25,7 @@ def make_finish_node(models: dict[str, str], engine: str = "vlm"):
             usage=summarize_usage(state.get("usage") or []),
             notes=list(dict.fromkeys(state.get("notes") or [])),
             alignment=state.get("alignment") or [],
+            events=state.get("events") or [],
         )
         return {"result": result}
 

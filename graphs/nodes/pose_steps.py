@@ -20,7 +20,13 @@ from viddiff.graphs.frames import evidence_refs, frame_refs, sampling_fps
 from viddiff.graphs.measured_answers import answer_offline, propose_offline
 from viddiff.graphs.measurement import filmed_differently
 from viddiff.graphs.poses import pose_of, pose_segments, poses_of, sampled_segments
-from viddiff.graphs.schemas import Difference, DifferenceResult, FrameRef, VideoRef
+from viddiff.graphs.schemas import (
+    Difference,
+    DifferenceResult,
+    FrameRef,
+    MovementEvent,
+    VideoRef,
+)
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.movement import Movement, movement_pair
@@ -77,7 +83,23 @@ def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> di
     return {"segments": {"a": sampled_segments(list(movement_a.stages), pose_a, videos["a"]),
                          "b": sampled_segments(list(movement_b.stages), pose_b, videos["b"])},
             "alignment": time_pairs(path, pose_a, pose_b),
+            "events": paired_events(movement_a, movement_b),
             "notes": movement_notes(movement_a, movement_b)}
+
+
+def paired_events(movement_a: Movement, movement_b: Movement) -> list[MovementEvent]:
+    """The events of the repetitions both videos show, paired in order and named for what
+    happens ("start", "bottom", "end"; numbered with several repetitions)."""
+    turn = movement_a.turnaround_name
+    numbered = max(len(movement_a.reps), len(movement_b.reps)) > 1
+    events = []
+    for k, (rep_a, rep_b) in enumerate(zip(movement_a.reps, movement_b.reps, strict=False),
+                                       start=1):
+        for ea, eb in zip(rep_a.events, rep_b.events, strict=True):
+            name = turn if ea.name == "turnaround" else ea.name
+            events.append(MovementEvent(name=f"{name} {k}" if numbered else name,
+                                        t_a=round(ea.t, 4), t_b=round(eb.t, 4)))
+    return events
 
 
 def movement_notes(movement_a: Movement, movement_b: Movement) -> list[str]:

@@ -64,6 +64,9 @@ SMOOTH_S = 0.25
 STILL_SPEED = 0.15
 #: A repetition's excursion reaches at least this share of the clip's largest.
 MIN_PROMINENCE = 0.5
+#: A clip cut at a turnaround: its first or last frame is that far from rest (this share of the
+#: largest excursion); a lower edge is a clip ending on the way somewhere, not at a turnaround.
+EDGE_LEVEL = 0.8
 #: Shortest time between two repetitions' turnarounds, seconds.
 MIN_REP_S = 0.4
 #: Between two repetitions the body comes back towards rest, below this share of the lower peak.
@@ -390,7 +393,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     # a clip cut at a turnaround has its peak at the first or last frame, which is no local
     # maximum inside the clip but is a repetition's turnaround all the same
     edges = [i for i, j in ((0, 1), (x.size - 1, x.size - 2))
-             if away[i] >= MIN_PROMINENCE * top and away[i] >= away[j]
+             if away[i] >= EDGE_LEVEL * top and away[i] >= away[j]
              and all(abs(i - q) >= MIN_REP_S / period for q in peaks)]
     peaks = np.sort(np.concatenate([peaks, np.array(edges, dtype=peaks.dtype)])) \
         if edges else peaks
