@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import assert_one_line
 from tests.support.videos import write_video
 from viddiff.agent.cli.main import main
 
@@ -23,13 +24,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(["compare", *args, "-q"])
     out, err = capsys.readouterr()
     return code, out, err.strip()
-
-
-def assert_one_line(err: str, *needles: str) -> None:
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, err
 
 
 @pytest.fixture

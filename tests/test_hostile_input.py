@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from tests.support.cli import assert_one_line
 from tests.support.videos import write_video
 from viddiff.agent.cli.main import main
 
@@ -37,13 +38,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err.strip()
-
-
-def assert_one_line(err: str, *needles: str) -> None:
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, err
 
 
 @pytest.fixture
