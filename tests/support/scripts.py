@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 STAGES = [
@@ -36,13 +37,14 @@ def verdict(answer: str = "a", reason: str = "A goes lower") -> dict[str, str]:
 
 
 def standard_script(diff_names: list[str] | None = None) -> dict[str, Any]:
-    """Replies keyed by schema name, for ``ScriptedChatModel`` and the fake server alike."""
+    """Replies keyed by schema name, for ``ScriptedChatModel`` and the fake server alike; a
+    fresh copy each call, so a test that edits its script cannot change another test's."""
     names = diff_names or [p["name"] for p in PROPOSALS]
-    return {
+    return copy.deepcopy({
         "ProposedDifferences": {"differences": PROPOSALS},
         "StageTranscript": {"stages": STAGES},
         "RefinedStages": {"stages": [{"name": s["name"], "retrieval_strings":
                                       s["retrieval_strings"][:4]} for s in STAGES]},
         "LinkReply": links_for(names),
         "Verdict": verdict(),
-    }
+    })
