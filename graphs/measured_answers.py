@@ -116,11 +116,32 @@ def _positional(hint: str, segments: Sequence[Segment], n_frames: int) -> Segmen
     return None
 
 
+_TURNAROUNDS = ("bottom", "top", "turnaround")
+
+
+def _every_turnaround(hint: str, segments_a: Sequence[Segment],
+                      segments_b: Sequence[Segment]) -> bool:
+    """Whether ``hint`` asks for the turnaround ("at the bottom") of clips that both show
+    several repetitions: then it means every repetition's bottom, not the first one's."""
+    words = set(re.findall(r"[a-z]+", hint.lower()))
+    if not words & set(_TURNAROUNDS):
+        return False
+
+    def repeated(segments: Sequence[Segment]) -> bool:
+        numbered = [s.stage for s in segments
+                    if re.fullmatch(rf"({'|'.join(_TURNAROUNDS)}) \d+", s.stage)]
+        return len(numbered) >= 2
+
+    return repeated(segments_a) and repeated(segments_b)
+
+
 def resolve_stage(hint: str | None, segments_a: Sequence[Segment], segments_b: Sequence[Segment],
                   n_frames_a: int, n_frames_b: int) -> tuple[Segment | None, Segment | None]:
     """The segments of A and B where a metric with this stage hint is read (None = whole clip)."""
     if not hint:
         return None, None
+    if _every_turnaround(hint, segments_a, segments_b):
+        return None, None  # each repetition's extreme, averaged (the registry reads per rep)
     names_a = [s.stage for s in segments_a]
     if names_a and segments_b:
         k = resolve_stage_name(hint, names_a).index

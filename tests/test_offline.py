@@ -282,3 +282,16 @@ def test_f_alignment_pairs_follow_a_known_time_map(real: dict[str, PoseSequence]
     t_b = np.interp(t_a, pairs[:, 0], pairs[:, 1])
     err = np.abs(t_b - 1.5 * t_a)
     assert np.median(err) < 2 / 30, err  # within two frames at 30 fps
+
+
+def test_at_the_bottom_of_several_repetitions_means_every_bottom() -> None:
+    """With repetitions in both videos, "at the bottom" is read on each repetition (the
+    registry averages per repetition), not on the first bottom only."""
+    names = ["standing", "descent 1", "bottom 1", "ascent 1", "standing after 1", "descent 2",
+             "bottom 2", "ascent 2"]
+    reps = [Segment(stage=n, start=5 * i, end=5 * i + 4) for i, n in enumerate(names)]
+    assert resolve_stage("at the bottom", reps, reps, 40, 40) == (None, None)
+    assert resolve_stage("descent", reps, reps, 40, 40)[0] == reps[1]
+    one = [Segment(stage=n, start=5 * i, end=5 * i + 4)
+           for i, n in enumerate(["standing", "descent", "bottom", "ascent"])]
+    assert resolve_stage("at the bottom", one, one, 20, 20)[0] == one[2]

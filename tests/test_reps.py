@@ -7,9 +7,8 @@ import pytest
 
 from tests.test_kinematics import figure, sequence, squat_clip
 from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.movement import repetition_slices
 from viddiff.tools.kinematics.registry import measure_metric as measure
-from viddiff.tools.kinematics.reps import find_reps
-from viddiff.tools.kinematics.signals import ClipContext
 
 
 def squat_set(depths: list[float], fps: float = 30.0) -> object:
@@ -27,9 +26,8 @@ def squat_set(depths: list[float], fps: float = 30.0) -> object:
 
 def test_a_set_of_squats_is_split_into_reps() -> None:
     pose = squat_set([90.0, 80.0, 100.0])
-    reps = find_reps(pose)
+    reps = repetition_slices(pose)
     assert len(reps) == 3
-    assert ClipContext.of(pose).reps == reps
     v = measure("knee_angle_min", pose)
     assert v.reps == 3 and v.value == pytest.approx(90.0, abs=0.5)  # mean of 90, 80, 100
     assert v.uncertainty >= 10.0 / np.sqrt(3) * 0.9  # the rep-to-rep spread counts
@@ -37,8 +35,8 @@ def test_a_set_of_squats_is_split_into_reps() -> None:
 
 
 def test_one_movement_is_not_split() -> None:
-    assert find_reps(squat_clip(depth_knee=80.0, fps=30.0)) == ()
-    assert find_reps(squat_set([90.0])) == ()
+    assert repetition_slices(squat_clip(depth_knee=80.0, fps=30.0)) == ()
+    assert repetition_slices(squat_set([90.0])) == ()
     assert measure("knee_angle_min", squat_set([90.0])).reps is None
 
 

@@ -56,7 +56,8 @@ from viddiff.tools.kinematics.signals import (
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 
-__all__ = ["Event", "Movement", "Repetition", "movement_features", "movement_of", "movement_pair"]
+__all__ = ["Event", "Movement", "Repetition", "movement_features", "movement_of", "movement_pair",
+           "rep_count", "repetition_slices"]
 
 #: Smoothing span of the main signal, seconds.
 SMOOTH_S = 0.25
@@ -322,6 +323,25 @@ def movement_pair(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[Movement,
 
     # keyed by B's identity; B is kept with the answer, so its id cannot be reused meanwhile
     return pose_a.derived(("movement_pair", id(pose_b)), build)[1]
+
+
+#: Repetitions are measured one by one and averaged only when they look alike: the longest at
+#: most this many times the shortest (else the clip is one movement, measured whole).
+MAX_DURATION_RATIO = 2.5
+
+
+def repetition_slices(pose: PoseSequence) -> tuple[slice, ...]:
+    """The pose frames of each complete repetition, for per-repetition values, or ``()``
+    when the clip shows the movement once (or repetitions too unlike to average: a lunge
+    followed by a balance hold is one movement). A set of squats measured as one long
+    movement would read its single deepest squat, and one unusual repetition would decide."""
+    reps = movement_of(pose).complete_reps
+    if len(reps) < 2:
+        return ()
+    spans = [r.end.row - r.start.row + 1 for r in reps]
+    if max(spans) > MAX_DURATION_RATIO * min(spans):
+        return ()
+    return tuple(slice(r.start.row, r.end.row + 1) for r in reps)
 
 
 #: Standard uncertainty of a repetition count: a repetition near the prominence threshold may

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from viddiff.tools.kinematics.movement import repetition_slices
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
     ClipContext,
@@ -129,7 +130,8 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
         sigma = DEFAULT_NOISE[kind] if smoothed.sigma is None else smoothed.sigma
         sigma = max(sigma, NOISE_FLOOR[kind])
         boundary = 0.0 if segment is None else BOUNDARY_UNCERTAINTY_S
-        reps = ctx.reps if segment is None and agg in ("min", "max", "range") else ()
+        reps = repetition_slices(pose) if segment is None and agg in ("min", "max", "range") \
+            else ()
         if reps:
             value, unc, n, rows = _per_rep(smoothed, w, reps, agg, sigma, ctx.frame_period)
         else:

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viddiff.tools.kinematics.reps import find_reps
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import MAX_SPREAD_DEG, facing_angle
@@ -67,10 +66,10 @@ class ClipContext:
     (``world``: the clip has world landmarks on every present frame). ``up`` is the vertical
     that "from vertical" angles use: the image's in 2-D, :func:`estimate_up`'s in 3-D, which
     rests on ``up_frames`` standing frames (0: the camera's vertical, nothing better found).
-    ``reps`` are the clip's repetitions (:func:`viddiff.tools.kinematics.reps.find_reps`;
-    empty when it shows the movement once). ``sides`` are the sides of the body a bilateral
-    signal combines: both by default; a comparison keeps only those both clips see
-    (:func:`viddiff.tools.kinematics.sides.choose_sides`), so A and B are read on the same side."""
+    ``sides`` are the sides of the body a bilateral signal combines: both by default; a
+    comparison keeps only those both clips see (:func:`viddiff.tools.kinematics.sides.
+    choose_sides`), so A and B are read on the same side. (A clip's repetitions are its
+    movement's structure: :func:`viddiff.tools.kinematics.movement.repetition_slices`.)"""
 
     scale: float | None
     scale_rel_unc: float
@@ -78,7 +77,6 @@ class ClipContext:
     world: bool = False
     up: tuple[float, ...] = _IMAGE_UP
     up_frames: int = 0
-    reps: tuple[slice, ...] = ()
     sides: tuple[str, ...] = ("left", "right")
 
     @classmethod
@@ -103,7 +101,7 @@ class ClipContext:
                 scale = None
         up, up_frames = estimate_up(pose) if use_world else (_IMAGE_UP, 0)
         return cls(scale=scale, scale_rel_unc=rel, frame_period=pose.frame_period or 1.0,
-                   world=use_world, up=up, up_frames=up_frames, reps=find_reps(pose))
+                   world=use_world, up=up, up_frames=up_frames)
 
 
 def segment_slice(pose: PoseSequence, segment: Segment | None) -> slice:

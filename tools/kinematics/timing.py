@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from viddiff.tools.kinematics.movement import repetition_slices
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
     ClipContext,
@@ -66,8 +67,9 @@ def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | Non
     mean over reps, uncertain by the rep-to-rep spread as well."""
     steps = _path_steps(pose, ctx)
     floor = _jitter_step(pose, ctx)
-    if segment is None and ctx.reps:
-        per_rep = [_path_time(pose, steps, floor, rep, ctx.frame_period) for rep in ctx.reps]
+    reps = repetition_slices(pose) if segment is None else ()
+    if reps:
+        per_rep = [_path_time(pose, steps, floor, rep, ctx.frame_period) for rep in reps]
         good = [m for m in per_rep if m.value is not None]
         if len(good) >= 2:
             value, unc = mean_over_reps([m.value for m in good if m.value is not None],
