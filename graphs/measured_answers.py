@@ -408,7 +408,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
         part = PART_OF_FAMILY.get(spec.family, spec.family)
         if part not in best or m.score > best[part][0]:
             best[part] = (m.score, spec, m)
-    ranked = sorted(best.values(), key=lambda item: -item[0])[:n]
+    # a different number of repetitions is the movement's structure, so it leads; the rest
+    # by how far they clear their threshold
+    ranked = sorted(best.values(), key=lambda item: (item[1].kind != "count", -item[0]))[:n]
     return [OfflineProposal(name=spec.label, description=spec.more, query_string=spec.more,
                             num_frames=spec.num_frames, label=m.label, measurements=[m],
                             score=round(score, 3))
