@@ -159,7 +159,12 @@ def smooth(values: np.ndarray, weights: np.ndarray, frame_period: float,
         fit, fitted = _fit_runs(x, window)
         sigma = _jitter(x, fit, fitted, w, h0)
     fit = np.where(np.isfinite(x), fit, np.nan)
-    return Smoothed(raw=x, fit=fit, sigma=sigma, gain=math.sqrt(max(h0, 0.0)))
+    # a fitted value averages the frames of its window with weights whose squares sum to h0;
+    # for jitter correlated over JITTER_CORRELATION_S (c frames) its variance is about
+    # sigma^2 * h0 * c, not sigma^2 * h0, and so does not shrink at a denser pose sampling
+    correlated = max(1.0, JITTER_CORRELATION_S / frame_period) if frame_period > 0 else 1.0
+    return Smoothed(raw=x, fit=fit, sigma=sigma, gain=math.sqrt(min(1.0, max(h0, 0.0) *
+                                                                     correlated)))
 
 
 def frame_noise(values: np.ndarray, weights: np.ndarray, frame_period: float = 1 / 30) -> \
