@@ -1,0 +1,435 @@
+"""Understand a statement about two videos: which metric, which way round, at which moment, which side.
+
+"She squats lower", "the heels stay planted", "the knees lock out at the top" are read by a
+small grammar, not by one regular expression per wording:
+
+* **Words to concepts.** The statement is lower-cased, contractions opened ("doesn't" -> "does
+  not"), a few fixed expressions rewritten ("on the way down" -> ``descent``, "closer to the
+  floor" -> ``low``), and each word stemmed and mapped to a concept (``hips``, ``pelvis`` and
+  ``butt`` are ``hip``). Words that have an opposite are *polar*: "deeper" is ``DEEP`` +1 and
+  "shallower" ``DEEP`` -1, "lower" ``HIGH`` -1, "planted" and "lift" are not pairs but phrases.
+* **Phrases in the catalogue.** Each metric says once, in its catalogue entry
+  (``MetricSpec.phrases``), how people name it: "hip high", "-squat deep", "heel lift",
+  "-heel planted" (a ``-`` marks a phrase true of the video with the LOWER value). A phrase
+  matches when all its concepts occur in the statement; the most specific match wins (concepts
+  weighted by how rare they are among all phrases, ties to the phrase whose words come first:
+  the subject).
+* **Direction.** The phrase's sign, times the sign of each polar concept it shares with the
+  statement (phrase's word against the statement's word), times -1 for each negation or
+  softener ("not", "never", "no", "less", "barely", "only"). A statement and its negation, or
+  its antonym, therefore match the same phrase and get mirror directions: consistent by
+  construction.
+* **Moment and side.** "At the bottom", "on the way down", "at the top", "on the way up",
+  "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
+  the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
+* **Refusal with help.** A statement no phrase covers, or one about a property the catalogue has
+  no metric for yet (:data:`NOT_YET_MEASURED`: descent and ascent tempo, hips sagging or piking,
+  chest depth), is refused with the reason and the three closest statements that can be
+  measured (the catalogue's own ``more`` wording).
+
+Nothing heavy is imported: the metric catalogue loads on the first call.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from viddiff.tools.taxonomy import MetricQuery
+
+Direction = Literal["higher", "lower"]
+Moment = Literal["bottom", "top", "descent", "ascent", "throughout"]
+
+# --------------------------------------------------------------------------------------------
+# The grammar: words to concepts
+# --------------------------------------------------------------------------------------------
+
+#: Words with an opposite: surface form -> (concept, sign). Looked up before stemming.
+POLAR: dict[str, tuple[str, int]] = {
+    **dict.fromkeys("high higher highest up upward upwards above tall taller raise raises "
+                    "raised raising lift lifts lifted lifting rise rises rising elevate "
+                    "elevates elevated elevation".split(), ("HIGH", 1)),
+    **dict.fromkeys("low lower lowest lowers lowered lowering down downward downwards below "
+                    "drop drops dropped dropping sink sinks sinking sank hang hangs".split(),
+                    ("HIGH", -1)),
+    **dict.fromkeys("deep deeper deepest deeply".split(), ("DEEP", 1)),
+    **dict.fromkeys("shallow shallower shallowest".split(), ("DEEP", -1)),
+    **dict.fromkeys("wide wider widest widely broad broader apart".split(), ("WIDE", 1)),
+    **dict.fromkeys("narrow narrower narrowest together touching".split(), ("WIDE", -1)),
+    **dict.fromkeys("fast faster fastest quick quicker quickest quickly rapid rapidly "
+                    "explosive explosively explode explodes energetic energetically whip whips "
+                    "snap snaps snappier".split(), ("FAST", 1)),
+    **dict.fromkeys("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
+                    "grind grinds".split(), ("FAST", -1)),
+    **dict.fromkeys("long longer longest lasts".split(), ("LONG", 1)),
+    **dict.fromkeys("short shorter shortest brief briefly".split(), ("LONG", -1)),
+    **dict.fromkeys("big bigger biggest large larger largest full fuller fully greater".split(),
+                    ("BIG", 1)),
+    **dict.fromkeys("small smaller smallest restricted limited".split(), ("BIG", -1)),
+    **dict.fromkeys("straight straighter straighten straightens straightened straightening "
+                    "extend extends extended extension lock locks locked open opens stiff "
+                    "stiffer".split(), ("STRAIGHT", 1)),
+    **dict.fromkeys("bent bend bends bending flex flexes flexed flexing flexion fold folds "
+                    "folded crooked soft closed tight tighter hinge hinges hinged "
+                    "hinging".split(), ("STRAIGHT", -1)),
+    **dict.fromkeys("upright vertical".split(), ("UPRIGHT", 1)),
+    **dict.fromkeys("lean leans leaning leaned tip tips tipping tipped horizontal horizontally".split(),
+                    ("UPRIGHT", -1)),
+    **dict.fromkeys("many more".split(), ("MANY", 1)),
+    **dict.fromkeys("few fewer".split(), ("MANY", -1)),
+    "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
+    **dict.fromkeys("sway sways swaying wobble wobbles rock rocks rocking".split(), ("SWAY", 1)),
+    **dict.fromkeys("steady steadier stable still solid".split(), ("SWAY", -1)),
+    **dict.fromkeys("forward forwards ahead".split(), ("FORWARD", 1)),
+    **dict.fromkeys("backward backwards behind".split(), ("FORWARD", -1)),
+    **dict.fromkeys("inward inwards inside".split(), ("IN", 1)),
+    **dict.fromkeys("out outward outwards outside".split(), ("IN", -1)),
+    **dict.fromkeys("uneven lopsided asymmetric asymmetrical asym".split(), ("ASYM", 1)),
+    **dict.fromkeys("even evenly equal equally same sync alike symmetric symmetrical "
+                    "symmetrically".split(), ("ASYM", -1)),
+}
+
+#: Words that turn a statement round: negations and softeners.
+FLIPS = frozenset("not never no without less barely hardly only nor".split())
+
+#: Words that say nothing about the property (dropped from phrases and statements).
+STOP = frozenset(
+    "a an the is are was were be been being am it its this that these those of to at on by for "
+    "with from into onto as than and or so very much quite slightly little bit some any all way "
+    "she he they her his their him them person athlete player shooter lifter who which there "
+    "does do did doing has have had get gets got getting make makes made keep keeps kept stay "
+    "stays stayed remain remains come comes coming her herself himself themselves each every "
+    "one while when then just still also even well".split()) - set(POLAR) | {"the"}
+
+#: Words about what body pose does not see: a statement with one is refused outright.
+OFF_BODY = frozenset(
+    "gaze eye eyes look looks looking stare grip gripping breath breathe breathes "
+    "breathing exhale exhales inhale inhales smile smiles smiling grimace grimaces finger "
+    "fingers thumb thumbs belt camera music room loud confident happier".split())
+
+#: Stems and words to concepts (synonyms). Looked up on the word and on its stem.
+SYNONYMS: dict[str, str] = {
+    **dict.fromkeys("hip hips pelvis butt bum glute glutes backside".split(), "hip"),
+    **dict.fromkeys("knee knees".split(), "knee"),
+    **dict.fromkeys("leg legs".split(), "leg"),
+    **dict.fromkeys("thigh thighs".split(), "thigh"),
+    **dict.fromkeys("foot feet".split(), "foot"),
+    **dict.fromkeys("toe toes tiptoe tiptoes".split(), "toe"),
+    **dict.fromkeys("heel heels".split(), "heel"),
+    **dict.fromkeys("arm arms forearm forearms".split(), "arm"),
+    **dict.fromkeys("elbow elbows".split(), "elbow"),
+    **dict.fromkeys("hand hands wrist wrists".split(), "hand"),
+    **dict.fromkeys("shoulder shoulders".split(), "shoulder"),
+    **dict.fromkeys("torso trunk back spine".split(), "trunk"),
+    **dict.fromkeys("head chin neck".split(), "head"),
+    **dict.fromkeys("squat squats squatting".split(), "squat"),
+    **dict.fromkeys("rep reps repetition repetitions".split(), "rep"),
+    **dict.fromkeys("movement motion".split(), "motion"),
+    **dict.fromkeys("step steps stepping".split(), "step"),
+    **dict.fromkeys("jump jumps jumping jumper hop hops".split(), "jump"),
+    **dict.fromkeys("stance base".split(), "stance"),
+    **dict.fromkeys("pause pauses paused pausing stop stops stopped".split(), "pause"),
+    **dict.fromkeys("speed pace".split(), "speed"),
+}
+
+#: Fixed expressions rewritten before the words are read (regex -> replacement).
+EXPRESSIONS: tuple[tuple[str, str], ...] = (
+    (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
+    (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
+    (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
+    (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
+    (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
+    (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
+    (r"\b(cave|caves|caving|caved|fall|falls|fell|come|comes|pinch|pinches) in\b", " \\1 inward "),
+    (r"\b(stays?|held|kept|keeps?|pulled|sits?) back\b", " \\1 backward "),
+    (r"\bstands? up\b|\bstanding up\b", " stand "), (r"\bhinge", " hip hinge"),
+    (r"\block(s|ed|ing)? ?out\b", " lock top "),
+    (r"\bon the way down\b|\bgoing down\b|\bway down\b", " descent "),
+    (r"\bon the way up\b|\bway up\b|\bcoming up out\b", " ascent "),
+    (r"\bin the hole\b", " bottom "), (r"\bbent over\b", " trunk lean "),
+    (r"\b(closer|close|nearer) to the (floor|ground)\b", " low floor "),
+    (r"\bfar(ther)? from the (floor|ground)\b", " high floor "),
+    (r"\b(off|leave|leaves|leaving) the (floor|ground)\b", " up floor "),
+    (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
+    (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
+    (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
+    (r"\b(weight\b.*)\bon the (left|right)( side)?\b", " \\1 to\\2 "),
+    (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
+    (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
+    (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
+     " sinkdown \\3 "),
+    (r"\b(than|behind) the other( one| side)?\b", " asym "),
+    (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
+    (r"\bballs of (his|her|their|the) feet\b", " toe "),
+    (r"\bthe whole time\b|\bthroughout\b", " throughout "),
+    (r"-", " "),
+)
+
+
+def _stem(word: str) -> str:
+    """A crude suffix stripper, applied the same way to phrases and statements."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A statement as concepts: their signs (polar concepts), positions and the flips."""
+
+    concepts: dict[str, int]
+    positions: dict[str, int]
+    flips: int
+    off_body: bool = False
+
+
+def read_words(text: str) -> Reading:
+    """The statement's concepts (first occurrence wins a polar sign) and its negations."""
+    t = f" {text.lower()} "
+    for pattern, repl in EXPRESSIONS:
+        t = re.sub(pattern, repl, t)
+    concepts: dict[str, int] = {}
+    positions: dict[str, int] = {}
+    flips = 0
+    off_body = False
+    for i, word in enumerate(re.findall(r"[a-z]+", t)):
+        if word in FLIPS:
+            flips += 1
+            continue
+        off_body = off_body or word in OFF_BODY
+        if word in POLAR:
+            concept, sign = POLAR[word]
+        elif word in STOP:
+            continue
+        else:
+            concept, sign = SYNONYMS.get(word) or SYNONYMS.get(_stem(word)) or _stem(word), 1
+        if concept not in concepts:
+            concepts[concept], positions[concept] = sign, i
+    return Reading(concepts, positions, flips, off_body)
+
+
+# --------------------------------------------------------------------------------------------
+# Moments and sides
+# --------------------------------------------------------------------------------------------
+
+_MOMENTS: tuple[tuple[Moment, str], ...] = (
+    ("descent", r"\bdescent\b|\bway down\b|\bgoing down\b|\blowering\b|\bas (he|she|they) "
+                r"lowers?\b|\bcomes? down\b|\bbar comes down\b"),
+    ("ascent", r"\bascent\b|\bway up\b|\bcoming up\b|\bstands? up\b|\bstanding up\b|"
+               r"\bout of the (bottom|hole)\b|\bpush(es)? (back )?up\b|\bgrinds? .*\bup\b"),
+    ("bottom", r"\bbottom\b|\bin the hole\b|\blowest point\b|\bdeepest point\b"),
+    ("top", r"\btop\b|\bat lockout\b"),
+    ("throughout", r"\bthroughout\b|\bthe whole (time|plank|set|rep|movement)\b|\ball the time\b"
+                   r"|\bduring the (set|rotation|lift|hold|plank|balance)\b"),
+)
+
+#: The stage hint of each moment, as the offline engine's stage rule reads it
+#: (:func:`viddiff.graphs.measured_answers.resolve_stage`); throughout is the whole clip.
+STAGE_OF_MOMENT: dict[str, str | None] = {"bottom": "bottom", "top": "top", "descent": "descent",
+                                          "ascent": "ascent", "throughout": None}
+
+
+def moment_of(text: str) -> Moment | None:
+    """The moment a statement names, or None."""
+    t = text.lower()
+    for moment, pattern in _MOMENTS:
+        if re.search(pattern, t):
+            return moment
+    return None
+
+
+def side_of(text: str) -> Literal["left", "right"] | None:
+    """"left" or "right" when the statement names exactly one of them (not "than the right")."""
+    t = text.lower()
+    if re.search(r"\bthan the (left|right)\b|\binstead of the (left|right)\b|\b(to|towards) "
+                 r"the (left|right)\b|\bweight\b", t):
+        return None  # a comparison of the sides, or a direction: the metric's sign carries it
+    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", t)}
+    return sides.pop() if len(sides) == 1 else None  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------
+# Phrases: the catalogue's, and those of properties not measured yet
+# --------------------------------------------------------------------------------------------
+
+#: Properties people name that the catalogue has no metric for yet: phrases (as in
+#: ``MetricSpec.phrases``) and the reason given. A statement about them is refused, not
+#: answered with a metric that only sounds close.
+NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "descent_time": ("the time of the lowering phase alone is not measured yet (only the whole "
+                     "movement's time and each stage's duration)",
+                     ("descent fast", "descent long", "descent control", "lower fast",
+                      "dropinto", "dive bomb", "down second")),
+    "ascent_time": ("the time of the rising phase alone is not measured yet (only the whole "
+                    "movement's time and each stage's duration)",
+                    ("ascent fast", "ascent long", "ascent take long", "up fast", "stand fast")),
+    "hip_sag": ("hip height against the shoulder-ankle line (sagging) is not measured yet",
+                ("hip sag", "banana", "arch down", "hip line shoulder", "body straight line",
+                 "body straight heel", "body straight plank", "hip touch down",
+                 "hip high pushup", "hip high plank", "hip held high chest")),
+    "hip_pike": ("hip height against the shoulder-ankle line (piking) is not measured yet",
+                 ("hip pike", "butt stick up", "upside v", "hip level shoulder",
+                  "hip align body", "hip high")),
+    "chest_depth_bottom": ("chest depth at the bottom of a push-up is not measured yet",
+                           ("chest floor", "pushup deep", "half rep")),
+}
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    metric: str
+    text: str
+    sign: int
+    concepts: dict[str, int]
+    flips: int
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[tuple[_Phrase, ...], dict[str, float]]:
+    """Every phrase (catalogue metrics, then the not-yet-measured ones) and concept weights."""
+    from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
+
+    out: list[_Phrase] = []
+    # the not-yet-measured first: on a tie, refusing is safer than a metric that sounds close
+    sources = [(name, phrases) for name, (_, phrases) in NOT_YET_MEASURED.items()]
+    sources += [(spec.name, spec.phrases) for spec in METRICS.values() if spec.side is None]
+    for metric, phrases in sources:
+        for phrase in phrases:
+            sign = -1 if phrase.startswith("-") else 1
+            reading = read_words(phrase.lstrip("-"))
+            out.append(_Phrase(metric, phrase, sign, reading.concepts, reading.flips))
+    df: dict[str, int] = {}
+    for p in out:
+        for c in p.concepts:
+            df[c] = df.get(c, 0) + 1
+    weights = {c: 1.0 + math.log(len(out) / n) for c, n in df.items()}
+    return tuple(out), weights
+
+
+# --------------------------------------------------------------------------------------------
+# Understanding
+# --------------------------------------------------------------------------------------------
+
+
+class Understanding(BaseModel):
+    """What a statement asks, or why it cannot be measured (with help)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    metric: str | None = Field(default=None, description="The catalogue metric, side included.")
+    direction: Direction | None = Field(
+        default=None, description="higher: the statement is truer of the video whose value "
+                                  "is higher (value_a - value_b > 0 makes it truer of A).")
+    moment: Moment | None = None
+    side: Literal["left", "right"] | None = None
+    phrase: str | None = Field(default=None, description="The catalogue phrase that matched.")
+    refusal: str | None = Field(default=None, description="Why nothing is measured.")
+    suggestions: tuple[str, ...] = Field(
+        default=(), description="The closest statements that can be measured (on refusal).")
+
+    @property
+    def query(self) -> MetricQuery | None:
+        """The metric query the offline engine and the measure tool read."""
+        if self.metric is None or self.direction is None:
+            return None
+        stage = STAGE_OF_MOMENT[self.moment] if self.moment else None
+        return MetricQuery(metric=self.metric, stage_hint=stage, direction=self.direction)
+
+    @property
+    def why(self) -> str:
+        """One line for the result's ``rule``: which phrase matched, or the refusal."""
+        if self.metric is None:
+            return self.refusal or ""
+        return f"understood as {self.metric} ({self.direction}) from the phrase {self.phrase!r}"
+
+    def help_text(self) -> str:
+        """The refusal and the suggestions, as one sentence for a reason."""
+        tips = "; ".join(f"{s!r}" for s in self.suggestions)
+        return f"{self.refusal}; measurable statements close to it: {tips}" if tips \
+            else (self.refusal or "")
+
+
+def _best(reading: Reading, side: str | None) -> _Phrase | None:
+    """The most specific matching phrase; with a side named, one whose metric has that side's
+    variant first ("the left hand stays lower": the highest hand, which has sides)."""
+    from viddiff.tools.kinematics.registry import METRICS
+
+    phrases, weights = _phrases()
+    best: tuple[tuple[bool, float, int], _Phrase] | None = None
+    for p in phrases:
+        if not p.concepts or any(c not in reading.concepts for c in p.concepts):
+            continue
+        score = sum(weights.get(c, 1.0) for c in p.concepts)
+        first = -min(reading.positions[c] for c in p.concepts)
+        key = (side is not None and f"{p.metric}_{side}" in METRICS, score, first)
+        if best is None or key > best[0]:
+            best = (key, p)
+    return best[1] if best is not None else None
+
+
+def _direction(phrase: _Phrase, reading: Reading) -> Direction:
+    sign = phrase.sign * (-1) ** (reading.flips + phrase.flips)
+    for concept, s in phrase.concepts.items():
+        sign *= s * reading.concepts[concept]
+    return "higher" if sign > 0 else "lower"
+
+
+def suggestions_for(text: str, n: int = 3) -> tuple[str, ...]:
+    """The ``n`` measurable statements (the catalogue's ``more`` wording) closest to ``text``:
+    by shared concepts with the metric's phrases and wording, then by string similarity."""
+    from rapidfuzz import fuzz
+
+    from viddiff.tools.kinematics.registry import METRICS
+
+    reading = read_words(text)
+    scored = []
+    for spec in METRICS.values():
+        if spec.side is not None:
+            continue
+        words = " ".join((spec.more, spec.less, spec.label, *(p.lstrip("-") for p in spec.phrases)))
+        shared = len(set(read_words(words).concepts) & set(reading.concepts))
+        scored.append((shared, fuzz.token_set_ratio(text.lower(), spec.more), spec.more))
+    scored.sort(key=lambda s: (-s[0], -s[1]))
+    return tuple(s[2] for s in scored[:n])
+
+
+def understand(text: str) -> Understanding:
+    """Map a free-text statement to a metric, direction, moment and side, or refuse with help."""
+    from viddiff.tools.kinematics.registry import METRICS
+
+    reading = read_words(text)
+    moment = moment_of(text)
+    side = side_of(text)
+    if reading.off_body:
+        return Understanding(text=text, moment=moment, side=side,
+                             refusal="about something body pose does not see (gaze, grip, "
+                                     "breathing, the face, fingers, equipment, the scene)",
+                             suggestions=suggestions_for(text))
+    phrase = _best(reading, side)
+    if phrase is None:
+        return Understanding(text=text, moment=moment, side=side,
+                             refusal="no measured property matches these words",
+                             suggestions=suggestions_for(text))
+    if phrase.metric in NOT_YET_MEASURED:
+        return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
+                             refusal=NOT_YET_MEASURED[phrase.metric][0],
+                             suggestions=suggestions_for(text))
+    metric = phrase.metric
+    if side is not None and metric + f"_{side}" in METRICS:
+        metric = f"{metric}_{side}"
+    return Understanding(text=text, metric=metric, direction=_direction(phrase, reading),
+                         moment=moment, side=side if metric.endswith(f"_{side}") else None,
+                         phrase=phrase.text)
