@@ -1,4 +1,4 @@
-"""Understand a statement about two videos: which metric, which way round, at which moment, which side.
+"""Understand a statement about two videos: which metric, which way, at which moment and side.
 
 "She squats lower", "the heels stay planted", "the knees lock out at the top" are read by a
 small grammar, not by one regular expression per wording:
@@ -36,14 +36,25 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from viddiff.tools.taxonomy import MetricQuery
 
+_V = TypeVar("_V")
 Direction = Literal["higher", "lower"]
 Moment = Literal["bottom", "top", "descent", "ascent", "throughout"]
+
+
+def _words(text: str) -> list[str]:
+    """The words of a space-separated list (the tables below are easier to read that way)."""
+    return text.split()
+
+
+def _each(words: str, value: _V) -> dict[str, _V]:
+    """``value`` for each word of a space-separated list."""
+    return dict.fromkeys(_words(words), value)
 
 # --------------------------------------------------------------------------------------------
 # The grammar: words to concepts
@@ -51,90 +62,90 @@ Moment = Literal["bottom", "top", "descent", "ascent", "throughout"]
 
 #: Words with an opposite: surface form -> (concept, sign). Looked up before stemming.
 POLAR: dict[str, tuple[str, int]] = {
-    **dict.fromkeys("high higher highest up upward upwards above tall taller raise raises "
+    **_each("high higher highest up upward upwards above tall taller raise raises "
                     "raised raising lift lifts lifted lifting rise rises rising elevate "
-                    "elevates elevated elevation".split(), ("HIGH", 1)),
-    **dict.fromkeys("low lower lowest lowers lowered lowering down downward downwards below "
-                    "drop drops dropped dropping sink sinks sinking sank hang hangs".split(),
+                    "elevates elevated elevation", ("HIGH", 1)),
+    **_each("low lower lowest lowers lowered lowering down downward downwards below "
+                    "drop drops dropped dropping sink sinks sinking sank hang hangs",
                     ("HIGH", -1)),
-    **dict.fromkeys("deep deeper deepest deeply".split(), ("DEEP", 1)),
-    **dict.fromkeys("shallow shallower shallowest".split(), ("DEEP", -1)),
-    **dict.fromkeys("wide wider widest widely broad broader apart".split(), ("WIDE", 1)),
-    **dict.fromkeys("narrow narrower narrowest together touching".split(), ("WIDE", -1)),
-    **dict.fromkeys("fast faster fastest quick quicker quickest quickly rapid rapidly "
+    **_each("deep deeper deepest deeply", ("DEEP", 1)),
+    **_each("shallow shallower shallowest", ("DEEP", -1)),
+    **_each("wide wider widest widely broad broader apart", ("WIDE", 1)),
+    **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
+    **_each("fast faster fastest quick quicker quickest quickly rapid rapidly "
                     "explosive explosively explode explodes energetic energetically whip whips "
-                    "snap snaps snappier".split(), ("FAST", 1)),
-    **dict.fromkeys("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
-                    "grind grinds".split(), ("FAST", -1)),
-    **dict.fromkeys("long longer longest lasts".split(), ("LONG", 1)),
-    **dict.fromkeys("short shorter shortest brief briefly".split(), ("LONG", -1)),
-    **dict.fromkeys("big bigger biggest large larger largest full fuller fully greater".split(),
+                    "snap snaps snappier", ("FAST", 1)),
+    **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
+                    "grind grinds", ("FAST", -1)),
+    **_each("long longer longest lasts", ("LONG", 1)),
+    **_each("short shorter shortest brief briefly", ("LONG", -1)),
+    **_each("big bigger biggest large larger largest full fuller fully greater",
                     ("BIG", 1)),
-    **dict.fromkeys("small smaller smallest restricted limited".split(), ("BIG", -1)),
-    **dict.fromkeys("straight straighter straighten straightens straightened straightening "
+    **_each("small smaller smallest restricted limited", ("BIG", -1)),
+    **_each("straight straighter straighten straightens straightened straightening "
                     "extend extends extended extension lock locks locked open opens stiff "
-                    "stiffer".split(), ("STRAIGHT", 1)),
-    **dict.fromkeys("bent bend bends bending flex flexes flexed flexing flexion fold folds "
+                    "stiffer", ("STRAIGHT", 1)),
+    **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
-                    "hinging".split(), ("STRAIGHT", -1)),
-    **dict.fromkeys("upright vertical".split(), ("UPRIGHT", 1)),
-    **dict.fromkeys("lean leans leaning leaned tip tips tipping tipped horizontal horizontally".split(),
+                    "hinging", ("STRAIGHT", -1)),
+    **_each("upright vertical", ("UPRIGHT", 1)),
+    **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally",
                     ("UPRIGHT", -1)),
-    **dict.fromkeys("many more".split(), ("MANY", 1)),
-    **dict.fromkeys("few fewer".split(), ("MANY", -1)),
+    **_each("many more", ("MANY", 1)),
+    **_each("few fewer", ("MANY", -1)),
     "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
-    **dict.fromkeys("sway sways swaying wobble wobbles rock rocks rocking".split(), ("SWAY", 1)),
-    **dict.fromkeys("steady steadier stable still solid".split(), ("SWAY", -1)),
-    **dict.fromkeys("forward forwards ahead".split(), ("FORWARD", 1)),
-    **dict.fromkeys("backward backwards behind".split(), ("FORWARD", -1)),
-    **dict.fromkeys("inward inwards inside".split(), ("IN", 1)),
-    **dict.fromkeys("out outward outwards outside".split(), ("IN", -1)),
-    **dict.fromkeys("uneven lopsided asymmetric asymmetrical asym".split(), ("ASYM", 1)),
-    **dict.fromkeys("even evenly equal equally same sync alike symmetric symmetrical "
-                    "symmetrically".split(), ("ASYM", -1)),
+    **_each("sway sways swaying wobble wobbles rock rocks rocking", ("SWAY", 1)),
+    **_each("steady steadier stable still solid", ("SWAY", -1)),
+    **_each("forward forwards ahead", ("FORWARD", 1)),
+    **_each("backward backwards behind", ("FORWARD", -1)),
+    **_each("inward inwards inside", ("IN", 1)),
+    **_each("out outward outwards outside", ("IN", -1)),
+    **_each("uneven lopsided asymmetric asymmetrical asym", ("ASYM", 1)),
+    **_each("even evenly equal equally same sync alike symmetric symmetrical "
+                    "symmetrically", ("ASYM", -1)),
 }
 
 #: Words that turn a statement round: negations and softeners.
-FLIPS = frozenset("not never no without less barely hardly only nor".split())
+FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
 
 #: Words that say nothing about the property (dropped from phrases and statements).
-STOP = frozenset(
+STOP = frozenset(_words(
     "a an the is are was were be been being am it its this that these those of to at on by for "
     "with from into onto as than and or so very much quite slightly little bit some any all way "
     "she he they her his their him them person athlete player shooter lifter who which there "
     "does do did doing has have had get gets got getting make makes made keep keeps kept stay "
     "stays stayed remain remains come comes coming her herself himself themselves each every "
-    "one while when then just still also even well".split()) - set(POLAR) | {"the"}
+    "one while when then just still also even well")) - set(POLAR) | {"the"}
 
 #: Words about what body pose does not see: a statement with one is refused outright.
-OFF_BODY = frozenset(
+OFF_BODY = frozenset(_words(
     "gaze eye eyes look looks looking stare grip gripping breath breathe breathes "
     "breathing exhale exhales inhale inhales smile smiles smiling grimace grimaces finger "
-    "fingers thumb thumbs belt camera music room loud confident happier".split())
+    "fingers thumb thumbs belt camera music room loud confident happier"))
 
 #: Stems and words to concepts (synonyms). Looked up on the word and on its stem.
 SYNONYMS: dict[str, str] = {
-    **dict.fromkeys("hip hips pelvis butt bum glute glutes backside".split(), "hip"),
-    **dict.fromkeys("knee knees".split(), "knee"),
-    **dict.fromkeys("leg legs".split(), "leg"),
-    **dict.fromkeys("thigh thighs".split(), "thigh"),
-    **dict.fromkeys("foot feet".split(), "foot"),
-    **dict.fromkeys("toe toes tiptoe tiptoes".split(), "toe"),
-    **dict.fromkeys("heel heels".split(), "heel"),
-    **dict.fromkeys("arm arms forearm forearms".split(), "arm"),
-    **dict.fromkeys("elbow elbows".split(), "elbow"),
-    **dict.fromkeys("hand hands wrist wrists".split(), "hand"),
-    **dict.fromkeys("shoulder shoulders".split(), "shoulder"),
-    **dict.fromkeys("torso trunk back spine".split(), "trunk"),
-    **dict.fromkeys("head chin neck".split(), "head"),
-    **dict.fromkeys("squat squats squatting".split(), "squat"),
-    **dict.fromkeys("rep reps repetition repetitions".split(), "rep"),
-    **dict.fromkeys("movement motion".split(), "motion"),
-    **dict.fromkeys("step steps stepping".split(), "step"),
-    **dict.fromkeys("jump jumps jumping jumper hop hops".split(), "jump"),
-    **dict.fromkeys("stance base".split(), "stance"),
-    **dict.fromkeys("pause pauses paused pausing stop stops stopped".split(), "pause"),
-    **dict.fromkeys("speed pace".split(), "speed"),
+    **_each("hip hips pelvis butt bum glute glutes backside", "hip"),
+    **_each("knee knees", "knee"),
+    **_each("leg legs", "leg"),
+    **_each("thigh thighs", "thigh"),
+    **_each("foot feet", "foot"),
+    **_each("toe toes tiptoe tiptoes", "toe"),
+    **_each("heel heels", "heel"),
+    **_each("arm arms forearm forearms", "arm"),
+    **_each("elbow elbows", "elbow"),
+    **_each("hand hands wrist wrists", "hand"),
+    **_each("shoulder shoulders", "shoulder"),
+    **_each("torso trunk back spine", "trunk"),
+    **_each("head chin neck", "head"),
+    **_each("squat squats squatting", "squat"),
+    **_each("rep reps repetition repetitions", "rep"),
+    **_each("movement motion", "motion"),
+    **_each("step steps stepping", "step"),
+    **_each("jump jumps jumping jumper hop hops", "jump"),
+    **_each("stance base", "stance"),
+    **_each("pause pauses paused pausing stop stops stopped", "pause"),
+    **_each("speed pace", "speed"),
 }
 
 #: Fixed expressions rewritten before the words are read (regex -> replacement).

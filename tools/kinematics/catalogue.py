@@ -199,14 +199,16 @@ def _build_registry() -> None:
         label="knee angle at its most bent",
         description=f"Smallest interior knee angle (hip-knee-ankle; 180° = straight). {mean_note}",
         more="the knees stay straighter", less="the knees bend more",
-        phrases=('knee straight', 'leg straight', 'knee angle straight', '-knee bend deep'),
+        phrases=("knee straight", "leg straight", "knee angle straight", "-knee bend deep"),
         family="knee_bend")
     add_bilateral(
         name="knee_angle_max", signal=knee, combine="mean", agg="max", kind="angle",
         label="knee angle at its straightest",
         description=f"Largest interior knee angle (180° = locked straight). {mean_note}",
         more="the legs straighten more", less="the legs stay more bent",
-        phrases=('knee straight top', 'leg straight top', 'knee straight stand', 'leg straight stand', 'kick leg straight', 'stand knee straight', 'stand leg straight', 'finish knee straight'),
+        phrases=("knee straight top", "leg straight top", "knee straight stand",
+                 "leg straight stand", "kick leg straight", "stand knee straight",
+                 "stand leg straight", "finish knee straight"),
         family="knee_extension", sided=False)
     add_bilateral(
         name="hip_angle_min", signal=hip, combine="mean", agg="min", kind="angle",
@@ -214,28 +216,32 @@ def _build_registry() -> None:
         description="Smallest shoulder-hip-knee angle (180° = upright, smaller = hip hinge). "
                     f"{mean_note}",
         more="the hips flex less", less="the hips flex more",
-        phrases=('hip straight', 'angle chest thigh wide'),
+        phrases=("hip straight", "angle chest thigh wide"),
         family="hip_flexion")
     add_bilateral(
         name="hip_angle_max", signal=hip, combine="mean", agg="max", kind="angle",
         label="hip angle at its most extended",
         description=f"Largest shoulder-hip-knee angle: a lockout reaches about 180°. {mean_note}",
         more="the hips extend more (fuller lockout)", less="the hips stay more flexed",
-        phrases=('hip straight top', 'finish hip top', 'finish straight', 'full hip extension', 'deadlift straight top'),
+        phrases=("hip straight top", "finish hip top", "finish straight", "full hip extension",
+                 "deadlift straight top"),
         family="hip_extension", sided=False)
     add_bilateral(
         name="elbow_angle_max", signal=elbow, combine="mean", agg="max", kind="angle",
         label="elbow angle at full extension",
         description=f"Largest shoulder-elbow-wrist angle (180° = arm straight). {mean_note}",
         more="the arms extend more", less="the arms stay more bent",
-        phrases=('elbow straight top', 'arm straight top', 'arm fully straight', 'arm straight overhead', 'elbow straight overhead', 'arm straight reach', 'arm straight layup', 'plank arm straight', 'plank elbow straight', 'follow through'),
+        phrases=("elbow straight top", "arm straight top", "arm fully straight",
+                 "arm straight overhead", "elbow straight overhead", "arm straight reach",
+                 "arm straight layup", "plank arm straight", "plank elbow straight",
+                 "follow through"),
         family="arm_extension")
     add_bilateral(
         name="elbow_angle_min", signal=elbow, combine="mean", agg="min", kind="angle",
         label="elbow angle at its most bent",
         description=f"Smallest shoulder-elbow-wrist angle. {mean_note}",
         more="the elbows bend less", less="the elbows bend more",
-        phrases=('elbow straight', 'arm straight', '-curl high', 'curl elbow straight'),
+        phrases=("elbow straight", "arm straight", "-curl high", "curl elbow straight"),
         family="elbow_flexion", sided=False)
     add_bilateral(
         name="shoulder_angle_max", signal=shoulder, combine="mean", agg="max", kind="angle",
@@ -243,7 +249,7 @@ def _build_registry() -> None:
         description="Largest hip-shoulder-elbow angle: 0° arm down by the side, 90° level, 180° "
                     f"overhead. {mean_note}",
         more="the arms are raised higher", less="the arms are raised less",
-        phrases=('arm high', 'arm overhead', 'hand clap above head', '-arm shoulder level'),
+        phrases=("arm high", "arm overhead", "hand clap above head", "-arm shoulder level"),
         family="arm_raise")
     add_bilateral(
         name="upper_arm_tilt_mean", signal=upper_arm_tilt, combine="mean", agg="mean",
@@ -253,7 +259,7 @@ def _build_registry() -> None:
                     f"parallel to the ground. {mean_note}",
         more="the upper arms are tilted further from horizontal",
         less="the upper arms are closer to parallel with the ground",
-        phrases=('-upper arm horizontal', 'upper arm slope', '-upper arm flat'),
+        phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat"),
         family="upper_arm_level", sided=False, vertical=True)
     add_bilateral(
         name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
@@ -262,7 +268,7 @@ def _build_registry() -> None:
                     "parallel to the ground), per frame the LESS raised thigh, so a one-leg knee "
                     "raise does not count as squat depth.",
         more="the squat is deeper", less="the squat is shallower",
-        phrases=('thigh parallel', '-thigh above parallel', 'break parallel', 'thigh tilt'),
+        phrases=("thigh parallel", "-thigh above parallel", "break parallel", "thigh tilt"),
         family="squat_depth", sided=False, vertical=True)
     add_bilateral(
         name="knee_raise_angle_max", signal=thigh_angle, combine="max", agg="max", kind="angle",
@@ -270,7 +276,7 @@ def _build_registry() -> None:
         description="Largest thigh angle from vertical of the MORE raised thigh (90° = thigh "
                     "level).",
         more="the knee is raised higher", less="the knee is raised less",
-        phrases=('knee high', 'kneeraise high', 'thigh high', 'knee drive'),
+        phrases=("knee high", "kneeraise high", "thigh high", "knee drive"),
         family="knee_raise", vertical=True)
     register(MetricSpec(
         name="knee_raise_left_minus_right", unit="deg", kind="angle",
@@ -279,7 +285,7 @@ def _build_registry() -> None:
                                "positive when the left knee is raised more.", "3d_vertical"),
         more="the left knee is raised more than the right",
         less="the right knee is raised more than the left", min_effect=10.0,
-        phrases=('knee high toleft', 'kneeraise toleft'),
+        phrases=("knee high toleft", "kneeraise toleft"),
         family="knee_raise_side", compute=difference_metric("knee_raise_angle_max"),
         lateral=True, space="3d_vertical"))
     add(
@@ -288,7 +294,7 @@ def _build_registry() -> None:
         description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
                     "vertical.",
         more="the upper body leans further", less="the upper body stays more upright",
-        phrases=('trunk lean', '-trunk upright', '-chest high', '-back upright'),
+        phrases=("trunk lean", "-trunk upright", "-chest high", "-back upright"),
         family="trunk_lean", vertical=True)
     add(
         name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
@@ -296,7 +302,7 @@ def _build_registry() -> None:
         description="Mean angle of the neck line (shoulder midpoint to ear midpoint) from "
                     "vertical.",
         more="the head tilts more", less="the head stays more vertical",
-        phrases=('-head upright', 'head tilt', '-head high'),
+        phrases=("-head upright", "head tilt", "-head high"),
         family="head_tilt", num_frames="gt_1", vertical=True)
     for joint, fn, word, even in (("knee", knee, "knee", "knee"), ("hip", hip, "hip", "hip"),
                                   ("elbow", elbow, "arm", "elbow"),
@@ -324,7 +330,7 @@ def _build_registry() -> None:
         label="trunk sway",
         description="Largest minus smallest trunk lean over the stage.",
         more="the upper body sways more", less="the upper body stays steadier",
-        phrases=('trunk angle change', '-trunk angle same', 'trunk sway'),
+        phrases=("trunk angle change", "-trunk angle same", "trunk sway"),
         family="rom_trunk", num_frames="gt_1", vertical=True)
 
     add(
@@ -332,14 +338,14 @@ def _build_registry() -> None:
         label="stance width",
         description="Median horizontal distance between the ankles, in torso lengths.",
         more="the feet stance is wider", less="the feet stance is narrower",
-        phrases=('foot wide', 'stance wide'),
+        phrases=("foot wide", "stance wide"),
         family="stance")
     add(
         name="stance_width_max", signal=stance_width, agg="max", kind="length",
         label="widest step",
         description="Largest horizontal distance between the ankles, in torso lengths.",
         more="the feet step out wider", less="the feet step out less",
-        phrases=('step wide', 'step big', '-step inward'),
+        phrases=("step wide", "step big", "-step inward"),
         family="stance_step")
     add(
         name="hip_depth", signal=hip_height, agg="min", kind="length",
@@ -347,7 +353,9 @@ def _build_registry() -> None:
         description="Lowest height of the hip midpoint above the standing ankle, in torso "
                     "lengths (smaller = deeper).",
         more="the hips stay higher", less="the hips drop lower (deeper)",
-        phrases=('hip high bottom', 'hip high squat', 'hip high floor', 'squat high', '-squat deep', 'sinkdown high', '-sinkdown deep', '-deep bottom', 'dip high', '-countermovement deep'),
+        phrases=("hip high bottom", "hip high squat", "hip high floor", "squat high",
+                 "-squat deep", "sinkdown high", "-sinkdown deep", "-deep bottom", "dip high",
+                 "-countermovement deep"),
         family="hip_depth")
     add_bilateral(
         name="hand_height_max", signal=height_above_hips("wrist"), combine="max", agg="max",
@@ -356,7 +364,7 @@ def _build_registry() -> None:
         description="Highest wrist height above the hip midpoint, in torso lengths (1 ≈ shoulder "
                     "level).",
         more="the hands reach higher", less="the hands stay lower",
-        phrases=('hand high head', 'hand further high', '-hand head height'),
+        phrases=("hand high head", "hand further high", "-hand head height"),
         family="hand_high")
     add_bilateral(
         name="hand_height_mean", signal=height_above_hips("wrist"), combine="mean", agg="mean",
@@ -364,7 +372,7 @@ def _build_registry() -> None:
         label="hand height on the body",
         description="Mean wrist height above the hip midpoint, in torso lengths.",
         more="the hands are held higher on the body", less="the hands are held lower on the body",
-        phrases=('hand high', 'guard high'),
+        phrases=("hand high", "guard high"),
         family="hand_pos", sided=False)
     add_bilateral(
         name="hand_floor_height_min", signal=wrist_above_floor, combine="min", agg="min",
@@ -372,7 +380,7 @@ def _build_registry() -> None:
         label="lowest hand position",
         description="Lowest wrist height above the standing ankle, in torso lengths.",
         more="the hands stay higher", less="the hands go lower",
-        phrases=('hand high bottom', 'hand high floor'),
+        phrases=("hand high bottom", "hand high floor"),
         family="hand_low", sided=False)
     add_bilateral(
         name="range_of_motion_hand", signal=height_above_hips("wrist"), combine="mean",
@@ -381,7 +389,7 @@ def _build_registry() -> None:
         description="Largest minus smallest wrist height (mean of both hands), in torso lengths.",
         more="the hands travel through a larger range",
         less="the hands travel through a smaller range",
-        phrases=('hand travel long', 'hand travel big', 'hand cover height'),
+        phrases=("hand travel long", "hand travel big", "hand cover height"),
         family="rom_hand", sided=False, num_frames="gt_1")
     add_bilateral(
         name="knee_height_max", signal=height_above_hips("knee"), combine="max", agg="max",
@@ -390,7 +398,7 @@ def _build_registry() -> None:
         description="Highest knee height relative to the hip midpoint, in torso lengths (0 = hip "
                     "level).",
         more="the knee is lifted higher", less="the knee is lifted less",
-        phrases=('knee chest', 'knee high hip'),
+        phrases=("knee chest", "knee high hip"),
         family="knee_high")
     add(
         name="hip_sway", signal=hip_offset, agg="range", kind="length",
@@ -398,7 +406,7 @@ def _build_registry() -> None:
         description="Range of the hip midpoint's horizontal position relative to the feet, torso "
                     "lengths.",
         more="the hips travel further", less="the hips travel less",
-        phrases=('hip sway',),
+        phrases=("hip sway",),
         family="hip_sway", num_frames="gt_1")
     add(
         name="knee_width_ratio_min", signal=knee_width_ratio, agg="min", kind="ratio",
@@ -406,7 +414,7 @@ def _build_registry() -> None:
         description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
                     "the knees are inside the feet (caving in).",
         more="the knees track further out", less="the knees cave in more",
-        phrases=('knee wide foot',),
+        phrases=("knee wide foot",),
         family="knee_valgus")
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
@@ -415,7 +423,7 @@ def _build_registry() -> None:
                     f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
                     "in torso lengths; about 0 without a jump.",
         more="the jump is higher", less="the jump is lower",
-        phrases=('jump high', 'vertical high', 'foot high floor', 'elevate jump'),
+        phrases=("jump high", "vertical high", "foot high floor", "elevate jump"),
         family="jump", num_frames="gt_1")
 
     _register_body_parts()
@@ -447,7 +455,7 @@ def _build_registry() -> None:
                     f"each boundary is taken as uncertain by {BOUNDARY_UNCERTAINTY_S} s or one "
                     "frame, whichever is larger.",
         more="it takes longer", less="it is quicker", min_effect=0.15, relative=True,
-        phrases=('plank long', 'hold long', 'set long', 'take long', '-set fast'),
+        phrases=("plank long", "hold long", "set long", "take long", "-set fast"),
         family="duration", compute=stage_duration, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="motion_duration", unit="s", kind="time", label="movement time",
@@ -463,7 +471,7 @@ def _build_registry() -> None:
         description="Longest run of frames whose body speed stays below 15% of the clip's "
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
-        phrases=('pause', 'hold bottom', '-bounce', '-touch bottom'),
+        phrases=("pause", "hold bottom", "-bounce", "-touch bottom"),
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="rep_count", unit="reps", kind="count", label="number of repetitions",
@@ -471,7 +479,7 @@ def _build_registry() -> None:
                     "movement's main signal away from rest and back "
                     "(viddiff.tools.kinematics.movement).",
         more="there are more repetitions", less="there are fewer repetitions", min_effect=1.0,
-        phrases=('more rep', 'more pushup', 'more squat', 'more lunge', 'more jack'),
+        phrases=("more rep", "more pushup", "more squat", "more lunge", "more jack"),
         family="reps", compute=rep_count, num_frames="gt_1", space="time"))
 
 
@@ -488,7 +496,8 @@ def _register_body_parts() -> None:
         # a fifth of the foot (about 5 cm): MediaPipe's heel and toe points are small, and on
         # the validation set's 60%-scaled copy of a clip (the same take, smaller in the frame)
         # the heel read 0.13 foot lengths higher with no change in the movement
-        phrases=('heel high', 'toe high', 'shift toe', '-heel planted', '-heel flat', '-foot flat', '-whole foot ground'),
+        phrases=("heel high", "toe high", "shift toe", "-heel planted", "-heel flat", "-foot flat",
+                 "-whole foot ground"),
         family="heel_lift", min_effect=0.2)
     _add_gated_sided(
         name="knee_valgus_max", signal=knee_inward, combine="max", agg="max", kind="length",
@@ -498,7 +507,8 @@ def _register_body_parts() -> None:
                     "torso lengths (+ inside = valgus, - outside = varus; per frame the more "
                     "inward knee). Front or back views only: elsewhere not measurable.",
         more="the knees cave inward more", less="the knees track further out",
-        phrases=('knee inward', 'knee cave', 'knee collapse', 'knee buckle', 'knee valgus', 'knee knock', '-knee align'),
+        phrases=("knee inward", "knee cave", "knee collapse", "knee buckle", "knee valgus",
+                 "knee knock", "-knee align"),
         family="knee_valgus_line", min_effect=0.05)
     _add_gated_sided(
         name="foot_turn_out", signal=foot_turn_out, combine="mean", agg="median", kind="angle",
@@ -507,7 +517,8 @@ def _register_body_parts() -> None:
         description="Median angle of the foot (heel to toe) from straight ahead in the ground "
                     "plane, in degrees (+ toes out, - toes in; per frame the mean of both feet).",
         more="the feet are turned out more", less="the feet point more straight ahead",
-        phrases=('foot turn out', 'toe turn out', 'toe point out', 'foot flare', 'duck', '-foot point straight', '-foot point forward', '-foot parallel'),
+        phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "duck",
+                 "-foot point straight", "-foot point forward", "-foot parallel"),
         family="foot_turn_out", min_effect=8.0)
     _add_gated(
         name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
@@ -517,7 +528,7 @@ def _register_body_parts() -> None:
                     "the feet, along the body's left-right axis, in torso lengths (+ towards "
                     "the person's left, - towards the right). Front or back views only.",
         more="the hips shift more to the left", less="the hips shift more to the right",
-        phrases=('hip toleft', 'weight toleft'),
+        phrases=("hip toleft", "weight toleft"),
         family="hip_shift", lateral=True, num_frames="gt_1", min_effect=0.05)
     _add_gated(
         name="hip_shift_max", signal=bilateral_abs(hip_shift), agg="max", kind="length",
@@ -526,7 +537,8 @@ def _register_body_parts() -> None:
         description="Largest sideways offset of the hip midpoint from the midpoint of the "
                     "feet, either way, in torso lengths. Front or back views only.",
         more="the hips shift further sideways", less="the hips stay more centred over the feet",
-        phrases=('hip sideways', 'hip slide', '-hip middle', '-body middle', 'body follow foot', 'trunk out foot'),
+        phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "body follow foot",
+                 "trunk out foot"),
         family="hip_shift_size", min_effect=0.05)
     _add_gated(
         name="head_forward_mean", signal=head_forward, agg="mean", kind="angle",
@@ -536,7 +548,7 @@ def _register_body_parts() -> None:
                     "from vertical, towards where the face points (+ head forward of the "
                     "shoulders, - held back).",
         more="the head juts further forward", less="the head is held further back",
-        phrases=('head forward', 'head poke', 'head jut', 'head stick out'),
+        phrases=("head forward", "head poke", "head jut", "head stick out"),
         family="head_forward", num_frames="1", min_effect=5.0)
     for side in (None, "left", "right"):
         sides = ("left", "right") if side is None else (side,)
@@ -562,7 +574,8 @@ def _register_body_parts() -> None:
                                                    "side"),
             less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
                                                   "side"),
-            min_effect=8.0, family="arm_top", phrases=("release high", "release point high"), compute=_at_peak(elevation, height),
+            min_effect=8.0, family="arm_top", phrases=("release high", "release point high"),
+            compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
 
