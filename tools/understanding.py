@@ -105,6 +105,8 @@ POLAR: dict[str, tuple[str, int]] = {
                     "symmetrically", ("ASYM", -1)),
 }
 
+_POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
+
 #: Words that turn a statement round: negations and softeners.
 FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
 
@@ -154,6 +156,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
     (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
+    (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
     (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
     (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
     (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
@@ -281,11 +284,15 @@ def side_of(text: str) -> Literal["left", "right"] | None:
 NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
     "descent_time": ("the time of the lowering phase alone is not measured yet (only the whole "
                      "movement's time and each stage's duration)",
-                     ("descent fast", "descent long", "descent control", "lower fast",
-                      "dropinto", "dive bomb", "down second")),
+                     ("descent fast", "descent long", "descent control", "dropinto", "dive bomb",
+                      "down second", "lower long", "sinkdown fast", "eccentric")),
     "ascent_time": ("the time of the rising phase alone is not measured yet (only the whole "
                     "movement's time and each stage's duration)",
-                    ("ascent fast", "ascent long", "ascent take long", "up fast", "stand fast")),
+                    ("ascent fast", "ascent long", "ascent take long", "stand fast",
+                     "concentric")),
+    "phase_time": ("the time of the lowering or the rising phase alone is not measured yet (only "
+                   "the whole movement's time and each stage's duration)",
+                   ("high fast",)),
     "hip_sag": ("hip height against the shoulder-ankle line (sagging) is not measured yet",
                 ("hip sag", "banana", "arch down", "hip line shoulder", "body straight line",
                  "body straight heel", "body straight plank", "hip touch down",
@@ -294,7 +301,7 @@ NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
                  ("hip pike", "butt stick up", "upside v", "hip level shoulder",
                   "hip align body", "hip high")),
     "chest_depth_bottom": ("chest depth at the bottom of a push-up is not measured yet",
-                           ("chest floor", "pushup deep", "half rep")),
+                           ("chest floor", "pushup deep", "pushup sinkdown", "half rep")),
 }
 
 
@@ -307,26 +314,42 @@ class _Phrase:
     flips: int
 
 
+def _plain(sentence: str) -> str:
+    """A catalogue sentence without its parenthetical ("the hips drop lower (deeper)")."""
+    return re.sub(r"\([^)]*\)", " ", sentence).strip()
+
+
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[tuple[_Phrase, ...], dict[str, float]]:
-    """Every phrase (catalogue metrics, then the not-yet-measured ones) and concept weights."""
+def _phrases() -> tuple[tuple[tuple[_Phrase, ...], tuple[_Phrase, ...]], dict[str, float]]:
+    """The phrases in two tiers -- the not-yet-measured and the catalogue's ``phrases``, then
+    the catalogue's ``more``/``less`` wording -- and each concept's weight (rarer: more)."""
     from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
 
     out: list[_Phrase] = []
     # the not-yet-measured first: on a tie, refusing is safer than a metric that sounds close
     sources = [(name, phrases) for name, (_, phrases) in NOT_YET_MEASURED.items()]
     sources += [(spec.name, spec.phrases) for spec in METRICS.values() if spec.side is None]
-    for metric, phrases in sources:
-        for phrase in phrases:
-            sign = -1 if phrase.startswith("-") else 1
-            reading = read_words(phrase.lstrip("-"))
-            out.append(_Phrase(metric, phrase, sign, reading.concepts, reading.flips))
+    # then each metric's own "more"/"less" wording, read only when no phrase matches (they
+    # share words across metrics: "the hands stay higher", "the hands reach higher")
+    # (a sentence of polar words alone, "it is quicker", says too little to be read)
+    wording = [(spec.name, tuple(s for s in (_plain(spec.more), "-" + _plain(spec.less))
+                                 if any(c not in _POLAR_CONCEPTS for c in read_words(s).concepts)))
+               for spec in METRICS.values() if spec.side is None]
+    tiers: list[list[_Phrase]] = [[], []]
+    for tier, group in enumerate((sources, wording)):
+        for metric, phrases in group:
+            for phrase in phrases:
+                sign = -1 if phrase.startswith("-") else 1
+                reading = read_words(phrase.lstrip("-"))
+                tiers[tier].append(_Phrase(metric, phrase, sign, reading.concepts,
+                                           reading.flips))
     df: dict[str, int] = {}
-    for p in out:
+    for p in tiers[0] + tiers[1]:
         for c in p.concepts:
             df[c] = df.get(c, 0) + 1
-    weights = {c: 1.0 + math.log(len(out) / n) for c, n in df.items()}
-    return tuple(out), weights
+    n = len(tiers[0]) + len(tiers[1])
+    weights = {c: 1.0 + math.log(n / k) for c, k in df.items()}
+    return (tuple(tiers[0]), tuple(tiers[1])), weights
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,17 +401,20 @@ def _best(reading: Reading, side: str | None) -> _Phrase | None:
     variant first ("the left hand stays lower": the highest hand, which has sides)."""
     from viddiff.tools.kinematics.registry import METRICS
 
-    phrases, weights = _phrases()
-    best: tuple[tuple[bool, float, int], _Phrase] | None = None
-    for p in phrases:
-        if not p.concepts or any(c not in reading.concepts for c in p.concepts):
-            continue
-        score = sum(weights.get(c, 1.0) for c in p.concepts)
-        first = -min(reading.positions[c] for c in p.concepts)
-        key = (side is not None and f"{p.metric}_{side}" in METRICS, score, first)
-        if best is None or key > best[0]:
-            best = (key, p)
-    return best[1] if best is not None else None
+    tiers, weights = _phrases()
+    for phrases in tiers:
+        best: tuple[tuple[bool, float, int], _Phrase] | None = None
+        for p in phrases:
+            if not p.concepts or any(c not in reading.concepts for c in p.concepts):
+                continue
+            score = sum(weights.get(c, 1.0) for c in p.concepts)
+            first = -min(reading.positions[c] for c in p.concepts)
+            key = (side is not None and f"{p.metric}_{side}" in METRICS, score, first)
+            if best is None or key > best[0]:
+                best = (key, p)
+        if best is not None:
+            return best[1]
+    return None
 
 
 def _direction(phrase: _Phrase, reading: Reading) -> Direction:

@@ -179,7 +179,7 @@ _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
     None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
-    "wrist": ("hand fast release", "hand snap"), "ankle": ("foot out fast", "foot fast jump")}
+    "wrist": ("hand fast release", "hand snap", "hand top speed high"), "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -259,7 +259,8 @@ def _build_registry() -> None:
                     f"parallel to the ground. {mean_note}",
         more="the upper arms are tilted further from horizontal",
         less="the upper arms are closer to parallel with the ground",
-        phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat"),
+        phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat",
+                 "upper arm tilt", "-upper arm parallel"),
         family="upper_arm_level", sided=False, vertical=True)
     add_bilateral(
         name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
@@ -294,7 +295,7 @@ def _build_registry() -> None:
         description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
                     "vertical.",
         more="the upper body leans further", less="the upper body stays more upright",
-        phrases=("trunk lean", "-trunk upright", "-chest high", "-back upright"),
+        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright"),
         family="trunk_lean", vertical=True)
     add(
         name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
@@ -314,8 +315,8 @@ def _build_registry() -> None:
             more=f"the {joint}s move through a larger range",
             less=f"the {joint}s move through a smaller range",
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
-            phrases=(f"{word} range", f"{word} motion big", f"{word} travel", f"{word} move",
-                     f"{word} arc", f"{word} motion long")
+            phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
+                     f"{word} move big", f"{word} arc big", f"{word} motion long")
             + (("arm range shoulder", "arm shoulder big") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
@@ -380,7 +381,7 @@ def _build_registry() -> None:
         label="lowest hand position",
         description="Lowest wrist height above the standing ankle, in torso lengths.",
         more="the hands stay higher", less="the hands go lower",
-        phrases=("hand high bottom", "hand high floor"),
+        phrases=("hand high bottom", "hand high floor", "hand sinkdown high"),
         family="hand_low", sided=False)
     add_bilateral(
         name="range_of_motion_hand", signal=height_above_hips("wrist"), combine="mean",
@@ -471,7 +472,7 @@ def _build_registry() -> None:
         description="Longest run of frames whose body speed stays below 15% of the clip's "
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
-        phrases=("pause", "hold bottom", "-bounce", "-touch bottom"),
+        phrases=("pause", "pause long", "hold bottom", "-bounce", "-touch bottom"),
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="rep_count", unit="reps", kind="count", label="number of repetitions",
@@ -479,7 +480,7 @@ def _build_registry() -> None:
                     "movement's main signal away from rest and back "
                     "(viddiff.tools.kinematics.movement).",
         more="there are more repetitions", less="there are fewer repetitions", min_effect=1.0,
-        phrases=("more rep", "more pushup", "more squat", "more lunge", "more jack"),
+        phrases=("number rep high", "rep count high", "more rep", "more pushup", "more squat", "more lunge", "more jack"),
         family="reps", compute=rep_count, num_frames="gt_1", space="time"))
 
 
