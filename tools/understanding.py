@@ -325,7 +325,6 @@ def _phrases() -> tuple[tuple[tuple[_Phrase, ...], tuple[_Phrase, ...]], dict[st
     the catalogue's ``more``/``less`` wording -- and each concept's weight (rarer: more)."""
     from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
 
-    out: list[_Phrase] = []
     # the not-yet-measured first: on a tie, refusing is safer than a metric that sounds close
     sources = [(name, phrases) for name, (_, phrases) in NOT_YET_MEASURED.items()]
     sources += [(spec.name, spec.phrases) for spec in METRICS.values() if spec.side is None]

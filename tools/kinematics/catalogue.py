@@ -179,7 +179,8 @@ _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
     None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
-    "wrist": ("hand fast release", "hand snap", "hand top speed high"), "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high")}
+    "wrist": ("hand fast release", "hand snap", "hand top speed high"),
+    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -480,7 +481,8 @@ def _build_registry() -> None:
                     "movement's main signal away from rest and back "
                     "(viddiff.tools.kinematics.movement).",
         more="there are more repetitions", less="there are fewer repetitions", min_effect=1.0,
-        phrases=("number rep high", "rep count high", "more rep", "more pushup", "more squat", "more lunge", "more jack"),
+        phrases=("number rep high", "rep count high", "more rep", "more pushup", "more squat",
+                 "more lunge", "more jack"),
         family="reps", compute=rep_count, num_frames="gt_1", space="time"))
 
 
