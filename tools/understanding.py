@@ -68,7 +68,7 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("low lower lowest lowers lowered lowering down downward downwards below "
                     "drop drops dropped dropping sink sinks sinking sank hang hangs",
                     ("HIGH", -1)),
-    **_each("deep deeper deepest deeply", ("DEEP", 1)),
+    **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
     **_each("shallow shallower shallowest", ("DEEP", -1)),
     **_each("wide wider widest widely broad broader apart", ("WIDE", 1)),
     **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
@@ -107,6 +107,12 @@ POLAR: dict[str, tuple[str, int]] = {
 
 _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
 
+#: The concepts that name a body part: a statement that names some is answered only by a
+#: phrase that names one of them, or the whole body (a phrase about the arms does not answer
+#: one about the hands).
+BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "arm", "elbow",
+                        "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper"))
+
 #: Words that turn a statement round: negations and softeners.
 FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
 
@@ -127,7 +133,7 @@ OFF_BODY = frozenset(_words(
 
 #: Stems and words to concepts (synonyms). Looked up on the word and on its stem.
 SYNONYMS: dict[str, str] = {
-    **_each("hip hips pelvis butt bum glute glutes backside", "hip"),
+    **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
     **_each("knee knees", "knee"),
     **_each("leg legs", "leg"),
     **_each("thigh thighs", "thigh"),
@@ -157,10 +163,13 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
+    (r"\b(straight )?back (up|down)\b", " again \\2 "),
     (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
     (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
     (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
-    (r"\b(cave|caves|caving|caved|fall|falls|fell|come|comes|pinch|pinches) in\b", " \\1 inward "),
+    (r"\b(cave|caves|caving|caved|fall|falls|fell|come|comes|pinch|pinches|drift|drifts|move|"
+     r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes) in\b",
+     " \\1 inward "),
     (r"\b(stays?|held|kept|keeps?|pulled|sits?) back\b", " \\1 backward "),
     (r"\bstands? up\b|\bstanding up\b", " stand "), (r"\bhinge", " hip hinge"),
     (r"\block(s|ed|ing)? ?out\b", " lock top "),
@@ -178,6 +187,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
     (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
      " sinkdown \\3 "),
+    (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+(as |so |much |even )?"
+     r"(low|lower|deep|deeper)\b", " sinkdown \\3 "),
+    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling) forward\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
     (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
     (r"\bballs of (his|her|their|the) feet\b", " toe "),
@@ -403,8 +415,11 @@ def _best(reading: Reading, side: str | None) -> _Phrase | None:
     tiers, weights = _phrases()
     for phrases in tiers:
         best: tuple[tuple[bool, float, int], _Phrase] | None = None
+        parts = BODY_PARTS.intersection(reading.concepts)
         for p in phrases:
             if not p.concepts or any(c not in reading.concepts for c in p.concepts):
+                continue
+            if parts and not parts.intersection(p.concepts) and "body" not in p.concepts:
                 continue
             score = sum(weights.get(c, 1.0) for c in p.concepts)
             first = -min(reading.positions[c] for c in p.concepts)

@@ -260,8 +260,8 @@ def _build_registry() -> None:
                     f"parallel to the ground. {mean_note}",
         more="the upper arms are tilted further from horizontal",
         less="the upper arms are closer to parallel with the ground",
-        phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat",
-                 "upper arm tilt", "-upper arm parallel"),
+        phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat", "upper arm tilt",
+                 "-upper arm parallel"),
         family="upper_arm_level", sided=False, vertical=True)
     add_bilateral(
         name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
@@ -296,7 +296,7 @@ def _build_registry() -> None:
         description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
                     "vertical.",
         more="the upper body leans further", less="the upper body stays more upright",
-        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright"),
+        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright", "chest forward"),
         family="trunk_lean", vertical=True)
     add(
         name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
@@ -317,7 +317,8 @@ def _build_registry() -> None:
             less=f"the {joint}s move through a smaller range",
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
-                     f"{word} move big", f"{word} arc big", f"{word} motion long")
+                     f"{word} move big", f"{word} arc big", f"{word} motion long",
+                     f"{word} range", f"{word} travel", f"{word} swing")
             + (("arm range shoulder", "arm shoulder big") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
@@ -366,7 +367,7 @@ def _build_registry() -> None:
         description="Highest wrist height above the hip midpoint, in torso lengths (1 ≈ shoulder "
                     "level).",
         more="the hands reach higher", less="the hands stay lower",
-        phrases=("hand high head", "hand further high", "-hand head height"),
+        phrases=("hand high head", "hand further high", "-hand head height", "reach high"),
         family="hand_high")
     add_bilateral(
         name="hand_height_mean", signal=height_above_hips("wrist"), combine="mean", agg="mean",
@@ -425,7 +426,8 @@ def _build_registry() -> None:
                     f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
                     "in torso lengths; about 0 without a jump.",
         more="the jump is higher", less="the jump is lower",
-        phrases=("jump high", "vertical high", "foot high floor", "elevate jump"),
+        phrases=("jump high", "vertical high", "foot high floor", "elevate jump", "more air",
+                 "high floor"),
         family="jump", num_frames="gt_1")
 
     _register_body_parts()
@@ -465,7 +467,8 @@ def _build_registry() -> None:
                     "(limb landmarks, torso-normalised); independent of the movement's size and "
                     "largely of the view, so it compares tempo fairly.",
         more="the motion is slower", less="the motion is faster", min_effect=0.1,
-        relative=True, phrases=('-motion fast', '-tempo fast', '-speed motion fast'),
+        relative=True, phrases=("-motion fast", "-tempo fast", "-speed motion fast", "-rep fast",
+                                "motion time", "motion take long"),
         family="tempo", compute=motion_duration, num_frames="gt_1",
         space="time"))
     register(MetricSpec(
@@ -473,7 +476,8 @@ def _build_registry() -> None:
         description="Longest run of frames whose body speed stays below 15% of the clip's "
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
-        phrases=("pause", "pause long", "hold bottom", "-bounce", "-touch bottom"),
+        phrases=("pause", "pause long", "hold bottom", "-bounce", "-touch bottom",
+                 "more time bottom"),
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="rep_count", unit="reps", kind="count", label="number of repetitions",
@@ -499,8 +503,8 @@ def _register_body_parts() -> None:
         # a fifth of the foot (about 5 cm): MediaPipe's heel and toe points are small, and on
         # the validation set's 60%-scaled copy of a clip (the same take, smaller in the frame)
         # the heel read 0.13 foot lengths higher with no change in the movement
-        phrases=("heel high", "toe high", "shift toe", "-heel planted", "-heel flat", "-foot flat",
-                 "-whole foot ground"),
+        phrases=("heel high", "toe high", "shift toe", "-heel planted", "-heel flat",
+                 "-foot flat", "-whole foot ground", "weight toe"),
         family="heel_lift", min_effect=0.2)
     _add_gated_sided(
         name="knee_valgus_max", signal=knee_inward, combine="max", agg="max", kind="length",
@@ -521,7 +525,8 @@ def _register_body_parts() -> None:
                     "plane, in degrees (+ toes out, - toes in; per frame the mean of both feet).",
         more="the feet are turned out more", less="the feet point more straight ahead",
         phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "duck",
-                 "-foot point straight", "-foot point forward", "-foot parallel"),
+                 "-foot point straight", "-foot point forward", "-foot parallel", "toe angle out",
+                 "foot angle out"),
         family="foot_turn_out", min_effect=8.0)
     _add_gated(
         name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
@@ -577,7 +582,7 @@ def _register_body_parts() -> None:
                                                    "side"),
             less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
                                                   "side"),
-            min_effect=8.0, family="arm_top", phrases=("release high", "release point high"),
+            min_effect=8.0, family="arm_top", phrases=("release high", "release point high", "arm high release"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
