@@ -187,8 +187,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
     (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
      " sinkdown \\3 "),
-    (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+(as |so |much |even )?"
-     r"(low|lower|deep|deeper)\b", " sinkdown \\3 "),
+    (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
+     r"(as |so |much |even )?(low|lower|deep|deeper)\b", " sinkdown \\3 "),
     (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling) forward\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
     (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),

@@ -582,7 +582,8 @@ def _register_body_parts() -> None:
                                                    "side"),
             less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
                                                   "side"),
-            min_effect=8.0, family="arm_top", phrases=("release high", "release point high", "arm high release"),
+            min_effect=8.0, family="arm_top",
+            phrases=("release high", "release point high", "arm high release"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
