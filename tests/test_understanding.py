@@ -8,7 +8,7 @@ from bench.bench_understanding import load, score
 from tests.test_kinematics import squat_clip
 from viddiff.graphs.measured_answers import answer_offline, query_for
 from viddiff.tools.kinematics.registry import METRICS
-from viddiff.tools.understanding import NOT_YET_MEASURED, understand
+from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, understand
 
 BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 
@@ -152,6 +152,10 @@ def test_suggestions_are_close() -> None:
 
 def test_not_yet_measured_are_not_catalogue_metrics() -> None:
     assert not set(NOT_YET_MEASURED) & set(METRICS)
+    assert set(CLOSEST) == set(NOT_YET_MEASURED)
+    assert all(m in METRICS for names in CLOSEST.values() for m in names)
+    u = understand("the descent is slower")
+    assert u.suggestions[0] == METRICS["stage_duration"].more
 
 
 def test_query_for_uses_the_reader_and_the_taxonomy_first() -> None:

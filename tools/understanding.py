@@ -317,6 +317,16 @@ NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: The measurable metrics closest to each not-yet-measured property, offered first when a
+#: statement about it is refused.
+CLOSEST: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("descent_time", "ascent_time", "phase_time"),
+                    ("stage_duration", "motion_duration", "longest_pause")),
+    **dict.fromkeys(("hip_sag", "hip_pike"), ("hip_angle_max", "hip_angle_min", "trunk_lean_max")),
+    "chest_depth_bottom": ("elbow_angle_min", "hip_depth", "rep_count"),
+}
+
+
 @dataclass(frozen=True)
 class _Phrase:
     metric: str
@@ -477,7 +487,7 @@ def understand(text: str) -> Understanding:
     if phrase.metric in NOT_YET_MEASURED:
         return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
                              refusal=NOT_YET_MEASURED[phrase.metric][0],
-                             suggestions=suggestions_for(text))
+                             suggestions=tuple(METRICS[m].more for m in CLOSEST[phrase.metric]))
     metric = phrase.metric
     if side is not None and metric + f"_{side}" in METRICS:
         metric = f"{metric}_{side}"
