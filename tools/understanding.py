@@ -219,6 +219,7 @@ class Reading:
     positions: dict[str, int]
     flips: int
     off_body: bool = False
+    mixed: frozenset[str] = frozenset()  # polar concepts said both ways ("up ... lower")
 
 
 def read_words(text: str) -> Reading:
@@ -230,6 +231,7 @@ def read_words(text: str) -> Reading:
     positions: dict[str, int] = {}
     flips = 0
     off_body = False
+    mixed: set[str] = set()
     for i, word in enumerate(re.findall(r"[a-z]+", t)):
         if word in FLIPS:
             flips += 1
@@ -243,7 +245,9 @@ def read_words(text: str) -> Reading:
             concept, sign = SYNONYMS.get(word) or SYNONYMS.get(_stem(word)) or _stem(word), 1
         if concept not in concepts:
             concepts[concept], positions[concept] = sign, i
-    return Reading(concepts, positions, flips, off_body)
+        elif concepts[concept] != sign:
+            mixed.add(concept)
+    return Reading(concepts, positions, flips, off_body, frozenset(mixed))
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,6 +445,36 @@ def _best(reading: Reading, side: str | None) -> _Phrase | None:
     return None
 
 
+#: Where a statement splits into clauses, each read on its own first ("she shoots with stiffer
+#: legs and barely bends the knees": the negation belongs to the second clause only).
+_CLAUSE = re.compile(r"[,;]|\bbut\b|\bwhile\b|\bwhereas\b|\band (?=(the|his|her|their|she|he|"
+                     r"they|barely|hardly|only|never|does|doesn)\b)|\bas (?=(he|she|they)\b)")
+
+
+def _score(phrase: _Phrase) -> float:
+    weights = _phrases()[1]
+    return sum(weights.get(c, 1.0) for c in phrase.concepts)
+
+
+def _best_in_clauses(text: str, side: str | None) -> tuple[_Phrase, Reading] | None:
+    """The best phrase matched wholly inside one clause, with that clause's reading; None
+    when the statement is one clause or no clause matches on its own."""
+    clauses = [c for c in _CLAUSE.split(text.lower()) if c and c.strip() and not
+               _CLAUSE.fullmatch(c)]
+    if len(clauses) < 2:
+        return None
+    best: tuple[float, _Phrase, Reading] | None = None
+    for clause in clauses:
+        reading = read_words(clause)
+        phrase = _best(reading, side)
+        if phrase is None:
+            continue
+        score = _score(phrase)
+        if best is None or score > best[0]:
+            best = (score, phrase, reading)
+    return (best[1], best[2]) if best is not None else None
+
+
 def _direction(phrase: _Phrase, reading: Reading) -> Direction:
     sign = phrase.sign * (-1) ** (reading.flips + phrase.flips)
     for concept, s in phrase.concepts.items():
@@ -480,6 +514,9 @@ def understand(text: str) -> Understanding:
                                      "breathing, the face, fingers, equipment, the scene)",
                              suggestions=suggestions_for(text))
     phrase = _best(reading, side)
+    in_clause = _best_in_clauses(text, side)
+    if in_clause is not None and phrase is not None and in_clause[0].metric == phrase.metric:
+        phrase, reading = in_clause  # the same property, its direction read in its own clause
     if phrase is None:
         return Understanding(text=text, moment=moment, side=side,
                              refusal="no measured property matches these words",
@@ -488,6 +525,13 @@ def understand(text: str) -> Understanding:
         return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
                              refusal=NOT_YET_MEASURED[phrase.metric][0],
                              suggestions=tuple(METRICS[m].more for m in CLOSEST[phrase.metric]))
+    said_both = sorted(reading.mixed.intersection(phrase.concepts))
+    if said_both:
+        return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
+                             refusal=f"the words match {phrase.metric!r} but say "
+                                     f"{' and '.join(c.lower() for c in said_both)} both ways, "
+                                     "so the direction is not clear",
+                             suggestions=suggestions_for(text))
     metric = phrase.metric
     if side is not None and metric + f"_{side}" in METRICS:
         metric = f"{metric}_{side}"
