@@ -100,7 +100,7 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("backward backwards behind", ("FORWARD", -1)),
     **_each("inward inwards inside", ("IN", 1)),
     **_each("out outward outwards outside", ("IN", -1)),
-    **_each("uneven lopsided asymmetric asymmetrical asym", ("ASYM", 1)),
+    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently", ("ASYM", 1)),
     **_each("even evenly equal equally same sync alike symmetric symmetrical "
                     "symmetrically", ("ASYM", -1)),
 }
@@ -179,6 +179,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(closer|close|nearer) to the (floor|ground)\b", " low floor "),
     (r"\bfar(ther)? from the (floor|ground)\b", " high floor "),
     (r"\b(off|leave|leaves|leaving) the (floor|ground)\b", " up floor "),
+    (r"\b(stay|stays|stayed|remain|remains|kept|keep|keeps) on the (floor|ground)\b", " planted "),
     (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
     (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
     (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
@@ -189,7 +190,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      " sinkdown \\3 "),
     (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
      r"(as |so |much |even )?(low|lower|deep|deeper)\b", " sinkdown \\3 "),
-    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling) forward\b", " trunk lean "),
+    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing) "
+     r"forward\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
     (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
     (r"\bballs of (his|her|their|the) feet\b", " toe "),

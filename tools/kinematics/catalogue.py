@@ -270,7 +270,8 @@ def _build_registry() -> None:
                     "parallel to the ground), per frame the LESS raised thigh, so a one-leg knee "
                     "raise does not count as squat depth.",
         more="the squat is deeper", less="the squat is shallower",
-        phrases=("thigh parallel", "-thigh above parallel", "break parallel", "thigh tilt"),
+        phrases=("thigh parallel", "-thigh above parallel", "break parallel", "thigh tilt",
+                 "-hip above parallel"),
         family="squat_depth", sided=False, vertical=True)
     add_bilateral(
         name="knee_raise_angle_max", signal=thigh_angle, combine="max", agg="max", kind="angle",
@@ -341,7 +342,7 @@ def _build_registry() -> None:
         label="stance width",
         description="Median horizontal distance between the ankles, in torso lengths.",
         more="the feet stance is wider", less="the feet stance is narrower",
-        phrases=("foot wide", "stance wide"),
+        phrases=("foot wide", "stance wide", "-foot closer"),
         family="stance")
     add(
         name="stance_width_max", signal=stance_width, agg="max", kind="length",
@@ -504,7 +505,7 @@ def _register_body_parts() -> None:
         # the validation set's 60%-scaled copy of a clip (the same take, smaller in the frame)
         # the heel read 0.13 foot lengths higher with no change in the movement
         phrases=("heel high", "toe high", "shift toe", "-heel planted", "-heel flat",
-                 "-foot flat", "-whole foot ground", "weight toe"),
+                 "-foot flat", "-whole foot ground", "weight toe", "-whole foot planted"),
         family="heel_lift", min_effect=0.2)
     _add_gated_sided(
         name="knee_valgus_max", signal=knee_inward, combine="max", agg="max", kind="length",
