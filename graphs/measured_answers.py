@@ -1,10 +1,11 @@
 """The offline comparison engine: answer and propose differences from pose measurements alone.
 
 Used by the graph when no LLM/VLM endpoint is configured. Nothing here guesses: a difference is
-answered only when a metric covers it (the taxonomy's explicit table, or the keyword rules for
-free text), and the label follows the measurement's decision rule
-(:func:`viddiff.tools.kinematics.comparison.compare_values`). Everything else is reported as
-"not measurable offline" with label ``c``.
+answered only when a metric covers it (the taxonomy's explicit table, or the free-text reader
+:mod:`viddiff.tools.understanding` for anything else), and the label follows the measurement's
+decision rule (:func:`viddiff.tools.kinematics.comparison.compare_values`). Everything else is
+reported as "not measurable offline" with label ``c``, with the reason and, for free text, the
+three closest statements that can be measured.
 
 Where a metric is read (the stage): the query's stage hint is resolved to a segment name by the
 one stage-name rule (:func:`viddiff.tools.stage_names.resolve_stage_name`); failing that,
@@ -46,10 +47,10 @@ from viddiff.tools.taxonomy import (
     MetricQuery,
     get_difference,
     load_differences,
-    match_rule,
     metric_query_for,
     unmeasurable_for,
 )
+from viddiff.tools.understanding import understand
 
 #: Metrics reported beside the deciding one, for context (metric -> (other metric, direction)).
 SUPPORTING: dict[str, tuple[tuple[str, Literal["higher", "lower"]], ...]] = {
@@ -170,17 +171,23 @@ def _unmeasurable(what: str, detail: str = "") -> OfflineAnswer:
 
 def query_for(name: str, description: str, query_string: str, action_key: str | None = None,
               diff_key: str | None = None) -> tuple[MetricQuery | None, str]:
-    """The metric query for a difference and where it came from ("taxonomy", a keyword rule's
-    explanation, or "" when none). A known taxonomy difference without a mapping stays
-    unmapped: the keyword rules are not used to second-guess the table."""
+    """The metric query for a difference and where it came from: "taxonomy", the free-text
+    reader's explanation (:func:`viddiff.tools.understanding.understand`: which catalogue
+    phrase matched), or -- with no query -- why nothing was understood and the three closest
+    measurable statements ("" when there was no text). A known taxonomy difference without a
+    mapping stays unmapped: free text is not used to second-guess the table."""
     if action_key is not None and diff_key is not None \
             and get_difference(action_key, str(diff_key)) is not None:
         return metric_query_for(action_key, str(diff_key)), "taxonomy"
+    refusal = ""
     for text in (query_string, description, name):
-        rule = match_rule(text) if text else None
-        if rule is not None:
-            return rule.query, rule.why
-    return None, ""
+        if not text:
+            continue
+        reading = understand(text)
+        if reading.query is not None:
+            return reading.query, reading.why
+        refusal = refusal or reading.help_text()
+    return None, refusal
 
 
 def partial_movement(pose_a: PoseSequence, pose_b: PoseSequence) -> str:
@@ -237,6 +244,8 @@ def answer_offline(name: str, description: str, query_string: str,
             detail = f" ({action_key} difference {diff_key}" + (
                 f": {unmeasurable.detail} [{unmeasurable.reason}])"
                 if unmeasurable is not None else ")")
+        elif source:
+            detail = f" ({source})"
         return _unmeasurable(what, detail)
     incomplete = _incomplete_timing(query.metric, pose_a, pose_b)
     if incomplete:

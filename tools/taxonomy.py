@@ -13,7 +13,10 @@ Two explicit tables, kept small enough to read and review:
   by ``bench/measurable_table.py``.
 * :data:`FREE_TEXT_RULES` -- ordered keyword rules for differences written in free text
   ("the squat is deeper", "wider stance", "faster"); the first rule that matches wins, so the
-  specific and negated forms ("less knee bend") come before the general ones.
+  specific and negated forms ("less knee bend") come before the general ones. The offline
+  engine now reads free text with :mod:`viddiff.tools.understanding` (a grammar over the
+  catalogue's phrases); these rules remain for callers of :func:`match_rule` and as the
+  baseline that reader is compared with (bench/RESULTS.md).
 
 A :class:`MetricQuery`'s ``direction`` says which video the statement is truer of: ``higher``
 means the one with the larger metric value. "The squat is deeper" is ``thigh_angle_max`` /

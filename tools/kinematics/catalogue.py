@@ -146,31 +146,41 @@ def _add_gated(*, name: str, signal: Callable[[PoseSequence, ClipContext], Signa
                agg: Aggregate, kind: Kind, gate: Callable[[Computer, str], Computer],
                space: Space, label: str, description: str, more: str, less: str, family: str,
                side: Literal["left", "right"] | None = None, lateral: bool = False,
-               num_frames: Literal["1", "gt_1"] = "1", min_effect: float) -> None:
+               num_frames: Literal["1", "gt_1"] = "1", min_effect: float,
+               phrases: tuple[str, ...] = ()) -> None:
     """Register a signal metric that is measurable only where ``gate`` allows it."""
     unit = _UNITS[kind]
     register(MetricSpec(
         name=name, unit=unit, kind=kind, label=label,
         description=described(description, space), more=more, less=less, family=family,
         compute=gate(_signal_metric(signal, agg, kind), unit), min_effect=min_effect,
-        side=side, lateral=lateral, num_frames=num_frames, space=space))
+        side=side, lateral=lateral, num_frames=num_frames, space=space, phrases=phrases))
 
 
 def _add_gated_sided(*, name: str, signal: SideFn, combine: str, agg: Aggregate, kind: Kind,
                      gate: Callable[[Computer, str], Computer], space: Space, label: str,
                      description: str, more: str, less: str, family: str,
-                     min_effect: float) -> None:
+                     min_effect: float, phrases: tuple[str, ...] = ()) -> None:
     """:func:`_add_gated` for a per-side signal: both sides combined, then each side."""
     _add_gated(name=name, signal=bilateral(signal, combine), agg=agg, kind=kind, gate=gate,
                space=space, label=label, description=description, more=more, less=less,
-               family=family, min_effect=min_effect)
+               family=family, min_effect=min_effect, phrases=phrases)
     sides: tuple[Literal["left", "right"], ...] = ("left", "right")
     for side in sides:
         _add_gated(name=f"{name}_{side}", signal=one_side(signal, side), agg=agg, kind=kind,
                    gate=gate, space=space, label=f"{side} {label}",
                    description=f"{description} Only the {side} side.",
                    more=f"{more} on the {side} side", less=f"{less} on the {side} side",
-                   family=family, side=side, min_effect=min_effect)
+                   family=family, side=side, min_effect=min_effect, phrases=phrases)
+
+
+#: How people name each speed (``MetricSpec.phrases``), by body part (None: the whole body).
+_SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
+    None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
+    "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
+_PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
+    "wrist": ("hand fast release", "hand snap", "hand top speed high"),
+    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -190,12 +200,16 @@ def _build_registry() -> None:
         label="knee angle at its most bent",
         description=f"Smallest interior knee angle (hip-knee-ankle; 180° = straight). {mean_note}",
         more="the knees stay straighter", less="the knees bend more",
+        phrases=("knee straight", "leg straight", "knee angle straight", "-knee bend deep"),
         family="knee_bend")
     add_bilateral(
         name="knee_angle_max", signal=knee, combine="mean", agg="max", kind="angle",
         label="knee angle at its straightest",
         description=f"Largest interior knee angle (180° = locked straight). {mean_note}",
         more="the legs straighten more", less="the legs stay more bent",
+        phrases=("knee straight top", "leg straight top", "knee straight stand",
+                 "leg straight stand", "kick leg straight", "stand knee straight",
+                 "stand leg straight", "finish knee straight"),
         family="knee_extension", sided=False)
     add_bilateral(
         name="hip_angle_min", signal=hip, combine="mean", agg="min", kind="angle",
@@ -203,24 +217,32 @@ def _build_registry() -> None:
         description="Smallest shoulder-hip-knee angle (180° = upright, smaller = hip hinge). "
                     f"{mean_note}",
         more="the hips flex less", less="the hips flex more",
+        phrases=("hip straight", "angle chest thigh wide"),
         family="hip_flexion")
     add_bilateral(
         name="hip_angle_max", signal=hip, combine="mean", agg="max", kind="angle",
         label="hip angle at its most extended",
         description=f"Largest shoulder-hip-knee angle: a lockout reaches about 180°. {mean_note}",
         more="the hips extend more (fuller lockout)", less="the hips stay more flexed",
+        phrases=("hip straight top", "finish hip top", "finish straight", "full hip extension",
+                 "deadlift straight top"),
         family="hip_extension", sided=False)
     add_bilateral(
         name="elbow_angle_max", signal=elbow, combine="mean", agg="max", kind="angle",
         label="elbow angle at full extension",
         description=f"Largest shoulder-elbow-wrist angle (180° = arm straight). {mean_note}",
         more="the arms extend more", less="the arms stay more bent",
+        phrases=("elbow straight top", "arm straight top", "arm fully straight",
+                 "arm straight overhead", "elbow straight overhead", "arm straight reach",
+                 "arm straight layup", "plank arm straight", "plank elbow straight",
+                 "follow through"),
         family="arm_extension")
     add_bilateral(
         name="elbow_angle_min", signal=elbow, combine="mean", agg="min", kind="angle",
         label="elbow angle at its most bent",
         description=f"Smallest shoulder-elbow-wrist angle. {mean_note}",
         more="the elbows bend less", less="the elbows bend more",
+        phrases=("elbow straight", "arm straight", "-curl high", "curl elbow straight"),
         family="elbow_flexion", sided=False)
     add_bilateral(
         name="shoulder_angle_max", signal=shoulder, combine="mean", agg="max", kind="angle",
@@ -228,6 +250,7 @@ def _build_registry() -> None:
         description="Largest hip-shoulder-elbow angle: 0° arm down by the side, 90° level, 180° "
                     f"overhead. {mean_note}",
         more="the arms are raised higher", less="the arms are raised less",
+        phrases=("arm high", "arm overhead", "hand clap above head", "-arm shoulder level"),
         family="arm_raise")
     add_bilateral(
         name="upper_arm_tilt_mean", signal=upper_arm_tilt, combine="mean", agg="mean",
@@ -237,6 +260,8 @@ def _build_registry() -> None:
                     f"parallel to the ground. {mean_note}",
         more="the upper arms are tilted further from horizontal",
         less="the upper arms are closer to parallel with the ground",
+        phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat", "upper arm tilt",
+                 "-upper arm parallel"),
         family="upper_arm_level", sided=False, vertical=True)
     add_bilateral(
         name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
@@ -245,6 +270,8 @@ def _build_registry() -> None:
                     "parallel to the ground), per frame the LESS raised thigh, so a one-leg knee "
                     "raise does not count as squat depth.",
         more="the squat is deeper", less="the squat is shallower",
+        phrases=("thigh parallel", "-thigh above parallel", "break parallel", "thigh tilt",
+                 "-hip above parallel"),
         family="squat_depth", sided=False, vertical=True)
     add_bilateral(
         name="knee_raise_angle_max", signal=thigh_angle, combine="max", agg="max", kind="angle",
@@ -252,6 +279,7 @@ def _build_registry() -> None:
         description="Largest thigh angle from vertical of the MORE raised thigh (90° = thigh "
                     "level).",
         more="the knee is raised higher", less="the knee is raised less",
+        phrases=("knee high", "kneeraise high", "thigh high", "knee drive"),
         family="knee_raise", vertical=True)
     register(MetricSpec(
         name="knee_raise_left_minus_right", unit="deg", kind="angle",
@@ -260,6 +288,7 @@ def _build_registry() -> None:
                                "positive when the left knee is raised more.", "3d_vertical"),
         more="the left knee is raised more than the right",
         less="the right knee is raised more than the left", min_effect=10.0,
+        phrases=("knee high toleft", "kneeraise toleft"),
         family="knee_raise_side", compute=difference_metric("knee_raise_angle_max"),
         lateral=True, space="3d_vertical"))
     add(
@@ -268,6 +297,7 @@ def _build_registry() -> None:
         description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
                     "vertical.",
         more="the upper body leans further", less="the upper body stays more upright",
+        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright", "chest forward"),
         family="trunk_lean", vertical=True)
     add(
         name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
@@ -275,15 +305,22 @@ def _build_registry() -> None:
         description="Mean angle of the neck line (shoulder midpoint to ear midpoint) from "
                     "vertical.",
         more="the head tilts more", less="the head stays more vertical",
+        phrases=("-head upright", "head tilt", "-head high"),
         family="head_tilt", num_frames="gt_1", vertical=True)
-    for joint, fn in (("knee", knee), ("hip", hip), ("elbow", elbow), ("shoulder", shoulder)):
+    for joint, fn, word, even in (("knee", knee, "knee", "knee"), ("hip", hip, "hip", "hip"),
+                                  ("elbow", elbow, "arm", "elbow"),
+                                  ("shoulder", shoulder, "shoulder", "arm")):
         add_bilateral(
             name=f"range_of_motion_{joint}", signal=fn, combine="mean", agg="range", kind="angle",
             label=f"{joint} range of motion",
             description=f"Largest minus smallest {joint} angle over the stage. {mean_note}",
             more=f"the {joint}s move through a larger range",
             less=f"the {joint}s move through a smaller range",
-            family=f"rom_{joint}", sided=False, num_frames="gt_1")
+            family=f"rom_{joint}", sided=False, num_frames="gt_1",
+            phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
+                     f"{word} move big", f"{word} arc big", f"{word} motion long",
+                     f"{word} range", f"{word} travel", f"{word} swing")
+            + (("arm range shoulder", "arm shoulder big") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
             kind="angle",
@@ -291,12 +328,13 @@ def _build_registry() -> None:
             description=f"Mean absolute difference between the left and right {joint} angle.",
             more=f"the left and right {joint}s differ more",
             less=f"the left and right {joint}s move more alike",
-            family=f"asym_{joint}", sided=False)
+            family=f"asym_{joint}", sided=False, phrases=(f"{even} asym",))
     add(
         name="range_of_motion_trunk", signal=trunk_lean, agg="range", kind="angle",
         label="trunk sway",
         description="Largest minus smallest trunk lean over the stage.",
         more="the upper body sways more", less="the upper body stays steadier",
+        phrases=("trunk angle change", "-trunk angle same", "trunk sway"),
         family="rom_trunk", num_frames="gt_1", vertical=True)
 
     add(
@@ -304,12 +342,14 @@ def _build_registry() -> None:
         label="stance width",
         description="Median horizontal distance between the ankles, in torso lengths.",
         more="the feet stance is wider", less="the feet stance is narrower",
+        phrases=("foot wide", "stance wide", "-foot closer"),
         family="stance")
     add(
         name="stance_width_max", signal=stance_width, agg="max", kind="length",
         label="widest step",
         description="Largest horizontal distance between the ankles, in torso lengths.",
         more="the feet step out wider", less="the feet step out less",
+        phrases=("step wide", "step big", "-step inward"),
         family="stance_step")
     add(
         name="hip_depth", signal=hip_height, agg="min", kind="length",
@@ -317,6 +357,9 @@ def _build_registry() -> None:
         description="Lowest height of the hip midpoint above the standing ankle, in torso "
                     "lengths (smaller = deeper).",
         more="the hips stay higher", less="the hips drop lower (deeper)",
+        phrases=("hip high bottom", "hip high squat", "hip high floor", "squat high",
+                 "-squat deep", "sinkdown high", "-sinkdown deep", "-deep bottom", "dip high",
+                 "-countermovement deep"),
         family="hip_depth")
     add_bilateral(
         name="hand_height_max", signal=height_above_hips("wrist"), combine="max", agg="max",
@@ -325,6 +368,7 @@ def _build_registry() -> None:
         description="Highest wrist height above the hip midpoint, in torso lengths (1 ≈ shoulder "
                     "level).",
         more="the hands reach higher", less="the hands stay lower",
+        phrases=("hand high head", "hand further high", "-hand head height", "reach high"),
         family="hand_high")
     add_bilateral(
         name="hand_height_mean", signal=height_above_hips("wrist"), combine="mean", agg="mean",
@@ -332,6 +376,7 @@ def _build_registry() -> None:
         label="hand height on the body",
         description="Mean wrist height above the hip midpoint, in torso lengths.",
         more="the hands are held higher on the body", less="the hands are held lower on the body",
+        phrases=("hand high", "guard high"),
         family="hand_pos", sided=False)
     add_bilateral(
         name="hand_floor_height_min", signal=wrist_above_floor, combine="min", agg="min",
@@ -339,6 +384,7 @@ def _build_registry() -> None:
         label="lowest hand position",
         description="Lowest wrist height above the standing ankle, in torso lengths.",
         more="the hands stay higher", less="the hands go lower",
+        phrases=("hand high bottom", "hand high floor", "hand sinkdown high"),
         family="hand_low", sided=False)
     add_bilateral(
         name="range_of_motion_hand", signal=height_above_hips("wrist"), combine="mean",
@@ -347,6 +393,7 @@ def _build_registry() -> None:
         description="Largest minus smallest wrist height (mean of both hands), in torso lengths.",
         more="the hands travel through a larger range",
         less="the hands travel through a smaller range",
+        phrases=("hand travel long", "hand travel big", "hand cover height"),
         family="rom_hand", sided=False, num_frames="gt_1")
     add_bilateral(
         name="knee_height_max", signal=height_above_hips("knee"), combine="max", agg="max",
@@ -355,6 +402,7 @@ def _build_registry() -> None:
         description="Highest knee height relative to the hip midpoint, in torso lengths (0 = hip "
                     "level).",
         more="the knee is lifted higher", less="the knee is lifted less",
+        phrases=("knee chest", "knee high hip"),
         family="knee_high")
     add(
         name="hip_sway", signal=hip_offset, agg="range", kind="length",
@@ -362,6 +410,7 @@ def _build_registry() -> None:
         description="Range of the hip midpoint's horizontal position relative to the feet, torso "
                     "lengths.",
         more="the hips travel further", less="the hips travel less",
+        phrases=("hip sway",),
         family="hip_sway", num_frames="gt_1")
     add(
         name="knee_width_ratio_min", signal=knee_width_ratio, agg="min", kind="ratio",
@@ -369,6 +418,7 @@ def _build_registry() -> None:
         description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
                     "the knees are inside the feet (caving in).",
         more="the knees track further out", less="the knees cave in more",
+        phrases=("knee wide foot",),
         family="knee_valgus")
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
@@ -377,6 +427,8 @@ def _build_registry() -> None:
                     f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
                     "in torso lengths; about 0 without a jump.",
         more="the jump is higher", less="the jump is lower",
+        phrases=("jump high", "vertical high", "foot high floor", "elevate jump", "more air",
+                 "high floor"),
         family="jump", num_frames="gt_1")
 
     _register_body_parts()
@@ -393,7 +445,7 @@ def _build_registry() -> None:
             more="the body moves faster" if part is None else f"the {part}s move faster",
             less="the body moves slower" if part is None else f"the {part}s move slower",
             family=f"speed{suffix}", num_frames="gt_1", min_effect=0.15, relative=True,
-            proposable=False)
+            proposable=False, phrases=_SPEED_PHRASES[part])
     for part in ("wrist", "ankle"):
         add(
             name=f"peak_speed_{part}", signal=speed(part), agg="max", kind="speed",
@@ -401,13 +453,14 @@ def _build_registry() -> None:
             description=f"Highest speed of the {part}s in torso lengths per second.",
             more=f"the {part}s reach a higher top speed", less=f"the {part}s stay slower",
             family=f"peak_speed_{part}", num_frames="gt_1", min_effect=0.15, relative=True,
-            proposable=False)
+            proposable=False, phrases=_PEAK_SPEED_PHRASES[part])
     register(MetricSpec(
         name="stage_duration", unit="s", kind="time", label="duration",
         description="Time from the first to the last frame of the stage (or clip), in seconds; "
                     f"each boundary is taken as uncertain by {BOUNDARY_UNCERTAINTY_S} s or one "
                     "frame, whichever is larger.",
         more="it takes longer", less="it is quicker", min_effect=0.15, relative=True,
+        phrases=("plank long", "hold long", "set long", "take long", "-set fast"),
         family="duration", compute=stage_duration, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="motion_duration", unit="s", kind="time", label="movement time",
@@ -415,13 +468,17 @@ def _build_registry() -> None:
                     "(limb landmarks, torso-normalised); independent of the movement's size and "
                     "largely of the view, so it compares tempo fairly.",
         more="the motion is slower", less="the motion is faster", min_effect=0.1,
-        relative=True, family="tempo", compute=motion_duration, num_frames="gt_1",
+        relative=True, phrases=("-motion fast", "-tempo fast", "-speed motion fast", "-rep fast",
+                                "motion time", "motion take long"),
+        family="tempo", compute=motion_duration, num_frames="gt_1",
         space="time"))
     register(MetricSpec(
         name="longest_pause", unit="s", kind="time", label="longest pause",
         description="Longest run of frames whose body speed stays below 15% of the clip's "
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
+        phrases=("pause", "pause long", "hold bottom", "-bounce", "-touch bottom",
+                 "more time bottom"),
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="rep_count", unit="reps", kind="count", label="number of repetitions",
@@ -429,6 +486,8 @@ def _build_registry() -> None:
                     "movement's main signal away from rest and back "
                     "(viddiff.tools.kinematics.movement).",
         more="there are more repetitions", less="there are fewer repetitions", min_effect=1.0,
+        phrases=("number rep high", "rep count high", "more rep", "more pushup", "more squat",
+                 "more lunge", "more jack"),
         family="reps", compute=rep_count, num_frames="gt_1", space="time"))
 
 
@@ -445,6 +504,8 @@ def _register_body_parts() -> None:
         # a fifth of the foot (about 5 cm): MediaPipe's heel and toe points are small, and on
         # the validation set's 60%-scaled copy of a clip (the same take, smaller in the frame)
         # the heel read 0.13 foot lengths higher with no change in the movement
+        phrases=("heel high", "toe high", "shift toe", "-heel planted", "-heel flat",
+                 "-foot flat", "-whole foot ground", "weight toe", "-whole foot planted"),
         family="heel_lift", min_effect=0.2)
     _add_gated_sided(
         name="knee_valgus_max", signal=knee_inward, combine="max", agg="max", kind="length",
@@ -454,6 +515,8 @@ def _register_body_parts() -> None:
                     "torso lengths (+ inside = valgus, - outside = varus; per frame the more "
                     "inward knee). Front or back views only: elsewhere not measurable.",
         more="the knees cave inward more", less="the knees track further out",
+        phrases=("knee inward", "knee cave", "knee collapse", "knee buckle", "knee valgus",
+                 "knee knock", "-knee align"),
         family="knee_valgus_line", min_effect=0.05)
     _add_gated_sided(
         name="foot_turn_out", signal=foot_turn_out, combine="mean", agg="median", kind="angle",
@@ -462,6 +525,9 @@ def _register_body_parts() -> None:
         description="Median angle of the foot (heel to toe) from straight ahead in the ground "
                     "plane, in degrees (+ toes out, - toes in; per frame the mean of both feet).",
         more="the feet are turned out more", less="the feet point more straight ahead",
+        phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "duck",
+                 "-foot point straight", "-foot point forward", "-foot parallel", "toe angle out",
+                 "foot angle out"),
         family="foot_turn_out", min_effect=8.0)
     _add_gated(
         name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
@@ -471,6 +537,7 @@ def _register_body_parts() -> None:
                     "the feet, along the body's left-right axis, in torso lengths (+ towards "
                     "the person's left, - towards the right). Front or back views only.",
         more="the hips shift more to the left", less="the hips shift more to the right",
+        phrases=("hip toleft", "weight toleft"),
         family="hip_shift", lateral=True, num_frames="gt_1", min_effect=0.05)
     _add_gated(
         name="hip_shift_max", signal=bilateral_abs(hip_shift), agg="max", kind="length",
@@ -479,6 +546,8 @@ def _register_body_parts() -> None:
         description="Largest sideways offset of the hip midpoint from the midpoint of the "
                     "feet, either way, in torso lengths. Front or back views only.",
         more="the hips shift further sideways", less="the hips stay more centred over the feet",
+        phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "body follow foot",
+                 "trunk out foot"),
         family="hip_shift_size", min_effect=0.05)
     _add_gated(
         name="head_forward_mean", signal=head_forward, agg="mean", kind="angle",
@@ -488,6 +557,7 @@ def _register_body_parts() -> None:
                     "from vertical, towards where the face points (+ head forward of the "
                     "shoulders, - held back).",
         more="the head juts further forward", less="the head is held further back",
+        phrases=("head forward", "head poke", "head jut", "head stick out"),
         family="head_forward", num_frames="1", min_effect=5.0)
     for side in (None, "left", "right"):
         sides = ("left", "right") if side is None else (side,)
@@ -513,7 +583,9 @@ def _register_body_parts() -> None:
                                                    "side"),
             less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
                                                   "side"),
-            min_effect=8.0, family="arm_top", compute=_at_peak(elevation, height),
+            min_effect=8.0, family="arm_top",
+            phrases=("release high", "release point high", "arm high release"),
+            compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
 

@@ -82,6 +82,11 @@ class MetricSpec:
     proposable: bool = True
     lateral: bool = False
     space: Space = "image"
+    #: How people say it, for the free-text reader (:mod:`viddiff.tools.understanding`): short
+    #: phrases of body parts and property words, true of the video with the HIGHER value; a
+    #: leading ``-`` marks one true of the LOWER value ("-heel planted"). Opposites come from the
+    #: reader's grammar (negation, antonyms), so one phrase covers a statement and its mirror.
+    phrases: tuple[str, ...] = ()
 
     @property
     def needs_sides(self) -> bool:
@@ -189,7 +194,8 @@ def add(*, name: str, signal: Callable[[PoseSequence, ClipContext], Signal], agg
         kind: Kind, label: str, description: str, more: str, less: str, family: str,
         side: Literal["left", "right"] | None = None, num_frames: Literal["1", "gt_1"] = "1",
         min_effect: float | None = None, relative: bool = False,
-        proposable: bool = True, vertical: bool = False) -> None:
+        proposable: bool = True, vertical: bool = False,
+        phrases: tuple[str, ...] = ()) -> None:
     """Register a signal metric; angles are read in 3-D (``vertical``: against the estimated
     vertical), everything else in the image."""
     space: Space = ("3d_vertical" if vertical else "3d") if kind == "angle" else "image"
@@ -198,19 +204,19 @@ def add(*, name: str, signal: Callable[[PoseSequence, ClipContext], Signal], agg
         description=described(description, space), more=more, less=less, family=family,
         compute=_signal_metric(signal, agg, kind),
         min_effect=_MIN_EFFECT[kind] if min_effect is None else min_effect, relative=relative,
-        num_frames=num_frames, side=side, proposable=proposable, space=space))
+        num_frames=num_frames, side=side, proposable=proposable, space=space, phrases=phrases))
 
 
 def add_bilateral(*, name: str, signal: SideFn, combine: str, agg: Aggregate, kind: Kind,
                   label: str, description: str, more: str, less: str, family: str,
                   sided: bool = True, num_frames: Literal["1", "gt_1"] = "1",
-                  vertical: bool = False) -> None:
+                  vertical: bool = False, phrases: tuple[str, ...] = ()) -> None:
     """Register the two-sided metric (``signal`` of both sides, per frame combined by
     ``combine``: mean, min, max or absdiff) and, when ``sided``, its ``_left``/``_right``
     variants."""
     add(name=name, signal=bilateral(signal, combine), agg=agg, kind=kind, label=label,
         description=description, more=more, less=less, family=family, num_frames=num_frames,
-        vertical=vertical)
+        vertical=vertical, phrases=phrases)
     if not sided:
         return
     sides: tuple[Literal["left", "right"], ...] = ("left", "right")
@@ -218,7 +224,7 @@ def add_bilateral(*, name: str, signal: SideFn, combine: str, agg: Aggregate, ki
         add(name=f"{name}_{side}", signal=one_side(signal, side), agg=agg, kind=kind,
             label=f"{side} {label}", description=f"{description} Only the {side} side.",
             more=f"{more} on the {side} side", less=f"{less} on the {side} side",
-            family=family, side=side, num_frames=num_frames, vertical=vertical)
+            family=family, side=side, num_frames=num_frames, vertical=vertical, phrases=phrases)
 
 
 def difference_metric(base: str) -> Computer:

@@ -1,0 +1,104 @@
+"""Score the free-text reader (:mod:`viddiff.tools.understanding`) on the phrase bank (issue 22).
+
+Each entry of ``bench/phrase_bank/dev.jsonl`` and ``heldout.jsonl`` is read and counted as
+
+* **right**: mapped to the entry's metric or one of its ``also`` metrics (with the entry's side:
+  ``<metric>_<side>``) in the entry's direction (``sense``);
+* **refused**: not mapped, with a reason and three suggestions -- right for a statement nothing
+  measures (``metric: null``) and for a planned metric the catalogue does not have yet;
+* **wrong**: mapped to anything else, or in the opposite direction (the worst outcome).
+
+Tune on dev only; held-out is scored, never read while tuning (bench/phrase_bank/README.md).
+``python -m bench.bench_understanding [--show wrong|refused|all] [--split dev|heldout]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from viddiff.tools.understanding import Understanding, understand
+
+BANK = Path(__file__).parent / "phrase_bank"
+#: Metrics the phrase bank names that the catalogue does not have yet (bench/phrase_bank/README.md).
+PLANNED = frozenset(("hip_pike", "hip_sag", "knee_extension_top", "chest_depth_bottom",
+                     "descent_time", "ascent_time"))
+
+
+@dataclass(frozen=True)
+class Score:
+    """Counts over one split."""
+
+    n: int
+    right: int
+    refused: int
+    refused_with_help: int
+    wrong: int
+    refused_rightly: int = 0
+
+    def line(self, split: str) -> str:
+        def pct(k: int) -> str:
+            return f"{100 * k / self.n:.1f}%"
+
+        return (f"{split}: {self.n} statements; right {self.right} ({pct(self.right)}), "
+                f"refused {self.refused} ({pct(self.refused)}, with three suggestions "
+                f"{self.refused_with_help}; of them rightly, nothing or a planned metric "
+                f"measures it: {self.refused_rightly}), wrong {self.wrong} ({pct(self.wrong)}); "
+                f"right or rightly refused {pct(self.right + self.refused_rightly)}")
+
+
+def load(split: str) -> list[dict]:
+    """The entries of one split."""
+    return [json.loads(line) for line in (BANK / f"{split}.jsonl").read_text().splitlines()
+            if line.strip()]
+
+
+def outcome(entry: dict, reading: Understanding) -> str:
+    """"right", "refused" or "wrong" for one entry."""
+    if reading.metric is None:
+        return "refused"
+    if entry["metric"] is None:
+        return "wrong"
+    side = f"_{entry['side']}" if entry.get("side") else ""
+    accepted = [(entry["metric"], entry["sense"])]
+    accepted += [(a["metric"], a["sense"]) for a in entry.get("also") or []]
+    ok = any(reading.metric == metric + side and reading.direction == sense
+             for metric, sense in accepted)
+    return "right" if ok else "wrong"
+
+
+def score(entries: list[dict]) -> tuple[Score, list[tuple[str, dict, Understanding]]]:
+    """The split's counts and each entry's outcome."""
+    rows = []
+    for entry in entries:
+        reading = understand(entry["text"])
+        rows.append((outcome(entry, reading), entry, reading))
+    kinds = [r[0] for r in rows]
+    helped = sum(1 for k, _, u in rows if k == "refused" and len(u.suggestions) == 3)
+    rightly = sum(1 for k, e, _ in rows
+                  if k == "refused" and (e["metric"] is None or e["metric"] in PLANNED))
+    return Score(len(rows), kinds.count("right"), kinds.count("refused"), helped,
+                 kinds.count("wrong"), rightly), rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "heldout", "both"), default="both")
+    parser.add_argument("--show", choices=("wrong", "refused", "all", "none"), default="none")
+    args = parser.parse_args()
+    splits = ("dev", "heldout") if args.split == "both" else (args.split,)
+    for split in splits:
+        result, rows = score(load(split))
+        print(result.line(split))
+        for kind, entry, reading in rows:
+            if args.show in (kind, "all") or (args.show == "all"):
+                got = f"{reading.metric} {reading.direction}" if reading.metric else \
+                    f"refused: {reading.refusal}"
+                print(f"  [{kind}] {entry['text']!r}: want {entry['metric']} {entry['sense']}"
+                      f" {entry.get('side') or ''}; got {got} ({reading.phrase})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The free-text reader (issue 22): statements to metric, direction, moment and side."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.bench_understanding import load, score
+from tests.test_kinematics import squat_clip
+from viddiff.graphs.measured_answers import answer_offline, query_for
+from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, understand
+
+BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
+
+#: Dev-set figures measured when the reader was written (bench/RESULTS.md); a change that
+#: loses ground fails here. Held-out is reported, never tested against.
+DEV_RIGHT_FLOOR = 0.75
+DEV_WRONG_CEILING = 0.02
+
+
+def _read(text: str) -> tuple[str | None, str | None]:
+    u = understand(text)
+    return u.metric, u.direction
+
+
+@pytest.mark.parametrize(("text", "metric", "direction"), [
+    ("she squats lower", "hip_depth", "lower"),
+    ("the person does not go as low", "hip_depth", "higher"),
+    ("the squat is deeper", "hip_depth", "lower"),
+    ("the squat is shallower", "hip_depth", "higher"),
+    ("the heels stay planted", "heel_lift_max", "lower"),
+    ("the heels don't lift", "heel_lift_max", "lower"),
+    ("the person rises onto the toes", "heel_lift_max", "higher"),
+    ("the chest stays up", "trunk_lean_max", "lower"),
+    ("the back is more vertical at the bottom", "trunk_lean_max", "lower"),
+    ("the knees lock out at the top", "knee_angle_max", "higher"),
+    ("the legs stay straighter", "knee_angle_min", "higher"),
+    ("knees are more bent", "knee_angle_min", "lower"),
+    ("the person does more push-ups", "rep_count", "higher"),
+    ("the feet stance is wider", "stance_width", "higher"),
+    ("narrower stance", "stance_width", "lower"),
+    ("the motion is faster", "motion_duration", "lower"),
+    ("the motion is slower", "motion_duration", "higher"),
+    ("there is no pause at the bottom, he goes straight back up", "longest_pause", "lower"),
+    ("the knees cave in", "knee_valgus_max", "higher"),
+    ("the knees track out over the toes", "knee_valgus_max", "lower"),
+])
+def test_statements_map_to_metric_and_direction(text: str, metric: str, direction: str) -> None:
+    assert _read(text) == (metric, direction)
+
+
+@pytest.mark.parametrize(("statement", "opposite"), [
+    ("the squat is deeper", "the squat is shallower"),
+    ("the squat is deeper", "the squat is not as deep"),
+    ("she squats lower", "the person does not go as low"),
+    ("the heels lift", "the heels stay planted"),
+    ("the heels lift", "the heels don't lift"),
+    ("the stance is wider", "the stance is narrower"),
+    ("the motion is faster", "the motion is slower"),
+    ("the knees bend more", "the knees bend less"),
+    ("the arms are raised higher", "the arms are raised less high"),
+    ("the pause is longer", "the pause is shorter"),
+    ("the knees move through a larger range", "the knees move through a smaller range"),
+    ("he does more reps", "he does fewer reps"),
+])
+def test_antonyms_and_negations_mirror(statement: str, opposite: str) -> None:
+    (m1, d1), (m2, d2) = _read(statement), _read(opposite)
+    assert m1 is not None and m1 == m2
+    assert {d1, d2} == {"higher", "lower"}
+
+
+@pytest.mark.parametrize("spec", BASE_METRICS, ids=lambda s: s.name)
+def test_every_metric_statement_and_its_opposite_mirror(spec) -> None:  # type: ignore[no-untyped-def]
+    """For every metric: its phrases and its more/less wording, each against its negation,
+    read the same metric with mirror directions (or are refused both); its own more and less
+    wording, when both read as one metric, read it in mirror directions; and at least one of its
+    phrases reads as the metric itself (the matcher uses the catalogue's description)."""
+    statements = [spec.more, spec.less, *(p.lstrip("-") for p in spec.phrases)]
+    for text in statements:
+        a, b = understand(text), understand(f"it is not true that {text}")
+        assert a.metric == b.metric, (text, a.metric, b.metric)
+        if a.metric is not None:
+            assert {a.direction, b.direction} == {"higher", "lower"}, text
+    more, less = understand(spec.more), understand(spec.less)
+    if more.metric is not None and more.metric == less.metric:
+        assert {more.direction, less.direction} == {"higher", "lower"}, spec.name
+    assert any(understand(p.lstrip("-")).metric == spec.name for p in spec.phrases), spec.name
+
+
+def test_phrase_bank_opposites_mirror_on_dev() -> None:
+    """The dev phrase bank's opposite_of pairs: both read, same metric, mirror directions --
+    all but the three mixed-clause pairs measured when the reader was written ("she shoots
+    with stiffer legs and barely bends the knees" reads the flip against the first word)."""
+    entries = {e["id"]: e for e in load("dev")}
+    broken = []
+    for e in entries.values():
+        if not e["opposite_of"]:
+            continue
+        a, b = understand(e["text"]), understand(entries[e["opposite_of"]]["text"])
+        if a.metric and b.metric and not (a.metric == b.metric and a.direction != b.direction):
+            broken.append(e["text"])
+    assert len(broken) <= 3, broken
+
+
+@pytest.mark.parametrize(("text", "moment", "stage"), [
+    ("at the bottom the hips are lower", "bottom", "bottom"),
+    ("on the way down the knees fall in", "descent", "descent"),
+    ("the knees stay out on the way up", "ascent", "ascent"),
+    ("at the top the elbows stay bent", "top", "top"),
+    ("the torso stays upright throughout the set", "throughout", None),
+])
+def test_moments_become_stage_hints(text: str, moment: str, stage: str | None) -> None:
+    u = understand(text)
+    assert u.moment == moment and u.query is not None and u.query.stage_hint == stage
+
+
+def test_sides() -> None:
+    assert _read("the left knee stays straighter") == ("knee_angle_min_left", "higher")
+    assert _read("the right arm doesn't go as high") == ("shoulder_angle_max_right", "lower")
+    assert understand("the left knee stays straighter").side == "left"
+    # a comparison of the two sides is the sign of a left-minus-right metric, not one side
+    u = understand("the left knee comes up higher than the right")
+    assert (u.metric, u.direction, u.side) == ("knee_raise_left_minus_right", "higher", None)
+    assert _read("the right knee comes up higher than the left") == \
+        ("knee_raise_left_minus_right", "lower")
+    assert _read("his hips drift to the left") == ("hip_shift_mean", "higher")
+    assert _read("he leans his hips over to the right") == ("hip_shift_mean", "lower")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("she smiles more", "pose does not see"),
+    ("the bar path is straighter", "no measured property"),
+    ("the grip is wider", "pose does not see"),
+    ("the eyes are on the rim during the shot", "pose does not see"),
+    ("the descent is slower", "not measured yet"),
+    ("the hips sag in the plank", "not measured yet"),
+    ("the butt sticks up in the air", "not measured yet"),
+    ("the chest goes all the way to the floor", "not measured yet"),
+])
+def test_refusals_say_why_and_offer_three_statements(text: str, why: str) -> None:
+    u = understand(text)
+    assert u.metric is None and u.query is None
+    assert why in (u.refusal or "")
+    mores = {spec.more for spec in BASE_METRICS}
+    assert len(u.suggestions) == 3 and set(u.suggestions) <= mores
+    assert all(s in u.help_text() for s in u.suggestions)
+
+
+def test_suggestions_are_close() -> None:
+    assert any("knee" in s for s in understand("the knees wobble about").suggestions)
+
+
+def test_not_yet_measured_are_not_catalogue_metrics() -> None:
+    assert not set(NOT_YET_MEASURED) & set(METRICS)
+    assert set(CLOSEST) == set(NOT_YET_MEASURED)
+    assert all(m in METRICS for names in CLOSEST.values() for m in names)
+    u = understand("the descent is slower")
+    assert u.suggestions[0] == METRICS["stage_duration"].more
+
+
+def test_query_for_uses_the_reader_and_the_taxonomy_first() -> None:
+    query, why = query_for("", "", "she squats lower")
+    assert query is not None and (query.metric, query.direction) == ("hip_depth", "lower")
+    assert "hip_depth" in why
+    query, why = query_for("deeper squat", "the squat is deeper", "the squat is deeper",
+                           "fitness_4", "2")
+    assert why == "taxonomy" and query is not None and query.metric == "thigh_angle_max"
+    query, why = query_for("", "", "she smiles more")
+    assert query is None and "measurable statements close to it" in why
+
+
+def test_unmapped_answer_gives_the_reason_and_three_statements() -> None:
+    pose = squat_clip()
+    ans = answer_offline("spin", "", "the ball spins more", pose, pose, [], [])
+    assert (ans.label, ans.measurable) == ("c", False)
+    assert ans.reason.startswith("not measurable offline: no pose metric covers")
+    assert "no measured property matches" in ans.reason
+    assert "measurable statements close to it" in ans.reason
+
+
+def test_dev_score_stays_above_its_floor() -> None:
+    result, _ = score(load("dev"))
+    assert result.right / result.n >= DEV_RIGHT_FLOOR, result
+    assert result.wrong / result.n <= DEV_WRONG_CEILING, result
+    assert result.refused_with_help == result.refused

@@ -1,0 +1,542 @@
+"""Understand a statement about two videos: which metric, which way, at which moment and side.
+
+"She squats lower", "the heels stay planted", "the knees lock out at the top" are read by a
+small grammar, not by one regular expression per wording:
+
+* **Words to concepts.** The statement is lower-cased, contractions opened ("doesn't" -> "does
+  not"), a few fixed expressions rewritten ("on the way down" -> ``descent``, "closer to the
+  floor" -> ``low``), and each word stemmed and mapped to a concept (``hips``, ``pelvis`` and
+  ``butt`` are ``hip``). Words that have an opposite are *polar*: "deeper" is ``DEEP`` +1 and
+  "shallower" ``DEEP`` -1, "lower" ``HIGH`` -1, "planted" and "lift" are not pairs but phrases.
+* **Phrases in the catalogue.** Each metric says once, in its catalogue entry
+  (``MetricSpec.phrases``), how people name it: "hip high", "-squat deep", "heel lift",
+  "-heel planted" (a ``-`` marks a phrase true of the video with the LOWER value). A phrase
+  matches when all its concepts occur in the statement; the most specific match wins (concepts
+  weighted by how rare they are among all phrases, ties to the phrase whose words come first:
+  the subject).
+* **Direction.** The phrase's sign, times the sign of each polar concept it shares with the
+  statement (phrase's word against the statement's word), times -1 for each negation or
+  softener ("not", "never", "no", "less", "barely", "only"). A statement and its negation, or
+  its antonym, therefore match the same phrase and get mirror directions: consistent by
+  construction.
+* **Moment and side.** "At the bottom", "on the way down", "at the top", "on the way up",
+  "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
+  the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
+* **Refusal with help.** A statement no phrase covers, or one about a property the catalogue has
+  no metric for yet (:data:`NOT_YET_MEASURED`: descent and ascent tempo, hips sagging or piking,
+  chest depth), is refused with the reason and the three closest statements that can be
+  measured (the catalogue's own ``more`` wording).
+
+Nothing heavy is imported: the metric catalogue loads on the first call.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from viddiff.tools.taxonomy import MetricQuery
+
+_V = TypeVar("_V")
+Direction = Literal["higher", "lower"]
+Moment = Literal["bottom", "top", "descent", "ascent", "throughout"]
+
+
+def _words(text: str) -> list[str]:
+    """The words of a space-separated list (the tables below are easier to read that way)."""
+    return text.split()
+
+
+def _each(words: str, value: _V) -> dict[str, _V]:
+    """``value`` for each word of a space-separated list."""
+    return dict.fromkeys(_words(words), value)
+
+# --------------------------------------------------------------------------------------------
+# The grammar: words to concepts
+# --------------------------------------------------------------------------------------------
+
+#: Words with an opposite: surface form -> (concept, sign). Looked up before stemming.
+POLAR: dict[str, tuple[str, int]] = {
+    **_each("high higher highest up upward upwards above tall taller raise raises "
+                    "raised raising lift lifts lifted lifting rise rises rising elevate "
+                    "elevates elevated elevation", ("HIGH", 1)),
+    **_each("low lower lowest lowers lowered lowering down downward downwards below "
+                    "drop drops dropped dropping sink sinks sinking sank hang hangs",
+                    ("HIGH", -1)),
+    **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
+    **_each("shallow shallower shallowest", ("DEEP", -1)),
+    **_each("wide wider widest widely broad broader apart", ("WIDE", 1)),
+    **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
+    **_each("fast faster fastest quick quicker quickest quickly rapid rapidly "
+                    "explosive explosively explode explodes energetic energetically whip whips "
+                    "snap snaps snappier", ("FAST", 1)),
+    **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
+                    "grind grinds", ("FAST", -1)),
+    **_each("long longer longest lasts", ("LONG", 1)),
+    **_each("short shorter shortest brief briefly", ("LONG", -1)),
+    **_each("big bigger biggest large larger largest full fuller fully greater",
+                    ("BIG", 1)),
+    **_each("small smaller smallest restricted limited", ("BIG", -1)),
+    **_each("straight straighter straighten straightens straightened straightening "
+                    "extend extends extended extension lock locks locked open opens stiff "
+                    "stiffer", ("STRAIGHT", 1)),
+    **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
+                    "folded crooked soft closed tight tighter hinge hinges hinged "
+                    "hinging", ("STRAIGHT", -1)),
+    **_each("upright vertical", ("UPRIGHT", 1)),
+    **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally",
+                    ("UPRIGHT", -1)),
+    **_each("many more", ("MANY", 1)),
+    **_each("few fewer", ("MANY", -1)),
+    "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
+    **_each("sway sways swaying wobble wobbles rock rocks rocking", ("SWAY", 1)),
+    **_each("steady steadier stable still solid", ("SWAY", -1)),
+    **_each("forward forwards ahead", ("FORWARD", 1)),
+    **_each("backward backwards behind", ("FORWARD", -1)),
+    **_each("inward inwards inside", ("IN", 1)),
+    **_each("out outward outwards outside", ("IN", -1)),
+    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently", ("ASYM", 1)),
+    **_each("even evenly equal equally same sync alike symmetric symmetrical "
+                    "symmetrically", ("ASYM", -1)),
+}
+
+_POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
+
+#: The concepts that name a body part: a statement that names some is answered only by a
+#: phrase that names one of them, or the whole body (a phrase about the arms does not answer
+#: one about the hands).
+BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "arm", "elbow",
+                        "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper"))
+
+#: Words that turn a statement round: negations and softeners.
+FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
+
+#: Words that say nothing about the property (dropped from phrases and statements).
+STOP = frozenset(_words(
+    "a an the is are was were be been being am it its this that these those of to at on by for "
+    "with from into onto as than and or so very much quite slightly little bit some any all way "
+    "she he they her his their him them person athlete player shooter lifter who which there "
+    "does do did doing has have had get gets got getting make makes made keep keeps kept stay "
+    "stays stayed remain remains come comes coming her herself himself themselves each every "
+    "one while when then just still also even well")) - set(POLAR) | {"the"}
+
+#: Words about what body pose does not see: a statement with one is refused outright.
+OFF_BODY = frozenset(_words(
+    "gaze eye eyes look looks looking stare grip gripping breath breathe breathes "
+    "breathing exhale exhales inhale inhales smile smiles smiling grimace grimaces finger "
+    "fingers thumb thumbs belt camera music room loud confident happier"))
+
+#: Stems and words to concepts (synonyms). Looked up on the word and on its stem.
+SYNONYMS: dict[str, str] = {
+    **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
+    **_each("knee knees", "knee"),
+    **_each("leg legs", "leg"),
+    **_each("thigh thighs", "thigh"),
+    **_each("foot feet", "foot"),
+    **_each("toe toes tiptoe tiptoes", "toe"),
+    **_each("heel heels", "heel"),
+    **_each("arm arms forearm forearms", "arm"),
+    **_each("elbow elbows", "elbow"),
+    **_each("hand hands wrist wrists", "hand"),
+    **_each("shoulder shoulders", "shoulder"),
+    **_each("torso trunk back spine", "trunk"),
+    **_each("head chin neck", "head"),
+    **_each("squat squats squatting", "squat"),
+    **_each("rep reps repetition repetitions", "rep"),
+    **_each("movement motion", "motion"),
+    **_each("step steps stepping", "step"),
+    **_each("jump jumps jumping jumper hop hops", "jump"),
+    **_each("stance base", "stance"),
+    **_each("pause pauses paused pausing stop stops stopped", "pause"),
+    **_each("speed pace", "speed"),
+}
+
+#: Fixed expressions rewritten before the words are read (regex -> replacement).
+EXPRESSIONS: tuple[tuple[str, str], ...] = (
+    (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
+    (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
+    (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
+    (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
+    (r"\b(straight )?back (up|down)\b", " again \\2 "),
+    (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
+    (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
+    (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
+    (r"\b(cave|caves|caving|caved|fall|falls|fell|come|comes|pinch|pinches|drift|drifts|move|"
+     r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes) in\b",
+     " \\1 inward "),
+    (r"\b(stays?|held|kept|keeps?|pulled|sits?) back\b", " \\1 backward "),
+    (r"\bstands? up\b|\bstanding up\b", " stand "), (r"\bhinge", " hip hinge"),
+    (r"\block(s|ed|ing)? ?out\b", " lock top "),
+    (r"\bon the way down\b|\bgoing down\b|\bway down\b", " descent "),
+    (r"\bon the way up\b|\bway up\b|\bcoming up out\b", " ascent "),
+    (r"\bin the hole\b", " bottom "), (r"\bbent over\b", " trunk lean "),
+    (r"\b(closer|close|nearer) to the (floor|ground)\b", " low floor "),
+    (r"\bfar(ther)? from the (floor|ground)\b", " high floor "),
+    (r"\b(off|leave|leaves|leaving) the (floor|ground)\b", " up floor "),
+    (r"\b(stay|stays|stayed|remain|remains|kept|keep|keeps) on the (floor|ground)\b", " planted "),
+    (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
+    (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
+    (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
+    (r"\b(weight\b.*)\bon the (left|right)( side)?\b", " \\1 to\\2 "),
+    (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
+    (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
+    (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
+     " sinkdown \\3 "),
+    (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
+     r"(as |so |much |even )?(low|lower|deep|deeper)\b", " sinkdown \\3 "),
+    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing) "
+     r"forward\b", " trunk lean "),
+    (r"\b(than|behind) the other( one| side)?\b", " asym "),
+    (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
+    (r"\bballs of (his|her|their|the) feet\b", " toe "),
+    (r"\bthe whole time\b|\bthroughout\b", " throughout "),
+    (r"-", " "),
+)
+
+
+def _stem(word: str) -> str:
+    """A crude suffix stripper, applied the same way to phrases and statements."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A statement as concepts: their signs (polar concepts), positions and the flips."""
+
+    concepts: dict[str, int]
+    positions: dict[str, int]
+    flips: int
+    off_body: bool = False
+    mixed: frozenset[str] = frozenset()  # polar concepts said both ways ("up ... lower")
+
+
+def read_words(text: str) -> Reading:
+    """The statement's concepts (first occurrence wins a polar sign) and its negations."""
+    t = f" {text.lower()} "
+    for pattern, repl in EXPRESSIONS:
+        t = re.sub(pattern, repl, t)
+    concepts: dict[str, int] = {}
+    positions: dict[str, int] = {}
+    flips = 0
+    off_body = False
+    mixed: set[str] = set()
+    for i, word in enumerate(re.findall(r"[a-z]+", t)):
+        if word in FLIPS:
+            flips += 1
+            continue
+        off_body = off_body or word in OFF_BODY
+        if word in POLAR:
+            concept, sign = POLAR[word]
+        elif word in STOP:
+            continue
+        else:
+            concept, sign = SYNONYMS.get(word) or SYNONYMS.get(_stem(word)) or _stem(word), 1
+        if concept not in concepts:
+            concepts[concept], positions[concept] = sign, i
+        elif concepts[concept] != sign:
+            mixed.add(concept)
+    return Reading(concepts, positions, flips, off_body, frozenset(mixed))
+
+
+# --------------------------------------------------------------------------------------------
+# Moments and sides
+# --------------------------------------------------------------------------------------------
+
+_MOMENTS: tuple[tuple[Moment, str], ...] = (
+    ("descent", r"\bdescent\b|\bway down\b|\bgoing down\b|\blowering\b|\bas (he|she|they) "
+                r"lowers?\b|\bcomes? down\b|\bbar comes down\b"),
+    ("ascent", r"\bascent\b|\bway up\b|\bcoming up\b|\bstands? up\b|\bstanding up\b|"
+               r"\bout of the (bottom|hole)\b|\bpush(es)? (back )?up\b|\bgrinds? .*\bup\b"),
+    ("bottom", r"\bbottom\b|\bin the hole\b|\blowest point\b|\bdeepest point\b"),
+    ("top", r"\btop\b|\bat lockout\b"),
+    ("throughout", r"\bthroughout\b|\bthe whole (time|plank|set|rep|movement)\b|\ball the time\b"
+                   r"|\bduring the (set|rotation|lift|hold|plank|balance)\b"),
+)
+
+#: The stage hint of each moment, as the offline engine's stage rule reads it
+#: (:func:`viddiff.graphs.measured_answers.resolve_stage`); throughout is the whole clip.
+STAGE_OF_MOMENT: dict[str, str | None] = {"bottom": "bottom", "top": "top", "descent": "descent",
+                                          "ascent": "ascent", "throughout": None}
+
+
+def moment_of(text: str) -> Moment | None:
+    """The moment a statement names, or None."""
+    t = text.lower()
+    for moment, pattern in _MOMENTS:
+        if re.search(pattern, t):
+            return moment
+    return None
+
+
+def side_of(text: str) -> Literal["left", "right"] | None:
+    """"left" or "right" when the statement names exactly one of them (not "than the right")."""
+    t = text.lower()
+    if re.search(r"\bthan the (left|right)\b|\binstead of the (left|right)\b|\b(to|towards) "
+                 r"the (left|right)\b|\bweight\b", t):
+        return None  # a comparison of the sides, or a direction: the metric's sign carries it
+    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", t)}
+    return sides.pop() if len(sides) == 1 else None  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------
+# Phrases: the catalogue's, and those of properties not measured yet
+# --------------------------------------------------------------------------------------------
+
+#: Properties people name that the catalogue has no metric for yet: phrases (as in
+#: ``MetricSpec.phrases``) and the reason given. A statement about them is refused, not
+#: answered with a metric that only sounds close.
+NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "descent_time": ("the time of the lowering phase alone is not measured yet (only the whole "
+                     "movement's time and each stage's duration)",
+                     ("descent fast", "descent long", "descent control", "dropinto", "dive bomb",
+                      "down second", "lower long", "sinkdown fast", "eccentric")),
+    "ascent_time": ("the time of the rising phase alone is not measured yet (only the whole "
+                    "movement's time and each stage's duration)",
+                    ("ascent fast", "ascent long", "ascent take long", "stand fast",
+                     "concentric")),
+    "phase_time": ("the time of the lowering or the rising phase alone is not measured yet (only "
+                   "the whole movement's time and each stage's duration)",
+                   ("high fast",)),
+    "hip_sag": ("hip height against the shoulder-ankle line (sagging) is not measured yet",
+                ("hip sag", "banana", "arch down", "hip line shoulder", "body straight line",
+                 "body straight heel", "body straight plank", "hip touch down",
+                 "hip high pushup", "hip high plank", "hip held high chest")),
+    "hip_pike": ("hip height against the shoulder-ankle line (piking) is not measured yet",
+                 ("hip pike", "butt stick up", "upside v", "hip level shoulder",
+                  "hip align body", "hip high")),
+    "chest_depth_bottom": ("chest depth at the bottom of a push-up is not measured yet",
+                           ("chest floor", "pushup deep", "pushup sinkdown", "half rep")),
+}
+
+
+#: The measurable metrics closest to each not-yet-measured property, offered first when a
+#: statement about it is refused.
+CLOSEST: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("descent_time", "ascent_time", "phase_time"),
+                    ("stage_duration", "motion_duration", "longest_pause")),
+    **dict.fromkeys(("hip_sag", "hip_pike"), ("hip_angle_max", "hip_angle_min", "trunk_lean_max")),
+    "chest_depth_bottom": ("elbow_angle_min", "hip_depth", "rep_count"),
+}
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    metric: str
+    text: str
+    sign: int
+    concepts: dict[str, int]
+    flips: int
+
+
+def _plain(sentence: str) -> str:
+    """A catalogue sentence without its parenthetical ("the hips drop lower (deeper)")."""
+    return re.sub(r"\([^)]*\)", " ", sentence).strip()
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[tuple[tuple[_Phrase, ...], tuple[_Phrase, ...]], dict[str, float]]:
+    """The phrases in two tiers -- the not-yet-measured and the catalogue's ``phrases``, then
+    the catalogue's ``more``/``less`` wording -- and each concept's weight (rarer: more)."""
+    from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
+
+    # the not-yet-measured first: on a tie, refusing is safer than a metric that sounds close
+    sources = [(name, phrases) for name, (_, phrases) in NOT_YET_MEASURED.items()]
+    sources += [(spec.name, spec.phrases) for spec in METRICS.values() if spec.side is None]
+    # then each metric's own "more"/"less" wording, read only when no phrase matches (they
+    # share words across metrics: "the hands stay higher", "the hands reach higher")
+    # (a sentence of polar words alone, "it is quicker", says too little to be read)
+    wording = [(spec.name, tuple(s for s in (_plain(spec.more), "-" + _plain(spec.less))
+                                 if any(c not in _POLAR_CONCEPTS for c in read_words(s).concepts)))
+               for spec in METRICS.values() if spec.side is None]
+    tiers: list[list[_Phrase]] = [[], []]
+    for tier, group in enumerate((sources, wording)):
+        for metric, phrases in group:
+            for phrase in phrases:
+                sign = -1 if phrase.startswith("-") else 1
+                reading = read_words(phrase.lstrip("-"))
+                tiers[tier].append(_Phrase(metric, phrase, sign, reading.concepts,
+                                           reading.flips))
+    df: dict[str, int] = {}
+    for p in tiers[0] + tiers[1]:
+        for c in p.concepts:
+            df[c] = df.get(c, 0) + 1
+    n = len(tiers[0]) + len(tiers[1])
+    weights = {c: 1.0 + math.log(n / k) for c, k in df.items()}
+    return (tuple(tiers[0]), tuple(tiers[1])), weights
+
+
+# --------------------------------------------------------------------------------------------
+# Understanding
+# --------------------------------------------------------------------------------------------
+
+
+class Understanding(BaseModel):
+    """What a statement asks, or why it cannot be measured (with help)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    metric: str | None = Field(default=None, description="The catalogue metric, side included.")
+    direction: Direction | None = Field(
+        default=None, description="higher: the statement is truer of the video whose value "
+                                  "is higher (value_a - value_b > 0 makes it truer of A).")
+    moment: Moment | None = None
+    side: Literal["left", "right"] | None = None
+    phrase: str | None = Field(default=None, description="The catalogue phrase that matched.")
+    refusal: str | None = Field(default=None, description="Why nothing is measured.")
+    suggestions: tuple[str, ...] = Field(
+        default=(), description="The closest statements that can be measured (on refusal).")
+
+    @property
+    def query(self) -> MetricQuery | None:
+        """The metric query the offline engine and the measure tool read."""
+        if self.metric is None or self.direction is None:
+            return None
+        stage = STAGE_OF_MOMENT[self.moment] if self.moment else None
+        return MetricQuery(metric=self.metric, stage_hint=stage, direction=self.direction)
+
+    @property
+    def why(self) -> str:
+        """One line for the result's ``rule``: which phrase matched, or the refusal."""
+        if self.metric is None:
+            return self.refusal or ""
+        return f"understood as {self.metric} ({self.direction}) from the phrase {self.phrase!r}"
+
+    def help_text(self) -> str:
+        """The refusal and the suggestions, as one sentence for a reason."""
+        tips = "; ".join(f"{s!r}" for s in self.suggestions)
+        return f"{self.refusal}; measurable statements close to it: {tips}" if tips \
+            else (self.refusal or "")
+
+
+def _best(reading: Reading, side: str | None) -> _Phrase | None:
+    """The most specific matching phrase; with a side named, one whose metric has that side's
+    variant first ("the left hand stays lower": the highest hand, which has sides)."""
+    from viddiff.tools.kinematics.registry import METRICS
+
+    tiers, weights = _phrases()
+    for phrases in tiers:
+        best: tuple[tuple[bool, float, int], _Phrase] | None = None
+        parts = BODY_PARTS.intersection(reading.concepts)
+        for p in phrases:
+            if not p.concepts or any(c not in reading.concepts for c in p.concepts):
+                continue
+            if parts and not parts.intersection(p.concepts) and "body" not in p.concepts:
+                continue
+            score = sum(weights.get(c, 1.0) for c in p.concepts)
+            first = -min(reading.positions[c] for c in p.concepts)
+            key = (side is not None and f"{p.metric}_{side}" in METRICS, score, first)
+            if best is None or key > best[0]:
+                best = (key, p)
+        if best is not None:
+            return best[1]
+    return None
+
+
+#: Where a statement splits into clauses, each read on its own first ("she shoots with stiffer
+#: legs and barely bends the knees": the negation belongs to the second clause only).
+_CLAUSE = re.compile(r"[,;]|\bbut\b|\bwhile\b|\bwhereas\b|\band (?=(the|his|her|their|she|he|"
+                     r"they|barely|hardly|only|never|does|doesn)\b)|\bas (?=(he|she|they)\b)")
+
+
+def _score(phrase: _Phrase) -> float:
+    weights = _phrases()[1]
+    return sum(weights.get(c, 1.0) for c in phrase.concepts)
+
+
+def _best_in_clauses(text: str, side: str | None) -> tuple[_Phrase, Reading] | None:
+    """The best phrase matched wholly inside one clause, with that clause's reading; None
+    when the statement is one clause or no clause matches on its own."""
+    clauses = [c for c in _CLAUSE.split(text.lower()) if c and c.strip() and not
+               _CLAUSE.fullmatch(c)]
+    if len(clauses) < 2:
+        return None
+    best: tuple[float, _Phrase, Reading] | None = None
+    for clause in clauses:
+        reading = read_words(clause)
+        phrase = _best(reading, side)
+        if phrase is None:
+            continue
+        score = _score(phrase)
+        if best is None or score > best[0]:
+            best = (score, phrase, reading)
+    return (best[1], best[2]) if best is not None else None
+
+
+def _direction(phrase: _Phrase, reading: Reading) -> Direction:
+    sign = phrase.sign * (-1) ** (reading.flips + phrase.flips)
+    for concept, s in phrase.concepts.items():
+        sign *= s * reading.concepts[concept]
+    return "higher" if sign > 0 else "lower"
+
+
+def suggestions_for(text: str, n: int = 3) -> tuple[str, ...]:
+    """The ``n`` measurable statements (the catalogue's ``more`` wording) closest to ``text``:
+    by shared concepts with the metric's phrases and wording, then by string similarity."""
+    from rapidfuzz import fuzz
+
+    from viddiff.tools.kinematics.registry import METRICS
+
+    reading = read_words(text)
+    scored = []
+    for spec in METRICS.values():
+        if spec.side is not None:
+            continue
+        words = " ".join((spec.more, spec.less, spec.label, *(p.lstrip("-") for p in spec.phrases)))
+        shared = len(set(read_words(words).concepts) & set(reading.concepts))
+        scored.append((shared, fuzz.token_set_ratio(text.lower(), spec.more), spec.more))
+    scored.sort(key=lambda s: (-s[0], -s[1]))
+    return tuple(s[2] for s in scored[:n])
+
+
+def understand(text: str) -> Understanding:
+    """Map a free-text statement to a metric, direction, moment and side, or refuse with help."""
+    from viddiff.tools.kinematics.registry import METRICS
+
+    reading = read_words(text)
+    moment = moment_of(text)
+    side = side_of(text)
+    if reading.off_body:
+        return Understanding(text=text, moment=moment, side=side,
+                             refusal="about something body pose does not see (gaze, grip, "
+                                     "breathing, the face, fingers, equipment, the scene)",
+                             suggestions=suggestions_for(text))
+    phrase = _best(reading, side)
+    in_clause = _best_in_clauses(text, side)
+    if in_clause is not None and phrase is not None and in_clause[0].metric == phrase.metric:
+        phrase, reading = in_clause  # the same property, its direction read in its own clause
+    if phrase is None:
+        return Understanding(text=text, moment=moment, side=side,
+                             refusal="no measured property matches these words",
+                             suggestions=suggestions_for(text))
+    if phrase.metric in NOT_YET_MEASURED:
+        return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
+                             refusal=NOT_YET_MEASURED[phrase.metric][0],
+                             suggestions=tuple(METRICS[m].more for m in CLOSEST[phrase.metric]))
+    said_both = sorted(reading.mixed.intersection(phrase.concepts))
+    if said_both:
+        return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
+                             refusal=f"the words match {phrase.metric!r} but say "
+                                     f"{' and '.join(c.lower() for c in said_both)} both ways, "
+                                     "so the direction is not clear",
+                             suggestions=suggestions_for(text))
+    metric = phrase.metric
+    if side is not None and metric + f"_{side}" in METRICS:
+        metric = f"{metric}_{side}"
+    return Understanding(text=text, metric=metric, direction=_direction(phrase, reading),
+                         moment=moment, side=side if metric.endswith(f"_{side}") else None,
+                         phrase=phrase.text)
