@@ -53,7 +53,7 @@ def test_find_peaks_matches_scipy(seed: int) -> None:
 
 def test_measuring_does_not_import_scipy_signal() -> None:
     code = ("import sys, numpy as np\n"
-            "from viddiff.tools.kinematics import registry, uncertainty, reps\n"
+            "from viddiff.tools.kinematics import movement, registry, uncertainty\n"
             "print('scipy.signal' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
