@@ -71,14 +71,18 @@ _CROSS_VIEW_TABLE = "cross_view_error.csv"
 
 
 @functools.cache
+def _per_metric_table(filename: str, column: str) -> dict[str, float]:
+    """A shipped table of one measured error per metric (``tools/data/FILENAME``)."""
+    text = resources.files("viddiff.tools").joinpath("data", filename).read_text(
+        encoding="utf-8")
+    return {row["metric"]: float(row[column]) for row in csv.DictReader(io.StringIO(text))}
+
+
 def _measured_cross_view() -> dict[str, float]:
     """Per-metric cross-view errors measured on the four synchronized views of one take at 30
     frames/s (``python -m bench.bench_cross_view --write``): each metric's standard deviation
     over the four views, which see the same performance."""
-    text = resources.files("viddiff.tools").joinpath("data", _CROSS_VIEW_TABLE).read_text(
-        encoding="utf-8")
-    return {row["metric"]: float(row["cross_view_error"])
-            for row in csv.DictReader(io.StringIO(text))}
+    return _per_metric_table(_CROSS_VIEW_TABLE, "cross_view_error")
 
 
 _UNIT_TEXT: dict[str, str] = {"deg": "°", "TL": " torso lengths", "TL/s": " torso lengths/s",
@@ -291,16 +295,12 @@ CAPTURE_RATIO = 1.2
 _CAPTURE_TABLE = "capture_error.csv"
 
 
-@functools.cache
 def _measured_capture() -> dict[str, float]:
     """Per-metric capture errors: how much the pose model's value changes when the same
     performance is filmed at another size, quality or frame rate, measured on constructed
     copies of real clips (``python -m bench.bench_capture_error --write``): the standard
     deviation of (copy - original) over the pairs."""
-    text = resources.files("viddiff.tools").joinpath("data", _CAPTURE_TABLE).read_text(
-        encoding="utf-8")
-    return {row["metric"]: float(row["capture_error"])
-            for row in csv.DictReader(io.StringIO(text))}
+    return _per_metric_table(_CAPTURE_TABLE, "capture_error")
 
 
 def capture_error(spec: MetricSpec) -> float:
