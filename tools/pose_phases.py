@@ -26,7 +26,7 @@ from itertools import pairwise
 import numpy as np
 
 from viddiff.tools.errors import VideoError
-from viddiff.tools.kinematics.movement import Movement, movement_pair
+from viddiff.tools.kinematics.movement import Movement, movement_pair, paired_events
 from viddiff.tools.kinematics.signals import (
     ClipContext,
     Signal,
@@ -306,10 +306,9 @@ def event_anchors(movement_a: Movement, movement_b: Movement) -> list[tuple[int,
     """Corresponding rows of A and B: repetition k of A with repetition k of B, event by
     event (start, turnaround, end), kept strictly increasing in both clips."""
     anchors: list[tuple[int, int]] = []
-    for rep_a, rep_b in zip(movement_a.reps, movement_b.reps, strict=False):
-        for ea, eb in zip(rep_a.events, rep_b.events, strict=True):
-            if not anchors or (ea.row > anchors[-1][0] and eb.row > anchors[-1][1]):
-                anchors.append((ea.row, eb.row))
+    for _, ea, eb in paired_events(movement_a, movement_b):
+        if not anchors or (ea.row > anchors[-1][0] and eb.row > anchors[-1][1]):
+            anchors.append((ea.row, eb.row))
     # a clip with more repetitions: what follows the paired ones is not in the other clip, so
     # the other's last frame waits there (its tail goes up to where the extra ones begin)
     k = min(len(movement_a.reps), len(movement_b.reps))

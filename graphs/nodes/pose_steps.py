@@ -29,7 +29,7 @@ from viddiff.graphs.schemas import (
 )
 from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
-from viddiff.tools.kinematics.movement import Movement, movement_pair
+from viddiff.tools.kinematics.movement import Movement, movement_pair, paired_events
 from viddiff.tools.kinematics.results import Measurement
 from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose_phases import align_movements, time_pairs
@@ -83,22 +83,20 @@ def localize_phases(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> di
     return {"segments": {"a": sampled_segments(list(movement_a.stages), pose_a, videos["a"]),
                          "b": sampled_segments(list(movement_b.stages), pose_b, videos["b"])},
             "alignment": time_pairs(path, pose_a, pose_b),
-            "events": paired_events(movement_a, movement_b),
+            "events": event_records(movement_a, movement_b),
             "notes": movement_notes(movement_a, movement_b)}
 
 
-def paired_events(movement_a: Movement, movement_b: Movement) -> list[MovementEvent]:
-    """The events of the repetitions both videos show, paired in order and named for what
-    happens ("start", "bottom", "end"; numbered with several repetitions)."""
+def event_records(movement_a: Movement, movement_b: Movement) -> list[MovementEvent]:
+    """The events of the repetitions both videos show (:func:`paired_events`), named for
+    what happens ("start", "bottom", "end"; numbered with several repetitions)."""
     turn = movement_a.turnaround_name
     numbered = max(len(movement_a.reps), len(movement_b.reps)) > 1
     events = []
-    for k, (rep_a, rep_b) in enumerate(zip(movement_a.reps, movement_b.reps, strict=False),
-                                       start=1):
-        for ea, eb in zip(rep_a.events, rep_b.events, strict=True):
-            name = turn if ea.name == "turnaround" else ea.name
-            events.append(MovementEvent(name=f"{name} {k}" if numbered else name,
-                                        t_a=round(ea.t, 4), t_b=round(eb.t, 4)))
+    for k, ea, eb in paired_events(movement_a, movement_b):
+        name = turn if ea.name == "turnaround" else ea.name
+        events.append(MovementEvent(name=f"{name} {k}" if numbered else name,
+                                    t_a=round(ea.t, 4), t_b=round(eb.t, 4)))
     return events
 
 

@@ -57,7 +57,7 @@ from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 
 __all__ = ["Event", "Movement", "Repetition", "movement_features", "movement_of", "movement_pair",
-           "rep_count", "repetition_slices"]
+           "paired_events", "rep_count", "repetition_slices"]
 
 #: Smoothing span of the main signal, seconds.
 SMOOTH_S = 0.25
@@ -224,10 +224,14 @@ def _smooth(x: np.ndarray, period: float) -> tuple[np.ndarray, float]:
     return fit, sigma
 
 
-def _still(x: np.ndarray, period: float) -> np.ndarray:
+def _speed(x: np.ndarray, period: float) -> tuple[np.ndarray, float]:
+    """The main signal's speed per frame and the clip's high speed (its 90th percentile)."""
     speed = np.abs(np.gradient(x)) / max(period, 1e-9)
-    high = float(np.percentile(speed, 90)) if speed.size else 0.0
-    return speed <= STILL_SPEED * high if high > 0 else np.ones_like(x, dtype=bool)
+    return speed, float(np.percentile(speed, 90)) if speed.size else 0.0
+
+
+def _still(speed: np.ndarray, high: float) -> np.ndarray:
+    return speed <= STILL_SPEED * high if high > 0 else np.ones_like(speed, dtype=bool)
 
 
 def _still_run(still: np.ndarray) -> int:
@@ -235,12 +239,11 @@ def _still_run(still: np.ndarray) -> int:
     return int(np.argmin(still)) if not still.all() else still.size
 
 
-def _rest_level(x: np.ndarray, still: np.ndarray, min_still: int, period: float) -> float:
+def _rest_level(x: np.ndarray, speed: np.ndarray, high: float, still: np.ndarray,
+                min_still: int) -> float:
     """The level the body rests at. A clip is taken to start at rest (the level of its first
     frames, pooled with a still end at the same level) unless it starts in fast motion with a
     still end: then it started mid-movement, and the end is the rest."""
-    speed = np.abs(np.gradient(x)) / max(period, 1e-9)
-    high = float(np.percentile(speed, 90)) if speed.size else 0.0
     head = x[:min_still]
     tail_n = _still_run(still[::-1])
     tail = x[x.size - tail_n:] if tail_n >= min_still else x[:0]
@@ -325,6 +328,16 @@ def movement_pair(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[Movement,
     return pose_a.derived(("movement_pair", id(pose_b)), build)[1]
 
 
+def paired_events(movement_a: Movement, movement_b: Movement
+                  ) -> list[tuple[int, Event, Event]]:
+    """Corresponding moments of two movements: repetition k of A with repetition k of B,
+    event by event (start, turnaround, end), as ``(k, event in A, event in B)``, k from 1."""
+    return [(k, ea, eb)
+            for k, (rep_a, rep_b) in enumerate(zip(movement_a.reps, movement_b.reps,
+                                                   strict=False), start=1)
+            for ea, eb in zip(rep_a.events, rep_b.events, strict=True)]
+
+
 #: Repetitions are measured one by one and averaged only when they look alike: the longest at
 #: most this many times the shortest (else the clip is one movement, measured whole).
 MAX_DURATION_RATIO = 2.5
@@ -397,9 +410,10 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
         return _Draft((), None, 0.0)
     raw = (feats - feats.mean(axis=0)) @ direction_vector
     x, sigma = _smooth(raw, period)
-    still = _still(x, period)
+    speed, high = _speed(x, period)
+    still = _still(speed, high)
     min_still = max(2, math.ceil(MIN_STILL_S / period))
-    rest = _rest_level(x, still, min_still, period)
+    rest = _rest_level(x, speed, high, still, min_still)
     away = np.abs(x - rest)
     top = float(away.max())
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
