@@ -27,6 +27,7 @@ from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.kinematics.comparison import captures_differ, compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.results import Direction, Measurement
+from viddiff.tools.pose.cuts import cut_note
 from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
@@ -175,5 +176,6 @@ def pose_readiness(poses: Mapping[str, PoseSequence],
         return PoseReadiness(False, [f"no pose measurements: {'; '.join(problems)}"])
     notes = [f"video {k.upper()}: {n}" for k, pose in poses.items()
              if (n := second_person_note(pose)) is not None]
+    notes += [n for k, pose in poses.items() if (n := cut_note(pose, k.upper())) is not None]
     note = view_note(poses["a"], poses["b"]) if len(poses) == 2 else None
     return PoseReadiness(True, [*notes, note] if note else notes)

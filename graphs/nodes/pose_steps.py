@@ -31,6 +31,7 @@ from viddiff.graphs.state import VidDiffState
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.movement import Movement, movement_pair, paired_events
 from viddiff.tools.kinematics.results import Measurement
+from viddiff.tools.pose.cuts import cut_note
 from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose_phases import align_movements, time_pairs
 from viddiff.tools.segments import Segment
@@ -62,6 +63,9 @@ def estimate_pose(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict
         other = second_person_note(pose)
         if other:
             notes.append(f"video {key.upper()}: {other}")
+        cut = cut_note(pose, key.upper())
+        if cut:
+            notes.append(cut)
     if len(poses) == 2:
         note = view_note(poses["a"], poses["b"])
         if note:

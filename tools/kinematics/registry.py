@@ -44,6 +44,7 @@ from viddiff.tools.kinematics.uncertainty import (
     mean_over_reps,
     smooth,
 )
+from viddiff.tools.pose.cuts import cut_frames
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
@@ -131,7 +132,7 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
                    kind: Kind) -> Computer:
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
         x, w = signal(pose, ctx)
-        smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind])
+        smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind], breaks=cut_frames(pose))
         sigma = DEFAULT_NOISE[kind] if smoothed.sigma is None else smoothed.sigma
         sigma = max(sigma, NOISE_FLOOR[kind])
         boundary = 0.0 if segment is None else BOUNDARY_UNCERTAINTY_S

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viddiff.tools.pose.cuts import continuous_runs
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import MAX_SPREAD_DEG, facing_angle
@@ -414,9 +415,11 @@ def foot_lift(pose: PoseSequence, ctx: ClipContext) -> Signal:
     lift = np.full(t, np.nan)
     ok = np.isfinite(foot)
     ts = pose.timestamps
+    runs = continuous_runs(pose)  # a floor from the other side of a cut is another take's
     for i in np.flatnonzero(ok):
-        before = ok & (ts >= ts[i] - JUMP_WINDOW_S) & (ts <= ts[i])
-        after = ok & (ts >= ts[i]) & (ts <= ts[i] + JUMP_WINDOW_S)
+        near = ok & (runs == runs[i])
+        before = near & (ts >= ts[i] - JUMP_WINDOW_S) & (ts <= ts[i])
+        after = near & (ts >= ts[i]) & (ts <= ts[i] + JUMP_WINDOW_S)
         floor = min(float(foot[before].max()), float(foot[after].max()))
         lift[i] = floor - foot[i]
     return _per_scale(lift, ctx), ok.astype(np.float64)
@@ -453,6 +456,9 @@ def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...]) 
     ts = pose.timestamps
     lo = np.clip(np.arange(t) - 1, 0, t - 1)
     hi = np.clip(np.arange(t) + 1, 0, t - 1)
+    runs = continuous_runs(pose)  # no difference across a cut: that speed is the editor's
+    lo = np.where(runs[lo] == runs, lo, np.arange(t))
+    hi = np.where(runs[hi] == runs, hi, np.arange(t))
     dt = ts[hi] - ts[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         vel = (pos[hi] - pos[lo]) / dt[:, None, None]

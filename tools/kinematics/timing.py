@@ -28,6 +28,7 @@ from viddiff.tools.kinematics.uncertainty import (
     mean_over_reps,
     smooth,
 )
+from viddiff.tools.pose.cuts import cut_frames, take_slices
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
 
@@ -59,15 +60,18 @@ def _path_steps(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
     count = seen.sum(axis=1)
     total = np.where(seen, d, 0.0).sum(axis=1)
     steps[1:] = np.where(count >= 3, total / np.maximum(count, 1), 0.0)
+    steps[cut_frames(pose)] = 0.0  # the jump at a cut is the editor's, not the body's path
     return steps
 
 
 def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
     """Time to cover the middle 80% of the body's path; with repetitions (whole clip), the
-    mean over reps, uncertain by the rep-to-rep spread as well."""
+    mean over reps, uncertain by the rep-to-rep spread as well; a clip with cuts and no
+    repetitions to average, the mean over its takes (:func:`viddiff.tools.pose.cuts.
+    take_slices`)."""
     steps = _path_steps(pose, ctx)
     floor = _jitter_step(pose, ctx)
-    reps = repetition_slices(pose) if segment is None else ()
+    reps = (repetition_slices(pose) or take_slices(pose)) if segment is None else ()
     if reps:
         per_rep = [_path_time(pose, steps, floor, rep, ctx.frame_period) for rep in reps]
         good = [m for m in per_rep if m.value is not None]

@@ -110,17 +110,21 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
 
 
-def _fit_runs(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Savitzky–Golay fit of every run of consecutive valid frames long enough for it; returns
-    the fit (raw value where a run is too short) and a mask of frames that were fitted."""
+def _fit_runs(x: np.ndarray, window: int, breaks: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Savitzky–Golay fit of every run of consecutive valid frames long enough for it (a row
+    in ``breaks`` starts a new run: a cut, across which a fit would ring); returns the fit
+    (raw value where a run is too short) and a mask of frames that were fitted."""
     fit = x.copy()
     fitted = np.zeros(x.shape, dtype=bool)
     ok = np.isfinite(x)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        if stop - start >= window:
-            fit[start:stop] = savgol_filter(x[start:stop], window, 2)
-            fitted[start:stop] = True
+        inner = [int(b) for b in breaks if start < b < stop] if breaks is not None else []
+        for a, b in zip([start, *inner], [*inner, stop], strict=True):
+            if b - a >= window:
+                fit[a:b] = savgol_filter(x[a:b], window, 2)
+                fitted[a:b] = True
     return fit, fitted
 
 
@@ -135,15 +139,16 @@ def _jitter(x: np.ndarray, fit: np.ndarray, fitted: np.ndarray, weights: np.ndar
 
 
 def smooth(values: np.ndarray, weights: np.ndarray, frame_period: float,
-           floor: float = 0.0) -> Smoothed:
+           floor: float = 0.0, breaks: np.ndarray | None = None) -> Smoothed:
     """The jitter model of one per-frame signal (see the module docstring); glitches are
     judged against the measured jitter or ``floor``, whichever is larger (a noise-free
-    signal must not turn every small wobble into a glitch)."""
+    signal must not turn every small wobble into a glitch). ``breaks``: rows that start a new
+    stretch of the clip (its cuts, :func:`viddiff.tools.pose.cuts.cut_frames`), fitted apart."""
     x = np.asarray(values, dtype=np.float64).copy()
     w = np.asarray(weights, dtype=np.float64)
     window = window_frames(frame_period)
     h0 = _centre_weight(window)
-    fit, fitted = _fit_runs(x, window)
+    fit, fitted = _fit_runs(x, window, breaks)
     sigma = _jitter(x, fit, fitted, w, h0)
     # drop glitches one at a time, worst first: a spike pulls the fit at its neighbours too,
     # and those frames are not glitches
@@ -156,7 +161,7 @@ def smooth(values: np.ndarray, weights: np.ndarray, frame_period: float,
         if resid[worst] <= OUTLIER_SIGMAS * scale:
             break
         x[worst] = np.nan
-        fit, fitted = _fit_runs(x, window)
+        fit, fitted = _fit_runs(x, window, breaks)
         sigma = _jitter(x, fit, fitted, w, h0)
     fit = np.where(np.isfinite(x), fit, np.nan)
     # a fitted value averages the frames of its window with weights whose squares sum to h0;
