@@ -32,6 +32,7 @@ from viddiff.graphs.context import (
     default_clip_loader,
 )
 from viddiff.graphs.models import (
+    READER_ROLE,
     EndpointSettings,
     ModelRoles,
     build_models,
@@ -133,10 +134,16 @@ def reader_model(ctx: VidDiffContext,
     return build_reader(settings) if wants_reader(ctx.understand_with, settings) else None
 
 
-def engine_model_names(offline: bool, endpoint: EndpointSettings) -> dict[str, str]:
+def engine_model_names(offline: bool, endpoint: EndpointSettings,
+                       understand_with: str = "phrases") -> dict[str, str]:
     """What a run's records name as its models, before any client is built: the offline
-    engine's components, or the model per role on the endpoint."""
-    return dict(OFFLINE_MODELS) if offline else dict(endpoint.models)
+    engine's components (and the model that reads its statements, when one does), or the
+    model per role on the endpoint."""
+    if not offline:
+        return dict(endpoint.models)
+    if wants_reader(understand_with, endpoint):
+        return {**OFFLINE_MODELS, "reader": endpoint.models[READER_ROLE]}
+    return dict(OFFLINE_MODELS)
 
 
 def require_clip(ctx: VidDiffContext, loader: ClipLoader | None = None) -> None:

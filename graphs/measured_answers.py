@@ -256,9 +256,10 @@ def answer_offline(name: str, description: str, query_string: str,
         elif source:
             detail = f" ({source})"
         return _unmeasurable(what, detail)
+    rule = "taxonomy mapping" if source == "taxonomy" else source
     incomplete = _incomplete_timing(query.metric, pose_a, pose_b)
     if incomplete:
-        return OfflineAnswer(label="c", measurable=False, metric=query.metric,
+        return OfflineAnswer(label="c", measurable=False, metric=query.metric, rule=rule,
                              reason=f"not compared: {incomplete}")
     seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
                                  pose_a.n_frames, pose_b.n_frames)
@@ -269,14 +270,13 @@ def answer_offline(name: str, description: str, query_string: str,
                             capture_differs=capture_differs)
              for m, d in SUPPORTING.get(query.metric, ())]
     if main.value_a is None or main.value_b is None:
-        return OfflineAnswer(label="c", measurable=False, metric=query.metric,
+        return OfflineAnswer(label="c", measurable=False, metric=query.metric, rule=rule,
                              reason=f"not measurable offline: {main.statement}",
                              measurements=[main, *extra])
     # the metric and the rule that chose it are in the JSON (``metric``, ``measurements``);
     # the reason is the sentence a person reads
     return OfflineAnswer(label=main.label, measurable=True, metric=query.metric,
-                         reason=main.statement, measurements=[main, *extra],
-                         rule="taxonomy mapping" if source == "taxonomy" else source)
+                         reason=main.statement, measurements=[main, *extra], rule=rule)
 
 
 # --------------------------------------------------------------------------------------------

@@ -419,9 +419,10 @@ class Understanding(BaseModel):
 
     @property
     def why(self) -> str:
-        """One line for the result's ``rule``: which phrase matched, or the refusal."""
+        """One line for the result's ``rule``: which phrase matched or which model mapped it,
+        or the refusal; and why a model's mapping was not used, when it was not."""
         if self.metric is None:
-            return self.refusal or ""
+            return (self.refusal or "") + self._not_the_model()
         if self.read_by is not None:
             at = f" at the {self.moment}" if self.moment else ""
             why = f": {self.model_reason}" if self.model_reason else ""
