@@ -160,3 +160,21 @@ def test_reader_for_follows_understand_with() -> None:
 def test_the_reply_schema_parses_not_measurable_alone() -> None:
     parsed = StatementReading.model_validate_json('{"measurable": false, "reason": "gaze"}')
     assert parsed.metric is None and parsed.reason == "gaze"
+
+
+def test_the_default_reads_no_environment_and_builds_no_model(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from viddiff.graphs.engine import engine_model_names, reader_model
+    from viddiff.graphs.models import EndpointSettings
+    from viddiff.graphs.offline import OFFLINE_MODELS
+
+    def no_env(*_: Any, **__: Any) -> EndpointSettings:
+        raise AssertionError("the environment was read for a phrases-only run")
+
+    monkeypatch.setattr(EndpointSettings, "from_env", no_env)
+    assert reader_model(VidDiffContext()) is None
+    configured = EndpointSettings(base_url="http://127.0.0.1:9/v1")
+    assert reader_model(VidDiffContext(), configured) is None
+    assert reader_model(VidDiffContext(understand_with="auto"), EndpointSettings()) is None
+    assert engine_model_names(True, configured) == OFFLINE_MODELS
+    assert engine_model_names(True, configured, "auto")["reader"] == configured.models["linker"]

@@ -111,12 +111,17 @@ def compare(a: Path, b: Path, out: Path, *extra: str) -> int:
 @pytest.mark.slow
 def test_compare_offline_reads_the_statement_with_the_endpoints_model(
         synthetic_pair: tuple[Path, Path], env: Path) -> None:
-    with FakeOpenAIServer([Reply.json(GOOD)]) as srv:
-        code = compare(*synthetic_pair, env / "r.json", "--offline", "--base-url",
-                       srv.base_url, "--linker-model", "small-reader",
-                       "--understand-with", "model")
-        (req,) = srv.requests
-    assert code == 0 and f'"{TEXT}"' in req.user_text
+    flags = ("--offline", "--base-url", "", "--linker-model", "small-reader",
+             "--understand-with", "model")
+    with FakeOpenAIServer([Reply.json(GOOD), Reply.json(GOOD)]) as srv:
+        argv = [srv.base_url if f == "" else f for f in flags]
+        code = compare(*synthetic_pair, env / "r.json", *argv)
+        # a model's reading is not a function of the result cache's key: asked again
+        assert compare(*synthetic_pair, env / "r.json", *argv) == 0
+        requests = srv.requests
+    assert code == 0 and len(requests) == 2
+    assert f'"{TEXT}"' in requests[0].user_text
+    assert f"Action: {ACTION}" in requests[0].user_text
     result = json.loads((env / "r.json").read_text())
     (diff,) = result["differences"]
     assert diff["rule"].startswith("understood by the model 'small-reader' as heel_lift_max")
