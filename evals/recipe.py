@@ -26,6 +26,7 @@ from viddiff.graphs.engine import (
     choose_engine,
     create_graph,
     engine_model_names,
+    reader_model,
     require_clip,
 )
 from viddiff.graphs.models import EndpointSettings, build_models
@@ -69,14 +70,15 @@ class EvalRecipe:
         report)."""
         if self.method == "lmm" and not self.offline:
             return {"lmm": self.endpoint.models["differencer"]}
-        return engine_model_names(self.offline, self.endpoint)
+        return engine_model_names(self.offline, self.endpoint, self.context.understand_with)
 
     def build(self, runtime: WorkerRuntime) -> SampleJob:
         self.check()
         materialiser = VideoMaterialiser(self.video_root, self.video_cache,
                                          max_side=self.video_max_side)
         if self.offline:  # a benchmark run never falls back silently: offline was asked for
-            graph = create_graph(engine=choose_engine("offline"))
+            graph = create_graph(engine=choose_engine("offline"),
+                                 reader=reader_model(self.context, self.endpoint))
             method: GraphMethod | LmmMethod = GraphMethod(
                 method_name("viddiff", True), graph, self.context, domain_fps=self.domain_fps)
             return SampleJob(method, materialiser, self.settings)

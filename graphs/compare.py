@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel
 
 from viddiff.graphs.checklist import expand_request
 from viddiff.graphs.context import VidDiffContext
-from viddiff.graphs.engine import EngineChoice, create_graph
+from viddiff.graphs.engine import EngineChoice, choose_engine, create_graph, reader_model
 from viddiff.graphs.models import ModelRoles
 from viddiff.graphs.runner import EventCallback, run_comparison
 from viddiff.graphs.schemas import ComparisonResult, difference_fields
@@ -50,9 +50,12 @@ async def acompare(
     Raises :class:`viddiff.VidDiffError` subclasses with a one-line message (bad video,
     no endpoint, a model that keeps replying badly).
     """
-    graph = create_graph(models, engine=engine)
+    ctx = context or VidDiffContext()
+    decision = choose_engine(engine, models)
+    reader = reader_model(ctx) if decision.engine == "offline" else None
+    graph = create_graph(engine=decision, reader=reader)
     request = comparison_request(video_a, video_b, action, differences, n_differences)
-    return await run_comparison(graph, request, context or VidDiffContext(), on_event=on_event)
+    return await run_comparison(graph, request, ctx, on_event=on_event)
 
 
 def compare(

@@ -204,6 +204,16 @@ class VidDiffContext:
              "JSON mode",
         description="How replies are constrained: provider-enforced JSON schema, tool calls, "
                     "or JSON mode.")
+    understand_with: Literal["phrases", "model", "auto"] = setting(
+        "phrases", kind="choice", group="endpoint",
+        help="offline engine: how free-text differences are mapped to metrics: the phrase "
+             "reader, the endpoint's model (the phrase reader when its answer cannot be used), "
+             "or auto (the model when an endpoint is configured)",
+        description="How the offline engine maps a free-text difference to a catalogue metric: "
+                    "phrases = the phrase reader, no model and no network; model = the "
+                    "endpoint's model (the linker's), checked against the catalogue, with the "
+                    "phrase reader answering whenever its mapping cannot be used; auto = the "
+                    "model when an endpoint is configured, else the phrase reader.")
     localizer: Literal["auto", "clip", "pose"] = setting(
         "auto", kind="choice",
         help="stage localizer: CLIP + Viterbi, pose phases + DTW, or auto (CLIP, pose when "

@@ -31,7 +31,14 @@ from viddiff.graphs.context import (
     client_overrides_of_server_settings,
     default_clip_loader,
 )
-from viddiff.graphs.models import EndpointSettings, ModelRoles, build_models
+from viddiff.graphs.models import (
+    READER_ROLE,
+    EndpointSettings,
+    ModelRoles,
+    build_models,
+    build_reader,
+    wants_reader,
+)
 from viddiff.graphs.offline import OFFLINE_MODELS, build_offline_graph
 from viddiff.graphs.state import InputState, OutputState, VidDiffState
 from viddiff.graphs.viddiff import build_viddiff_graph
@@ -51,6 +58,7 @@ __all__ = [
     "engine_model_names",
     "guard_paths",
     "models_from_env",
+    "reader_model",
     "require_clip",
 ]
 
@@ -114,10 +122,28 @@ def choose_engine(engine: EngineChoice = "auto",
     return EngineDecision("offline", None, f"{NO_ENDPOINT}: using the offline pose engine")
 
 
-def engine_model_names(offline: bool, endpoint: EndpointSettings) -> dict[str, str]:
+def reader_model(ctx: VidDiffContext,
+                 settings: EndpointSettings | None = None) -> BaseChatModel | None:
+    """The model the offline engine reads free-text differences with, built here at the edge
+    when ``ctx.understand_with`` asks for it (``model``; ``auto`` with an endpoint configured
+    in ``settings``, default: the environment); None otherwise -- with ``phrases`` (the
+    default) nothing is read from the environment and no client is built."""
+    if ctx.understand_with == "phrases":
+        return None
+    settings = settings if settings is not None else EndpointSettings.from_env()
+    return build_reader(settings) if wants_reader(ctx.understand_with, settings) else None
+
+
+def engine_model_names(offline: bool, endpoint: EndpointSettings,
+                       understand_with: str = "phrases") -> dict[str, str]:
     """What a run's records name as its models, before any client is built: the offline
-    engine's components, or the model per role on the endpoint."""
-    return dict(OFFLINE_MODELS) if offline else dict(endpoint.models)
+    engine's components (and the model that reads its statements, when one does), or the
+    model per role on the endpoint."""
+    if not offline:
+        return dict(endpoint.models)
+    if wants_reader(understand_with, endpoint):
+        return {**OFFLINE_MODELS, "reader": endpoint.models[READER_ROLE]}
+    return dict(OFFLINE_MODELS)
 
 
 def require_clip(ctx: VidDiffContext, loader: ClipLoader | None = None) -> None:
@@ -180,17 +206,19 @@ def build_graph(
     clip_loader: ClipLoader = default_clip_loader,
     review_proposals: bool = False,
     policy: PathPolicy | Callable[[], PathPolicy] | None = None,
+    reader: BaseChatModel | None = None,
 ) -> ComparisonGraph:
     """The uncompiled comparison graph.
 
     ``models``: one model per role, or one chat model for every role. ``engine``: see
     :func:`choose_engine` (or a decision already made). ``clip_loader`` and
-    ``review_proposals`` apply to the VLM graph only. ``policy``: confine the input paths
-    (see :func:`guard_paths`); None trusts the caller.
+    ``review_proposals`` apply to the VLM graph only, ``reader`` (the model that reads
+    free-text differences, :func:`reader_model`) to the offline engine only. ``policy``:
+    confine the input paths (see :func:`guard_paths`); None trusts the caller.
     """
     decision = engine if isinstance(engine, EngineDecision) else choose_engine(engine, models)
     if decision.models is None:
-        graph = build_offline_graph()
+        graph = build_offline_graph(reader)
     else:
         graph = build_viddiff_graph(decision.models, clip_loader=clip_loader,
                                     review_proposals=review_proposals)
@@ -206,11 +234,12 @@ def create_graph(
     clip_loader: ClipLoader = default_clip_loader,
     review_proposals: bool = False,
     policy: PathPolicy | Callable[[], PathPolicy] | None = None,
+    reader: BaseChatModel | None = None,
 ) -> CompiledStateGraph[VidDiffState, VidDiffContext, InputState, OutputState]:
     """:func:`build_graph`, compiled (``review_proposals`` needs a ``checkpointer``);
     named ``viddiff`` or ``viddiff_offline`` unless ``name`` says otherwise."""
     decision = engine if isinstance(engine, EngineDecision) else choose_engine(engine, models)
     graph = build_graph(engine=decision, clip_loader=clip_loader,
-                        review_proposals=review_proposals, policy=policy)
+                        review_proposals=review_proposals, policy=policy, reader=reader)
     default_name = "viddiff" if decision.engine == "vlm" else "viddiff_offline"
     return graph.compile(checkpointer=checkpointer, name=name or default_name)

@@ -182,6 +182,32 @@ async def ask_structured(
     spec = wire_schema if wire_schema is not None else schema.model_json_schema()
     runnable = model.with_structured_output(spec, method=method, include_raw=True)
     out = await runnable.ainvoke(list(messages))
+    return _structured_reply(out, model, schema, role=role, validate=validate)
+
+
+def ask_structured_sync(
+    model: BaseChatModel,
+    schema: type[T],
+    messages: Sequence[BaseMessage],
+    *,
+    role: str,
+    method: StructuredMethod = "json_schema",
+    validate: Callable[[T], T] | None = None,
+    wire_schema: dict[str, Any] | None = None,
+) -> StructuredReply[T]:
+    """:func:`ask_structured` for sync nodes, which LangGraph runs in worker threads: they
+    have no event loop of their own to await on, and the client's async connections belong
+    to another loop."""
+    spec = wire_schema if wire_schema is not None else schema.model_json_schema()
+    runnable = model.with_structured_output(spec, method=method, include_raw=True)
+    out = runnable.invoke(list(messages))
+    return _structured_reply(out, model, schema, role=role, validate=validate)
+
+
+def _structured_reply(out: Any, model: BaseChatModel, schema: type[T], *, role: str,
+                      validate: Callable[[T], T] | None) -> StructuredReply[T]:
+    """The parsed reply of one structured-output call, or why there is none (see
+    :func:`ask_structured`)."""
     raw = out.get("raw") if isinstance(out, dict) else out
     usage = _usage(raw, role, model_name(model))
     text, error = _reply_payload(raw)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Literal
 
@@ -50,7 +50,7 @@ from viddiff.tools.taxonomy import (
     metric_query_for,
     unmeasurable_for,
 )
-from viddiff.tools.understanding import understand
+from viddiff.tools.understanding import Understanding, understand
 
 #: Metrics reported beside the deciding one, for context (metric -> (other metric, direction)).
 SUPPORTING: dict[str, tuple[tuple[str, Literal["higher", "lower"]], ...]] = {
@@ -169,21 +169,28 @@ def _unmeasurable(what: str, detail: str = "") -> OfflineAnswer:
                          reason=f"not measurable offline: no pose metric covers {what!r}{detail}")
 
 
+StatementReader = Callable[[str], Understanding]
+"""Maps a statement to a metric: the phrase reader :func:`~viddiff.tools.understanding.understand`
+(the default), or a model-backed one (:class:`viddiff.graphs.understanding_model.ModelReader`)."""
+
+
 def query_for(name: str, description: str, query_string: str, action_key: str | None = None,
-              diff_key: str | None = None) -> tuple[MetricQuery | None, str]:
+              diff_key: str | None = None,
+              reader: StatementReader = understand) -> tuple[MetricQuery | None, str]:
     """The metric query for a difference and where it came from: "taxonomy", the free-text
     reader's explanation (:func:`viddiff.tools.understanding.understand`: which catalogue
-    phrase matched), or -- with no query -- why nothing was understood and the three closest
-    measurable statements ("" when there was no text). A known taxonomy difference without a
-    mapping stays unmapped: free text is not used to second-guess the table."""
+    phrase matched; or which model mapped it, with ``reader`` a model-backed one), or -- with
+    no query -- why nothing was understood and the three closest measurable statements (""
+    when there was no text). A known taxonomy difference without a mapping stays unmapped:
+    free text is not used to second-guess the table. Each distinct text is read once."""
     if action_key is not None and diff_key is not None \
             and get_difference(action_key, str(diff_key)) is not None:
         return metric_query_for(action_key, str(diff_key)), "taxonomy"
     refusal = ""
-    for text in (query_string, description, name):
+    for text in dict.fromkeys((query_string, description, name)):
         if not text:
             continue
-        reading = understand(text)
+        reading = reader(text)
         if reading.query is not None:
             return reading.query, reading.why
         refusal = refusal or reading.help_text()
@@ -233,9 +240,11 @@ def answer_offline(name: str, description: str, query_string: str,
                    pose_a: PoseSequence, pose_b: PoseSequence,
                    segments_a: Sequence[Segment], segments_b: Sequence[Segment],
                    action_key: str | None = None, diff_key: str | None = None,
-                   capture_differs: bool | None = None) -> OfflineAnswer:
-    """Answer one difference (a / b / c) from pose measurements, or say it is not measurable."""
-    query, source = query_for(name, description, query_string, action_key, diff_key)
+                   capture_differs: bool | None = None,
+                   reader: StatementReader = understand) -> OfflineAnswer:
+    """Answer one difference (a / b / c) from pose measurements, or say it is not measurable
+    (``reader`` maps free text to a metric: see :func:`query_for`)."""
+    query, source = query_for(name, description, query_string, action_key, diff_key, reader)
     what = query_string or description or name
     if query is None:
         detail = ""
@@ -247,9 +256,10 @@ def answer_offline(name: str, description: str, query_string: str,
         elif source:
             detail = f" ({source})"
         return _unmeasurable(what, detail)
+    rule = "taxonomy mapping" if source == "taxonomy" else source
     incomplete = _incomplete_timing(query.metric, pose_a, pose_b)
     if incomplete:
-        return OfflineAnswer(label="c", measurable=False, metric=query.metric,
+        return OfflineAnswer(label="c", measurable=False, metric=query.metric, rule=rule,
                              reason=f"not compared: {incomplete}")
     seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
                                  pose_a.n_frames, pose_b.n_frames)
@@ -260,14 +270,13 @@ def answer_offline(name: str, description: str, query_string: str,
                             capture_differs=capture_differs)
              for m, d in SUPPORTING.get(query.metric, ())]
     if main.value_a is None or main.value_b is None:
-        return OfflineAnswer(label="c", measurable=False, metric=query.metric,
+        return OfflineAnswer(label="c", measurable=False, metric=query.metric, rule=rule,
                              reason=f"not measurable offline: {main.statement}",
                              measurements=[main, *extra])
     # the metric and the rule that chose it are in the JSON (``metric``, ``measurements``);
     # the reason is the sentence a person reads
     return OfflineAnswer(label=main.label, measurable=True, metric=query.metric,
-                         reason=main.statement, measurements=[main, *extra],
-                         rule="taxonomy mapping" if source == "taxonomy" else source)
+                         reason=main.statement, measurements=[main, *extra], rule=rule)
 
 
 # --------------------------------------------------------------------------------------------

@@ -122,3 +122,31 @@ def build_models(settings: EndpointSettings, gate: CallGate | None = None) -> Mo
             **http_clients(settings.timeout_s, gate),
         )
     return ModelRoles(**{role: clients[settings.models[role]] for role in ROLES})
+
+
+READER_ROLE = "linker"
+"""Whose model reads free-text differences for the offline engine (``understand_with``): a
+text-only mapping onto a fixed list, as the linker's is onto the stages."""
+
+
+def wants_reader(understand_with: str, settings: EndpointSettings) -> bool:
+    """Whether the offline engine reads statements with the endpoint's model: ``model`` (a
+    ``ConfigError`` when no endpoint is configured), ``auto`` when one is; ``phrases`` never,
+    so nothing is built and nothing leaves the machine."""
+    if understand_with == "phrases":
+        return False
+    if settings.configured:
+        return True
+    if understand_with == "model":
+        raise ConfigError("--understand-with model needs a model endpoint (--base-url, "
+                          "OPENAI_BASE_URL or OPENAI_API_KEY); 'phrases' reads statements "
+                          "without one")
+    return False
+
+
+def build_reader(settings: EndpointSettings, gate: CallGate | None = None) -> BaseChatModel:
+    """The one client that reads statements: the :data:`READER_ROLE`'s model, with the same
+    timeout and retries as every other (:func:`build_models`)."""
+    name = settings.models[READER_ROLE]
+    return build_models(replace(settings, models=dict.fromkeys(ROLES, name)), gate).linker
+

@@ -234,6 +234,10 @@ class DifferenceResult(BaseModel):
     frames_b: list[FrameRef] = Field(default_factory=list)
     measurements: list[Measurement] = Field(
         default_factory=list, description="Pose measurements behind the label, when any.")
+    rule: str | None = Field(
+        default=None, description="Offline engine: how the metric was chosen -- the taxonomy "
+        "mapping, the catalogue phrase that matched, or the model that mapped the statement "
+        "(and, when the phrase reader answered instead, why the model's mapping was not used).")
 
     @model_validator(mode="after")
     def _failed_has_no_label(self) -> DifferenceResult:

@@ -400,6 +400,14 @@ class Understanding(BaseModel):
     refusal: str | None = Field(default=None, description="Why nothing is measured.")
     suggestions: tuple[str, ...] = Field(
         default=(), description="The closest statements that can be measured (on refusal).")
+    read_by: str | None = Field(
+        default=None, description="The language model that mapped the statement; None: the "
+                                  "phrase reader here did.")
+    model_reason: str | None = Field(
+        default=None, description="The model's own one-line reason for its mapping.")
+    model_note: str | None = Field(
+        default=None, description="Why a model's mapping was not used, when the phrase "
+                                  "reader answered in its place.")
 
     @property
     def query(self) -> MetricQuery | None:
@@ -411,16 +419,29 @@ class Understanding(BaseModel):
 
     @property
     def why(self) -> str:
-        """One line for the result's ``rule``: which phrase matched, or the refusal."""
+        """One line for the result's ``rule``: which phrase matched or which model mapped it,
+        or the refusal; and why a model's mapping was not used, when it was not."""
         if self.metric is None:
-            return self.refusal or ""
-        return f"understood as {self.metric} ({self.direction}) from the phrase {self.phrase!r}"
+            return (self.refusal or "") + self._not_the_model()
+        if self.read_by is not None:
+            at = f" at the {self.moment}" if self.moment else ""
+            why = f": {self.model_reason}" if self.model_reason else ""
+            return f"understood by the model {self.read_by!r} as {self.metric} " \
+                   f"({self.direction}){at}{why}"
+        return f"understood as {self.metric} ({self.direction}) from the phrase " \
+               f"{self.phrase!r}{self._not_the_model()}"
+
+    def _not_the_model(self) -> str:
+        """Why the phrase reader answered although a model was asked ("" when none was)."""
+        return f" (the model's mapping was not used: {self.model_note})" if self.model_note \
+            else ""
 
     def help_text(self) -> str:
         """The refusal and the suggestions, as one sentence for a reason."""
         tips = "; ".join(f"{s!r}" for s in self.suggestions)
-        return f"{self.refusal}; measurable statements close to it: {tips}" if tips \
+        text = f"{self.refusal}; measurable statements close to it: {tips}" if tips \
             else (self.refusal or "")
+        return text + self._not_the_model()
 
 
 def _best(reading: Reading, side: str | None) -> _Phrase | None:

@@ -18,7 +18,7 @@ from viddiff.evals.jobs import WorkerRuntime
 from viddiff.graphs.checklist import resolve_action
 from viddiff.graphs.compare import comparison_request
 from viddiff.graphs.context import VidDiffContext, default_clip_loader
-from viddiff.graphs.engine import choose_engine, create_graph, require_clip
+from viddiff.graphs.engine import choose_engine, create_graph, reader_model, require_clip
 from viddiff.graphs.models import EndpointSettings, build_models
 from viddiff.graphs.runner import run_comparison
 from viddiff.graphs.schemas import ComparisonResult
@@ -60,7 +60,8 @@ class CompareRecipe:
 
     def build(self, runtime: WorkerRuntime) -> PairJob:
         if self.engine == "offline":
-            return PairJob(create_graph(engine=choose_engine("offline")), self)
+            reader = reader_model(self.context, self.endpoint)
+            return PairJob(create_graph(engine=choose_engine("offline"), reader=reader), self)
         loader = runtime.clip_loader or default_clip_loader
         require_clip(self.context, loader)
         decision = choose_engine("vlm", build_models(self.endpoint, runtime.gate))

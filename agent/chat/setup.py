@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the model and graph stack loads when a chat starts, not at 
     from langchain_core.language_models import BaseChatModel
     from langgraph.graph.state import CompiledStateGraph
 
+    from viddiff.graphs.context import VidDiffContext
     from viddiff.graphs.engine import Engine
 
 CHAT_MODEL_ENV = "VIDDIFF_CHAT_MODEL"
@@ -47,15 +48,20 @@ def chat_model(settings: EndpointSettings, name: str | None = None,
     return build_models(settings.with_overrides(model=chosen)).proposer
 
 
-def comparison_graph(settings: EndpointSettings, *, offline: bool = False
+def comparison_graph(settings: EndpointSettings, *, offline: bool = False,
+                     context: VidDiffContext | None = None,
                      ) -> tuple[CompiledStateGraph[Any, Any, Any, Any], Engine]:
     """The compiled graph ``compare_videos`` runs, from :func:`viddiff.graphs.engine.
     choose_engine`: VidDiff with models from ``settings``, or the offline pose engine when
-    asked or when no endpoint is configured."""
-    from viddiff.graphs.engine import choose_engine, create_graph  # LangGraph: at chat start
+    asked or when no endpoint is configured (reading statements with the endpoint's model
+    when ``context.understand_with`` asks for it)."""
+    # LangGraph: at chat start
+    from viddiff.graphs.engine import choose_engine, create_graph, reader_model
 
     decision = choose_engine("offline" if offline else "auto", settings=settings)
-    return create_graph(engine=decision), decision.engine
+    reader = reader_model(context, settings) if context is not None \
+        and decision.engine == "offline" else None
+    return create_graph(engine=decision, reader=reader), decision.engine
 
 
 @asynccontextmanager

@@ -153,11 +153,12 @@ async def chat(args: argparse.Namespace, console: Console, read_line: ReadLine) 
 
     settings = endpoint_from_args(args)
     model = chat_model(settings, args.chat_model)
-    graph, engine = comparison_graph(settings, offline=args.offline)
+    context = context_from_args(args)
+    graph, engine = comparison_graph(settings, offline=args.offline, context=context)
     policy = PathPolicy.from_dirs(args.allow, allow_urls=args.allow_urls)
     thread = args.thread or time.strftime("chat-%Y%m%d-%H%M%S")
     async with sqlite_checkpointer(args.db or default_chat_db()) as saver:
-        agent = create_chat_agent(model, graph, engine=engine, context=context_from_args(args),
+        agent = create_chat_agent(model, graph, engine=engine, context=context,
                                   policy=policy, checkpointer=saver)
         console.print(Text(await resume_note(agent, thread), style="dim"))
         console.print(Text(f"Videos: {policy.describe()}. /help for help, /exit to leave.",

@@ -26,6 +26,7 @@ from viddiff.agent.console.result_table import print_result
 from viddiff.evals.protocols import get_protocol
 from viddiff.graphs.checklist import resolve_action, unknown_action_key
 from viddiff.graphs.context import VidDiffContext
+from viddiff.graphs.models import build_reader, wants_reader
 from viddiff.graphs.schemas import ComparisonResult, difference_fields
 from viddiff.tools.errors import VidDiffError, VideoError
 from viddiff.tools.paths import looks_like_url
@@ -128,8 +129,10 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
     choice = engine_choice(args)
     endpoint = endpoint_from_args(args)
     offline = choice == "offline" or (choice == "auto" and not endpoint.configured)
+    # a model's reading of the statements is not a function of the cache key: not cached
+    reads_with_model = offline and wants_reader(ctx.understand_with, endpoint)
     key = None
-    if offline and args.result_cache:  # answered before the graph is even imported
+    if offline and args.result_cache and not reads_with_model:  # before the graph is imported
         from viddiff.graphs.result_cache import load_result, offline_components, result_key
 
         key = result_key(request, ctx, offline_components())
@@ -148,7 +151,9 @@ async def compare(args: argparse.Namespace, console: Console) -> ComparisonResul
         console.print(Text(f"{decision.reason[0].upper()}{decision.reason[1:]}.", style="dim"))
     if decision.engine == "vlm":
         require_clip(ctx)
-    graph = create_graph(engine=decision)
+    reader = build_reader(endpoint) if decision.engine == "offline" and reads_with_model \
+        else None
+    graph = create_graph(engine=decision, reader=reader)
     with LiveProgress(console, enabled=not args.quiet) as progress:
         result = await run_comparison(graph, request, ctx, on_event=progress)
     if key is not None and decision.engine == "offline":

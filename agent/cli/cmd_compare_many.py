@@ -133,7 +133,8 @@ async def run_batch(args: argparse.Namespace, console: Console) -> int:
     rows = read_pairs(args.pairs)
     check_nothing_to_compare(rows, args.n_open, args.pairs)
     recipe = build_recipe(args, console)
-    names = engine_model_names(recipe.engine == "offline", recipe.endpoint)
+    names = engine_model_names(recipe.engine == "offline", recipe.endpoint,
+                               recipe.context.understand_with)
     settings = fingerprint_settings(recipe, names)
     out_dir = Path(args.out).expanduser()
     notes: list[str] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from viddiff.graphs.context import VidDiffContext
@@ -28,6 +29,7 @@ from viddiff.graphs.schemas import (
     VideoRef,
 )
 from viddiff.graphs.state import VidDiffState
+from viddiff.graphs.understanding_model import ModelReader, reader_for
 from viddiff.tools.frame_select import frames_for_difference
 from viddiff.tools.kinematics.movement import Movement, movement_pair, paired_events
 from viddiff.tools.kinematics.results import Measurement
@@ -36,6 +38,7 @@ from viddiff.tools.pose.quality import person_problem, second_person_note
 from viddiff.tools.pose_phases import align_movements, time_pairs
 from viddiff.tools.segments import Segment
 from viddiff.tools.taxonomy import load_differences
+from viddiff.tools.understanding import understand
 from viddiff.tools.viewpoint import view_note
 
 
@@ -137,8 +140,21 @@ def _stage_frames(ref: VideoRef, segments: list[Segment], stage: str | None,
     return frame_refs(ref, picked)
 
 
-def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
-    """Answer the closed differences, or propose the largest measured ones (open mode)."""
+def make_measure_differences_node(reader: BaseChatModel | None = None):
+    """The ``measure_differences`` node; ``reader`` is the model that maps free-text
+    differences to metrics when the run asks for it (``understand_with``), injected here by
+    the graph factory (None: the phrase reader alone, nothing leaves the machine)."""
+
+    def measure_differences(state: VidDiffState,
+                            runtime: Runtime[VidDiffContext]) -> dict[str, Any]:
+        """Answer the closed differences, or propose the largest measured ones (open mode)."""
+        return _measure_differences(state, runtime, reader)
+
+    return measure_differences
+
+
+def _measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext],
+                         reader_model: BaseChatModel | None) -> dict[str, Any]:
     ctx = runtime.context
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
@@ -163,6 +179,7 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
                 _stage_frames(ref, state["segments"][key], stage, num_frames, ctx)
         return out
 
+    model_reader: ModelReader | None = None
     if state.get("mode") == "open":
         for prop in propose_offline(pose_a, pose_b, seg_a, seg_b,
                                     int(state["n_differences"] or 1),
@@ -180,15 +197,16 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
         action_key = state.get("action_key")
         diff_keys = {d.name: d.diff_key for d in load_differences() if d.action == action_key}
         candidates = list(state.get("candidates") or [])
+        model_reader = reader_for(ctx, reader_model, state.get("action") or "")
         for diff in candidates:
             answer = answer_offline(diff.name, diff.description, diff.query_string, pose_a,
                                     pose_b, seg_a, seg_b, action_key=action_key,
                                     diff_key=diff_keys.get(diff.name),
-                                    capture_differs=capture)
+                                    capture_differs=capture, reader=model_reader or understand)
             results.append(DifferenceResult(
                 **diff.model_dump(), label=answer.label, reason=answer.reason,
                 status="answered" if answer.measurable else "not_measurable",
-                measurements=answer.measurements,
+                measurements=answer.measurements, rule=answer.rule,
                 **shown(answer.measurements, diff.num_frames)))
             emit(runtime, "difference_answered", name=diff.name, label=answer.label)
     if not results and state.get("mode") == "open":
@@ -197,4 +215,5 @@ def measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext]) -
     else:
         notes = []
     emit(runtime, "node", node="measure_differences", status="end")
-    return {"results": results, "candidates": candidates, "notes": notes}
+    return {"results": results, "candidates": candidates, "notes": notes,
+            "usage": model_reader.usage if model_reader is not None else []}
