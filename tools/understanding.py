@@ -367,8 +367,9 @@ def _plain(sentence: str) -> str:
 
 @lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[tuple[_Phrase, ...], tuple[_Phrase, ...]], dict[str, float]]:
-    """The phrases in two tiers -- the refused (:func:`_refused`) and the catalogue's ``phrases``, then
-    the catalogue's ``more``/``less`` wording -- and each concept's weight (rarer: more)."""
+    """The phrases in two tiers -- the refused (:func:`_refused`) and the catalogue's
+    ``phrases``, then the catalogue's ``more``/``less`` wording -- and each concept's weight
+    (rarer: more)."""
     from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
 
     # the refused first: on a tie, refusing is safer than a metric that sounds close

@@ -21,7 +21,6 @@ from typing import Literal
 import numpy as np
 
 from viddiff.tools.kinematics.movement import rep_count
-from viddiff.tools.kinematics.rep_events import at_events, phase_time
 from viddiff.tools.kinematics.registry import (
     Computer,
     MetricSpec,
@@ -32,6 +31,7 @@ from viddiff.tools.kinematics.registry import (
     difference_metric,
     register,
 )
+from viddiff.tools.kinematics.rep_events import at_events, phase_time
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
     JUMP_WINDOW_S,
@@ -656,7 +656,7 @@ def _register_rep_events() -> None:
             phrases=("knee straight top", "leg straight top", "knee straight standup",
                      "leg straight standup", "finish knee straight", "knee lock top",
                      "knee straight lock"),
-            compute=at_events(signal, "top", "angle"), space="3d", proposable=False))
+            compute=at_events(signal, "top", "max", "angle"), space="3d", proposable=False))
     # torso lengths, the engine's one body scale (the median over the clip, so steady), rather
     # than upper-arm lengths: the upper arm is short, foreshortened at the bottom of a push-up
     # and hung on the elbow, the noisiest arm landmark. A tenth (about 5 cm) is a fist's
@@ -672,21 +672,21 @@ def _register_rep_events() -> None:
         more="the chest stays higher at the bottom (shallower)",
         less="the chest goes lower (deeper) at the bottom",
         min_effect=0.1, family="chest_depth",
-        phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor", "-pushup deep",
-                 "-pushup sinkdown", "half rep", "-chest low", "-chest sinkdown",
-                 "pushup shallow", "-chest touch"),
-        compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "length"),
+        phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
+                 "-pushup deep", "-pushup sinkdown", "half rep", "-chest low",
+                 "-chest sinkdown", "pushup shallow", "-chest touch"),
+        compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
+                          "length"),
         space="3d_vertical", proposable=False))
     # 15% of the phase, as for a stage's duration: both are bounded by events with a timing
     # uncertainty, and a tempo cue ("slow the descent") changes it by more
-    for phase, word, phrases in (
-            ("descent", "way down", ("descent long", "-descent fast", "descent control",
-                                     "-dropinto", "-dive bomb", "down second",
-                                     "-sinkdown fast", "eccentric long", "eccentric slow",
-                                     "descent take long")),
-            ("ascent", "way up", ("ascent long", "-ascent fast", "ascent take long",
-                                  "-stand fast", "concentric long", "concentric slow",
-                                  "up second"))):
+    phases: tuple[tuple[Literal["descent", "ascent"], str, tuple[str, ...]], ...] = (
+        ("descent", "way down", ("descent long", "-descent fast", "descent control",
+                                 "-dropinto", "-dive bomb", "down second", "-sinkdown fast",
+                                 "eccentric long", "eccentric slow", "descent take long")),
+        ("ascent", "way up", ("ascent long", "-ascent fast", "ascent take long", "-stand fast",
+                              "concentric long", "concentric slow", "up second")))
+    for phase, word, said in phases:
         other = {"descent": "turnaround", "ascent": "end"}[phase]
         first = {"descent": "start", "ascent": "turnaround"}[phase]
         register(MetricSpec(
@@ -697,8 +697,8 @@ def _register_rep_events() -> None:
                         "uncertainty. A repetition the clip cuts into there is not timed.",
             more=f"the {phase} is slower (takes longer)",
             less=f"the {phase} is faster (quicker)", min_effect=0.15, relative=True,
-            family=f"{phase}_time", num_frames="gt_1", space="time", phrases=phrases,
-            compute=phase_time(phase), proposable=False))  # type: ignore[arg-type]
+            family=f"{phase}_time", num_frames="gt_1", space="time", phrases=said,
+            compute=phase_time(phase), proposable=False))
 
 
 def bilateral_abs(signal: Callable[[PoseSequence, ClipContext], Signal]

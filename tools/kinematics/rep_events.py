@@ -9,11 +9,12 @@ repetition's start to its turnaround. Each repetition is read once and the repet
 averaged (:func:`viddiff.tools.kinematics.uncertainty.mean_over_reps`), so a clip with more
 repetitions is not read as deeper or straighter; the frames read are the value's evidence.
 
-Which events are the top and the bottom follows the movement's direction: a movement that
-lowers the hips (a squat, a push-up, a lunge) -- or just moves -- rests at its top (the
-``start`` and ``end`` events) and turns at its bottom (the ``turnaround``); one that raises
-them (a jump, a rise onto the toes) turns at its top and rests at its bottom. The way down is
-start to turnaround in the first case, turnaround to end in the second.
+Which moments are the top and the bottom follows the movement's direction: a movement that
+lowers the hips (a squat, a push-up, a lunge) -- or just moves -- rests at its top (the rest
+next to its ``start`` and ``end`` events) and turns at its bottom (the ``turnaround`` and the
+stage around it); one that raises them (a jump, a rise onto the toes) turns at its top and
+rests at its bottom. The way down is start to turnaround in the first case, turnaround to end
+in the second.
 
 Where a clip cuts into a repetition, the cut event is not an event of the movement (the clip's
 first or last frame is): it is not read, and a phase it bounds is not timed. When nothing is
@@ -34,6 +35,7 @@ from viddiff.tools.kinematics.signals import ClipContext, Signal
 from viddiff.tools.kinematics.uncertainty import (
     DEFAULT_NOISE,
     NOISE_FLOOR,
+    aggregate,
     mean_over_reps,
     smooth,
 )
@@ -64,14 +66,32 @@ def _turn_inside(rep: Repetition, n_frames: int) -> bool:
     return 0 < rep.turnaround.row < n_frames - 1
 
 
-def _events(movement: Movement, rep: Repetition, which: Which, n_frames: int
-            ) -> list[Event]:
-    """The events of ``rep`` that are its top or its bottom (see the module docstring)."""
+#: A start or end event is where the movement leaves rest by a tenth of its excursion, already
+#: part-way down; the top is read in the rest next to it, at most this long (seconds): a longer
+#: rest may hold other things (a step away, a reset of the feet).
+REST_WINDOW_S = 0.5
+
+
+def _moments(movement: Movement, k: int, which: Which, n_frames: int, period: float
+             ) -> list[tuple[int, int]]:
+    """The spans of rows (inclusive) where repetition ``k`` is at its top or its bottom (see
+    the module docstring): its turnaround stage (``hold``), or the rest next to each of its
+    start and end events that the clip shows (up to :data:`REST_WINDOW_S`, never into a
+    neighbouring repetition)."""
+    rep = movement.reps[k]
     turns_at_top = movement.direction == "raises the hips"
     if (which == "top") == turns_at_top:
-        return [rep.turnaround] if _turn_inside(rep, n_frames) else []
-    return [e for e, inside in ((rep.start, rep.starts_inside), (rep.end, rep.ends_inside))
-            if inside]
+        return [rep.hold] if _turn_inside(rep, n_frames) else []
+    reach = max(1, round(REST_WINDOW_S / max(period, 1e-9)))
+    spans = []
+    if rep.starts_inside:
+        floor = movement.reps[k - 1].end.row + 1 if k > 0 else 0
+        spans.append((max(floor, rep.start.row - reach), rep.start.row))
+    if rep.ends_inside:
+        ceiling = movement.reps[k + 1].start.row - 1 if k + 1 < len(movement.reps) \
+            else n_frames - 1
+        spans.append((rep.end.row, min(ceiling, rep.end.row + reach)))
+    return spans
 
 
 def _no_movement(pose: PoseSequence, unit: str, what: str) -> MetricValue:
@@ -81,15 +101,15 @@ def _no_movement(pose: PoseSequence, unit: str, what: str) -> MetricValue:
 
 
 def at_events(signal: Callable[[PoseSequence, ClipContext], Signal], which: Which,
-              kind: Kind) -> Computer:
-    """``signal`` read at each repetition's top or bottom events (within the stage's
-    repetitions), averaged per repetition and then over repetitions.
+              extreme: Literal["min", "max"], kind: Kind) -> Computer:
+    """``signal`` at each repetition's top or bottom (the repetitions of the stage), averaged
+    per repetition and then over repetitions.
 
-    A reading is the jitter model's fitted value at the event's frame
-    (:func:`viddiff.tools.kinematics.uncertainty.smooth`), uncertain by that fit's noise and
-    by half of how much the fit changes within the event's own timing uncertainty either side
-    (the moment could as well be that much earlier or later). Torso-normalised lengths add the
-    scale's relative uncertainty."""
+    A moment is a span (:func:`_moments`), and the reading there its ``extreme`` -- the
+    straightest knee at the top, the lowest chest at the bottom -- on the jitter model's fit
+    (:func:`viddiff.tools.kinematics.uncertainty.aggregate`: refined between frames, uncertain
+    by a fitted value's noise), so the frame of the reading is its evidence. Torso-normalised
+    lengths add the scale's relative uncertainty."""
     unit = _UNIT[kind]
 
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
@@ -99,26 +119,23 @@ def at_events(signal: Callable[[PoseSequence, ClipContext], Signal], which: Whic
         x, w = signal(pose, ctx)
         s = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind])
         sigma = max(DEFAULT_NOISE[kind] if s.sigma is None else s.sigma, NOISE_FLOOR[kind])
-        fit_noise = sigma * s.gain
-        period = max(ctx.frame_period, 1e-9)
+        chosen = set(_reps_in(movement, segment))
         values: list[float] = []
         uncs: list[float] = []
         rows: list[int] = []
-        for rep in _reps_in(movement, segment):
-            readings = []
-            for event in _events(movement, rep, which, pose.n_frames):
-                value = float(s.fit[event.row])
-                if not math.isfinite(value):
-                    continue
-                k = max(1, round(event.uncertainty_s / period))
-                near = s.fit[max(0, event.row - k):event.row + k + 1]
-                near = near[np.isfinite(near)]
-                moment = (float(near.max()) - float(near.min())) / 2 if near.size else 0.0
-                readings.append((value, math.hypot(fit_noise, moment), event.row))
-            if readings:
-                values.append(float(np.mean([r[0] for r in readings])))
-                uncs.append(float(np.mean([r[1] for r in readings])))
-                rows += [r[2] for r in readings]
+        frames = 0
+        for k, rep in enumerate(movement.reps):
+            if rep not in chosen:
+                continue
+            readings = [aggregate(s, w, slice(a, b + 1), extreme, sigma, ctx.frame_period)
+                        for a, b in _moments(movement, k, which, pose.n_frames,
+                                             ctx.frame_period)]
+            good = [(r.value, r) for r in readings if r.value is not None]
+            if good:
+                values.append(float(np.mean([v for v, _ in good])))
+                uncs.append(float(np.mean([r.uncertainty for _, r in good])))
+                rows += [row for _, r in good for row in r.rows]
+                frames += sum(r.n_frames for _, r in good)
         if not values:
             return MetricValue(None, 0.0, 0, unit,
                                note=f"the {which} of a repetition is not in the clip (or the "
@@ -126,7 +143,7 @@ def at_events(signal: Callable[[PoseSequence, ClipContext], Signal], which: Whic
         value, unc = mean_over_reps(values, float(np.mean(uncs)))
         if kind == "length":
             unc = math.hypot(unc, value * ctx.scale_rel_unc)
-        return MetricValue(value, unc, len(rows), unit, rows=tuple(sorted(rows)),
+        return MetricValue(value, unc, frames, unit, rows=tuple(sorted(set(rows))),
                            reps=len(values) if len(values) > 1 else None)
 
     return compute
