@@ -100,9 +100,9 @@ def squats(*, top: tuple[float, float] = (180.0, 180.0), depth: float = 90.0, re
     and bend to ``depth``; ``timing`` goes to :func:`profile`."""
     frames = []
     for p in profile(reps, **timing):
-        knees = tuple(t - p * (t - depth) for t in top)
+        knees = (top[0] - p * (top[0] - depth), top[1] - p * (top[1] - depth))
         thigh = p * (180.0 - depth) * 0.9
-        frames.append(figure(knee=knees, thigh=(thigh, thigh)))  # type: ignore[arg-type]
+        frames.append(figure(knee=knees, thigh=(thigh, thigh)))
     return sequence(frames, fps=FPS, noise=noise, seed=seed)
 
 
@@ -160,7 +160,7 @@ def test_hip_sag_difference_and_control() -> None:
     assert control.evidence_a and control.evidence_b
 
 
-# ------------------------------------------------------------------------------- knees at the top
+# ------------------------------------------------------------------------------ knees at the top
 
 
 def test_knee_extension_top_reads_the_standing_knee_between_reps() -> None:
@@ -204,7 +204,7 @@ def test_a_clip_without_a_repetition_has_no_top() -> None:
     assert v.value is None and "no repetition" in v.note
 
 
-# ------------------------------------------------------------------------------- chest at the bottom
+# ---------------------------------------------------------------------------- chest at the bottom
 
 
 def test_chest_depth_bottom_reads_the_shoulders_above_the_hands_at_the_bottom() -> None:
@@ -245,8 +245,8 @@ def test_descent_and_ascent_times_follow_the_phases() -> None:
     # (a cosine ramp's first 20% of its time, more as the heights in the main signal grow
     # with the square of the angles): the same share of the 0.8 s way down and the 0.4 s
     # way up, so the two keep their 2:1 ratio
-    for v, seconds in ((down, 0.8), (up, 0.4)):
-        assert 0.6 * seconds <= v.value <= 0.85 * seconds, (v.value, seconds)
+    for value, seconds in ((down.value, 0.8), (up.value, 0.4)):
+        assert 0.6 * seconds <= value <= 0.85 * seconds, (value, seconds)
     assert down.value / up.value == pytest.approx(2.0, rel=0.15)
     # uncertain by the events' own timing uncertainty, evidenced by the events themselves
     assert down.uncertainty == pytest.approx(math.hypot(rep.start.uncertainty_s,
