@@ -31,7 +31,7 @@ from viddiff.tools.kinematics.registry import (
     difference_metric,
     register,
 )
-from viddiff.tools.kinematics.rep_events import at_events, phase_time
+from viddiff.tools.kinematics.rep_events import REST_WINDOW_S, at_events, phase_time
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
     JUMP_WINDOW_S,
@@ -605,10 +605,14 @@ def _register_rep_events() -> None:
     few frames each and the hip line on the hip landmark, so they are asked about, not offered.
     """
     line_note = ("Per frame, the hips' perpendicular offset from the shoulder-ankle line along "
-                 "the vertical (a standing body reads 0), averaged over the stage's frames.")
-    # a tenth of a torso length (about 5 cm on a 50 cm torso) is a sag or pike a coach points
-    # out; MediaPipe places the hip joint a few cm off under clothing, and the positive part
-    # of a straight body's jitter is a few hundredths, so less would be noise, not form
+                 "the vertical (a standing body reads 0), its positive part averaged over the "
+                 "stage's frames.")
+    # The positive part is taken per frame, so a body that sags in some frames and pikes in
+    # others reads both, not their cancelling mean; its price is a small positive bias on a
+    # straight body (about 0.4 of the frame jitter, a few thousandths of a torso length).
+    # A tenth of a torso length (about 5 cm on a 50 cm torso) is a sag or pike a coach points
+    # out; MediaPipe places the hip joint a few cm off under clothing, so less would be the
+    # landmark, not the form
     for name, sign, label, more, less, phrases in (
             ("hip_sag", 1.0, "hip sag below the body line",
              "the hips sag more below the shoulder-ankle line",
@@ -637,17 +641,19 @@ def _register_rep_events() -> None:
         (None, bilateral(knee, "mean")), ("left", one_side(knee, "left")),
         ("right", one_side(knee, "right")))
     for side, signal in variants:
-        suffix, only = ("", "") if side is None else (f"_{side}", f" Only the {side} side.")
+        suffix, only = (("", " Per frame, the mean of the sides that are visible.")
+                        if side is None else (f"_{side}", f" Only the {side} side."))
         on = "" if side is None else f" on the {side} side"
         register(MetricSpec(
             name=f"knee_extension_top{suffix}", unit="deg", kind="angle",
             label=f"{side + ' ' if side else ''}knee angle at the top",
             description=described(
                 "Interior knee angle (hip-knee-ankle; 180° = straight) at the top of each "
-                "repetition -- its start and end for a movement that lowers the hips (the "
-                "standing moments of a squat), its turnaround for one that raises them -- "
-                "averaged over repetitions." + (" Per frame, the mean of the sides that are "
-                                                "visible." if side is None else only), "3d"),
+                "repetition, averaged over repetitions: for a movement that lowers the hips "
+                "the straightest knee in the rest (up to "
+                f"{REST_WINDOW_S:g} s) next to its start and end (the standing moments of a "
+                "squat), for one that raises them the straightest over its turnaround."
+                + only, "3d"),
             more="the knees are straighter at the top" + on,
             less="the knees stay more bent at the top" + on,
             # 5°, as for every knee angle: the smallest change in a lockout a coach sees; a
@@ -666,8 +672,9 @@ def _register_rep_events() -> None:
         label="chest height at the bottom",
         description=described(
             "Height of the shoulder midpoint above the wrists (the hands on the floor in a "
-            "push-up) at the bottom of each repetition (its turnaround for a movement that "
-            "lowers the hips), in torso lengths, averaged over repetitions; smaller = deeper. "
+            "push-up) at the bottom of each repetition (its lowest over the turnaround stage "
+            "for a movement that lowers the hips), in torso lengths, averaged over "
+            "repetitions; smaller = deeper. "
             "Per frame, the mean of the wrists that are visible.", "3d_vertical"),
         more="the chest stays higher at the bottom (shallower)",
         less="the chest goes lower (deeper) at the bottom",
