@@ -215,10 +215,16 @@ def partial_movement(pose_a: PoseSequence, pose_b: PoseSequence) -> str:
     return f"the videos show different parts of the movement ({', '.join(parts)})"
 
 
+#: Timing metrics that may be compared when the videos show different parts of the movement:
+#: a pause is a pause in any part of it, and a phase's time is read only on the repetitions
+#: whose phase the clip shows whole (each says why when none is left).
+TIMED_WHERE_SHOWN = frozenset(("longest_pause", "descent_time", "ascent_time"))
+
+
 def _incomplete_timing(metric: str, pose_a: PoseSequence, pose_b: PoseSequence) -> str:
     """Why a timing metric must not be compared here ("" when it may): see
-    :func:`partial_movement`; a pause is a pause in any part of a movement."""
-    if METRICS[metric].space != "time" or metric == "longest_pause":
+    :func:`partial_movement` and :data:`TIMED_WHERE_SHOWN`."""
+    if METRICS[metric].space != "time" or metric in TIMED_WHERE_SHOWN:
         return ""
     why = partial_movement(pose_a, pose_b)
     return f"{why}, so their timing says nothing about how fast the performances are" \

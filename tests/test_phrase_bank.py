@@ -20,23 +20,10 @@ from viddiff.tools.kinematics.registry import METRICS
 BANK = Path(__file__).resolve().parents[1] / "bench" / "phrase_bank"
 SPLITS = ("dev", "heldout")
 
-# Metrics issue 22 asks for that the catalogue does not have yet; the lead adds them to
-# viddiff.tools.kinematics.registry.METRICS with these names (then this list can go).
-PLANNED_METRICS = frozenset(
-    {
-        "rep_count",  # number of repetitions; higher = more reps
-        "hip_pike",  # hips above the shoulder-ankle line (push-up, plank); higher = more piked
-        "hip_sag",  # hips below the shoulder-ankle line; higher = sags more
-        "knee_extension_top",  # knee angle at the top; 180 = straight
-        "chest_depth_bottom",  # chest/shoulder height at the bottom of a push-up; smaller = deeper
-        "descent_time",  # seconds of the lowering phase; higher = slower descent
-        "ascent_time",  # seconds of the rising phase; higher = slower ascent
-    }
-)
 # Metrics whose sign itself is a side (left minus right, + towards the left): the side a
 # statement names is carried by the sense, so `side` stays null.
 LATERAL = frozenset({"knee_raise_left_minus_right", "hip_shift_mean"})
-KNOWN = frozenset(METRICS) | PLANNED_METRICS
+KNOWN = frozenset(METRICS)
 KINDS = {"taxonomy", "coaching", "negation", "antonym", "unmeasurable"}
 MOMENTS = {None, "bottom", "top", "descent", "ascent", "throughout"}
 SIDES = {None, "left", "right"}
@@ -103,7 +90,7 @@ def test_fields(entry: dict[str, Any]) -> None:
     assert entry["sense"] in FLIP
     if entry["side"] is not None:
         assert metric not in LATERAL
-        assert f"{metric}_{entry['side']}" in METRICS or metric in PLANNED_METRICS, metric
+        assert f"{metric}_{entry['side']}" in METRICS, metric
     for alt in entry.get("also", []):
         assert set(alt) == {"metric", "sense"}
         assert alt["metric"] in KNOWN and alt["metric"] != metric
@@ -142,10 +129,9 @@ def test_opposites_mirror() -> None:
 
 
 def test_coverage() -> None:
-    """Every catalogue and planned metric, every moment, side and kind in each split, and
-    a tenth or so of refusals."""
+    """Every catalogue metric, every moment, side and kind in each split, and a tenth or so
+    of refusals."""
     used = {entry["metric"] for entry in ALL}
-    assert used >= PLANNED_METRICS
     bases = {m for m in METRICS if m in LATERAL or not m.endswith(("_left", "_right"))}
     assert sorted(bases - used) == []
     for name in SPLITS:

@@ -8,7 +8,7 @@ from bench.bench_understanding import load, score
 from tests.test_kinematics import squat_clip
 from viddiff.graphs.measured_answers import answer_offline, query_for
 from viddiff.tools.kinematics.registry import METRICS
-from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, understand
+from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, UNCLEAR, understand
 
 BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 
@@ -33,7 +33,7 @@ def _read(text: str) -> tuple[str | None, str | None]:
     ("the person rises onto the toes", "heel_lift_max", "higher"),
     ("the chest stays up", "trunk_lean_max", "lower"),
     ("the back is more vertical at the bottom", "trunk_lean_max", "lower"),
-    ("the knees lock out at the top", "knee_angle_max", "higher"),
+    ("the knees lock out at the top", "knee_extension_top", "higher"),
     ("the legs stay straighter", "knee_angle_min", "higher"),
     ("knees are more bent", "knee_angle_min", "lower"),
     ("the person does more push-ups", "rep_count", "higher"),
@@ -132,10 +132,8 @@ def test_sides() -> None:
     ("the bar path is straighter", "no measured property"),
     ("the grip is wider", "pose does not see"),
     ("the eyes are on the rim during the shot", "pose does not see"),
-    ("the descent is slower", "not measured yet"),
-    ("the hips sag in the plank", "not measured yet"),
-    ("the butt sticks up in the air", "not measured yet"),
-    ("the chest goes all the way to the floor", "not measured yet"),
+    ("the hips are higher", "does not say against what"),
+    ("the hips drop lower", "does not say against what"),
 ])
 def test_refusals_say_why_and_offer_three_statements(text: str, why: str) -> None:
     u = understand(text)
@@ -150,12 +148,16 @@ def test_suggestions_are_close() -> None:
     assert any("knee" in s for s in understand("the knees wobble about").suggestions)
 
 
-def test_not_yet_measured_are_not_catalogue_metrics() -> None:
-    assert not set(NOT_YET_MEASURED) & set(METRICS)
-    assert set(CLOSEST) == set(NOT_YET_MEASURED)
+def test_refused_properties_are_not_catalogue_metrics() -> None:
+    assert not (set(NOT_YET_MEASURED) | set(UNCLEAR)) & set(METRICS)
+    assert set(CLOSEST) == set(NOT_YET_MEASURED) | set(UNCLEAR)
     assert all(m in METRICS for names in CLOSEST.values() for m in names)
-    u = understand("the descent is slower")
-    assert u.suggestions[0] == METRICS["stage_duration"].more
+    u = understand("the hips are higher")
+    assert u.suggestions[0] == METRICS["hip_depth"].more
+    # the properties issue 22 named are measured now
+    for text in ("the descent is slower", "the hips sag in the plank",
+                 "the butt sticks up in the air", "the chest goes all the way to the floor"):
+        assert understand(text).metric is not None, text
 
 
 def test_query_for_uses_the_reader_and_the_taxonomy_first() -> None:

@@ -23,9 +23,12 @@ small grammar, not by one regular expression per wording:
   "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
   the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
 * **Refusal with help.** A statement no phrase covers, or one about a property the catalogue has
-  no metric for yet (:data:`NOT_YET_MEASURED`: descent and ascent tempo, hips sagging or piking,
-  chest depth), is refused with the reason and the three closest statements that can be
-  measured (the catalogue's own ``more`` wording).
+  no metric for yet (:data:`NOT_YET_MEASURED`, empty today), is refused with the reason and the
+  three closest statements that can be measured (the catalogue's own ``more`` wording).
+* **The way down and the way up.** A verb of going down ("lowers", "sinks", "drops") or up
+  ("comes up", "pushes up") said with a speed or time word ("slowly", "fast", "takes longer")
+  is about that phase's time, so it is read as the phase (``descent``, ``ascent``): "she lowers
+  herself more slowly" is the descent's time, "she comes up more slowly" the ascent's.
 
 Nothing heavy is imported: the metric catalogue loads on the first call.
 """
@@ -156,9 +159,27 @@ SYNONYMS: dict[str, str] = {
     **_each("speed pace", "speed"),
 }
 
+#: Verbs of going down and of coming up, and the words that make them about the pace: a verb
+#: of either said with a pace word (before it or a few words after) names that phase.
+_DOWN_VERBS = (r"lowers?|lowering|lowered|sinks?|sinking|sank|drops?|dropping|dropped|"
+               r"descends?|descending|(?:goes|go|going|comes|come|coming) down")
+_UP_VERBS = (r"(?:comes?|coming|came|pushe?s?|pushing|drives?|driving|gets?|getting|stands?|"
+             r"standing)(?: back)? up|rises?|rising")
+_PACE = (r"slow\w*|fast\w*|quick\w*|rapid\w*|explosive\w*|control\w*|seconds?|takes?|"
+         r"taking|gentl\w*|hurr\w*")
+
+
+def _phase_said(verbs: str, phase: str) -> tuple[tuple[str, str], ...]:
+    """The two rewrites that add ``phase`` after a verb of ``verbs`` said with a pace word."""
+    return ((rf"\b({verbs})\b(?=(?:\W+\w+){{0,5}}?\W+(?:{_PACE})\b)", rf" \1 {phase} "),
+            (rf"\b((?:{_PACE})(?:\W+\w+){{0,2}}?\W+(?:{verbs}))\b", rf" \1 {phase} "))
+
+
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
+    (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
     (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
@@ -171,7 +192,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes) in\b",
      " \\1 inward "),
     (r"\b(stays?|held|kept|keeps?|pulled|sits?) back\b", " \\1 backward "),
-    (r"\bstands? up\b|\bstanding up\b", " stand "), (r"\bhinge", " hip hinge"),
+    (r"\bstands? up\b|\bstanding up\b", " stand standup "),
+    (r"\bonly (half|partial)\b", " \\1 "), (r"\bhinge", " hip hinge"),
     (r"\block(s|ed|ing)? ?out\b", " lock top "),
     (r"\bon the way down\b|\bgoing down\b|\bway down\b", " descent "),
     (r"\bon the way up\b|\bway up\b|\bcoming up out\b", " ascent "),
@@ -298,39 +320,35 @@ def side_of(text: str) -> Literal["left", "right"] | None:
 
 #: Properties people name that the catalogue has no metric for yet: phrases (as in
 #: ``MetricSpec.phrases``) and the reason given. A statement about them is refused, not
-#: answered with a metric that only sounds close.
-NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "descent_time": ("the time of the lowering phase alone is not measured yet (only the whole "
-                     "movement's time and each stage's duration)",
-                     ("descent fast", "descent long", "descent control", "dropinto", "dive bomb",
-                      "down second", "lower long", "sinkdown fast", "eccentric")),
-    "ascent_time": ("the time of the rising phase alone is not measured yet (only the whole "
-                    "movement's time and each stage's duration)",
-                    ("ascent fast", "ascent long", "ascent take long", "stand fast",
-                     "concentric")),
-    "phase_time": ("the time of the lowering or the rising phase alone is not measured yet (only "
-                   "the whole movement's time and each stage's duration)",
-                   ("high fast",)),
-    "hip_sag": ("hip height against the shoulder-ankle line (sagging) is not measured yet",
-                ("hip sag", "banana", "arch down", "hip line shoulder", "body straight line",
-                 "body straight heel", "body straight plank", "hip touch down",
-                 "hip high pushup", "hip high plank", "hip held high chest")),
-    "hip_pike": ("hip height against the shoulder-ankle line (piking) is not measured yet",
-                 ("hip pike", "butt stick up", "upside v", "hip level shoulder",
-                  "hip align body", "hip high")),
-    "chest_depth_bottom": ("chest depth at the bottom of a push-up is not measured yet",
-                           ("chest floor", "pushup deep", "pushup sinkdown", "half rep")),
+#: answered with a metric that only sounds close. Empty since the last ones (descent and ascent
+#: time, hip sag and pike, knee extension at the top, chest depth) joined the catalogue; a
+#: property named before it is measured goes here, with its closest metrics in
+#: :data:`CLOSEST`.
+NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+#: Words that name a property without saying against what it is measured: a statement that
+#: matches one of these phrases best is refused with the reason, its readings offered as the
+#: suggestions (:data:`CLOSEST`). "The hips are higher" may be the hips against the floor at
+#: the bottom of a squat (``hip_depth``) or against the shoulder-ankle line of a push-up
+#: (``hip_pike``); answering either would answer the other statement wrongly.
+UNCLEAR: dict[str, tuple[str, tuple[str, ...]]] = {
+    "hip_height_unclear": ("'the hips are higher' alone does not say against what: the floor "
+                           "at the bottom of a squat, or the line from the shoulders to the "
+                           "ankles in a plank or push-up", ("hip high",)),
 }
 
 
-#: The measurable metrics closest to each not-yet-measured property, offered first when a
-#: statement about it is refused.
+#: The measurable metrics closest to each not-yet-measured or unclear property, offered first
+#: when a statement about it is refused.
 CLOSEST: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("descent_time", "ascent_time", "phase_time"),
-                    ("stage_duration", "motion_duration", "longest_pause")),
-    **dict.fromkeys(("hip_sag", "hip_pike"), ("hip_angle_max", "hip_angle_min", "trunk_lean_max")),
-    "chest_depth_bottom": ("elbow_angle_min", "hip_depth", "rep_count"),
+    "hip_height_unclear": ("hip_depth", "hip_pike", "hip_sag"),
 }
+
+
+def _refused() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every refused property with its reason and phrases: not measured yet, or unclear."""
+    return {**NOT_YET_MEASURED, **UNCLEAR}
 
 
 @dataclass(frozen=True)
@@ -349,12 +367,13 @@ def _plain(sentence: str) -> str:
 
 @lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[tuple[_Phrase, ...], tuple[_Phrase, ...]], dict[str, float]]:
-    """The phrases in two tiers -- the not-yet-measured and the catalogue's ``phrases``, then
-    the catalogue's ``more``/``less`` wording -- and each concept's weight (rarer: more)."""
+    """The phrases in two tiers -- the refused (:func:`_refused`) and the catalogue's
+    ``phrases``, then the catalogue's ``more``/``less`` wording -- and each concept's weight
+    (rarer: more)."""
     from viddiff.tools.kinematics.registry import METRICS  # the catalogue loads on first use
 
-    # the not-yet-measured first: on a tie, refusing is safer than a metric that sounds close
-    sources = [(name, phrases) for name, (_, phrases) in NOT_YET_MEASURED.items()]
+    # the refused first: on a tie, refusing is safer than a metric that sounds close
+    sources = [(name, phrases) for name, (_, phrases) in _refused().items()]
     sources += [(spec.name, spec.phrases) for spec in METRICS.values() if spec.side is None]
     # then each metric's own "more"/"less" wording, read only when no phrase matches (they
     # share words across metrics: "the hands stay higher", "the hands reach higher")
@@ -544,9 +563,9 @@ def understand(text: str) -> Understanding:
         return Understanding(text=text, moment=moment, side=side,
                              refusal="no measured property matches these words",
                              suggestions=suggestions_for(text))
-    if phrase.metric in NOT_YET_MEASURED:
+    if phrase.metric in _refused():
         return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
-                             refusal=NOT_YET_MEASURED[phrase.metric][0],
+                             refusal=_refused()[phrase.metric][0],
                              suggestions=tuple(METRICS[m].more for m in CLOSEST[phrase.metric]))
     said_both = sorted(reading.mixed.intersection(phrase.concepts))
     if said_both:

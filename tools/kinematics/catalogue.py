@@ -31,6 +31,7 @@ from viddiff.tools.kinematics.registry import (
     difference_metric,
     register,
 )
+from viddiff.tools.kinematics.rep_events import REST_WINDOW_S, at_events, phase_time
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
     JUMP_WINDOW_S,
@@ -47,13 +48,16 @@ from viddiff.tools.kinematics.signals import (
     heel_lift,
     height_above_hips,
     hip_height,
+    hip_line_offset,
     hip_offset,
     hip_shift,
     joint_angle,
     knee_inward,
     knee_width_ratio,
     one_side,
+    positive_part,
     segment_slice,
+    shoulder_above_wrist,
     speed,
     stance_width,
     thigh_angle,
@@ -147,14 +151,15 @@ def _add_gated(*, name: str, signal: Callable[[PoseSequence, ClipContext], Signa
                space: Space, label: str, description: str, more: str, less: str, family: str,
                side: Literal["left", "right"] | None = None, lateral: bool = False,
                num_frames: Literal["1", "gt_1"] = "1", min_effect: float,
-               phrases: tuple[str, ...] = ()) -> None:
+               phrases: tuple[str, ...] = (), proposable: bool = True) -> None:
     """Register a signal metric that is measurable only where ``gate`` allows it."""
     unit = _UNITS[kind]
     register(MetricSpec(
         name=name, unit=unit, kind=kind, label=label,
         description=described(description, space), more=more, less=less, family=family,
         compute=gate(_signal_metric(signal, agg, kind), unit), min_effect=min_effect,
-        side=side, lateral=lateral, num_frames=num_frames, space=space, phrases=phrases))
+        side=side, lateral=lateral, num_frames=num_frames, space=space, phrases=phrases,
+        proposable=proposable))
 
 
 def _add_gated_sided(*, name: str, signal: SideFn, combine: str, agg: Aggregate, kind: Kind,
@@ -207,9 +212,8 @@ def _build_registry() -> None:
         label="knee angle at its straightest",
         description=f"Largest interior knee angle (180° = locked straight). {mean_note}",
         more="the legs straighten more", less="the legs stay more bent",
-        phrases=("knee straight top", "leg straight top", "knee straight stand",
-                 "leg straight stand", "kick leg straight", "stand knee straight",
-                 "stand leg straight", "finish knee straight"),
+        phrases=("kick leg straight", "knee straight stand", "leg straight stand",
+                 "stand knee straight", "stand leg straight"),
         family="knee_extension", sided=False)
     add_bilateral(
         name="hip_angle_min", signal=hip, combine="mean", agg="min", kind="angle",
@@ -356,7 +360,7 @@ def _build_registry() -> None:
         label="lowest hip height",
         description="Lowest height of the hip midpoint above the standing ankle, in torso "
                     "lengths (smaller = deeper).",
-        more="the hips stay higher", less="the hips drop lower (deeper)",
+        more="the hips stay higher at the bottom", less="the hips drop lower (deeper)",
         phrases=("hip high bottom", "hip high squat", "hip high floor", "squat high",
                  "-squat deep", "sinkdown high", "-sinkdown deep", "-deep bottom", "dip high",
                  "-countermovement deep"),
@@ -432,6 +436,7 @@ def _build_registry() -> None:
         family="jump", num_frames="gt_1")
 
     _register_body_parts()
+    _register_rep_events()
 
     for part, label in ((None, "mean body speed"), ("wrist", "mean hand speed"),
                         ("ankle", "mean foot speed"), ("hip", "mean hip speed")):
@@ -587,6 +592,120 @@ def _register_body_parts() -> None:
             phrases=("release high", "release point high", "arm high release"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
+
+
+def _register_rep_events() -> None:
+    """The body's line in a plank or push-up, and the metrics read at each repetition's events
+    (:mod:`viddiff.tools.kinematics.rep_events`): the knees at the top, the chest at the
+    bottom, the time of the way down and of the way up.
+
+    None of them is ``proposable``: open mode states a difference nobody asked about, and how
+    these move when only the capture differs (another size, framing, quality or frame rate;
+    ``bench/bench_capture_error.py``) has not been measured yet -- event-read values rest on a
+    few frames each and the hip line on the hip landmark, so they are asked about, not offered.
+    """
+    line_note = ("Per frame, the hips' perpendicular offset from the shoulder-ankle line along "
+                 "the vertical (a standing body reads 0), its positive part averaged over the "
+                 "stage's frames.")
+    # The positive part is taken per frame, so a body that sags in some frames and pikes in
+    # others reads both, not their cancelling mean; its price is a small positive bias on a
+    # straight body (about 0.4 of the frame jitter, a few thousandths of a torso length).
+    # A tenth of a torso length (about 5 cm on a 50 cm torso) is a sag or pike a coach points
+    # out; MediaPipe places the hip joint a few cm off under clothing, so less would be the
+    # landmark, not the form
+    for name, sign, label, more, less, phrases in (
+            ("hip_sag", 1.0, "hip sag below the body line",
+             "the hips sag more below the shoulder-ankle line",
+             "the body stays straighter",
+             ("hip sag", "banana", "arch down", "trunk arch down", "hip line out",
+              "hip touch down", "-hip high plank", "-hip high pushup", "-body straight line",
+              "-body straight heel", "-body straight plank", "-hip held high chest",
+              "-plank straight")),
+            ("hip_pike", -1.0, "hip pike above the body line",
+             "the hips pike higher above the shoulder-ankle line",
+             "the hips stay more in line with the body",
+             ("hip pike", "butt stick up", "upside v", "-hip level shoulder",
+              "-hip align body", "body v"))):
+        _add_gated(
+            name=name, signal=positive_part(hip_line_offset, sign), agg="mean", kind="length",
+            gate=_ungated, space="3d_vertical", label=label,
+            description=("How far the hip midpoint sits " + ("below" if sign > 0 else "above")
+                         + " the straight line from the shoulder midpoint to the ankle "
+                         "midpoint, in torso lengths (0 = in line or on the other side). "
+                         + line_note),
+            more=more, less=less, family="hip_line", num_frames="gt_1", min_effect=0.1,
+            phrases=phrases, proposable=False)
+    knee = joint_angle("hip", "knee", "ankle")
+    variants: tuple[tuple[Literal["left", "right"] | None, Callable[
+        [PoseSequence, ClipContext], Signal]], ...] = (
+        (None, bilateral(knee, "mean")), ("left", one_side(knee, "left")),
+        ("right", one_side(knee, "right")))
+    for side, signal in variants:
+        suffix, only = (("", " Per frame, the mean of the sides that are visible.")
+                        if side is None else (f"_{side}", f" Only the {side} side."))
+        on = "" if side is None else f" on the {side} side"
+        register(MetricSpec(
+            name=f"knee_extension_top{suffix}", unit="deg", kind="angle",
+            label=f"{side + ' ' if side else ''}knee angle at the top",
+            description=described(
+                "Interior knee angle (hip-knee-ankle; 180° = straight) at the top of each "
+                "repetition, averaged over repetitions: for a movement that lowers the hips "
+                "the straightest knee in the rest (up to "
+                f"{REST_WINDOW_S:g} s) next to its start and end (the standing moments of a "
+                "squat), for one that raises them the straightest over its turnaround."
+                + only, "3d"),
+            more="the knees are straighter at the top" + on,
+            less="the knees stay more bent at the top" + on,
+            # 5°, as for every knee angle: the smallest change in a lockout a coach sees; a
+            # reading at one moment is noisier, and its uncertainty says so
+            min_effect=5.0, family="knee_extension_top", side=side,
+            phrases=("knee straight top", "leg straight top", "knee straight standup",
+                     "leg straight standup", "finish knee straight", "knee lock top",
+                     "knee straight lock"),
+            compute=at_events(signal, "top", "max", "angle"), space="3d", proposable=False))
+    # torso lengths, the engine's one body scale (the median over the clip, so steady), rather
+    # than upper-arm lengths: the upper arm is short, foreshortened at the bottom of a push-up
+    # and hung on the elbow, the noisiest arm landmark. A tenth (about 5 cm) is a fist's
+    # depth, the difference between touching the floor and stopping above it
+    register(MetricSpec(
+        name="chest_depth_bottom", unit="TL", kind="length",
+        label="chest height at the bottom",
+        description=described(
+            "Height of the shoulder midpoint above the wrists (the hands on the floor in a "
+            "push-up) at the bottom of each repetition (its lowest over the turnaround stage "
+            "for a movement that lowers the hips), in torso lengths, averaged over "
+            "repetitions; smaller = deeper. "
+            "Per frame, the mean of the wrists that are visible.", "3d_vertical"),
+        more="the chest stays higher at the bottom (shallower)",
+        less="the chest goes lower (deeper) at the bottom",
+        min_effect=0.1, family="chest_depth",
+        phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
+                 "-pushup deep", "-pushup sinkdown", "half rep", "-chest low",
+                 "-chest sinkdown", "pushup shallow", "-chest touch"),
+        compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
+                          "length"),
+        space="3d_vertical", proposable=False))
+    # 15% of the phase, as for a stage's duration: both are bounded by events with a timing
+    # uncertainty, and a tempo cue ("slow the descent") changes it by more
+    phases: tuple[tuple[Literal["descent", "ascent"], str, tuple[str, ...]], ...] = (
+        ("descent", "way down", ("descent long", "-descent fast", "descent control",
+                                 "-dropinto", "-dive bomb", "down second", "-sinkdown fast",
+                                 "eccentric long", "eccentric slow", "descent take long")),
+        ("ascent", "way up", ("ascent long", "-ascent fast", "ascent take long", "-stand fast",
+                              "concentric long", "concentric slow", "up second")))
+    for phase, word, said in phases:
+        other = {"descent": "turnaround", "ascent": "end"}[phase]
+        first = {"descent": "start", "ascent": "turnaround"}[phase]
+        register(MetricSpec(
+            name=f"{phase}_time", unit="s", kind="time", label=f"{phase} time",
+            description=f"Seconds of each repetition's {word}: from its {first} event to its "
+                        f"{other} (the other way round for a movement that raises the hips), "
+                        "averaged over repetitions, uncertain by the two events' own timing "
+                        "uncertainty. A repetition the clip cuts into there is not timed.",
+            more=f"the {phase} is slower (takes longer)",
+            less=f"the {phase} is faster (quicker)", min_effect=0.15, relative=True,
+            family=f"{phase}_time", num_frames="gt_1", space="time", phrases=said,
+            compute=phase_time(phase), proposable=False))
 
 
 def bilateral_abs(signal: Callable[[PoseSequence, ClipContext], Signal]

@@ -677,3 +677,80 @@ def arm_elevation(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
 def wrist_height(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
     """Image height of the wrist above the hip midpoint in torso lengths (finds the top)."""
     return height_above_hips("wrist")(pose, ctx, side)
+
+
+# --------------------------------------------------------------------------------------------
+# The body's line in a plank or push-up, and the chest above the hands
+# --------------------------------------------------------------------------------------------
+
+
+def _vertical_frame(pose: PoseSequence, ctx: ClipContext
+                    ) -> tuple[Callable[[str], tuple[np.ndarray, np.ndarray]], np.ndarray,
+                               float | None]:
+    """How a height is read: the midpoint of a left/right pair, "down" and the torso length in
+    the same space -- the world landmarks against ``ctx.up`` (their own torso length, in
+    metres) when the clip has them, else the image (y down, the image torso length)."""
+    if ctx.world:
+        def mid(part: str) -> tuple[np.ndarray, np.ndarray]:
+            return _amid(pose, ctx, part)
+
+        torso = np.linalg.norm(mid("shoulder")[0] - mid("hip")[0], axis=1)
+        ok = np.isfinite(torso)
+        scale = float(np.median(torso[ok])) if ok.any() else None
+        return mid, -np.asarray(ctx.up, dtype=np.float64), \
+            scale if scale is not None and scale > 1e-9 else None
+
+    def image_mid(part: str) -> tuple[np.ndarray, np.ndarray]:
+        return _mid(pose, part)
+
+    return image_mid, np.array([0.0, 1.0]), ctx.scale
+
+
+def hip_line_offset(pose: PoseSequence, ctx: ClipContext) -> Signal:
+    """How far the hip midpoint sits below (+) or above (-) the straight line from the shoulder
+    midpoint to the ankle midpoint, in torso lengths, per frame.
+
+    The hips' perpendicular offset from that line, its part along the vertical: in a plank or
+    a push-up (a line near horizontal) that is the whole offset, + a sagging, - a piked body;
+    for a standing body (a vertical line) it is 0, since a forward or backward hip is no sag.
+    3-D world landmarks against ``ctx.up`` when the clip has them (a plank has no standing
+    frame, so that is usually the camera's vertical), else the image with y down. Limits:
+    MediaPipe places the hip joint a few centimetres off under loose clothing, and a camera
+    far from level tilts "down"."""
+    mid, down, scale = _vertical_frame(pose, ctx)
+    sh, ws = mid("shoulder")
+    hp, wh = mid("hip")
+    an, wa = mid("ankle")
+    line = an - sh
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.einsum("ij,ij->i", hp - sh, line) / np.einsum("ij,ij->i", line, line)
+    offset = (hp - (sh + t[:, None] * line)) @ down
+    w = np.minimum(np.minimum(ws, wh), wa)
+    if scale is None:
+        return np.full(pose.n_frames, np.nan), np.zeros(pose.n_frames)
+    return offset / scale, w
+
+
+def shoulder_above_wrist(pose: PoseSequence, ctx: ClipContext, side: str) -> Signal:
+    """Height of the shoulder midpoint above one wrist (the hand on the floor in a push-up),
+    in torso lengths, along the vertical (3-D against ``ctx.up`` when the clip has world
+    landmarks, else the image with y down): the chest's distance from the floor, up to the
+    hand's thickness."""
+    mid, down, scale = _vertical_frame(pose, ctx)
+    sh, ws = mid("shoulder")
+    wrist, ww = (_world_pt if ctx.world else _pt)(pose, f"{side}_wrist")
+    if scale is None:
+        return np.full(pose.n_frames, np.nan), np.zeros(pose.n_frames)
+    return ((wrist - sh) @ down) / scale, np.minimum(ws, ww)
+
+
+def positive_part(signal: Callable[[PoseSequence, ClipContext], Signal], sign: float = 1.0
+                  ) -> Callable[[PoseSequence, ClipContext], Signal]:
+    """``max(0, sign * signal)`` per frame: one side of a signed signal (the sag of the hip
+    line, or its pike with ``sign=-1``)."""
+    def fn(pose: PoseSequence, ctx: ClipContext) -> Signal:
+        x, w = signal(pose, ctx)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(x), np.maximum(0.0, sign * x), np.nan), w
+
+    return fn
