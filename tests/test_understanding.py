@@ -12,10 +12,15 @@ from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, UNCLEAR, unde
 
 BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 
-#: Dev-set figures measured when the reader was written (bench/RESULTS.md); a change that
-#: loses ground fails here. Held-out is reported, never tested against.
-DEV_RIGHT_FLOOR = 0.75
-DEV_WRONG_CEILING = 0.02
+#: Dev-set figures (bench/RESULTS.md): 73.0% right, 6.5% wrong on the 612 dev statements since
+#: the first held-out split was folded into dev (it was 76.6% / 0.8% on the 367 written with
+#: the reader); a change that loses ground fails here. Held-out is reported, never tested.
+DEV_RIGHT_FLOOR = 0.72
+DEV_WRONG_CEILING = 0.07
+#: Opposite pairs of the dev bank that the reader maps to different metrics or the same
+#: direction (18 of them since the fold: mostly a statement and its opposite worded about
+#: sibling metrics, "the hips sag" and "the hips stay up"; two read a direction wrongly).
+MAX_BROKEN_OPPOSITES = 18
 
 
 def _read(text: str) -> tuple[str | None, str | None]:
@@ -89,7 +94,7 @@ def test_every_metric_statement_and_its_opposite_mirror(spec) -> None:  # type: 
 
 def test_phrase_bank_opposites_mirror_on_dev() -> None:
     """The dev phrase bank's opposite_of pairs: both read, same metric, mirror directions --
-    all but the three mixed-clause pairs measured when the reader was written ("she shoots
+    all but :data:`MAX_BROKEN_OPPOSITES` (three when the reader was written: "she shoots
     with stiffer legs and barely bends the knees" reads the flip against the first word)."""
     entries = {e["id"]: e for e in load("dev")}
     broken = []
@@ -99,7 +104,7 @@ def test_phrase_bank_opposites_mirror_on_dev() -> None:
         a, b = understand(e["text"]), understand(entries[e["opposite_of"]]["text"])
         if a.metric and b.metric and not (a.metric == b.metric and a.direction != b.direction):
             broken.append(e["text"])
-    assert len(broken) <= 3, broken
+    assert len(broken) <= MAX_BROKEN_OPPOSITES, broken
 
 
 @pytest.mark.parametrize(("text", "moment", "stage"), [

@@ -77,20 +77,25 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
     **_each("fast faster fastest quick quicker quickest quickly rapid rapidly "
                     "explosive explosively explode explodes energetic energetically whip whips "
-                    "snap snaps snappier", ("FAST", 1)),
+                    "brisk briskly hurried hurries rush rushes rushed speedy "
+                    "snappier", ("FAST", 1)),
     **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
                     "grind grinds", ("FAST", -1)),
     **_each("long longer longest lasts", ("LONG", 1)),
     **_each("short shorter shortest brief briefly", ("LONG", -1)),
-    **_each("big bigger biggest large larger largest full fuller fully greater",
+    **_each("big bigger biggest large larger largest full fuller greater",
                     ("BIG", 1)),
     **_each("small smaller smallest restricted limited", ("BIG", -1)),
     **_each("straight straighter straighten straightens straightened straightening "
-                    "extend extends extended extension lock locks locked open opens stiff "
+                    "lock locks locked open opens stiff "
                     "stiffer", ("STRAIGHT", 1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
                     "hinging", ("STRAIGHT", -1)),
+    # extending names the joint's straightest moment (its largest angle), which "straight"
+    # alone does not: "the arm is more extended" is the elbow at full extension, "the arm
+    # stays straighter" the elbow bending less
+    **_each("extend extends extended extending extension fully", ("EXTEND", 1)),
     **_each("upright vertical", ("UPRIGHT", 1)),
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally",
                     ("UPRIGHT", -1)),
@@ -115,6 +120,10 @@ _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
 #: one about the hands).
 BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "arm", "elbow",
                         "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper"))
+
+#: Metric kinds a statement with a pace word ("faster", "slowly", "briskly") may be about:
+#: a pace word says the property is speed or time, whatever else the words name.
+PACE_KINDS = frozenset(("speed", "time"))
 
 #: Words that turn a statement round: negations and softeners.
 FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
@@ -218,6 +227,14 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
     (r"\bballs of (his|her|their|the) feet\b", " toe "),
     (r"\bthe whole time\b|\bthroughout\b", " throughout "),
+    # a trailing "before the jump" / "after the release" says when, not what: the property
+    # is in the words before it ("he dips lower before the jump" is about depth); not when
+    # the clause goes on to say something ("the knee bend before the take-off is shallower")
+    (r"\b(before|after|prior to)\s+(the|a|an|his|her|their|taking|pulling|jumping|"
+     r"shooting|kicking|releasing|landing)\b(?:(?!\b(is|are|was|were|gets?|looks?)\b).)*$",
+     " "),
+    (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
+    (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     (r"-", " "),
 )
 
@@ -472,11 +489,14 @@ def _best(reading: Reading, side: str | None) -> _Phrase | None:
     for phrases in tiers:
         best: tuple[tuple[bool, float, int], _Phrase] | None = None
         parts = BODY_PARTS.intersection(reading.concepts)
+        paced = "FAST" in reading.concepts
         for p in phrases:
             if not p.concepts or any(c not in reading.concepts for c in p.concepts):
                 continue
             if parts and not parts.intersection(p.concepts) and "body" not in p.concepts:
                 continue
+            if paced and p.metric in METRICS and METRICS[p.metric].kind not in PACE_KINDS:
+                continue  # "the hips travel faster" is about speed, not how far they travel
             score = sum(weights.get(c, 1.0) for c in p.concepts)
             first = -min(reading.positions[c] for c in p.concepts)
             key = (side is not None and f"{p.metric}_{side}" in METRICS, score, first)

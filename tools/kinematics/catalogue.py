@@ -213,7 +213,8 @@ def _build_registry() -> None:
         description=f"Largest interior knee angle (180° = locked straight). {mean_note}",
         more="the legs straighten more", less="the legs stay more bent",
         phrases=("kick leg straight", "knee straight stand", "leg straight stand",
-                 "stand knee straight", "stand leg straight"),
+                 "stand knee straight", "stand leg straight", "leg extend", "knee extend",
+                 "leg straight extend", "knee straight extend"),
         family="knee_extension", sided=False)
     add_bilateral(
         name="hip_angle_min", signal=hip, combine="mean", agg="min", kind="angle",
@@ -229,7 +230,7 @@ def _build_registry() -> None:
         description=f"Largest shoulder-hip-knee angle: a lockout reaches about 180°. {mean_note}",
         more="the hips extend more (fuller lockout)", less="the hips stay more flexed",
         phrases=("hip straight top", "finish hip top", "finish straight", "full hip extension",
-                 "deadlift straight top"),
+                 "deadlift straight top", "hip extend", "hip open extend"),
         family="hip_extension", sided=False)
     add_bilateral(
         name="elbow_angle_max", signal=elbow, combine="mean", agg="max", kind="angle",
@@ -239,7 +240,8 @@ def _build_registry() -> None:
         phrases=("elbow straight top", "arm straight top", "arm fully straight",
                  "arm straight overhead", "elbow straight overhead", "arm straight reach",
                  "arm straight layup", "plank arm straight", "plank elbow straight",
-                 "follow through"),
+                 "follow through", "arm extend", "elbow extend", "arm straight extend",
+                 "elbow straight extend"),
         family="arm_extension")
     add_bilateral(
         name="elbow_angle_min", signal=elbow, combine="mean", agg="min", kind="angle",
