@@ -99,8 +99,8 @@ def catalogue_text() -> str:
     for name in metric_names():
         spec = metrics[name]
         sides = all(f"{name}_{s}" in metrics for s in ("left", "right"))
-        lines.append(f"- `{name}` ({spec.label}): {spec.description} Higher: {spec.more}. "
-                     f"Lower: {spec.less}.{' Has left and right variants.' if sides else ''}")
+        lines.append(f"- `{name}`: {spec.in_words}"
+                     f"{' Has left and right variants.' if sides else ''}")
     return "\n".join(lines)
 
 

@@ -190,3 +190,25 @@ def test_dev_score_stays_above_its_floor() -> None:
     assert result.right / result.n >= DEV_RIGHT_FLOOR, result
     assert result.wrong / result.n <= DEV_WRONG_CEILING, result
     assert result.refused_with_help == result.refused
+
+
+def test_every_reader_shows_the_catalogues_one_description() -> None:
+    """Issue 22: each metric is described in words once (``MetricSpec.in_words``), and the
+    measure tool, the chat's ``measure_pose``, the model reader's prompt and
+    docs/measurable.md all show those same words."""
+    from pathlib import Path
+
+    from viddiff.agent.chat.video_tools import make_measure_pose_tool
+    from viddiff.graphs.nodes.measure_tool import measure_tool
+    from viddiff.graphs.understanding_model import catalogue_text
+
+    measure = measure_tool()["function"]["description"]
+    chat = make_measure_pose_tool().description
+    prompt = catalogue_text()
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "measurable.md").read_text()
+    for spec in BASE_METRICS:
+        words = spec.in_words
+        assert spec.description in words and spec.more in words and spec.less in words
+        for where, text in (("measure tool", measure), ("chat tool", chat), ("prompt", prompt),
+                            ("docs/measurable.md", doc.replace("/", "|"))):
+            assert words.replace("/", "|") in text.replace("/", "|"), (where, spec.name)

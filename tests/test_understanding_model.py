@@ -60,8 +60,9 @@ def test_the_prompt_lists_the_catalogues_own_words_for_every_metric() -> None:
     text = catalogue_text()
     for name in metric_names():
         spec = METRICS[name]
-        assert f"`{name}` ({spec.label}): {spec.description}" in text
-        assert f"Higher: {spec.more}. Lower: {spec.less}." in text
+        assert f"`{name}`: {spec.in_words}" in text  # the catalogue's one description
+        assert f"{spec.label} [{spec.unit}]: {spec.description}" in spec.in_words
+        assert f"Higher: {spec.more}. Lower: {spec.less}." in spec.in_words
     assert not any(spec.side and f"`{spec.name}`" in text for spec in METRICS.values())
     enum = wire_schema()["properties"]["metric"]["anyOf"][0]["enum"]
     assert enum == list(metric_names()) and set(enum) < set(METRICS)

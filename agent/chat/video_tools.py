@@ -184,7 +184,9 @@ def make_measure_pose_tool(*, context: VidDiffContext | None = None,
     comparison of the same two videos, read from the conversation state."""
     ctx = context or VidDiffContext()
     allowed = policy or PathPolicy.default()
-    catalogue = "; ".join(f"{name}: {spec.label} [{spec.unit}]" for name, spec in METRICS.items())
+    catalogue = "; ".join(
+        f"{name}{' (also _left/_right)' if f'{name}_left' in METRICS else ''}: {spec.in_words}"
+        for name, spec in METRICS.items() if spec.side is None)
 
     def measure_pose(video_a: str, video_b: str, metric: str, stage: str = WHOLE_CLIP,
                 comparison_id: str | None = None, *, runtime: ToolRuntime) -> str:

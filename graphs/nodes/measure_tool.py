@@ -41,8 +41,7 @@ class MeasureArgs(MetricAtStage):
 
 def measure_tool() -> dict[str, Any]:
     """The tool in OpenAI function format, its description listing every metric."""
-    catalogue = "; ".join(f"{name}: {spec.description} [{spec.unit}]"
-                          for name, spec in sorted(METRICS.items()))
+    catalogue = "; ".join(f"{name}: {spec.in_words}" for name, spec in sorted(METRICS.items()))
     return {"type": "function", "function": {
         "name": "measure",
         "description": "Measure a pose metric in both videos (A and B) over a stage. "

@@ -90,6 +90,14 @@ class MetricSpec:
     phrases: tuple[str, ...] = ()
 
     @property
+    def in_words(self) -> str:
+        """The metric described once, for every reader: the measure tool's and the chat
+        tool's descriptions, the model reader's prompt and docs/measurable.md all show this
+        (label, what it measures, what a higher and a lower value look like)."""
+        return (f"{self.label} [{self.unit}]: {self.description} Higher: {self.more}. "
+                f"Lower: {self.less}.")
+
+    @property
     def needs_sides(self) -> bool:
         """Whether the value depends on which side is the person's left (not just |L - R|)."""
         return self.side is not None or self.lateral
