@@ -12,6 +12,16 @@ Identity switches are told from real motion by what a body cannot do between two
 hip midpoint jumping more than :data:`MAX_HIP_JUMP_TL` torso lengths, or its torso length
 changing by more than :data:`MAX_TORSO_RATIO` ×, from one present frame to the next (frames
 at most :data:`MAX_GAP_S` apart; after a longer gap a new position is plausible).
+
+A third failure is a skeleton read *upside down*: on a small or unclear person the model may
+fit a body whose shoulders lie where the hips are for a stretch of frames, then the right one
+after some frames without a person. Every angle of that stretch is nonsense (a trunk "leaning"
+160°), and which frames it covers depends on the pose rate, so it turns a capture-only copy into
+differences that come and go with ``--pose-fps``. A torso that really turns over (a handstand,
+a cartwheel) passes through the directions in between, and the tracker reads some of them at
+any pose rate; one that turns by more than :data:`MAX_TORSO_TURN_DEG` from one present frame to
+the next, across frames without a person, has been fitted upside down on one side of that gap
+(:func:`torso_flips`).
 """
 
 from __future__ import annotations
@@ -30,6 +40,9 @@ MAX_TORSO_RATIO = 1.5
 MAX_GAP_S = 0.2
 #: More switches than this (as a share of present frames) mean two people alternate.
 MAX_SWITCH_FRACTION = 0.02
+#: A larger turn of the torso (shoulders about hips, in the picture) from one present frame to
+#: the next is a skeleton fitted upside down, not a movement.
+MAX_TORSO_TURN_DEG = 90.0
 #: A second person counts as "visible for a sustained time" when found in at least this
 #: share of the frames looked at (:func:`viddiff.tools.pose.extract.probe_others`)...
 MIN_OTHERS_FRACTION = 0.5
@@ -60,6 +73,20 @@ def identity_switches(pose: PoseSequence) -> int:
     return int(odd.sum())
 
 
+def torso_flips(pose: PoseSequence) -> int:
+    """How many times the torso's direction in the picture (hip midpoint to shoulder midpoint)
+    turns by more than :data:`MAX_TORSO_TURN_DEG` between two consecutive present frames,
+    however far apart: a body turns over only through the directions in between."""
+    present = np.flatnonzero(pose.present)
+    if present.size < 2:
+        return 0
+    torso = (_mid(pose, "left_shoulder", "right_shoulder")
+             - _mid(pose, "left_hip", "right_hip"))[present].astype(np.float64)
+    angle = np.arctan2(torso[:, 0], -torso[:, 1])
+    turn = np.abs(np.angle(np.exp(1j * np.diff(angle))))
+    return int((np.isfinite(turn) & (np.degrees(turn) > MAX_TORSO_TURN_DEG)).sum())
+
+
 def person_problem(pose: PoseSequence) -> str | None:
     """Why this clip's body cannot be measured, in one line; None when it can (computed once
     per sequence: every metric of a comparison asks)."""
@@ -77,6 +104,10 @@ def _problem(pose: PoseSequence) -> str | None:
     if switches > max(1, MAX_SWITCH_FRACTION * found):
         return (f"the pose tracker jumped between people {switches} times; with more than "
                 "one person in view the measurements could mix two bodies")
+    flips = torso_flips(pose)
+    if flips:
+        return (f"the pose model's skeleton turned over between two frames ({flips} "
+                f"time{'s' if flips > 1 else ''}): part of the clip was read upside down")
     return None
 
 
