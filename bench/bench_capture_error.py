@@ -7,17 +7,21 @@ the pipeline's size, :mod:`bench.open_mode_set`) is paired with each of its capt
 inside a black frame, half the source resolution with heavy compression, re-timed to 24
 frames/s). The copy shows exactly the same performance, so whatever changes between the two
 values is the capture's. Poses come from :func:`viddiff.tools.pose.extract.extract_video_pose`
-at the engine's defaults (30 frames/s, longer side 448 px) on the whole clips, and each metric
-is measured on both with :func:`viddiff.tools.kinematics.comparison.compare_metric` (no stage:
-the whole clip). Per metric,
+at the engine's longer side (448 px) on the whole clips, at each pose rate of
+:data:`POSE_RATES` (the default 30 frames/s and ``--pose-fps 60``: a denser sampling reads other
+frames, so a small person's detections, the frames where the model loses them and the extremes
+all change with it, and an error measured at one rate alone is too small at the other), and
+each metric is measured on both with :func:`viddiff.tools.kinematics.comparison.compare_metric`
+(no stage: the whole clip). Per metric, over every (pair, rate),
 
-    capture_error = std(value_copy - value_original)   (ddof = 1, over the pairs)
+    capture_error = sqrt(mean((value_copy - value_original) ** 2))
 
 in the metric's own unit (degrees, torso lengths, seconds, torso lengths/s ...), over the pairs
-where both values exist; ``n_pairs`` says how many (a copy on which no single person is followed
-well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value). It is the spread of
-the change, so a systematic offset shared by every copy (the mean change, printed beside it) is
-not in it; the printout shows both. Sided metrics are measured as they are (left and right
+where both values exist; ``n_pairs`` says how many (pairs × rates; a copy on which no single
+person is followed well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value).
+It is the root mean square of the change, not its spread about the mean: a systematic offset
+(the person further away reads a little differently) is as much an error of the other capture
+as its scatter is. The printout shows the mean change beside it. Sided metrics are measured as they are (left and right
 separately). A metric with fewer than 3 pairs gets no row. Mirrored copies are not capture
 changes (they swap the sides) and a lead-in changes the clip's timing, so neither is used.
 
@@ -48,30 +52,36 @@ from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.video import plan_sampling
 
 TABLE = Path(__file__).resolve().parents[1] / "tools" / "data" / "capture_error.csv"
-POSE_FPS = 30.0
+#: The pose rates the error is measured at: the engine's default and the denser one.
+POSE_RATES = (30.0, 60.0)
 MIN_PAIRS = 3
 
 
-def _pose(path: Path, cache: Path) -> PoseSequence:
-    return extract_video_pose(plan_sampling(path, POSE_FPS, 1800, 448), cache)
+def _pose(path: Path, cache: Path, rate: float) -> PoseSequence:
+    """The pose the engine reads at ``rate`` (its cache: ``cache_dir/pose``, 448 px)."""
+    return extract_video_pose(plan_sampling(path, rate, 1800, 448), cache / "pose",
+                              max_side=448)
 
 
 def measure(work: Path, cams: tuple[int, ...]) -> dict[str, list[float]]:
-    """metric -> value_copy - value_original over every (clip, capture copy) pair."""
+    """metric -> value_copy - value_original over every (clip, capture copy) pair and pose
+    rate."""
     pairs = build(work, cams=cams, names=CAPTURE_VARIANTS)
     cache = work / "cache"
     changes: dict[str, list[float]] = defaultdict(list)
-    poses: dict[Path, PoseSequence] = {}
-    for i, pair in enumerate(pairs, start=1):
-        if pair.original not in poses:
-            poses[pair.original] = _pose(pair.original, cache)
-        copy = _pose(pair.copy, cache)
-        for name in METRICS:
-            m = compare_metric(name, poses[pair.original], copy)
-            if m.value_a is not None and m.value_b is not None \
-                    and math.isfinite(m.value_a) and math.isfinite(m.value_b):
-                changes[name].append(float(m.value_b - m.value_a))
-        print(f"[{i}/{len(pairs)}] {pair.name}", file=sys.stderr, flush=True)
+    for rate in POSE_RATES:
+        poses: dict[Path, PoseSequence] = {}
+        for i, pair in enumerate(pairs, start=1):
+            if pair.original not in poses:
+                poses[pair.original] = _pose(pair.original, cache, rate)
+            copy = _pose(pair.copy, cache, rate)
+            for name in METRICS:
+                m = compare_metric(name, poses[pair.original], copy)
+                if m.value_a is not None and m.value_b is not None \
+                        and math.isfinite(m.value_a) and math.isfinite(m.value_b):
+                    changes[name].append(float(m.value_b - m.value_a))
+            print(f"[{i}/{len(pairs)}] {pair.name} at {rate:g} frames/s", file=sys.stderr,
+                  flush=True)
     return dict(changes)
 
 
@@ -81,7 +91,8 @@ def table(changes: dict[str, list[float]]) -> list[tuple[str, float, int, float]
     for name, d in sorted(changes.items()):
         if len(d) >= MIN_PAIRS:
             v = np.asarray(d, dtype=float)
-            rows.append((name, float(np.std(v, ddof=1)), int(v.size), float(np.mean(v))))
+            rows.append((name, float(np.sqrt(np.mean(np.square(v)))), int(v.size),
+                         float(np.mean(v))))
     return rows
 
 
@@ -115,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _write_summary(rows: list[tuple[str, float, int, float]], n_clips: int) -> None:
     lines = [machine_line() + ".", "",
-             f"Per metric, the standard deviation of value(copy) − value(original) over "
+             f"Per metric, the root mean square of value(copy) − value(original) over "
              f"{n_clips} clips × {len(CAPTURE_VARIANTS)} capture-only copies "
-             f"({', '.join(CAPTURE_VARIANTS)}), whole clips, pose at {POSE_FPS:g} frames/s "
+             f"({', '.join(CAPTURE_VARIANTS)}), whole clips, pose at "
+             f"{' and '.join(f'{r:g}' for r in POSE_RATES)} frames/s "
              "(`python -m bench.bench_capture_error --write`, "
              "`tools/data/capture_error.csv`).", "",
              "| kind | pooled capture error (RMS over metrics) | range | metrics | "

@@ -298,8 +298,9 @@ _CAPTURE_TABLE = "capture_error.csv"
 def _measured_capture() -> dict[str, float]:
     """Per-metric capture errors: how much the pose model's value changes when the same
     performance is filmed at another size, quality or frame rate, measured on constructed
-    copies of real clips (``python -m bench.bench_capture_error --write``): the standard
-    deviation of (copy - original) over the pairs."""
+    copies of real clips with poses at 30 and 60 frames/s
+    (``python -m bench.bench_capture_error --write``): the root mean square of
+    (copy - original) over the pairs and rates, a systematic offset included."""
     return _per_metric_table(_CAPTURE_TABLE, "capture_error")
 
 
