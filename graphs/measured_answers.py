@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Literal
@@ -29,6 +30,7 @@ from pydantic import BaseModel, Field
 from viddiff.tools.kinematics.comparison import (
     K_SIGMA,
     at_moment,
+    measure_value,
     captures_differ,
     compare_metric,
     compare_values,
@@ -36,7 +38,7 @@ from viddiff.tools.kinematics.comparison import (
 )
 from viddiff.tools.kinematics.movement import Movement, movement_pair
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec
-from viddiff.tools.kinematics.results import Label, Measurement
+from viddiff.tools.kinematics.results import Label, Measurement, MetricValue
 from viddiff.tools.kinematics.sides import choose_sides
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
@@ -354,6 +356,29 @@ def _movement_scope(movement: Movement, pose: PoseSequence) -> Segment | None:
     return Segment(stage="the movement", start=span[0], end=min(span[1], pose.n_frames - 1))
 
 
+def over_movement(spec: MetricSpec, pose: PoseSequence, scope: Segment | None,
+                  sides: tuple[str, ...] | None, shift: int) -> MetricValue:
+    """``spec`` over a clip's movement (:func:`_movement_scope`), with what depends on where
+    the movement was found in its uncertainty: a body value is read over the whole clip too,
+    and half the difference of the two readings is added in quadrature (as
+    :func:`~viddiff.tools.kinematics.comparison.at_moment` does for a boundary's timing).
+
+    The movement's span is itself a reading of the pose, and on a short or poorly tracked
+    clip it can land on a few frames of one video and the whole of the other, for one
+    performance filmed twice; a knee's deepest bend or a trunk's furthest lean over a fifth
+    of the movement is then a different quantity from the same over all of it. Where the
+    span only trims a still lead-in and lead-out, the two readings agree (an extreme is not
+    moved by still frames) and nothing is added. Timing keeps its own span (it needs one)."""
+    value = at_moment(spec, pose, scope, sides, shift)
+    if scope is None or spec.space == "time" or value.value is None:
+        return value
+    whole = measure_value(spec, pose, None, sides)
+    if whole.value is None:
+        return value
+    spread = abs(value.value - whole.value) / 2
+    return replace(value, uncertainty=math.hypot(value.uncertainty, spread))
+
+
 def _moving_parts(pose_a: PoseSequence, pose_b: PoseSequence,
                   scopes: tuple[Segment | None, Segment | None]) -> set[str]:
     parts = {"timing", "repetitions"}
@@ -421,8 +446,8 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     shifts = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
     for spec in candidates:
         timing_whole = spec.name == "motion_duration"  # its own 10-90 % rule finds the motion
-        va = at_moment(spec, pose_a, None if timing_whole else scopes[0], sides, shifts[0])
-        vb = at_moment(spec, pose_b, None if timing_whole else scopes[1], sides, shifts[1])
+        va = over_movement(spec, pose_a, None if timing_whole else scopes[0], sides, shifts[0])
+        vb = over_movement(spec, pose_b, None if timing_whole else scopes[1], sides, shifts[1])
         m = compare_values(spec, va, vb, "higher", None,
                            (pose_a.lr_agreement, pose_b.lr_agreement),
                            poses=(pose_a, pose_b), views_differ=differ,

@@ -27,11 +27,17 @@ from viddiff.graphs.measured_answers import (
     OfflineAnswer,
     OfflineProposal,
     answer_offline,
+    over_movement,
     propose_offline,
     resolve_stage,
 )
 from viddiff.graphs.offline import build_offline_graph
-from viddiff.tools.kinematics.comparison import compare_metric, compare_values, views_differ
+from viddiff.tools.kinematics.comparison import (
+    at_moment,
+    compare_metric,
+    compare_values,
+    views_differ,
+)
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.sequence import PoseSequence
@@ -138,6 +144,35 @@ def test_propose_finds_the_real_difference_and_phrases_it_neutrally() -> None:
     assert len(propose_offline(wide, narrow, [], [], n=1)) == 1
     assert propose_offline(wide, narrow, [], [], n=0) == []
     assert propose_offline(wide, wide, [], [], n=5) == []
+
+
+def test_a_body_value_read_over_part_of_the_movement_carries_that_in_its_uncertainty() -> None:
+    """Open mode reads a body value over each clip's movement span; where that span covers only
+    part of the movement (a short, poorly tracked clip), half the difference from the whole
+    clip's value is added, and where it only trims still frames nothing is."""
+    pose = squat_clip(depth_knee=90.0, fps=30.0, n_hold=10)  # still 0-9, movement 10-49
+    spec = METRICS["knee_angle_min"]
+    whole = over_movement(spec, pose, None, None, 0)
+    trimmed = over_movement(spec, pose, Segment(stage="m", start=8, end=pose.n_frames - 8),
+                            None, 0)
+    assert trimmed.value == pytest.approx(whole.value, abs=0.5)
+    assert trimmed.uncertainty == pytest.approx(whole.uncertainty, rel=0.05)
+    part = over_movement(spec, pose, Segment(stage="m", start=8, end=15), None, 0)
+    assert part.value is not None and whole.value is not None
+    assert part.value - whole.value > 30  # the first frames of the descent only
+    assert part.uncertainty >= (part.value - whole.value) / 2
+    duration = METRICS["motion_duration"]  # timing keeps its span
+    assert over_movement(duration, pose, Segment(stage="m", start=8, end=15), None, 0) == \
+        at_moment(duration, pose, Segment(stage="m", start=8, end=15), None, 0)
+
+
+def test_open_mode_still_finds_a_deeper_squat_behind_still_lead_ins() -> None:
+    """The movement span trims still lead-ins, which move no extreme: a real difference in depth
+    is still stated (sensitivity kept)."""
+    deep, shallow = squat_clip(depth_knee=80.0, fps=30.0), squat_clip(depth_knee=130.0, fps=30.0)
+    props = propose_offline(deep, shallow, [], [], n=5)
+    knee = [p for p in props if METRICS[p.measurements[0].metric].family.startswith("knee")]
+    assert knee and knee[0].label == "b", [p.measurements[0].statement for p in props]
 
 
 # --------------------------------------------------------------------------------------------
