@@ -21,9 +21,10 @@ where both values exist; ``n_pairs`` says how many (pairs × rates; a copy on wh
 person is followed well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value).
 It is the root mean square of the change, not its spread about the mean: a systematic offset
 (the person further away reads a little differently) is as much an error of the other capture
-as its scatter is. The printout shows the mean change beside it. Sided metrics are measured as they are (left and right
-separately). A metric with fewer than 3 pairs gets no row. Mirrored copies are not capture
-changes (they swap the sides) and a lead-in changes the clip's timing, so neither is used.
+as its scatter is. The printout shows the mean change beside it. Sided metrics are measured
+as they are (left and right separately). A metric with fewer than 3 pairs gets no row.
+Mirrored copies are not capture changes (they swap the sides) and a lead-in changes the clip's
+timing, so neither is used.
 
     python -m bench.bench_capture_error [--work DIR] [--write]
 

@@ -380,3 +380,48 @@ def test_sided_metrics_need_trustworthy_left_right_labels() -> None:
     # side-free metrics are unaffected
     assert compare_metric("left_right_asymmetry_knee", a, b).label == "c"
     assert compare_metric("knee_angle_min", a, b).value_a == pytest.approx(120.0, abs=1e-3)
+
+
+def _dip_clip(fps: float, seed: int, width_s: float, noise: float = 1.5) -> PoseSequence:
+    """Two seconds standing with one knee dip of 80° (a Gaussian ``width_s`` seconds wide at
+    its base, centred at 1 s), sampled at ``fps`` with ``noise`` pixels of jitter."""
+    frames = []
+    for t in np.arange(0.0, 2.0, 1.0 / fps):
+        p = math.exp(-0.5 * ((t - 1.0) / (width_s / 2.5)) ** 2)
+        frames.append(figure(knee=(180 - 80 * p,) * 2, thigh=(72 * p,) * 2))  # type: ignore[arg-type]
+    return sequence(frames, fps=fps, noise=noise, seed=seed)
+
+
+def test_a_brief_extreme_read_at_30_and_60_fps_agrees_within_its_uncertainty() -> None:
+    """A brief extreme is read differently at another pose rate: the quadratic fit spans the
+    same 0.25 s but other frames, and a denser rate catches more of a dip that a sparser one
+    steps over (here ~118° at 30 frames/s against ~104° at 60, with jitter of 1°). The
+    extreme's uncertainty holds how much it changes when every other frame is left out, so
+    the two readings of one movement are not told apart: without it, ten standard
+    uncertainties apart."""
+    spec = METRICS["knee_angle_min"]
+    for seed in range(6):
+        a, b = _dip_clip(30.0, seed, 0.12), _dip_clip(60.0, seed + 50, 0.12)
+        va = spec.compute(a, ClipContext.of(a), None)
+        vb = spec.compute(b, ClipContext.of(b), None)
+        assert va.value is not None and vb.value is not None
+        assert abs(va.value - vb.value) > 5  # the sampling really moves this extreme
+        assert abs(va.value - vb.value) <= K_SIGMA * math.hypot(va.uncertainty, vb.uncertainty)
+        m = compare_metric("knee_angle_min", a, b)
+        assert m.label == "c", m.statement
+
+
+def test_an_extreme_of_an_ordinary_movement_keeps_its_resolution_at_both_rates() -> None:
+    """A movement that lasts longer than the fit's span reads the same extreme on every other
+    frame, so nothing is added: a 20° deeper dip is still told apart at 30 and at 60 frames/s."""
+    spec = METRICS["knee_angle_min"]
+    for fps in (30.0, 60.0):
+        pose = _dip_clip(fps, 1, 0.6)
+        v = spec.compute(pose, ClipContext.of(pose), None)
+        assert v.value == pytest.approx(100.0, abs=2.0) and v.uncertainty < 2.0
+    deeper = sequence([np.asarray(figure(knee=(180 - 100 * p,) * 2, thigh=(90 * p,) * 2))
+                       for p in (math.exp(-0.5 * ((t - 1.0) / 0.24) ** 2)
+                                 for t in np.arange(0.0, 2.0, 1 / 60))],
+                      fps=60.0, noise=1.5, seed=9)  # type: ignore[arg-type]
+    m = compare_metric("knee_angle_min", _dip_clip(30.0, 2, 0.6), deeper)
+    assert m.label == "a", m.statement  # A's most bent knee angle is the larger (100° vs 80°)

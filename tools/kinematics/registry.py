@@ -42,6 +42,7 @@ from viddiff.tools.kinematics.uncertainty import (
     Smoothed,
     aggregate,
     mean_over_reps,
+    sampling_spread,
     smooth,
 )
 from viddiff.tools.pose.cuts import cut_frames
@@ -147,12 +148,19 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
         reps = repetition_slices(pose) if segment is None and agg in ("min", "max", "range") \
             else ()
         if reps:
-            value, unc, n, rows = _per_rep(smoothed, w, reps, agg, sigma, ctx.frame_period)
+            value, unc, n, rows = _per_rep(smoothed, w, reps, agg, sigma, ctx.frame_period,
+                                           lambda v, rep: sampling_spread(
+                                               v, x, w, ctx.frame_period, NOISE_FLOOR[kind],
+                                               rep, agg, sigma, cut_frames(pose)))
         else:
             reading = aggregate(smoothed, w, segment_slice(pose, segment), agg, sigma,
                                 ctx.frame_period, boundary)
             value, unc, n, rows = reading.value, reading.uncertainty, reading.n_frames, \
                 reading.rows
+            if value is not None:
+                unc = math.hypot(unc, sampling_spread(
+                    value, x, w, ctx.frame_period, NOISE_FLOOR[kind],
+                    segment_slice(pose, segment), agg, sigma, cut_frames(pose)))
         if value is not None and kind in ("length", "speed"):
             unc = math.hypot(unc, value * ctx.scale_rel_unc)
         return MetricValue(value, unc, n, _UNIT[kind], rows=rows,
@@ -162,18 +170,23 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
 
 
 def _per_rep(smoothed: Smoothed, w: np.ndarray, reps: tuple[slice, ...], agg: Aggregate,
-             sigma: float, frame_period: float
+             sigma: float, frame_period: float,
+             spread: Callable[[float, slice], float]
              ) -> tuple[float | None, float, int, tuple[int, ...]]:
-    """The mean over repetitions of each rep's extreme, uncertain by the jitter and by the
-    rep-to-rep spread (both over the square root of the number of reps)."""
+    """The mean over repetitions of each rep's extreme, uncertain by the jitter, by how much
+    each extreme depends on the sampling (``spread(value, rep)``,
+    :func:`~viddiff.tools.kinematics.uncertainty.sampling_spread`) and by the rep-to-rep
+    spread (all over the square root of the number of reps)."""
     readings = [aggregate(smoothed, w, rep, agg, sigma, frame_period) for rep in reps]
-    good = [r for r in readings if r.value is not None]
+    good = [(r, rep) for r, rep in zip(readings, reps, strict=True) if r.value is not None]
     if not good:
         return None, 0.0, 0, ()
-    value, unc = mean_over_reps([r.value for r in good if r.value is not None],
-                                float(np.mean([r.uncertainty for r in good])))
-    rows = tuple(row for r in good for row in r.rows)
-    return value, unc, sum(r.n_frames for r in good), rows
+    per_rep = [math.hypot(r.uncertainty, spread(r.value, rep)) for r, rep in good
+               if r.value is not None]
+    value, unc = mean_over_reps([r.value for r, _ in good if r.value is not None],
+                                float(np.mean(per_rep)))
+    rows = tuple(row for r, _ in good for row in r.rows)
+    return value, unc, sum(r.n_frames for r, _ in good), rows
 
 
 _UNIT: dict[str, str] = {"angle": "deg", "length": "TL", "ratio": "ratio", "time": "s",

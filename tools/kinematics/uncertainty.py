@@ -15,7 +15,11 @@ told apart from the motion itself:
   fit redone, worst first, for at most one frame in twenty.
 * **Extremes** (min, max, range) are read on the fitted curve, refined between frames by the
   parabola through the extreme frame and its neighbours. Their standard uncertainty is the
-  noise of a fitted value, ``sigma * sqrt(h0)``; nothing grows with how fast the body moves.
+  noise of a fitted value, ``sigma * sqrt(h0)``, and, in quadrature, half the spread of the
+  extreme read on every frame and on each half of the frames (:func:`sampling_spread`): an
+  extreme of a brief peak depends on which frames were sampled, so it differs between pose
+  rates by more than the fitted value's noise; for a movement slower than the fit's span the
+  halves read the same extreme and nothing is added.
   The frame of each extreme is kept as *evidence*: the report shows that frame.
 * **Means and medians**: ``sigma / sqrt(n_eff)``, with ``n_eff`` the frames spaced at least
   :data:`JITTER_CORRELATION_S` apart (the tracker's jitter is correlated over a few frames),
@@ -257,3 +261,33 @@ def mean_over_reps(values: list[float], uncertainty: float) -> tuple[float, floa
     v = np.asarray(values, dtype=float)
     spread = float(np.std(v, ddof=1)) if v.size > 1 else 0.0
     return float(v.mean()), math.hypot(uncertainty, spread) / math.sqrt(v.size)
+
+
+def sampling_spread(value: float, values: np.ndarray, weights: np.ndarray, frame_period: float,
+                    floor: float, sl: slice, agg: Aggregate, sigma: float,
+                    breaks: np.ndarray | None = None) -> float:
+    """How much an extreme depends on which frames were sampled: half the spread of its
+    ``value`` read on every frame and the same read on every other frame (both phases, each
+    fitted at twice the frame period, as a pose rate half as dense would read it).
+
+    An extreme is the largest of many noisy fitted values, so it moves with the sampling:
+    more frames are more chances for a jitter excursion at the peak, and a denser rate sees
+    parts of a brief peak that a sparser one steps over. The fitted value's own noise
+    (``sigma * gain``) does not contain that; a value that changes when every other frame is
+    left out is not known better than that change, whatever the rate it was read at."""
+    if agg not in ("min", "max", "range") or sl.stop - sl.start < 4 * MIN_WINDOW:
+        return 0.0
+    x = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    out: list[float] = [value]
+    for phase in (0, 1):  # row r of the series is row (r - phase) / 2 of a phase
+        sub = (breaks - phase + 1) // 2 if breaks is not None else None
+        s = smooth(x[phase::2], w[phase::2], 2 * frame_period, floor, sub)
+        start = (sl.start - phase + 1) // 2
+        stop = (sl.stop - phase + 1) // 2
+        if stop - start >= MIN_WINDOW:
+            sparse = aggregate(s, w[phase::2], slice(start, stop), agg, sigma,
+                               2 * frame_period).value
+            if sparse is not None:
+                out.append(sparse)
+    return (max(out) - min(out)) / 2
