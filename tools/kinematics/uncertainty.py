@@ -16,7 +16,8 @@ told apart from the motion itself:
 * **Extremes** (min, max, range) are read on the fitted curve, refined between frames by the
   parabola through the extreme frame and its neighbours. Their standard uncertainty is the
   noise of a fitted value, ``sigma * sqrt(h0)``, and, in quadrature, half the spread of the
-  extreme read on every frame and on each half of the frames (:func:`sampling_spread`): an
+  extreme read on every frame and on each half of the frames (:func:`sampling_spread`, at
+  pose rates from about 30 frames/s, where a half can be fitted over the same time): an
   extreme of a brief peak depends on which frames were sampled, so it differs between pose
   rates by more than the fitted value's noise; for a movement slower than the fit's span the
   halves read the same extreme and nothing is added.
@@ -60,6 +61,10 @@ MIN_WINDOW = 5
 OUTLIER_SIGMAS = 6.0
 #: Over how long the tracker's jitter stays correlated (frames closer count as one, for means).
 JITTER_CORRELATION_S = 0.1
+
+#: :func:`sampling_spread` reads every other frame only where that fit spans at most this
+#: many times the full rate's (30 frames/s: 0.33 s against 0.30 s; 15 frames/s: twice as long).
+MAX_HALF_SPAN_RATIO = 1.25
 
 #: Smallest per-frame noise a signal of each kind is taken to have (noise-free synthetic data
 #: must not claim infinite precision).
@@ -274,8 +279,16 @@ def sampling_spread(value: float, values: np.ndarray, weights: np.ndarray, frame
     more frames are more chances for a jitter excursion at the peak, and a denser rate sees
     parts of a brief peak that a sparser one steps over. The fitted value's own noise
     (``sigma * gain``) does not contain that; a value that changes when every other frame is
-    left out is not known better than that change, whatever the rate it was read at."""
+    left out is not known better than that change, whatever the rate it was read at.
+
+    Only where the halves can be fitted over about the same time as the whole
+    (:data:`MAX_HALF_SPAN_RATIO`: from about 30 frames/s up): at a sparse rate their fit is
+    held at :data:`MIN_WINDOW` frames and spans far longer, so their extremes are flatter and
+    the spread would be the smoothing's, not the sampling's."""
     if agg not in ("min", "max", "range") or sl.stop - sl.start < 4 * MIN_WINDOW:
+        return 0.0
+    span, half_span = (window_frames(p) * p for p in (frame_period, 2 * frame_period))
+    if half_span > MAX_HALF_SPAN_RATIO * span:  # the halves' fit is forced to MIN_WINDOW
         return 0.0
     x = np.asarray(values, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
