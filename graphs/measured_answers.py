@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from statistics import NormalDist
 from typing import Literal
 
@@ -30,10 +30,10 @@ from pydantic import BaseModel, Field
 from viddiff.tools.kinematics.comparison import (
     K_SIGMA,
     at_moment,
-    measure_value,
     captures_differ,
     compare_metric,
     compare_values,
+    measure_value,
     views_differ,
 )
 from viddiff.tools.kinematics.movement import Movement, movement_pair
