@@ -37,7 +37,7 @@ from viddiff.tools.kinematics.comparison import (
     views_differ,
 )
 from viddiff.tools.kinematics.movement import Movement, movement_pair
-from viddiff.tools.kinematics.registry import METRICS, MetricSpec
+from viddiff.tools.kinematics.registry import METRICS, MetricSpec, reads_its_own_moment
 from viddiff.tools.kinematics.results import Label, Measurement, MetricValue
 from viddiff.tools.kinematics.sides import choose_sides
 from viddiff.tools.kinematics.signals import ClipContext
@@ -269,8 +269,9 @@ def answer_offline(name: str, description: str, query_string: str,
     if incomplete:
         return OfflineAnswer(label="c", measurable=False, metric=query.metric, rule=rule,
                              reason=f"not compared: {incomplete}")
-    seg_a, seg_b = resolve_stage(query.stage_hint, segments_a, segments_b,
-                                 pose_a.n_frames, pose_b.n_frames)
+    hint = None if reads_its_own_moment(query.metric, query.stage_hint) else query.stage_hint
+    seg_a, seg_b = resolve_stage(hint, segments_a, segments_b, pose_a.n_frames,
+                                 pose_b.n_frames)
     moments = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
     main = compare_metric(query.metric, pose_a, pose_b, seg_a, seg_b, query.direction,
                           moment_rows=moments, capture_differs=capture_differs)

@@ -25,7 +25,7 @@ from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.poses import pose_of, pose_segment
 from viddiff.graphs.schemas import VideoRef
 from viddiff.tools.kinematics.comparison import captures_differ, compare_metric
-from viddiff.tools.kinematics.registry import METRICS
+from viddiff.tools.kinematics.registry import METRICS, reads_its_own_moment
 from viddiff.tools.kinematics.results import Direction, Measurement
 from viddiff.tools.pose.cuts import cut_note
 from viddiff.tools.pose.quality import person_problem, second_person_note
@@ -144,7 +144,10 @@ def measure_at_stage(request: MetricAtStage, refs: tuple[VideoRef, VideoRef],
     names none, or no ``segments`` are known). Raises :class:`UnknownMetric` for a metric the
     catalogue lacks; pose comes from :func:`viddiff.graphs.poses.pose_of` (its caches)."""
     check_metric(request.metric)
-    seg_a, seg_b, missing = stage_segments(request.stage, segments)
+    # a metric read at its own moment of every repetition (the knees at the top) is not
+    # narrowed to one stage named for that moment
+    stage = WHOLE_CLIP if reads_its_own_moment(request.metric, request.stage) else request.stage
+    seg_a, seg_b, missing = stage_segments(stage, segments)
     measurement = measure_pair(request.metric, refs, (seg_a, seg_b), ctx)
     return StageMeasurement(measurement=measurement, segment_a=seg_a, segment_b=seg_b,
                             stage_missing=missing)

@@ -84,6 +84,13 @@ def test_pose_localizer_needs_no_clip(clips_dir, tmp_path):
     assert [s.stage for s in result.segments_a] == ["setup", "descent", "finish"]
     assert [s.stage for s in result.segments_b] == ["setup", "descent", "finish"]
     assert result.segments_a[-1].end == result.video_a.n_sampled - 1
+    # the same moments as the offline engine reports: the alignment and the movement's events
+    assert result.alignment and result.alignment[0] == pytest.approx((0.0, 0.0), abs=0.05)
+    assert result.events, "the pose localizer's result names the movement's events"
+    assert result.events[0].name == "start"
+    for event in result.events:
+        assert 0.0 <= event.t_a <= result.video_a.duration_s + 1e-6
+        assert 0.0 <= event.t_b <= result.video_b.duration_s + 1e-6
 
 
 def test_auto_localizer_falls_back_to_pose_when_clip_weights_are_missing(clips_dir, tmp_path):

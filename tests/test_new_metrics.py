@@ -349,3 +349,27 @@ def test_hips_higher_alone_is_refused_as_unclear() -> None:
     assert u.metric is None and "against what" in (u.refusal or "")
     assert u.suggestions[:2] == (METRICS["hip_depth"].more, METRICS["hip_pike"].more)
     assert understand(METRICS["hip_depth"].more).metric == "hip_depth"
+
+
+def test_a_moment_hint_reads_every_repetition_for_a_metric_of_that_moment() -> None:
+    """"The descent is slower" on two clips of eight squats times all eight descents: B's
+    first descent is as quick as A's, the other seven twice as slow. Read on the "descent 1"
+    stage the hint would name, it would find no difference."""
+    quick = profile(8, down_s=0.6)
+    first = profile(1, down_s=0.6)
+    later = profile(7, down_s=1.2, lead_in_s=0.0)
+    frames_a, frames_b = [], []
+    for p in quick:
+        frames_a.append(figure(knee=(180 - 90 * p,) * 2, thigh=(81 * p,) * 2))
+    for p in np.concatenate([first, later]):
+        frames_b.append(figure(knee=(180 - 90 * p,) * 2, thigh=(81 * p,) * 2))
+    a = sequence(frames_a, fps=FPS, noise=0.3, seed=5)
+    b = sequence(frames_b, fps=FPS, noise=0.3, seed=6)
+    stages_a, stages_b = movement_of(a).stages, movement_of(b).stages
+    assert {"descent 1", "descent 2", "descent 8"} <= {s.stage for s in stages_b}
+    ans = answer_offline("", "", "the descent is slower", a, b, list(stages_a), list(stages_b))
+    assert ans.metric == "descent_time" and ans.label == "b", ans.reason
+    # the stage the hint names, on its own, shows no difference
+    one_a = next(s for s in stages_a if s.stage == "descent 1")
+    one_b = next(s for s in stages_b if s.stage == "descent 1")
+    assert compare_metric("descent_time", a, b, one_a, one_b).label == "c"

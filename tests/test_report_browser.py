@@ -89,7 +89,12 @@ def open_page(driver: Any, page: Path, shot: Path) -> dict[str, Any]:
     """Load ``page``, assert it is clean, save a full-page screenshot; returns page facts."""
     driver.set_window_size(*WINDOW)
     driver.get(page.resolve().as_uri())
-    assert driver.execute_script("return document.readyState") == "complete"
+    # get() returns once the document is parsed; a page with embedded video may still be
+    # loading it on a busy machine, so wait (bounded) for the load to finish
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
     logs = [e for e in driver.get_log("browser") if e.get("level") in ("SEVERE", "WARNING")]
     assert logs == [], logs
     facts: dict[str, Any] = driver.execute_script("""

@@ -73,7 +73,8 @@ POLAR: dict[str, tuple[str, int]] = {
                     ("HIGH", -1)),
     **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
     **_each("shallow shallower shallowest", ("DEEP", -1)),
-    **_each("wide wider widest widely broad broader apart", ("WIDE", 1)),
+    **_each("wide wider widest widely broad broader apart spread spreads splayed splay",
+            ("WIDE", 1)),
     **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
     **_each("fast faster fastest quick quicker quickest quickly rapid rapidly "
                     "explosive explosively explode explodes energetic energetically whip whips "
@@ -96,13 +97,15 @@ POLAR: dict[str, tuple[str, int]] = {
     # alone does not: "the arm is more extended" is the elbow at full extension, "the arm
     # stays straighter" the elbow bending less
     **_each("extend extends extended extending extension fully", ("EXTEND", 1)),
-    **_each("upright vertical", ("UPRIGHT", 1)),
-    **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally",
-                    ("UPRIGHT", -1)),
+    **_each("upright vertical erect proud", ("UPRIGHT", 1)),
+    **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
+                    "hunch hunches hunched hunching slouch slouches slouched slump slumps "
+                    "slumped stoop stoops stooped", ("UPRIGHT", -1)),
     **_each("many more", ("MANY", 1)),
     **_each("few fewer", ("MANY", -1)),
     "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
-    **_each("sway sways swaying wobble wobbles rock rocks rocking", ("SWAY", 1)),
+    **_each("sway sways swaying wobble wobbles wobbly rock rocks rocking shaky shakes "
+                    "unstable unsteady", ("SWAY", 1)),
     **_each("steady steadier stable still solid", ("SWAY", -1)),
     **_each("forward forwards ahead", ("FORWARD", 1)),
     **_each("backward backwards behind", ("FORWARD", -1)),
@@ -148,7 +151,7 @@ SYNONYMS: dict[str, str] = {
     **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
     **_each("knee knees", "knee"),
     **_each("leg legs", "leg"),
-    **_each("thigh thighs", "thigh"),
+    **_each("thigh thighs quad quads", "thigh"),
     **_each("foot feet", "foot"),
     **_each("toe toes tiptoe tiptoes", "toe"),
     **_each("heel heels", "heel"),
@@ -164,7 +167,8 @@ SYNONYMS: dict[str, str] = {
     **_each("step steps stepping", "step"),
     **_each("jump jumps jumping jumper hop hops", "jump"),
     **_each("stance base", "stance"),
-    **_each("pause pauses paused pausing stop stops stopped", "pause"),
+    **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
+            "rested", "pause"),
     **_each("speed pace", "speed"),
 }
 

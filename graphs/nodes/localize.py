@@ -7,6 +7,7 @@ async LLM nodes await their replies). ``localize`` is deferred until both branch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,14 @@ from langgraph.types import Command
 from viddiff.graphs.context import ClipLoader, VidDiffContext
 from viddiff.graphs.events import emit
 from viddiff.graphs.frames import planned
+from viddiff.graphs.nodes.pose_steps import event_records, movement_notes
 from viddiff.graphs.poses import pose_of, sampled_segments
+from viddiff.graphs.schemas import MovementEvent
 from viddiff.graphs.state import VidDiffState
 from viddiff.graphs.wiring import Exits
 from viddiff.tools.clip.cache import EmbeddingCache, embed_video
 from viddiff.tools.errors import ConfigError
+from viddiff.tools.kinematics.movement import movement_pair
 from viddiff.tools.localizer import localize_stages
 from viddiff.tools.pose_phases import align_movements, localize_pair, time_pairs
 from viddiff.tools.segments import Segment
@@ -70,19 +74,34 @@ def clip_segments(state: VidDiffState, ctx: VidDiffContext,
             for key, ref in (state.get("videos") or {}).items()}
 
 
-def phase_segments(state: VidDiffState, ctx: VidDiffContext
-                   ) -> tuple[dict[str, list[Segment]], list[tuple[float, float]]]:
-    """Pose phases of A named after the transcript's stages, carried to B by DTW; found on
-    the dense pose frames, returned as segments of the sampled frames, with the alignment
-    (``(t_a, t_b)`` pairs) they were carried along."""
+@dataclass(frozen=True)
+class PosePhases:
+    """What the pose localizer finds: the transcript's stages in both videos (segments of the
+    sampled frames), the alignment they were carried along (``(t_a, t_b)`` pairs), the
+    movement's events both videos show, and the notes about the two movements."""
+
+    segments: dict[str, list[Segment]]
+    alignment: list[tuple[float, float]]
+    events: list[MovementEvent]
+    notes: list[str]
+
+
+def phase_segments(state: VidDiffState, ctx: VidDiffContext) -> PosePhases:
+    """Pose phases of A named after the transcript's stages, carried to B along the
+    event-anchored alignment; found on the dense pose frames. The events and the notes are
+    the offline engine's (:func:`viddiff.graphs.nodes.pose_steps.event_records`,
+    ``movement_notes``), so both engines report the same moments."""
     videos = state["videos"]
     pose_a, pose_b = pose_of(videos["a"], ctx), pose_of(videos["b"], ctx)
     path = align_movements(pose_a, pose_b)
     seg_a, seg_b = localize_pair(pose_a, pose_b, len(state["stages"]),
                                  [s.name for s in state["stages"]], path=path)
-    return ({"a": sampled_segments(seg_a, pose_a, videos["a"]),
-             "b": sampled_segments(seg_b, pose_b, videos["b"])},
-            time_pairs(path, pose_a, pose_b))
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    return PosePhases({"a": sampled_segments(seg_a, pose_a, videos["a"]),
+                       "b": sampled_segments(seg_b, pose_b, videos["b"])},
+                      time_pairs(path, pose_a, pose_b),
+                      event_records(movement_a, movement_b),
+                      movement_notes(movement_a, movement_b))
 
 
 def make_localize_node(clip_loader: ClipLoader, exits: Exits):
@@ -93,13 +112,14 @@ def make_localize_node(clip_loader: ClipLoader, exits: Exits):
         if state.get("error") or not state.get("stages"):
             return Command(goto=END)
         ctx = runtime.context
-        alignment: list[tuple[float, float]] = []
+        phases: PosePhases | None = None
         if state.get("localizer_used") == "pose":
-            segments, alignment = phase_segments(state, ctx)
+            phases = phase_segments(state, ctx)
+            segments = phases.segments
         else:
             segments = clip_segments(state, ctx, clip_loader)
         names = [s.name for s in state["stages"]]
-        notes = []
+        notes = list(phases.notes) if phases is not None else []
         for key, segs in segments.items():
             missing = [n for n in names if n not in {s.stage for s in segs}]
             if missing:
@@ -108,8 +128,10 @@ def make_localize_node(clip_loader: ClipLoader, exits: Exits):
         emit(runtime, "node", node=exits.name, status="end",
              segments={k: [s.model_dump() for s in v] for k, v in segments.items()})
         update: dict[str, Any] = {"segments": segments, "notes": notes}
-        if alignment:
-            update["alignment"] = alignment
+        if phases is not None and phases.alignment:
+            update["alignment"] = phases.alignment
+        if phases is not None and phases.events:
+            update["events"] = phases.events
         return Command(update=update, goto=exits.then)
 
     return localize

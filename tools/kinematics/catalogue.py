@@ -664,7 +664,8 @@ def _register_rep_events() -> None:
             phrases=("knee straight top", "leg straight top", "knee straight standup",
                      "leg straight standup", "finish knee straight", "knee lock top",
                      "knee straight lock"),
-            compute=at_events(signal, "top", "max", "angle"), space="3d", proposable=False))
+            compute=at_events(signal, "top", "max", "angle"), space="3d", proposable=False,
+            moment="top"))
     # torso lengths, the engine's one body scale (the median over the clip, so steady), rather
     # than upper-arm lengths: the upper arm is short, foreshortened at the bottom of a push-up
     # and hung on the elbow, the noisiest arm landmark. A tenth (about 5 cm) is a fist's
@@ -686,7 +687,7 @@ def _register_rep_events() -> None:
                  "-chest sinkdown", "pushup shallow", "-chest touch"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
                           "length"),
-        space="3d_vertical", proposable=False))
+        space="3d_vertical", proposable=False, moment="bottom"))
     # 15% of the phase, as for a stage's duration: both are bounded by events with a timing
     # uncertainty, and a tempo cue ("slow the descent") changes it by more
     phases: tuple[tuple[Literal["descent", "ascent"], str, tuple[str, ...]], ...] = (
@@ -707,7 +708,7 @@ def _register_rep_events() -> None:
             more=f"the {phase} is slower (takes longer)",
             less=f"the {phase} is faster (quicker)", min_effect=0.15, relative=True,
             family=f"{phase}_time", num_frames="gt_1", space="time", phrases=said,
-            compute=phase_time(phase), proposable=False))
+            compute=phase_time(phase), proposable=False, moment=phase))
 
 
 def bilateral_abs(signal: Callable[[PoseSequence, ClipContext], Signal]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -89,6 +90,10 @@ class MetricSpec:
     #: leading ``-`` marks one true of the LOWER value ("-heel planted"). Opposites come from the
     #: reader's grammar (negation, antonyms), so one phrase covers a statement and its mirror.
     phrases: tuple[str, ...] = ()
+    #: The moment of each repetition the metric reads by construction (the top, the bottom,
+    #: the way down or up: :mod:`viddiff.tools.kinematics.rep_events`), or None. A stage
+    #: hint naming a moment then means every repetition's, not one stage's.
+    moment: Literal["top", "bottom", "descent", "ascent"] | None = None
 
     @property
     def in_words(self) -> str:
@@ -289,3 +294,17 @@ def measure_metric(name: str, pose: PoseSequence, segment: Segment | None = None
     """Value of metric ``name`` on ``pose`` over ``segment`` (whole clip when None)."""
     spec = get_metric(name)
     return spec.compute(pose, context or ClipContext.of(pose), segment)
+
+
+#: Words of a stage hint that name a moment of each repetition.
+_MOMENT_WORDS = r"\b(top|bottom|turnaround|descent|ascent|down|up|lockout|lowering|rising)\b"
+
+
+def reads_its_own_moment(metric: str, hint: str | None) -> bool:
+    """Whether ``metric`` reads a moment of each repetition by construction (the knees at the
+    top, the descent's time) and ``hint`` names a moment: then the hint is that moment of
+    every repetition, which the metric reads itself, not one stage ("the descent is slower"
+    on two clips of three squats times all three descents, not the first)."""
+    spec = _catalogue().get(metric)
+    return bool(spec is not None and spec.moment is not None and hint
+                and re.search(_MOMENT_WORDS, hint.lower()))
