@@ -415,6 +415,28 @@ def open_candidates(pose_a: PoseSequence, pose_b: PoseSequence,
             and PART_OF_FAMILY.get(spec.family) in parts]
 
 
+#: A longer pause explains a longer movement time when it makes up at least this share of it.
+PAUSE_EXPLAINS = 0.5
+
+
+def _one_fact(items: list[tuple[float, MetricSpec, Measurement]]
+              ) -> tuple[float, MetricSpec, Measurement]:
+    """The one statement kept for a body part: the clearest, except that a longer pause which
+    makes up most of a longer movement time is the fact to state (the movement is not slower,
+    it stops: "there is a longer pause", not "the motion is slower")."""
+    top = max(items, key=lambda item: item[0])
+    pause = next((item for item in items if item[1].name == "longest_pause"), None)
+    if pause is None or top[1].name != "motion_duration":
+        return top
+    (_, _, tempo), (_, _, held) = top, pause
+    if None in (tempo.value_a, tempo.value_b, held.value_a, held.value_b):
+        return top
+    slower = float(tempo.value_b) - float(tempo.value_a)  # type: ignore[arg-type]
+    longer = float(held.value_b) - float(held.value_a)  # type: ignore[arg-type]
+    return pause if slower * longer > 0 and abs(longer) >= PAUSE_EXPLAINS * abs(slower) \
+        else top
+
+
 def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
                     segments_b: Sequence[Segment], n: int,
                     action_key: str | None = None,
@@ -442,7 +464,7 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     k_sigma = open_k_sigma(len(candidates))
     differ = views_differ(pose_a, pose_b)
     capture = captures_differ(pose_a, pose_b) if capture_differs is None else capture_differs
-    best: dict[str, tuple[float, MetricSpec, Measurement]] = {}
+    cleared: dict[str, list[tuple[float, MetricSpec, Measurement]]] = {}
     sides = choose_sides(pose_a, pose_b)
     shifts = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
     for spec in candidates:
@@ -456,8 +478,8 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
         if not _clear_enough(m, spec):
             continue
         part = PART_OF_FAMILY.get(spec.family, spec.family)
-        if part not in best or m.score > best[part][0]:
-            best[part] = (m.score, spec, m)
+        cleared.setdefault(part, []).append((m.score, spec, m))
+    best = {part: _one_fact(items) for part, items in cleared.items()}
     # a different number of repetitions is the movement's structure, so it leads; the rest
     # by how far they clear their threshold
     ranked = sorted(best.values(), key=lambda item: (item[1].kind != "count", -item[0]))[:n]

@@ -47,3 +47,46 @@ def test_a_slower_copy_is_stated_first_and_alone(context: VidDiffContext,
     assert diff.label == "b" and "slower" in diff.description
     bottom = next(e for e in result.events if e.name == "bottom")
     assert bottom.t_b == pytest.approx(1.25 * bottom.t_a, abs=0.1)
+
+
+def _held_squat(hold_frames: int, fps: float = 30.0, stretch: float = 1.0, seed: int = 0):
+    """A squat (stand, down, hold, up, stand) at ``fps``, its timestamps stretched by
+    ``stretch`` (the same squat, slower)."""
+    import dataclasses
+
+    import numpy as np
+
+    from tests.test_kinematics import figure, sequence
+
+    ramp = np.linspace(0, 1, 12)
+    prof = np.concatenate([np.zeros(12), ramp, np.ones(hold_frames), ramp[::-1], np.zeros(12)])
+    frames = [figure(knee=(180 - 90 * p,) * 2, thigh=(81 * p,) * 2) for p in prof]
+    pose = sequence(frames, fps=fps, noise=0.4, seed=seed)
+    return dataclasses.replace(pose, timestamps=pose.timestamps * stretch)
+
+
+def test_a_longer_pause_is_stated_as_the_pause_not_as_a_slower_motion() -> None:
+    """A pause held at the bottom makes the whole movement take longer too; the fact to state
+    is the pause (issue 19: the pause copies stated "the motion is slower" instead)."""
+    from viddiff.graphs.measured_answers import propose_offline
+    from viddiff.tools.kinematics.movement import movement_of
+
+    quick, held = _held_squat(2, seed=1), _held_squat(26, seed=2)
+    proposals = propose_offline(quick, held, list(movement_of(quick).stages),
+                                list(movement_of(held).stages), 3)
+    metrics = [p.measurements[0].metric for p in proposals]
+    assert metrics and metrics[0] == "longest_pause" and proposals[0].label == "b", metrics
+    assert "motion_duration" not in metrics
+
+
+def test_a_slower_squat_is_still_stated_as_slower() -> None:
+    """The control of the rule above: the same squat, slower throughout, with no pause added,
+    is "the motion is slower", not a pause."""
+    from viddiff.graphs.measured_answers import propose_offline
+    from viddiff.tools.kinematics.movement import movement_of
+
+    quick, slow = _held_squat(2, seed=1), _held_squat(2, stretch=1.8, seed=2)
+    proposals = propose_offline(quick, slow, list(movement_of(quick).stages),
+                                list(movement_of(slow).stages), 3)
+    metrics = [p.measurements[0].metric for p in proposals]
+    assert "motion_duration" in metrics, metrics
