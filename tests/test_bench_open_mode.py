@@ -252,16 +252,11 @@ def test_end_to_end_closed_mode_right(scored: dict[str, dict[str, Any]]) -> None
 
 @pytest.mark.real_clips
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue 19: open mode states geometry differences "
-                   "that a capture-only copy cannot have (stage windows read at moving "
-                   "boundaries, no capture error, no family-wise threshold)")
 def test_end_to_end_control_states_nothing(scored: dict[str, dict[str, Any]]) -> None:
     assert scored["resized_0.6"]["open"]["n_false"] == 0
 
 
 @pytest.mark.real_clips
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue 19: open mode states geometry differences "
-                   "beside the timing one on a slowed copy")
 def test_end_to_end_nothing_false_beside_the_case(scored: dict[str, dict[str, Any]]) -> None:
     assert scored["slow_1.5"]["open"]["n_false"] == 0
