@@ -86,6 +86,10 @@ MIN_STILL_S = 0.15
 MIN_FRAMES = 8
 #: An excursion smaller than this many noise levels is no movement at all.
 MIN_EXCURSION_SIGMAS = 6.0
+#: Two clips show the same main motion when their own main directions are less than 45°
+#: apart (squared cosine at least a half: each direction lies more along the other than
+#: across it); each is then read on its own.
+SAME_MOTION_COS2 = 0.5
 
 EventName = Literal["start", "turnaround", "end"]
 Direction = Literal["lowers the hips", "raises the hips", "moves"]
@@ -207,10 +211,30 @@ def movement_features(pose: PoseSequence) -> np.ndarray | None:
 
 
 def _main_direction(*feats: np.ndarray) -> np.ndarray:
-    """The first principal direction of the pooled, per-clip centred features."""
-    pooled = np.concatenate([f - f.mean(axis=0) for f in feats])
-    _, _, vt = np.linalg.svd(pooled, full_matrices=False)
+    """The first principal direction of the pooled, per-clip centred features, each clip
+    scaled to unit total variation so that each weighs the same: a noisy or badly tracked
+    clip, whose features vary most, must not choose the other clip's main signal."""
+    blocks = []
+    for f in feats:
+        centred = f - f.mean(axis=0)
+        norm = float(np.linalg.norm(centred))
+        blocks.append(centred / norm if len(feats) > 1 and norm > 0 else centred)
+    _, _, vt = np.linalg.svd(np.concatenate(blocks), full_matrices=False)
     return np.asarray(vt[0])
+
+
+def _pair_directions(fa: np.ndarray, fb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The main directions two clips are read on. When their own main directions show the
+    same motion (:data:`SAME_MOTION_COS2`), each clip keeps its own, so a clip's structure
+    does not depend on what it is paired with (a pooled direction only a few degrees off its
+    own moves every threshold crossing a little, and a crossing near its threshold moves a
+    whole event); when they show different motions, both are read on one pooled direction,
+    so that their turnarounds are the same kind of moment."""
+    da, db = _main_direction(fa), _main_direction(fb)
+    if float(da @ db) ** 2 >= SAME_MOTION_COS2:
+        return da, db
+    shared = _main_direction(fa, fb)
+    return shared, shared
 
 
 def _smooth(x: np.ndarray, period: float) -> tuple[np.ndarray, float]:
@@ -311,16 +335,18 @@ def movement_of(pose: PoseSequence) -> Movement:
 
 
 def movement_pair(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[Movement, Movement]:
-    """The movement structures of two clips read on ONE main signal (the principal direction
-    of both clips' features together), so the turnaround of A and of B are the same kind of
-    moment even when one clip shows a second, smaller motion more strongly (memoised per
-    pair)."""
+    """The movement structures of two clips, with one naming. When both clips' main
+    directions show the same motion, each is read on its own, so each clip's repetitions and
+    events are those of :func:`movement_of` whatever it is paired with; when they differ (one
+    clip shows a second, smaller motion more strongly), both are read on ONE main signal (the
+    principal direction of both clips' features, each clip weighing the same), so the
+    turnaround of A and of B are the same kind of moment (memoised per pair)."""
     def build() -> tuple[PoseSequence, tuple[Movement, Movement]]:
         fa, fb = _features(pose_a), _features(pose_b)
         if fa is None or fb is None or fa.shape[1] != fb.shape[1]:
             return pose_b, (movement_of(pose_a), movement_of(pose_b))
-        direction = _main_direction(fa, fb)
-        da, db = _draft(pose_a, fa, direction), _draft(pose_b, fb, direction)
+        dir_a, dir_b = _pair_directions(fa, fb)
+        da, db = _draft(pose_a, fa, dir_a), _draft(pose_b, fb, dir_b)
         naming = _naming(da.drop, db.drop)
         return pose_b, (_finish(pose_a, da, naming), _finish(pose_b, db, naming))
 
