@@ -155,3 +155,15 @@ def test_readme_first_command_parses() -> None:
     parsed = build_parser().parse_args(args)
     assert parsed.command == "compare" and len(parsed.difference) == 5
     assert (ROOT / parsed.video_a).is_file() and (ROOT / parsed.video_b).is_file()
+
+
+def test_readme_first_command_asks_what_the_engine_can_measure() -> None:
+    """Every statement of the README's first command maps to a metric offline (the
+    README shows a measured answer for each; "the lunge is deeper" was refused once)."""
+    from viddiff.tools.understanding import understand
+
+    command = _readme_commands()[0]
+    parsed = build_parser().parse_args(shlex.split(command.split("&& viddiff ", 1)[1]))
+    for statement in parsed.difference:
+        reading = understand(statement)
+        assert reading.metric is not None, (statement, reading.refusal)

@@ -161,7 +161,8 @@ SYNONYMS: dict[str, str] = {
     **_each("shoulder shoulders", "shoulder"),
     **_each("torso trunk back spine", "trunk"),
     **_each("head chin neck", "head"),
-    **_each("squat squats squatting", "squat"),
+    # a lunge's depth is a squat's depth (the hips' lowest point, the knees' deepest bend)
+    **_each("squat squats squatting lunge lunges lunging", "squat"),
     **_each("rep reps repetition repetitions", "rep"),
     **_each("movement motion", "motion"),
     **_each("step steps stepping", "step"),
