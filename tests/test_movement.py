@@ -100,6 +100,46 @@ def test_a_pair_gets_one_naming_and_one_main_signal() -> None:
     assert len(ma.reps) == 1 and len(mb.reps) == 2
 
 
+def lunge_into_hold(dip: float, *, arm_lift: float = 0.0, noise: float = 0.0,
+                    seed: int = 0) -> PoseSequence:
+    """Stand 0.5 s, bend (0.5 s down, 0.5 s up) back to ``dip`` of the bend for 0.1 s, then
+    flow into a second, smaller motion (40% of the bend) held to the clip's end, as a lunge
+    flows into a balance hold; ``arm_lift`` raises the arms with the bend (degrees)."""
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.5 * FPS))))
+    up = dip + (1 - dip) * down[::-1]
+    rise = dip + (0.4 - dip) * down
+    prof = np.concatenate([np.zeros(int(0.5 * FPS)), down, up, np.full(3, dip), rise,
+                           np.full(int(0.5 * FPS), 0.4)])
+    frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2,
+                     arm=(20.0 + arm_lift * p,) * 2) for p in prof]
+    return sequence(frames, fps=FPS, noise=noise, seed=seed)
+
+
+def test_a_brief_return_near_rest_does_not_end_the_movement() -> None:
+    """The movement runs from the rest the clip starts in to the rest it ends in (or the
+    still hold it ends in): a return that touches rest for a moment and flows into more
+    motion is inside it, whether it dips below the event level (a few percent of pose noise
+    decides that) or not."""
+    touching, passing = movement_of(lunge_into_hold(0.0)), movement_of(lunge_into_hold(0.2))
+    hold_starts = touching.n_frames - int(0.5 * FPS)
+    for m in (touching, passing):
+        (rep,) = m.reps
+        assert rep.complete  # it ends in the balance hold, not at the return near rest
+        assert abs(rep.end.row - hold_starts) <= 0.2 * FPS  # the ramp into it ends slowly
+    assert touching.reps[0].start.row == passing.reps[0].start.row
+
+
+def test_a_clip_paired_with_a_copy_keeps_its_own_structure() -> None:
+    """Paired with another recording of the same motion (here with its arms moving a little
+    and its own pose noise), a clip gets the very structure it gets alone: a pooled main
+    direction a few degrees off its own would move every level crossing."""
+    a = lunge_into_hold(0.1, noise=1.0, seed=1)
+    b = lunge_into_hold(0.1, arm_lift=25.0, noise=3.0, seed=2)
+    ma, mb = movement_pair(a, b)
+    assert ma == movement_of(a)
+    assert mb.reps == movement_of(b).reps
+
+
 # ------------------------------------------------------------------------------- real clips
 
 

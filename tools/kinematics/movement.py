@@ -9,7 +9,10 @@ measured, each clip's movement is read as:
 * the **main moving signal**: the torso-normalised limb landmark positions projected on their
   main direction of change over the clip (first principal component), filled across gaps and
   smoothed over :data:`SMOOTH_S`. Its jitter ``sigma`` is measured on the residual of that
-  smoothing (MAD), so every threshold below is relative to how noisy this clip is;
+  smoothing (MAD), so every threshold below is relative to how noisy this clip is. Of a pair,
+  each clip keeps its own direction when the two show the same motion
+  (:data:`SAME_MOTION_COS2`), so its structure does not depend on its partner; only two clips
+  whose main motions differ are read on one pooled direction;
 * the **rest level**: where the body is when it is not moving, i.e. the level of the still
   frames (speed below :data:`STILL_SPEED` of the clip's high speeds) at the clip's ends -- the
   longer still end when the two disagree, so a clip that starts mid-repetition still finds it;
@@ -18,12 +21,17 @@ measured, each clip's movement is read as:
   :data:`MAX_RETURN`) between them;
 * **events** per repetition: ``start`` (the excursion first exceeds :data:`EVENT_LEVEL` of the
   repetition's peak), ``turnaround`` (its peak: the bottom of a squat, the top of a jump) and
-  ``end`` (back below :data:`EVENT_LEVEL`). Each event has a timing uncertainty: the signal's
-  noise over its speed at a crossing (a slow start is less certain than a sharp one), and for
-  the turnaround the half-width of the span within two noise levels of the peak (a long flat
-  bottom is an uncertain moment). A repetition is *complete* when both its start and its end
-  lie inside the clip: it leaves rest (or a still start position) and comes back to rest (or
-  ends in a still hold of at least :data:`MIN_STILL_S`, such as a balance hold);
+  ``end`` (back below :data:`EVENT_LEVEL`). The movement's outer ends are the rest the clip
+  starts and ends in: the first repetition starts where the body leaves the rest it holds
+  from the clip's first frame, the last ends where it comes back to the rest it holds to the
+  clip's last frame; a return near rest in between that more motion follows (a lunge flowing
+  into a balance hold, a pause) stays inside the movement, since whether it dips below the
+  level is a matter of a few percent of pose noise. Each event has a timing uncertainty: the
+  signal's noise over its speed at a crossing (a slow start is less certain than a sharp one),
+  and for the turnaround the half-width of the span within two noise levels of the peak (a
+  long flat bottom is an uncertain moment). A repetition is *complete* when both its start and
+  its end lie inside the clip: it leaves rest (or a still start position) and comes back to
+  rest (or ends in a still hold of at least :data:`MIN_STILL_S`, such as a balance hold);
 * **stages** between events, named for what happens: ``standing`` (or ``start position``)
   before the first start, then per repetition ``descent`` / ``bottom`` / ``ascent`` when the
   movement lowers the hips, ``rise`` / ``top`` / ``return`` when it raises them, and
@@ -211,15 +219,9 @@ def movement_features(pose: PoseSequence) -> np.ndarray | None:
 
 
 def _main_direction(*feats: np.ndarray) -> np.ndarray:
-    """The first principal direction of the pooled, per-clip centred features, each clip
-    scaled to unit total variation so that each weighs the same: a noisy or badly tracked
-    clip, whose features vary most, must not choose the other clip's main signal."""
-    blocks = []
-    for f in feats:
-        centred = f - f.mean(axis=0)
-        norm = float(np.linalg.norm(centred))
-        blocks.append(centred / norm if len(feats) > 1 and norm > 0 else centred)
-    _, _, vt = np.linalg.svd(np.concatenate(blocks), full_matrices=False)
+    """The first principal direction of the pooled, per-clip centred features."""
+    pooled = np.concatenate([f - f.mean(axis=0) for f in feats])
+    _, _, vt = np.linalg.svd(pooled, full_matrices=False)
     return np.asarray(vt[0])
 
 
@@ -278,6 +280,22 @@ def _rest_level(x: np.ndarray, speed: np.ndarray, high: float, still: np.ndarray
     if tail.size and abs(float(np.median(head)) - float(np.median(tail))) <= 0.1 * span:
         return float(np.median(np.concatenate([head, tail])))
     return float(np.median(head))
+
+
+def _rest_ends(low: np.ndarray) -> np.ndarray:
+    """Of the frames near rest (``low``), those of the rest the clip starts and ends in: the
+    runs that reach its first or its last frame. The movement runs from leaving the one to
+    coming back to the other; a return near rest in between that more motion follows (a
+    lunge flowing into a balance hold, a pause) is part of it. Whether such a return dips
+    below the event level depends on a few percent of pose noise -- another camera, a
+    smaller person, a partner clip's main direction -- and a start or end that hung on it
+    would jump by a whole motion."""
+    out = np.zeros_like(low)
+    if low.size and low[0]:
+        out[:int(np.argmin(low)) if not low.all() else low.size] = True
+    if low.size and low[-1]:
+        out[low.size - (int(np.argmin(low[::-1])) if not low.all() else low.size):] = True
+    return out
 
 
 def _crossing_uncertainty(x: np.ndarray, row: int, sigma: float, period: float) -> float:
@@ -339,8 +357,8 @@ def movement_pair(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[Movement,
     directions show the same motion, each is read on its own, so each clip's repetitions and
     events are those of :func:`movement_of` whatever it is paired with; when they differ (one
     clip shows a second, smaller motion more strongly), both are read on ONE main signal (the
-    principal direction of both clips' features, each clip weighing the same), so the
-    turnaround of A and of B are the same kind of moment (memoised per pair)."""
+    principal direction of both clips' features together), so the turnaround of A and of B
+    are the same kind of moment (memoised per pair)."""
     def build() -> tuple[PoseSequence, tuple[Movement, Movement]]:
         fa, fb = _features(pose_a), _features(pose_b)
         if fa is None or fb is None or fa.shape[1] != fb.shape[1]:
@@ -472,8 +490,12 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     for k, turn in enumerate(merged):
         lo, hi = cuts[k], cuts[k + 1]
         level = EVENT_LEVEL * away[turn]
-        before = np.flatnonzero(away[lo:turn + 1] < level)
-        after = np.flatnonzero(away[turn:hi + 1] < level)
+        low = away < level
+        # the movement's outer ends: from the clip's starting rest, back to its final rest
+        # (between two repetitions any return below the level ends one, starts the next)
+        rested = _rest_ends(low)
+        before = np.flatnonzero((rested if k == 0 else low)[lo:turn + 1])
+        after = np.flatnonzero((rested if k == len(merged) - 1 else low)[turn:hi + 1])
         start = lo + int(before[-1]) + 1 if before.size else lo
         end = turn + int(after[0]) - 1 if after.size else hi
         started, ended = bool(before.size), bool(after.size)
