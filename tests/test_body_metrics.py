@@ -155,6 +155,38 @@ def test_arm_height_at_the_top() -> None:
     assert compare_metric("arm_height_at_top", _reach(150.0), _reach(149.0)).label == "c"
 
 
+def _reach_over_a_flat_top(fps: float, seed: int) -> PoseSequence:
+    """Arms rise to a hand held at one height while the arm swings under it (shoulder from
+    127° to 180° as the forearm leans from straight up to 127°: the wrist's height stays
+    0.96 torso lengths above the shoulder, the shoulder-to-wrist angle turns by about 10°),
+    then come back down; with half a pixel of tracker noise, so the wrist's highest frame is
+    anywhere on the flat top."""
+    def arm(e: float, fore: float) -> np.ndarray:  # elevations of the upper arm and forearm
+        return figure(arm=(e, e), elbow=(180.0 + e - fore,) * 2)
+
+    n = int(0.4 * fps)
+    rise = [arm(e, e) for e in np.linspace(20.0, 127.0, n)]
+    rise += [arm(127.0, f) for f in np.linspace(127.0, 180.0, n // 2)]
+    top = [arm(e, math.degrees(math.acos(-1.6 - math.cos(math.radians(e)))))
+           for e in np.linspace(127.0, 180.0, n)]
+    frames = rise + top + [arm(180.0, f) for f in np.linspace(127.0, 60.0, n)]
+    return sequence(frames, fps=fps, noise=0.5, seed=seed)
+
+
+def test_a_value_at_a_peak_is_uncertain_by_how_the_pose_rate_moves_it() -> None:
+    """Which frame of a flat top is the wrist's highest is chance, and a denser pose rate
+    offers more frames to land on: the reading's uncertainty must cover how much it moves
+    between 60 and 30 frames/s (every other frame), not only the frame's own noise."""
+    for seed in range(6):
+        dense = _reach_over_a_flat_top(60.0, seed)
+        sparse = PoseSequence(keypoints=dense.keypoints[::2], visibility=dense.visibility[::2],
+                              present=dense.present[::2], timestamps=dense.timestamps[::2],
+                              width=dense.width, height=dense.height)
+        a, b = measure("arm_height_at_top", dense), measure("arm_height_at_top", sparse)
+        assert a.value is not None and b.value is not None
+        assert abs(a.value - b.value) <= 2.0 * math.hypot(a.uncertainty, b.uncertainty)
+
+
 @pytest.mark.real_clips
 def test_new_metrics_on_real_views(clips_dir: object, tmp_path_factory: pytest.TempPathFactory
                                    ) -> None:

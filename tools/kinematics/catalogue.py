@@ -70,8 +70,11 @@ from viddiff.tools.kinematics.timing import longest_pause, motion_duration, stag
 from viddiff.tools.kinematics.uncertainty import (
     BOUNDARY_UNCERTAINTY_S,
     DEFAULT_NOISE,
+    MAX_HALF_SPAN_RATIO,
+    MIN_WINDOW,
     NOISE_FLOOR,
     frame_noise,
+    window_frames,
 )
 from viddiff.tools.pose.sequence import PoseSequence
 from viddiff.tools.segments import Segment
@@ -115,32 +118,63 @@ def _needs_world(compute: Computer, unit: str) -> Computer:
     return gated
 
 
+def _peak_row(peak: np.ndarray, ok: np.ndarray, sl: slice) -> int | None:
+    """The row of ``sl`` where ``peak`` is highest among the ``ok`` rows, after a 3-frame
+    running median (a one-frame glitch cannot pick the frame); None when no row is ok."""
+    if not ok[sl].any():
+        return None
+    smooth = peak.copy()
+    for i in range(1, len(peak) - 1):
+        window = peak[i - 1: i + 2]
+        if np.isfinite(window).all():
+            smooth[i] = float(np.median(window))
+    seg = np.where(ok[sl], smooth[sl], -np.inf)
+    return sl.start + int(np.argmax(seg))
+
+
+def _peak_sampling_spread(x: np.ndarray, peak: np.ndarray, ok: np.ndarray, sl: slice,
+                          value: float, frame_period: float) -> float:
+    """How much a value read at another signal's peak depends on which frames were sampled:
+    half the spread of the reading on every frame and on every other frame (both phases), as
+    :func:`~viddiff.tools.kinematics.uncertainty.sampling_spread` does for an extreme. A
+    denser pose rate offers the peak more frames to land on, and the value there is one raw
+    frame's; a reading that moves when every other frame is left out is not known better than
+    that move, whatever the rate it was read at. Only where the halves' 3-frame median spans
+    about the time of the whole's (:data:`MAX_HALF_SPAN_RATIO` of a fit's window: from about
+    30 frames/s up), as there."""
+    span, half_span = (window_frames(p) * p for p in (frame_period, 2 * frame_period))
+    if half_span > MAX_HALF_SPAN_RATIO * span or sl.stop - sl.start < 4 * MIN_WINDOW:
+        return 0.0
+    out = [value]
+    for phase in (0, 1):  # row r of the series is row (r - phase) / 2 of a phase
+        half = slice((sl.start - phase + 1) // 2, (sl.stop - phase + 1) // 2)
+        i = _peak_row(peak[phase::2], ok[phase::2], half)
+        if i is not None:
+            out.append(float(x[phase::2][i]))
+    return (max(out) - min(out)) / 2
+
+
 def _at_peak(value_of: Callable[[PoseSequence, ClipContext], Signal],
              peak_of: Callable[[PoseSequence, ClipContext], Signal]) -> Computer:
-    """``value_of`` read at the frame where ``peak_of`` is highest within the segment (after
-    a 3-frame running median, so a one-frame glitch cannot pick the frame); the uncertainty
-    is the value signal's per-frame noise, plus half its change to the neighbouring frames
-    (the peak could as well be one frame earlier or later)."""
+    """``value_of`` read at the frame where ``peak_of`` is highest within the segment
+    (:func:`_peak_row`); the uncertainty is the value signal's per-frame noise, plus half its
+    change to the neighbouring frames (the peak could as well be one frame earlier or later),
+    plus how much the reading depends on the pose rate (:func:`_peak_sampling_spread`)."""
 
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
         x, w = value_of(pose, ctx)
         peak, _ = peak_of(pose, ctx)
         sl = segment_slice(pose, segment)
         both = np.isfinite(x) & np.isfinite(peak)
-        if not both[sl].any():
+        i = _peak_row(peak, both, sl)
+        if i is None:
             return MetricValue(None, 0.0, 0, "deg")
-        smooth = peak.copy()
-        for i in range(1, len(peak) - 1):
-            window = peak[i - 1: i + 2]
-            if np.isfinite(window).all():
-                smooth[i] = float(np.median(window))
-        seg = np.where(both[sl], smooth[sl], -np.inf)
-        i = sl.start + int(np.argmax(seg))
         sigma = frame_noise(x, w, ctx.frame_period)
         sigma = max(DEFAULT_NOISE["angle"] if sigma is None else sigma, NOISE_FLOOR["angle"])
         near = [abs(float(x[j]) - float(x[i])) for j in (i - 1, i + 1)
                 if 0 <= j < len(x) and np.isfinite(x[j])]
-        unc = math.hypot(sigma, 0.5 * max(near, default=0.0))
+        spread = _peak_sampling_spread(x, peak, both, sl, float(x[i]), ctx.frame_period)
+        unc = math.hypot(sigma, 0.5 * max(near, default=0.0), spread)
         return MetricValue(float(x[i]), unc, int(both[sl].sum()), "deg", rows=(i,))
 
     return compute
