@@ -333,6 +333,25 @@ def test_pause_and_jump() -> None:
     assert measure("jump_height_proxy", sequence(walk)).value == pytest.approx(0.0, abs=1e-3)
 
 
+def test_a_pause_is_read_the_same_at_60_and_30_frames_per_second() -> None:
+    """A 0.5 s hold at the bottom of a squat, with a pixel of tracker noise, filmed at 60
+    frames/s and read again on every other frame: the pause is one length at both rates. A
+    still body's speed over neighbouring frames is twice as noisy at 60 frames/s as at 30,
+    and read that way its noise breaks the hold into short runs."""
+    fps = 60.0
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.5 * fps))))
+    prof = np.concatenate([np.zeros(30), down, np.ones(30), down[::-1], np.zeros(30)])
+    frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2) for p in prof]
+    for seed in range(3):
+        dense = sequence(frames, fps=fps, noise=1.0, seed=seed)
+        sparse = PoseSequence(keypoints=dense.keypoints[::2], visibility=dense.visibility[::2],
+                              present=dense.present[::2], timestamps=dense.timestamps[::2],
+                              width=dense.width, height=dense.height)
+        a, b = measure("longest_pause", dense).value, measure("longest_pause", sparse).value
+        assert a is not None and b is not None
+        assert a >= 0.4 and abs(a - b) <= 0.1, (seed, a, b)
+
+
 def test_registry_is_documented_and_runs_everywhere() -> None:
     assert len(METRICS) >= 40
     pose = squat_clip(depth_knee=100.0, lean=10.0)

@@ -448,14 +448,21 @@ def speed(part: str | None) -> Callable[[PoseSequence, ClipContext], Signal]:
     return signal
 
 
-def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...]) -> Signal:
+def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...],
+                 span_s: float | None = None) -> Signal:
+    """Mean speed of ``joints`` (torso lengths per second): central differences over the
+    neighbouring frames, or over the frames about ``span_s`` apart (the nearest to
+    ``span_s / 2`` either side, at least one), so that the speed's jitter -- noise over the
+    time between the two frames -- is the same at every pose rate."""
     t = pose.n_frames
     if t < 2 or ctx.scale is None:
         return np.full(t, np.nan), np.zeros(t)
     pos = joint_positions(pose, joints) / ctx.scale
     ts = pose.timestamps
-    lo = np.clip(np.arange(t) - 1, 0, t - 1)
-    hi = np.clip(np.arange(t) + 1, 0, t - 1)
+    step = 1 if span_s is None or ctx.frame_period <= 0 else \
+        max(1, round(span_s / 2 / ctx.frame_period))
+    lo = np.clip(np.arange(t) - step, 0, t - 1)
+    hi = np.clip(np.arange(t) + step, 0, t - 1)
     runs = continuous_runs(pose)  # no difference across a cut: that speed is the editor's
     lo = np.where(runs[lo] == runs, lo, np.arange(t))
     hi = np.where(runs[hi] == runs, hi, np.arange(t))

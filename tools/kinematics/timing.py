@@ -121,12 +121,19 @@ def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
     return float(np.median(sig)) * math.sqrt(math.pi)
 
 
+#: The speed a pause is read on is the change over this time (the central difference of the
+#: default pose rate, 30 frames/s, and one over more frames at a denser rate): differences
+#: over neighbouring frames are noisier the denser the pose rate, and the same stretch of a
+#: movement would be still at one rate and moving at another.
+PAUSE_SPEED_SPAN_S = 1 / 15
+
+
 def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
     """Longest run of near-still frames: speed below 15% of the clip's 90th percentile, or below
     2.5 times the speed jitter alone produces (the jitter model of
     :mod:`viddiff.tools.kinematics.uncertainty`), whichever is higher: at 30 frames/s the pose
     model's jitter would otherwise make a still body look as if it moved."""
-    speed, weights = speed_signal(pose, ctx, limb_landmarks(None))
+    speed, weights = speed_signal(pose, ctx, limb_landmarks(None), PAUSE_SPEED_SPAN_S)
     jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
     ok = np.isfinite(speed)
     sl = segment_slice(pose, segment)
