@@ -129,6 +129,21 @@ def test_a_brief_return_near_rest_does_not_end_the_movement() -> None:
     assert touching.reps[0].start.row == passing.reps[0].start.row
 
 
+def test_a_turnaround_just_before_the_clip_ends_is_a_repetition() -> None:
+    """Two squats, the clip cut three frames after the second, shallower one's bottom: the
+    clip does not show how far it comes back up, so its short fall before the cut is no
+    measure of how much it stands out; it is a second repetition (cut), not nothing."""
+    full = squats([90.0, 110.0])
+    bottom = int(0.5 * FPS) + 3 * int(0.5 * FPS) + int(0.5 * FPS) - 1
+    keep = slice(0, bottom + 4)
+    pose = PoseSequence(keypoints=full.keypoints[keep], visibility=full.visibility[keep],
+                        present=full.present[keep], timestamps=full.timestamps[keep],
+                        width=full.width, height=full.height)
+    first, second = movement_of(pose).reps
+    assert first.complete and second.starts_inside and not second.ends_inside
+    assert abs(second.turnaround.row - bottom) <= 2
+
+
 def test_a_clip_paired_with_a_copy_keeps_its_own_structure() -> None:
     """Paired with another recording of the same motion (here with its arms moving a little
     and its own pose noise), a clip gets the very structure it gets alone: a pooled main

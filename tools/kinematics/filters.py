@@ -88,9 +88,13 @@ def _by_distance(peaks: np.ndarray, heights: np.ndarray, distance: float) -> np.
     return keep
 
 
-def prominences(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+def prominences(x: np.ndarray, peaks: np.ndarray, *, cut_ends: bool = False) -> np.ndarray:
     """How far each peak stands above the higher of its two bases: the lowest points between
-    it and the nearest higher sample (or the signal's end) on each side."""
+    it and the nearest higher sample (or the signal's end) on each side. With ``cut_ends``
+    the signal is a cut-out of a longer one (a clip of a movement): a side that reaches the
+    end with no higher sample has an unknown base -- the signal may fall further beyond the
+    cut -- so only the other side's base counts (scipy's rule would give a turnaround two
+    frames before the clip ends the height of those two frames' fall)."""
     out = np.empty(peaks.shape[0], dtype=np.float64)
     for k, p in enumerate(peaks):
         top = x[p]
@@ -98,14 +102,18 @@ def prominences(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
         higher_right = np.flatnonzero(x[p + 1:] > top)
         lo = higher_left[-1] + 1 if higher_left.size else 0
         hi = p + 1 + higher_right[0] if higher_right.size else x.shape[0]
-        out[k] = top - max(x[lo:p + 1].min(), x[p:hi].min())
+        bases = [x[lo:p + 1].min(), x[p:hi].min()]
+        if cut_ends and higher_left.size != higher_right.size:  # exactly one side is open
+            bases = [bases[0]] if higher_left.size else [bases[1]]
+        out[k] = top - max(bases)
     return out
 
 
 def find_peaks(x: np.ndarray, *, prominence: float | None = None,
-               distance: float | None = None) -> np.ndarray:
+               distance: float | None = None, cut_ends: bool = False) -> np.ndarray:
     """Indices of the peaks of ``x``: local maxima, at least ``distance`` samples apart
-    (higher peaks win), with prominence at least ``prominence``."""
+    (higher peaks win), with prominence at least ``prominence`` (``cut_ends``: see
+    :func:`prominences`)."""
     x = np.asarray(x, dtype=np.float64)
     peaks = _local_maxima(x)
     if distance is not None and peaks.size:
@@ -113,5 +121,5 @@ def find_peaks(x: np.ndarray, *, prominence: float | None = None,
             raise ValueError("distance must be >= 1")
         peaks = peaks[_by_distance(peaks, x[peaks], distance)]
     if prominence is not None and peaks.size:
-        peaks = peaks[prominences(x, peaks) >= prominence]
+        peaks = peaks[prominences(x, peaks, cut_ends=cut_ends) >= prominence]
     return peaks

@@ -18,7 +18,9 @@ measured, each clip's movement is read as:
   longer still end when the two disagree, so a clip that starts mid-repetition still finds it;
 * **repetitions**: excursions away from rest that reach at least :data:`MIN_PROMINENCE` of the
   largest one, at least :data:`MIN_REP_S` apart, with a return towards rest (below
-  :data:`MAX_RETURN`) between them;
+  :data:`MAX_RETURN`) between them; a turnaround a few frames before the clip ends (or after
+  it starts) stands out by its other side only, since the clip does not show how far it
+  comes back (at 60 frames/s a played-twice clip's second bottom is two frames from its end);
 * **events** per repetition: ``start`` (the excursion first exceeds :data:`EVENT_LEVEL` of the
   repetition's peak), ``turnaround`` (its peak: the bottom of a squat, the top of a jump) and
   ``end`` (back below :data:`EVENT_LEVEL`). The movement's outer ends are the rest the clip
@@ -463,7 +465,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
         return _Draft((), None, sigma)
     peaks = find_peaks(away, prominence=MIN_PROMINENCE * top,
-                       distance=max(1, int(MIN_REP_S / period)))
+                       distance=max(1, int(MIN_REP_S / period)), cut_ends=True)
     peaks = peaks[away[peaks] >= MIN_PROMINENCE * top] if peaks.size else peaks
     highest = int(np.argmax(away))  # a flat top is no strict local maximum, but a turnaround
     if not any(abs(highest - q) < MIN_REP_S / period for q in peaks):
