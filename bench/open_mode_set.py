@@ -30,6 +30,14 @@ mode must answer:
   B pauses longer; a statement that B takes longer is also true;
 * ``twice``: the clip played twice in a row: B has more repetitions; a whole-clip statement
   that B takes longer is also true, a per-stage or per-repetition timing one is not.
+* ``shallow_0.6`` / ``shallow_0.4``: a geometric difference. A is *not* the plain original
+  here but the clip played to the bottom of its first descent and back to its first frame
+  (every frame real: a full-depth lunge down and up); B the same turned where the hips have
+  dropped 60% / 40% of the way (:func:`descent_turns`): same person and camera, truly
+  shallower (it never reaches A's deeper poses) and shorter. B must be stated shallower
+  (A's knees bend more, thighs tilt further, hips drop lower, knees and hips move through a
+  larger range). Also true: B takes less time, any extreme over the movement is at least as
+  extreme in A (B's frames are a subset of A's), and A may hold still longer at its bottom.
 
 The shared data holds no pair of different performances with a documented difference
 (``../shared/data/README.md``: the four clips are views of one take), so every case is
