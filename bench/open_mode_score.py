@@ -8,13 +8,19 @@ answered ``a`` or ``b``, in the order the result lists them (open mode ranks the
 Each stated difference is read as one :class:`Reading`:
 
 * its **category**: ``reps`` (the number of repetitions), ``pause`` (time held still),
-  ``timing`` (durations, tempo, speeds) or ``geometry`` (everything else), from the metric's
-  name and unit first and the words of the statement second, so a metric the engine adds
-  later is still read;
-* for the first three, **which video has more of it**: the slower one for timing, the one
-  that pauses longer, the one with more repetitions. From the measured values when there are
-  any (seconds: the larger; a speed: the smaller), else from the label and the statement's
-  words ("slower", "faster", "more repetitions", ...);
+  ``timing`` (durations, tempo, speeds), ``depth`` (how deep the movement goes: the knees'
+  deepest bend, the thighs' tilt, the hips' lowest point, the knees' and hips' range; see
+  :data:`DEEPER_WHEN`) or ``geometry`` (everything else), from the metric's name and unit
+  first and the words of the statement second, so a metric the engine adds later is still
+  read;
+* for the first four, **which video has more of it**: the slower one for timing, the one
+  that pauses longer, the one with more repetitions, the one that goes deeper. From the
+  measured values when there are any (seconds: the larger; a speed: the smaller; depth: as
+  :data:`DEEPER_WHEN` says), else from the label and the statement's words ("slower",
+  "faster", "more repetitions", "deeper", "shallower", ...);
+* its **reach**, for a metric that is an extreme over the movement (a largest, a smallest or
+  a range: :data:`EXTREME_WHEN`): the video whose value is the more extreme. A copy whose
+  frames are a subset of the other's can only reach less far;
 * whether it is **sided** (true of one side of the body: a mirror image swaps it) and whether
   it is about the **whole clip** (a measurement with no stage).
 
@@ -43,6 +49,33 @@ _REPS = re.compile(r"\b(rep|reps|repetitions?|cycles?)\b")
 _MORE = re.compile(r"\b(more|longer|higher|greater)\b")
 _LESS = re.compile(r"\b(fewer|less|shorter|lower)\b")
 _SIDE = re.compile(r"\b(left|right)\b")
+_DEEPER = re.compile(r"\b(deeper|go(es)? lower|drops? lower|bends? more|bent more)\b")
+_SHALLOWER = re.compile(r"\b(shallower|less deep|stays? straighter|bends? less)\b")
+_DEPTH_WORDS = re.compile(r"\b(deep\w*|shallow\w*|squat depth|knees? bend\w*|hips? (go|drop)"
+                          r"\w*)\b")
+
+#: Depth metrics and which value is the deeper one ("higher" or "lower"): the knees' deepest
+#: bend (a smaller angle), the thighs' largest tilt, the hips' lowest height, the hips' most
+#: flexed angle, the chest's lowest point, the knees' and hips' range of motion.
+DEEPER_WHEN: dict[str, Literal["higher", "lower"]] = {
+    "knee_angle_min": "lower", "thigh_angle_max": "higher", "hip_depth": "lower",
+    "hip_angle_min": "lower", "chest_depth_bottom": "lower",
+    "range_of_motion_knee": "higher", "range_of_motion_hip": "higher",
+}
+#: Metrics that are an extreme of a per-frame signal over the movement (the catalogue's
+#: ``max``, ``min`` and ``range`` aggregates), and which value is the more extreme.
+EXTREME_WHEN: dict[str, Literal["higher", "lower"]] = {
+    **dict.fromkeys(("knee_angle_max", "hip_angle_max", "elbow_angle_max", "shoulder_angle_max",
+                     "thigh_angle_max", "knee_raise_angle_max", "trunk_lean_max",
+                     "stance_width_max", "hand_height_max", "knee_height_max",
+                     "jump_height_proxy", "peak_speed_wrist", "peak_speed_ankle",
+                     "heel_lift_max", "knee_valgus_max", "hip_shift_max",
+                     "range_of_motion_knee", "range_of_motion_hip", "range_of_motion_elbow",
+                     "range_of_motion_shoulder", "range_of_motion_trunk",
+                     "range_of_motion_hand", "hip_sway"), "higher"),
+    **dict.fromkeys(("knee_angle_min", "hip_angle_min", "elbow_angle_min", "hip_depth",
+                     "hand_floor_height_min", "knee_width_ratio_min"), "lower"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +89,7 @@ class Reading:
     video: Video | None
     sided: bool
     whole_clip: bool
+    reach: Video | None = None
 
 
 def stated(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -82,8 +116,15 @@ def _metric_sided(metric: str, text: str) -> bool:
     return bool(_SIDE.search(text.replace("left and right", "")))
 
 
+def _base(metric: str) -> str:
+    """The metric without a side suffix (``knee_angle_min_left`` -> ``knee_angle_min``)."""
+    return re.sub(r"_(left|right)$", "", metric.lower())
+
+
 def _category(metric: str, unit: str, text: str) -> Category:
     name = metric.lower()
+    if _base(name) in DEEPER_WHEN or (not name and _DEPTH_WORDS.search(text)):
+        return "depth"
     if "rep" in name.split("_") or "reps" in name or "repetition" in name or _REPS.search(text):
         return "reps"
     if "pause" in name or "still" in name or _PAUSE.search(text):
@@ -104,7 +145,20 @@ def _video_from_values(category: Category, unit: str, va: Any, vb: Any) -> Video
     return "b" if more_b else "a"
 
 
+def _more_extreme(way: Literal["higher", "lower"], va: Any, vb: Any) -> Video | None:
+    """The video whose value lies further ``way`` (None without two different numbers)."""
+    if not isinstance(va, int | float) or not isinstance(vb, int | float) or va == vb:
+        return None
+    return "b" if (vb > va) == (way == "higher") else "a"
+
+
 def _video_from_words(category: Category, label: Video, text: str) -> Video | None:
+    if category == "depth":
+        if _DEEPER.search(text):
+            return label
+        if _SHALLOWER.search(text):
+            return _other(label)
+        return None
     if category == "timing":
         if _SLOWER.search(text):
             return label
@@ -128,8 +182,11 @@ def read(diff: Mapping[str, Any]) -> Reading:
     unit = str(m.get("unit") or "")
     category = _category(metric, unit, text)
     video: Video | None = None
-    if category != "geometry" and m and _category(metric, unit, "") == category:
-        video = _video_from_values(category, unit, m.get("value_a"), m.get("value_b"))
+    va, vb = m.get("value_a"), m.get("value_b")
+    if category == "depth" and _base(metric) in DEEPER_WHEN:
+        video = _more_extreme(DEEPER_WHEN[_base(metric)], va, vb)
+    elif category != "geometry" and m and _category(metric, unit, "") == category:
+        video = _video_from_values(category, unit, va, vb)
     if category == "reps" and video is None and m.get("reps_a") != m.get("reps_b"):
         ra, rb = m.get("reps_a") or 1, m.get("reps_b") or 1
         video = "b" if rb > ra else "a"
@@ -139,11 +196,16 @@ def read(diff: Mapping[str, Any]) -> Reading:
     whole = bool(m) and str(stage or "").strip().lower() in _WHOLE_STAGES
     return Reading(text=str(diff.get("name") or diff.get("description") or ""), label=label,
                    metric=metric or "(none)", category=category, video=video,
-                   sided=_metric_sided(metric, text), whole_clip=whole)
+                   sided=_metric_sided(metric, text), whole_clip=whole,
+                   reach=_more_extreme(EXTREME_WHEN[_base(metric)], va, vb)
+                   if _base(metric) in EXTREME_WHEN else None)
 
 
 def _matches(reading: Reading, facts: Sequence[Fact]) -> bool:
-    return any(reading.category == f.category and reading.video == f.video
+    """Whether the reading states one of ``facts`` (a ``reach`` fact: any extreme that is
+    more extreme in that video, whatever its category)."""
+    return any((reading.reach == f.video if f.category == "reach" else
+                reading.category == f.category and reading.video == f.video)
                and (reading.whole_clip or not f.whole_clip) for f in facts)
 
 

@@ -30,6 +30,14 @@ mode must answer:
   B pauses longer; a statement that B takes longer is also true;
 * ``twice``: the clip played twice in a row: B has more repetitions; a whole-clip statement
   that B takes longer is also true, a per-stage or per-repetition timing one is not.
+* ``shallow_0.6`` / ``shallow_0.4``: a geometric difference. A is *not* the plain original
+  here but the clip played to the bottom of its first descent and back to its first frame
+  (every frame real: a full-depth lunge down and up); B the same turned where the hips have
+  dropped 60% / 40% of the way (:func:`descent_turns`): same person and camera, truly
+  shallower (it never reaches A's deeper poses) and shorter. B must be stated shallower
+  (A's knees bend more, thighs tilt further, hips drop lower, knees and hips move through a
+  larger range). Also true: B takes less time, any extreme over the movement is at least as
+  extreme in A (B's frames are a subset of A's), and A may hold still longer at its bottom.
 
 The shared data holds no pair of different performances with a documented difference
 (``../shared/data/README.md``: the four clips are views of one take), so every case is
@@ -62,8 +70,14 @@ CLIP = "Demo_SinglePerson_cam{:02d}.mp4"
 EXAMPLES = REPO / "examples" / "clips"
 #: Closed-mode statement for the played-twice case.
 MORE_REPS = "there are more repetitions"
+#: Closed-mode statements about depth for the turned-early (shallower) case, true of A: the
+#: full-depth movement. "The squat is shallower" is asked too, true of B (the same fact said
+#: the other way round, which the engine must read as such).
+DEEPER_A: tuple[str, ...] = ("the knees bend more", "the squat is deeper", "the hips go lower",
+                             "the lunge is deeper")
+SHALLOWER_B = "the squat is shallower"
 
-Category = Literal["timing", "pause", "reps", "geometry"]
+Category = Literal["timing", "pause", "reps", "depth", "reach", "geometry"]
 Video = Literal["a", "b"]
 
 
@@ -71,7 +85,10 @@ Video = Literal["a", "b"]
 class Fact:
     """A difference of one category true of one video: ``("timing", "b")`` is "B is slower
     (takes longer)", ``("pause", "b")`` "B pauses longer", ``("reps", "b")`` "B has more
-    repetitions". ``whole_clip`` restricts a fact to statements about the whole clip."""
+    repetitions", ``("depth", "a")`` "A goes deeper" (the knees bend more, the hips drop
+    lower, the legs or hips move through a larger range), ``("reach", "a")`` "A reaches
+    further": an extreme over the movement (a largest, smallest or range) is more extreme in
+    A, in any body part. ``whole_clip`` restricts a fact to statements about the whole clip."""
 
     category: Category
     video: Video
@@ -125,9 +142,23 @@ class Variant:
     mirror_pairs: tuple[tuple[str, str], ...] = ()
     source_fps_kept: bool = True
     needs_bottom: bool = False
+    #: a turned-early copy: B turned where the hips have dropped this fraction of the way to
+    #: the bottom, against A turned at the bottom (:func:`turn_frame`)
+    turn_fraction: float | None = None
 
 
 _CONTROL_CLOSED = _no_difference((FASTER, PAUSE, *BODY_STATEMENTS))
+#: What else is true of a turned-early copy (B's frames are a subset of A's, shown in the same
+#: order and at the same rate): B takes less time (movement time, descent, ascent, stage
+#: durations); any largest, smallest or range over the movement is at least as extreme in A,
+#: so "A reaches further" in any part (the arms swing up with this lunge, the stance opens as
+#: the step lands) is true wherever the part moves after B's turn; and A turns at the bottom,
+#: where the original movement slows, so it may hold still longer there than B, which turns
+#: mid-descent. A mean or median over time (the stance's median, a mean speed or tilt) can move
+#: either way, and the number of repetitions (one down and up in each) cannot change.
+_SHALLOW_ALLOWED = (Fact("timing", "a"), Fact("reach", "a"), Fact("pause", "a"))
+_SHALLOW_CLOSED = (*(Expectation(s, "a", True) for s in DEEPER_A),
+                   Expectation(SHALLOWER_B, "b", True), *_no_difference((MORE_REPS,)))
 #: Every variant, in report order.
 VARIANTS: tuple[Variant, ...] = (
     Variant("resized_0.6", "control", {"resize": 0.6}, _CONTROL_CLOSED),
@@ -152,6 +183,8 @@ VARIANTS: tuple[Variant, ...] = (
             (Expectation(MORE_REPS, "b", True),
              *_no_difference((FASTER, *EXTREME_STATEMENTS))),
             target=(Fact("reps", "b"),), allowed=(Fact("timing", "b", whole_clip=True),)),
+    *(Variant(f"shallow_{f:g}", "case", {}, _SHALLOW_CLOSED, target=(Fact("depth", "a"),),
+              allowed=_SHALLOW_ALLOWED, turn_fraction=f) for f in (0.6, 0.4)),
 )
 VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
 #: The copies whose only change is the picture's size, quality or frame rate: the pairs the
@@ -167,23 +200,103 @@ def available_cams() -> tuple[int, ...]:
     return tuple(c for c in (1, 2, 3, 4) if clip_path(c).exists())
 
 
+def _hip_heights(src: Path, out_dir: Path) -> tuple[np.ndarray, list[int], float]:
+    """Hip height (torso lengths above the standing ankle) on every frame of ``src``, the
+    source frame of each value and the frame rate, from pose (cached under ``out_dir/poses``)."""
+    from viddiff.tools.kinematics.signals import ClipContext, hip_height
+    from viddiff.tools.pose.extract import extract_video_pose
+    from viddiff.tools.video import plan_sampling
+
+    pose = extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
+    height, _ = hip_height(pose, ClipContext.of(pose))
+    if not np.isfinite(height).any():
+        raise RuntimeError(f"{src}: no person found, cannot locate the bottom")
+    fps = 1.0 / pose.frame_period if pose.frame_period > 0 else 30.0
+    return height, [pose.source_frame(i) for i in range(len(height))], fps
+
+
 def bottom_frame(src: Path, out_dir: Path) -> int:
     """Source frame where the hip midpoint is lowest (the bottom of the movement), from pose
     on every frame; remembered in ``out_dir/bottoms.json`` so a rerun runs no model."""
     memo = out_dir / "bottoms.json"
     known: dict[str, int] = json.loads(memo.read_text()) if memo.exists() else {}
     if src.name not in known:
-        from viddiff.tools.kinematics.signals import ClipContext, hip_height
-        from viddiff.tools.pose.extract import extract_video_pose
-        from viddiff.tools.video import plan_sampling
-
-        pose = extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
-        height, _ = hip_height(pose, ClipContext.of(pose))
-        if not np.isfinite(height).any():
-            raise RuntimeError(f"{src}: no person found, cannot locate the bottom")
-        known[src.name] = pose.source_frame(int(np.nanargmin(height)))
+        height, frames, _ = _hip_heights(src, out_dir)
+        known[src.name] = frames[int(np.nanargmin(height))]
         memo.write_text(json.dumps(known, indent=1) + "\n")
     return known[src.name]
+
+
+#: The first descent ends where the hips have risen back this share of the drop so far.
+DESCENT_RISE = 0.4
+#: ... once the hips have dropped at least this far (torso lengths): pose jitter of a
+#: standing person is not a descent.
+MIN_DROP = 0.1
+#: The standing height is the highest hip point in this first part of the clip (seconds): a
+#: frame or two at the start can be misread low.
+STANDING_S = 0.25
+
+
+def _smoothed(height: np.ndarray) -> np.ndarray:
+    """A 5-frame running median (a one-frame pose glitch cannot set a depth)."""
+    padded = np.pad(height, 2, mode="edge")
+    with np.errstate(all="ignore"):
+        return np.array([np.nanmedian(padded[i: i + 5]) for i in range(len(height))])
+
+
+def descent_turns(height: np.ndarray, fractions: Iterable[float], fps: float
+                  ) -> dict[str, int]:
+    """Where to turn a clip around, as indices into ``height`` (hip height per frame):
+    ``"bottom"``, the lowest point of the first descent, and for each fraction ``f`` (key
+    ``f"{f:g}"``) the first frame where the hips have dropped ``f`` of the way from their
+    standing height (the highest in the first :data:`STANDING_S` second, where the descent
+    starts) to that bottom; on a 5-frame running median of hip height.
+
+    The first descent ends where the hips have risen back :data:`DESCENT_RISE` of the drop so
+    far (once it is :data:`MIN_DROP` deep): this clip lunges, comes up, and (in two views)
+    starts down again as it ends, and a
+    lower hip point in that second descent is another movement, not the first one's bottom
+    (:func:`bottom_frame` takes the clip's lowest point, which is right for the pause case).
+
+    By hip height, not by time, because depth is what the case varies: the drop of the hips
+    is the depth, while a fraction of the time lands at different depths on different clips
+    (the hips move slowly near the start and the bottom)."""
+    smooth = _smoothed(height)
+    first = max(1, round(STANDING_S * fps))
+    top = int(np.nanargmax(smooth[:first]))
+    start = float(smooth[top])
+    low, bottom = np.inf, top
+    for i, h in enumerate(smooth):
+        if i < top or not np.isfinite(h):
+            continue
+        if h < low:
+            low, bottom = float(h), i
+        elif start - low >= MIN_DROP and h - low > DESCENT_RISE * (start - low):
+            break
+    out = {"bottom": bottom}
+    for f in fractions:
+        target = start - f * (start - low)
+        below = [i for i in range(top + 1, bottom + 1)
+                 if np.isfinite(smooth[i]) and smooth[i] <= target]
+        out[f"{f:g}"] = below[0] if below else bottom
+    return out
+
+
+def turn_frame(src: Path, out_dir: Path, fraction: float | None) -> int:
+    """Source frame to turn ``src`` around at: the first descent's bottom (``None``) or where
+    the hips have dropped ``fraction`` of the way to it (:func:`descent_turns`); remembered in
+    ``out_dir/turns.json`` so a rerun runs no model."""
+    memo = out_dir / "turns.json"
+    key = f"{src.name}@{'bottom' if fraction is None else f'{fraction:g}'}"
+    known: dict[str, int] = json.loads(memo.read_text()) if memo.exists() else {}
+    if key not in known:
+        height, frames, fps = _hip_heights(src, out_dir)
+        fractions = [v.turn_fraction for v in VARIANTS if v.turn_fraction is not None]
+        for name, i in descent_turns(height, [*fractions, *([fraction] if fraction else [])],
+                                     fps).items():
+            known[f"{src.name}@{name}"] = frames[i]
+        memo.write_text(json.dumps(known, indent=1) + "\n")
+    return known[key]
 
 
 def _written(src: Path, dst: Path, **kw: Any) -> Path:
@@ -223,8 +336,13 @@ def build(out_dir: Path, *, cams: tuple[int, ...] | None = None,
             kw = dict(v.writer)
             if v.needs_bottom:
                 kw["hold"] = (bottom_frame(src, out_dir), 0.7)
+            reference = original
+            if v.turn_fraction is not None:  # A: the full-depth movement, turned the same way
+                reference = _written(src, out_dir / f"{stem}_turned_bottom.mp4",
+                                     turn_at=turn_frame(src, out_dir, None))
+                kw["turn_at"] = turn_frame(src, out_dir, v.turn_fraction)
             copy = _written(src, out_dir / f"{stem}_{v.name}.mp4", **kw)
-            pairs.append(Pair(f"{stem}/{v.name}", stem, v.name, original, copy, v.kind,
+            pairs.append(Pair(f"{stem}/{v.name}", stem, v.name, reference, copy, v.kind,
                               v.target, v.allowed, v.sided_allowed, v.closed, v.mirror_pairs,
                               pose_fps_60=v.source_fps_kept))
     if wanted is None or "example_AB" in wanted:

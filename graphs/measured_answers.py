@@ -311,6 +311,26 @@ PART_OF_FAMILY: dict[str, str] = {
     **dict.fromkeys(("tempo", "pause"), "timing"),
     "reps": "repetitions",
 }
+#: The fact each metric family states, for "one statement per fact": families that describe
+#: the same thing about the movement share one (the knees' deepest bend, the thighs' tilt and
+#: the hips' lowest point are all its depth; knee range and knee straightness one fact about
+#: the knee), while different things about one body part stay apart (how low the hips go and
+#: how far they shift sideways are two facts: merged, the larger hid the depth of a shallower
+#: lunge). Families not listed are their own fact.
+FACT_OF_FAMILY: dict[str, str] = {
+    **dict.fromkeys(("knee_bend", "squat_depth", "hip_depth", "hip_flexion", "rom_knee",
+                     "rom_hip"), "depth"),
+    **dict.fromkeys(("knee_raise", "knee_raise_side", "knee_high"), "knee raise"),
+    **dict.fromkeys(("knee_valgus", "knee_valgus_line"), "knees in or out"),
+    **dict.fromkeys(("hip_sway", "hip_shift", "hip_shift_size"), "hips sideways"),
+    **dict.fromkeys(("arm_extension", "elbow_flexion", "rom_elbow"), "elbow bend"),
+    **dict.fromkeys(("arm_raise", "upper_arm_level", "rom_shoulder", "arm_top"), "arm raise"),
+    **dict.fromkeys(("trunk_lean", "rom_trunk"), "trunk lean"),
+    **dict.fromkeys(("head_tilt", "head_forward"), "head"),
+    **dict.fromkeys(("hand_high", "hand_pos", "hand_low", "rom_hand"), "hand height"),
+    **dict.fromkeys(("stance", "stance_step"), "stance"),
+    **dict.fromkeys(("tempo", "pause"), "timing"),
+}
 #: How a part's motion is read (its range of motion over the movement) and how much makes it
 #: move: a part that stays still in both videos has nothing to differ in but its posture.
 MOTION_GATES: dict[str, tuple[str, float]] = {
@@ -441,8 +461,8 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
                     segments_b: Sequence[Segment], n: int,
                     action_key: str | None = None,
                     capture_differs: bool | None = None) -> list[OfflineProposal]:
-    """The ``n`` clearest measured differences (label a/b only), at most one per body part,
-    tested as ONE family of tests.
+    """The ``n`` clearest measured differences (label a/b only), at most one per fact
+    (:data:`FACT_OF_FAMILY`), tested as ONE family of tests.
 
     The candidates (:func:`open_candidates`) are each measured once, over the movement (its
     repetition, leaving out still lead-in and lead-out) in both videos, with the threshold
@@ -450,7 +470,7 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     noise difference with probability at most :data:`OPEN_FAMILY_ALPHA`; timing is tested only
     when both videos show the same part of the movement (:func:`partial_movement`). What
     clears it by :data:`OPEN_MIN_SCORE`, on at least :data:`OPEN_MIN_FRAMES` frames, is ranked
-    by how far it clears it, and one statement is kept per body part. Each is phrased for the
+    by how far it clears it, and one statement is kept per fact. Each is phrased for the
     video with the higher value, so the label says which video that is. Nothing cleared:
     nothing is stated.
     """
@@ -477,9 +497,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
                            capture_differs=capture, k_sigma=k_sigma)
         if not _clear_enough(m, spec):
             continue
-        part = PART_OF_FAMILY.get(spec.family, spec.family)
-        cleared.setdefault(part, []).append((m.score, spec, m))
-    best = {part: _one_fact(items) for part, items in cleared.items()}
+        fact = FACT_OF_FAMILY.get(spec.family, spec.family)
+        cleared.setdefault(fact, []).append((m.score, spec, m))
+    best = {fact: _one_fact(items) for fact, items in cleared.items()}
     # a different number of repetitions is the movement's structure, so it leads; the rest
     # by how far they clear their threshold
     ranked = sorted(best.values(), key=lambda item: (item[1].kind != "count", -item[0]))[:n]

@@ -104,7 +104,38 @@ def test_words_alone_give_the_direction() -> None:
             read(diff("the motion is faster", "a")).video) == ("timing", "b")
     assert read(diff("there is a longer pause", "b")).video == "b"
     assert read(diff("B does more repetitions", "b")).category == "reps"
-    assert read(diff("the knees bend more", "a")).category == "geometry"
+    assert (read(diff("the knees bend more", "a")).category,
+            read(diff("the knees bend more", "a")).video) == ("depth", "a")
+    assert read(diff("the squat is shallower", "b")).video == "a"
+    assert read(diff("the arms are raised higher", "a")).category == "geometry"
+
+
+SHALLOW = Pair("cam02/shallow_0.4", "cam02", "shallow_0.4", Path("a.mp4"), Path("b.mp4"),
+               "case", target=(Fact("depth", "a"),),
+               allowed=(Fact("timing", "a"), Fact("reach", "a"), Fact("pause", "a")))
+
+
+def test_depth_reads_the_deeper_video_from_the_values() -> None:
+    """A smaller knee angle, a larger thigh tilt, lower hips: each is the deeper video."""
+    assert read(KNEE).video == "b"  # 143 deg in A, 51 in B: B bends more
+    assert read(diff("squat depth", "a", "thigh_angle_max", 30.0, 10.0)).video == "a"
+    assert read(diff("hips low", "b", "hip_depth", 1.1, 1.3, unit="TL")).video == "a"
+    assert read(diff("left knee", "b", "knee_angle_min_left", 120.0, 150.0)).video == "a"
+
+
+def test_a_shallower_copy_wants_depth_and_allows_only_what_turning_early_makes_true() -> None:
+    """B shallower: "B's knees bend less" is the target; A's wider step (an extreme) and B's
+    shorter movement are allowed; B's deeper knee, B slower, a median are false."""
+    shallower = diff("knee angle at its most bent", "b", "knee_angle_min", 116.0, 128.0)
+    step = diff("widest step", "a", "stance_width_max", 1.1, 0.4, unit="TL")
+    quicker = diff("movement time", "a", "motion_duration", 1.0, 0.4, unit="s", stage=None)
+    deeper_b = diff("knee angle at its most bent", "a", "knee_angle_min", 128.0, 116.0)
+    mean_speed = diff("hip speed", "a", "mean_speed_hip", 0.8, 0.5, unit="TL/s")  # B slower
+    median = diff("stance", "a", "stance_width", 0.9, 0.5, unit="TL")
+    score = score_open(SHALLOW, result(step, quicker, shallower, deeper_b, mean_speed, median))
+    assert [r["verdict"] for r in score["stated"]] == [
+        "allowed", "allowed", "target", "false", "false", "false"]
+    assert (score["found"], score["first"]) == (True, False)
 
 
 def test_a_lead_in_may_lengthen_the_whole_clip_only() -> None:
@@ -173,7 +204,8 @@ def test_the_set_is_consistent() -> None:
     assert all(v.target for v in VARIANTS if v.kind == "case")
     assert all(not v.target for v in VARIANTS if v.kind == "control")
     assert all(e.label == "c" for v in VARIANTS if v.kind == "control" for e in v.closed)
-    assert pair_names((1,))[-1] == "example_AB" and len(pair_names((1, 2))) == 21
+    assert pair_names((1,))[-1] == "example_AB" and len(pair_names((1, 2))) == 25
+    assert all(v.turn_fraction is not None for v in VARIANTS if v.name.startswith("shallow"))
 
 
 def _frames(path: Path) -> tuple[int, int, int, float]:
@@ -194,6 +226,7 @@ def test_the_new_copies_are_what_they_say(tmp_path: Path) -> None:
     with av.open(str(framed)) as c:
         first = next(c.decode(c.streams.video[0])).to_ndarray(format="rgb24")
     assert first.shape[:2] == (48, 64) and first[:4, :].max() < 40
+    assert _frames(write_variant(src, tmp_path / "turned.mp4", turn_at=10))[0] == 21
     plain = write_variant(src, tmp_path / "plain.mp4")
     crushed = write_variant(src, tmp_path / "crushed.mp4", crf=45)
     assert crushed.stat().st_size < plain.stat().st_size
@@ -260,3 +293,40 @@ def test_end_to_end_control_states_nothing(scored: dict[str, dict[str, Any]]) ->
 @pytest.mark.slow
 def test_end_to_end_nothing_false_beside_the_case(scored: dict[str, dict[str, Any]]) -> None:
     assert scored["slow_1.5"]["open"]["n_false"] == 0
+
+
+@pytest.fixture(scope="module")
+def shallow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """cam02 turned at 40 % of the first descent against the same clip turned at its bottom
+    (the view where the knee bend shows most: cam01 is frontal)."""
+    if 2 not in available_cams():
+        pytest.skip("real clips absent (../shared/data/clips)")
+    pytest.importorskip("mediapipe", reason="needs the 'pose' extra")
+    from bench.bench_open_mode import run_closed, run_open
+
+    work = tmp_path_factory.getbasetemp() / "open-mode-set"
+    (pair,) = build(work, cams=(2,), names=("shallow_0.4",))
+    return {"open": score_open(pair, run_open(pair, work / "cache")),
+            "closed": {r["statement"]: r for r in score_closed(
+                pair, run_closed(pair, work / "cache", 30.0)[0])}}
+
+
+@pytest.mark.real_clips
+@pytest.mark.slow
+def test_end_to_end_shallower_copy_is_stated_shallower(shallow: dict[str, Any]) -> None:
+    """Open mode states B's shallower knee bend (found), and nothing false beside it."""
+    s = shallow["open"]
+    assert s["found"] and s["n_false"] == 0
+    depth = [r for r in s["stated"] if r["verdict"] == "target"]
+    assert depth and all(r["category"] == "depth" and r["video"] == "a" for r in depth)
+
+
+@pytest.mark.real_clips
+@pytest.mark.slow
+def test_end_to_end_shallower_copy_closed_mode(shallow: dict[str, Any]) -> None:
+    """Closed mode: the knees bend more and the squat is deeper in A, shallower in B; the one
+    down-and-up of each is one repetition each (B's quick one included)."""
+    closed = shallow["closed"]
+    for statement in ("the knees bend more", "the squat is deeper", "the squat is shallower",
+                      "there are more repetitions"):
+        assert closed[statement]["correct"], closed[statement]

@@ -90,3 +90,23 @@ def test_a_slower_squat_is_still_stated_as_slower() -> None:
                                 list(movement_of(slow).stages), 3)
     metrics = [p.measurements[0].metric for p in proposals]
     assert "motion_duration" in metrics, metrics
+
+
+def test_one_statement_per_fact_not_per_body_part() -> None:
+    """Depth read at the knee, the thigh or the hips is one fact (stated once); how low the
+    hips go and how far they shift sideways are two (the shift, larger on a lunge turned
+    early, hid its shallower depth when both were "the hips")."""
+    from viddiff.graphs.measured_answers import FACT_OF_FAMILY, PART_OF_FAMILY
+    from viddiff.tools.kinematics.registry import METRICS
+
+    fact = {name: FACT_OF_FAMILY.get(spec.family, spec.family) for name, spec in METRICS.items()}
+    assert fact["knee_angle_min"] == fact["thigh_angle_max"] == fact["hip_depth"] == "depth"
+    assert fact["hip_depth"] != fact["hip_shift_max"]
+    assert PART_OF_FAMILY[METRICS["hip_depth"].family] == \
+        PART_OF_FAMILY[METRICS["hip_shift_max"].family] == "hip"
+    assert fact["knee_valgus_max"] != fact["knee_angle_min"]
+    assert fact["motion_duration"] == fact["longest_pause"] == "timing"
+    # every family open mode may propose belongs to a part (its motion gate) and to a fact
+    for spec in METRICS.values():
+        if spec.proposable and spec.side is None and spec.family in PART_OF_FAMILY:
+            assert fact[spec.name]

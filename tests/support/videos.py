@@ -109,12 +109,16 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   max_side: int = 448, *, hold: tuple[int, float] | None = None,
                   fps: float | None = None, scale: float = 1.0, rotation: int = 0,
                   repeat: int = 1, pad: tuple[int, int, int] | None = None,
-                  resize: float = 1.0, crf: int = 12) -> Path:
+                  resize: float = 1.0, crf: int = 12, turn_at: int | None = None) -> Path:
     """Re-encode ``src`` as a variant whose difference from it is known by construction.
 
     Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
     the encoding fast. Then, in this order:
 
+    * ``turn_at=frame``: the clip played up to that source frame and then backwards to its
+      first frame (frames 0..k, then k-1..0): the movement turned around at that frame, every
+      frame real. Turned at the bottom it is a full-depth movement down and back up; turned
+      earlier, the same movement made shallower (it never reaches the later poses) and shorter.
     * ``hold=(frame, seconds)``: that source frame is shown ``seconds`` longer (a pause
       inserted at that moment; ``round(seconds × rate)`` extra copies). ``hold=(0, 1.0)`` is
       a still lead-in of one second.
@@ -131,6 +135,9 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     ``crf`` is the H.264 quality (12: near lossless; 40: heavy compression artefacts).
     """
     frames, rate = read_frames(src, max_side)
+    if turn_at is not None:
+        k = min(max(int(turn_at), 0), len(frames) - 1)
+        frames = frames[: k + 1] + frames[:k][::-1]
     if hold is not None:
         index, seconds = hold
         index = min(max(int(index), 0), len(frames) - 1)

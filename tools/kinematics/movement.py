@@ -410,16 +410,18 @@ REP_COUNT_UNCERTAINTY = 0.2
 
 def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
     """How many repetitions the clip shows (within ``segment``, whose turnarounds lie in it):
-    excursions whose turnaround lies inside the clip, at least :data:`MIN_REP_S` from its
-    edges (a clip that cuts into a movement at its first or last frame shows no whole
-    turnaround there); evidence: each repetition's turnaround. Registered as the metric
-    ``rep_count``."""
+    excursions that start from rest and come back to it inside the clip, or whose turnaround
+    lies at least :data:`MIN_REP_S` from its edges (a clip that cuts into a movement at its
+    first or last frame shows no whole turnaround there, but a quick movement seen from rest
+    to rest is whole however short the clip is); evidence: each repetition's turnaround.
+    Registered as the metric ``rep_count``."""
     m = movement_of(pose)
     lo, hi = (0, pose.n_frames - 1) if segment is None else (segment.start, segment.end)
     edge = MIN_REP_S / max(ctx.frame_period, 1e-9)
     reps = [r for r in m.reps if lo <= r.turnaround.row <= hi
-            and edge <= r.turnaround.row <= pose.n_frames - 1 - edge
-            and (r.starts_inside or r.ends_inside)]
+            and ((r.starts_inside and r.ends_inside)  # whole: from rest and back to it
+                 or (edge <= r.turnaround.row <= pose.n_frames - 1 - edge
+                     and (r.starts_inside or r.ends_inside)))]
     if not m.reps and not pose.present.any():
         return MetricValue(None, 0.0, 0, "reps", note="no person found")
     return MetricValue(float(len(reps)), REP_COUNT_UNCERTAINTY, int(pose.present.sum()), "reps",
