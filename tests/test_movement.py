@@ -129,6 +129,23 @@ def test_a_brief_return_near_rest_does_not_end_the_movement() -> None:
     assert touching.reps[0].start.row == passing.reps[0].start.row
 
 
+def test_a_stray_first_or_last_frame_does_not_cut_the_rest_off() -> None:
+    """A short clip whose first two and last two frames stray from rest (a knee bent by 30°;
+    the smoothing fits the edge frames by one polynomial, which spreads them): it still
+    starts and ends at rest, so its one squat is complete, with the events it has without
+    the strays."""
+    clean = squats([90.0], lead_in_s=0.3, rest_s=0.3)
+    kp = clean.keypoints.copy()
+    for row in (0, 1, -2, -1):
+        kp[row] = figure(knee=(150.0, 150.0), thigh=(27.0, 27.0))
+    pose = PoseSequence(keypoints=kp, visibility=clean.visibility, present=clean.present,
+                        timestamps=clean.timestamps, width=clean.width, height=clean.height)
+    (rep,) = movement_of(pose).reps
+    (ref,) = movement_of(clean).reps
+    assert rep.complete
+    assert abs(rep.start.row - ref.start.row) <= 2 and abs(rep.end.row - ref.end.row) <= 2
+
+
 def test_a_turnaround_just_before_the_clip_ends_is_a_repetition() -> None:
     """Two squats, the clip cut three frames after the second, shallower one's bottom: the
     clip does not show how far it comes back up, so its short fall before the cut is no

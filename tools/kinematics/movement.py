@@ -26,12 +26,14 @@ measured, each clip's movement is read as:
   ``end`` (back below :data:`EVENT_LEVEL`). The movement's outer ends are the rest the clip
   starts and ends in: the first repetition starts where the body leaves the rest it holds
   from the clip's first frame, the last ends where it comes back to the rest it holds to the
-  clip's last frame; a return near rest in between that more motion follows (a lunge flowing
-  into a balance hold, a pause) stays inside the movement, since whether it dips below the
-  level is a matter of a few percent of pose noise. Each event has a timing uncertainty: the
-  signal's noise over its speed at a crossing (a slow start is less certain than a sharp one),
-  and for the turnaround the half-width of the span within two noise levels of the peak (a
-  long flat bottom is an uncertain moment). A repetition is *complete* when both its start and
+  clip's last frame (a frame or two above the level within half a smoothing window, at the
+  clip's edge or in a fidget, do not break that rest); a return near rest in between that
+  more motion follows (a lunge flowing into a balance hold, a pause) stays inside the
+  movement, since whether it dips below the level is a matter of a few percent of pose
+  noise. Each event has a timing uncertainty: the signal's noise over its speed at a
+  crossing (a slow start is less certain than a sharp one), and for the turnaround the
+  half-width of the span within two noise levels of the peak (a long flat bottom is an
+  uncertain moment). A repetition is *complete* when both its start and
   its end lie inside the clip: it leaves rest (or a still start position) and comes back to
   rest (or ends in a still hold of at least :data:`MIN_STILL_S`, such as a balance hold);
 * **stages** between events, named for what happens: ``standing`` (or ``start position``)
@@ -243,7 +245,7 @@ def _pair_directions(fa: np.ndarray, fb: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _smooth(x: np.ndarray, period: float) -> tuple[np.ndarray, float]:
     """Smoothed signal and its per-frame jitter (robust sd of the residual)."""
-    window = max(5, round(SMOOTH_S / period) | 1) if period > 0 else 5
+    window = _smooth_window(period)
     if x.size <= window:
         return x.copy(), 0.0
     fit = savgol_filter(x, window, 2)
@@ -284,19 +286,35 @@ def _rest_level(x: np.ndarray, speed: np.ndarray, high: float, still: np.ndarray
     return float(np.median(head))
 
 
-def _rest_ends(low: np.ndarray) -> np.ndarray:
+def _smooth_window(period: float) -> int:
+    """Frames of the main signal's smoothing window (odd, about :data:`SMOOTH_S`)."""
+    return max(5, round(SMOOTH_S / period) | 1) if period > 0 else 5
+
+
+def _rest_ends(low: np.ndarray, edge: int) -> np.ndarray:
     """Of the frames near rest (``low``), those of the rest the clip starts and ends in: the
-    runs that reach its first or its last frame. The movement runs from leaving the one to
-    coming back to the other; a return near rest in between that more motion follows (a
-    lunge flowing into a balance hold, a pause) is part of it. Whether such a return dips
-    below the event level depends on a few percent of pose noise -- another camera, a
-    smaller person, a partner clip's main direction -- and a start or end that hung on it
-    would jump by a whole motion."""
+    runs of them from its first frame on, and back from its last, each within ``edge``
+    frames of the one before (the smoothing's half window: a frame or two may stray above
+    the level at the clip's edges, where one polynomial fits the first or last window, or
+    in a fidget before the movement). The movement runs from leaving the one to coming back
+    to the other; a return near rest in between that more motion follows (a lunge flowing
+    into a balance hold, a pause) is part of it. Whether such a return dips below the event
+    level depends on a few percent of pose noise -- another camera, a smaller person, a
+    partner clip's main direction -- and a start or end that hung on it would jump by a
+    whole motion."""
     out = np.zeros_like(low)
-    if low.size and low[0]:
-        out[:int(np.argmin(low)) if not low.all() else low.size] = True
-    if low.size and low[-1]:
-        out[low.size - (int(np.argmin(low[::-1])) if not low.all() else low.size):] = True
+    rows = np.flatnonzero(np.diff(np.concatenate([[0], low.astype(np.int8), [0]])))
+    runs = list(zip(rows[::2].tolist(), rows[1::2].tolist(), strict=True))  # [a, b)
+    reach = 0
+    for a, b in runs:
+        if a - reach > edge:
+            break
+        out[a:b], reach = True, b
+    reach = low.size
+    for a, b in reversed(runs):
+        if reach - b > edge:
+            break
+        out[a:b], reach = True, a
     return out
 
 
@@ -497,7 +515,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
         low = away < level
         # the movement's outer ends: from the clip's starting rest, back to its final rest
         # (between two repetitions any return below the level ends one, starts the next)
-        rested = _rest_ends(low)
+        rested = _rest_ends(low, _smooth_window(period) // 2)
         before = np.flatnonzero((rested if k == 0 else low)[lo:turn + 1])
         after = np.flatnonzero((rested if k == len(merged) - 1 else low)[turn:hi + 1])
         start = lo + int(before[-1]) + 1 if before.size else lo
