@@ -32,13 +32,14 @@ from viddiff.tools.kinematics.comparison import (
     at_moment,
     captures_differ,
     compare_metric,
+    compare_over_repetitions,
     compare_values,
     measure_value,
     views_differ,
 )
-from viddiff.tools.kinematics.movement import Movement, movement_pair
+from viddiff.tools.kinematics.movement import PHASE_NAMES, Movement, movement_pair
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec, reads_its_own_moment
-from viddiff.tools.kinematics.results import Label, Measurement, MetricValue
+from viddiff.tools.kinematics.results import Direction, Label, Measurement, MetricValue
 from viddiff.tools.kinematics.sides import choose_sides
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.pose.quality import person_problem
@@ -136,6 +137,32 @@ def _every_turnaround(hint: str, segments_a: Sequence[Segment],
         return len(numbered) >= 2
 
     return repeated(segments_a) and repeated(segments_b)
+
+
+def every_phase(hint: str | None, segments_a: Sequence[Segment], segments_b: Sequence[Segment]
+                ) -> tuple[list[Segment], list[Segment], str] | None:
+    """The same phase of every repetition when ``hint`` names a phase ("on the way down")
+    and both clips show it at least twice ("descent 1", "descent 2" …): A's and B's spans,
+    paired in order (as many as the clip with fewer has), and the stage's name for the
+    sentence; None otherwise (one stage, or the whole clip, is read). Reading only the first
+    repetition's would answer for one of several."""
+    names_a = [s.stage for s in segments_a]
+    if not hint or not names_a or not segments_b:
+        return None
+    k = resolve_stage_name(hint, names_a).index
+    numbered = re.fullmatch(r"(.+) (\d+)", names_a[k]) if k is not None else None
+    if numbered is None or numbered.group(1) not in PHASE_NAMES:
+        return None
+    phase = numbered.group(1)
+
+    def spans(segments: Sequence[Segment]) -> list[Segment]:
+        return [s for s in segments if re.fullmatch(rf"{re.escape(phase)} \d+", s.stage)]
+
+    spans_a, spans_b = spans(segments_a), spans(segments_b)
+    n = min(len(spans_a), len(spans_b))
+    if n < 2:
+        return None
+    return spans_a[:n], spans_b[:n], f"{phase} (every repetition)"
 
 
 def resolve_stage(hint: str | None, segments_a: Sequence[Segment], segments_b: Sequence[Segment],
@@ -273,11 +300,17 @@ def answer_offline(name: str, description: str, query_string: str,
     seg_a, seg_b = resolve_stage(hint, segments_a, segments_b, pose_a.n_frames,
                                  pose_b.n_frames)
     moments = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))
-    main = compare_metric(query.metric, pose_a, pose_b, seg_a, seg_b, query.direction,
-                          moment_rows=moments, capture_differs=capture_differs)
-    extra = [compare_metric(m, pose_a, pose_b, seg_a, seg_b, d, moment_rows=moments,
-                            capture_differs=capture_differs)
-             for m, d in SUPPORTING.get(query.metric, ())]
+    phases = every_phase(hint, segments_a, segments_b)
+
+    def compared(metric: str, direction: Direction) -> Measurement:
+        if phases is not None:  # the same phase of every repetition, averaged
+            return compare_over_repetitions(metric, pose_a, pose_b, phases[0], phases[1],
+                                            direction, phases[2], moments, capture_differs)
+        return compare_metric(metric, pose_a, pose_b, seg_a, seg_b, direction,
+                              moment_rows=moments, capture_differs=capture_differs)
+
+    main = compared(query.metric, query.direction)
+    extra = [compared(m, d) for m, d in SUPPORTING.get(query.metric, ())]
     if main.value_a is None or main.value_b is None:
         return OfflineAnswer(label="c", measurable=False, metric=query.metric, rule=rule,
                              reason=f"not measurable offline: {main.statement}",

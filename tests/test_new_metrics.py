@@ -373,3 +373,30 @@ def test_a_moment_hint_reads_every_repetition_for_a_metric_of_that_moment() -> N
     one_a = next(s for s in stages_a if s.stage == "descent 1")
     one_b = next(s for s in stages_b if s.stage == "descent 1")
     assert compare_metric("descent_time", a, b, one_a, one_b).label == "c"
+
+
+def test_a_phase_hint_reads_that_phase_of_every_repetition() -> None:
+    """"The trunk leans further forward on the way down" on two clips of eight squats: B's
+    first squat leans as little as A's, the other seven lean much further. Every descent is
+    read (averaged), not the first one's, which shows no difference."""
+    lean_a = [5.0] * 8
+    lean_b = [5.0] + [35.0] * 7
+
+    def clip(leans: list[float], seed: int) -> PoseSequence:
+        frames = []
+        for lean in leans:
+            for p in profile(1, down_s=0.6, lead_in_s=0.3, rest_s=0.3):
+                frames.append(figure(knee=(180 - 90 * p,) * 2, thigh=(81 * p,) * 2,
+                                     lean=lean * p))
+        return sequence(frames, fps=FPS, noise=0.3, seed=seed)
+
+    a, b = clip(lean_a, 7), clip(lean_b, 8)
+    stages_a, stages_b = list(movement_of(a).stages), list(movement_of(b).stages)
+    assert {"descent 1", "descent 8"} <= {s.stage for s in stages_a} & {s.stage for s in stages_b}
+    ans = answer_offline("", "", "the trunk leans further forward on the way down", a, b,
+                         stages_a, stages_b)
+    assert ans.metric == "trunk_lean_max" and ans.label == "b", ans.reason
+    assert "every repetition" in ans.reason and "8 reps" in ans.reason
+    one_a = next(s for s in stages_a if s.stage == "descent 1")
+    one_b = next(s for s in stages_b if s.stage == "descent 1")
+    assert compare_metric("trunk_lean_max", a, b, one_a, one_b).label == "c"

@@ -32,6 +32,7 @@ import dataclasses
 import functools
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 
@@ -46,6 +47,7 @@ from viddiff.tools.kinematics.results import (
 )
 from viddiff.tools.kinematics.sides import choose_sides, side_note
 from viddiff.tools.kinematics.signals import ClipContext
+from viddiff.tools.kinematics.uncertainty import mean_over_reps
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
@@ -237,6 +239,40 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
     va = at_moment(spec, pose_a, segment_a, sides, moment_rows[0])
     vb = at_moment(spec, pose_b, segment_b, sides, moment_rows[1])
     stage = segment_a.stage if segment_a is not None else None
+    return compare_values(spec, va, vb, direction, stage,
+                          (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
+                          views_differ=views_differ(pose_a, pose_b),
+                          capture_differs=captures_differ(pose_a, pose_b)
+                          if capture_differs is None else capture_differs)
+
+
+def compare_over_repetitions(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
+                             spans_a: Sequence[Segment], spans_b: Sequence[Segment],
+                             direction: Direction = "higher", stage: str | None = None,
+                             moment_rows: tuple[int, int] = (0, 0),
+                             capture_differs: bool | None = None) -> Measurement:
+    """:func:`compare_metric` over the same phase of every repetition: "the knees cave in on
+    the way down" on two clips of several squats reads each descent (A's k-th with B's k-th
+    span in the lists) and compares the means, uncertain by the per-repetition uncertainty
+    and the repetition-to-repetition spread (:func:`~viddiff.tools.kinematics.uncertainty.
+    mean_over_reps`); the evidence is every repetition's frames."""
+    spec = get_metric(name)
+    both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
+    sides = choose_sides(pose_a, pose_b) if both_measurable else None
+
+    def mean(pose: PoseSequence, spans: Sequence[Segment], shift: int) -> MetricValue:
+        parts = [at_moment(spec, pose, span, sides, shift) for span in spans]
+        good = [p for p in parts if p.value is not None]
+        if len(good) < 2:
+            return good[0] if good else (parts[0] if parts else
+                                         MetricValue(None, 0.0, 0, spec.unit))
+        per_rep = math.sqrt(sum(p.uncertainty ** 2 for p in good) / len(good))
+        value, unc = mean_over_reps([float(p.value) for p in good  # type: ignore[arg-type]
+                                     ], per_rep)
+        return MetricValue(value, unc, sum(p.n_frames for p in good), good[0].unit,
+                           rows=tuple(r for p in good for r in p.rows), reps=len(good))
+
+    va, vb = mean(pose_a, spans_a, moment_rows[0]), mean(pose_b, spans_b, moment_rows[1])
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
                           views_differ=views_differ(pose_a, pose_b),

@@ -68,8 +68,18 @@ from viddiff.tools.kinematics.signals import (
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.segments import Segment
 
-__all__ = ["Event", "Movement", "Repetition", "movement_features", "movement_of", "movement_pair",
-           "paired_events", "rep_count", "repetition_slices"]
+__all__ = [
+    "PHASE_NAMES",
+    "Event",
+    "Movement",
+    "Repetition",
+    "movement_features",
+    "movement_of",
+    "movement_pair",
+    "paired_events",
+    "rep_count",
+    "repetition_slices",
+]
 
 #: Smoothing span of the main signal, seconds.
 SMOOTH_S = 0.25
@@ -112,6 +122,11 @@ _STAGE_NAMES: dict[str, tuple[str, str, str, str]] = {
     "raises the hips": ("start position", "rise", "top", "return"),
     "moves": ("start position", "out", "turnaround", "back"),
 }
+
+#: The names of the stages on the way to and back from each turnaround, whatever the
+#: direction ("descent", "ascent", "rise", "return", "out", "back"): a repetition's phases.
+PHASE_NAMES: frozenset[str] = frozenset(
+    name for _, towards, _, back in _STAGE_NAMES.values() for name in (towards, back))
 
 
 @dataclass(frozen=True)
