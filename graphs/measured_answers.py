@@ -54,6 +54,7 @@ from viddiff.tools.taxonomy import (
     unmeasurable_for,
 )
 from viddiff.tools.understanding import Understanding, understand
+from viddiff.tools.viewpoint import views_unknown
 
 #: Metrics reported beside the deciding one, for context (metric -> (other metric, direction)).
 SUPPORTING: dict[str, tuple[tuple[str, Literal["higher", "lower"]], ...]] = {
@@ -515,7 +516,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     candidates = [spec for spec in open_candidates(pose_a, pose_b, scopes, action_key)
                   if comparable_timing or spec.space != "time"]
     k_sigma = open_k_sigma(len(candidates))
-    differ = views_differ(pose_a, pose_b)
+    # nobody asked: when the viewpoints cannot be compared, body angles are read as from two
+    # views (their cross-view error), not as from one (the cam02 mirror stated an elbow)
+    differ = views_differ(pose_a, pose_b) or views_unknown(pose_a, pose_b)
     capture = captures_differ(pose_a, pose_b) if capture_differs is None else capture_differs
     cleared: dict[str, list[tuple[float, MetricSpec, Measurement]]] = {}
     sides = choose_sides(pose_a, pose_b)

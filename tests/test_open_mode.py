@@ -110,3 +110,36 @@ def test_one_statement_per_fact_not_per_body_part() -> None:
     for spec in METRICS.values():
         if spec.proposable and spec.side is None and spec.family in PART_OF_FAMILY:
             assert fact[spec.name]
+
+
+def test_open_mode_reads_angles_as_from_two_views_when_the_views_cannot_be_compared(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody asked: when the two clips' facing cannot be read (the cam02 mirror's left and
+    right agree on 56 % of frames), a body angle is compared with its cross-view error, as if
+    the views may differ, and a difference within it is not stated."""
+    import numpy as np
+
+    import viddiff.tools.viewpoint as viewpoint
+    from tests.test_kinematics import figure, sequence, viewed
+    from viddiff.graphs.measured_answers import propose_offline
+    from viddiff.tools.kinematics.movement import movement_of
+
+    def squat(knee: float, seed: int):
+        ramp = np.linspace(0, 1, 12)
+        prof = np.concatenate([np.zeros(12), ramp, np.ones(6), ramp[::-1], np.zeros(12)])
+        frames = [figure(knee=(180 - (180 - knee) * p,) * 2, thigh=(0.9 * (180 - knee) * p,) * 2)
+                  for p in prof]
+        return viewed(sequence(frames, fps=30.0, noise=0.4, seed=seed), yaw=10.0)
+
+    a, b = squat(110.0, 1), squat(100.0, 2)  # B bends its knees 10° deeper
+    stages = (list(movement_of(a).stages), list(movement_of(b).stages))
+
+    def stated(pose_a, pose_b) -> list[str]:
+        return [p.measurements[0].metric for p in propose_offline(pose_a, pose_b, *stages, 5)]
+
+    known = stated(a, b)
+    assert any(m in known for m in ("knee_angle_min", "thigh_angle_max", "range_of_motion_knee",
+                                    "hip_depth")), known
+    monkeypatch.setattr(viewpoint, "view_difference", lambda pa, pb: None)
+    unknown = stated(a, b)
+    assert not any(m in unknown for m in ("knee_angle_min", "range_of_motion_knee")), unknown

@@ -56,6 +56,13 @@ def view_difference(pose_a: PoseSequence, pose_b: PoseSequence) -> float | None:
     return diff
 
 
+def views_unknown(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
+    """Whether the two clips' viewpoints cannot be compared although both have 3-D landmarks
+    (a facing angle that cannot be read reliably in one of them): they may differ by any
+    angle, which :func:`view_note` warns of."""
+    return view_difference(pose_a, pose_b) is None and pose_a.has_world and pose_b.has_world
+
+
 def view_note(pose_a: PoseSequence, pose_b: PoseSequence) -> str | None:
     """A warning for the result when the viewpoints differ or cannot be compared."""
     diff = view_difference(pose_a, pose_b)
