@@ -179,8 +179,7 @@ async def ask_structured(
     counts as a bad reply. ``wire_schema`` replaces the schema sent (same shape, tighter
     bounds the server should enforce, e.g. ``maxItems``), while ``schema`` parses leniently.
     """
-    spec = wire_schema if wire_schema is not None else schema.model_json_schema()
-    runnable = model.with_structured_output(spec, method=method, include_raw=True)
+    runnable = _structured_runnable(model, schema, method, wire_schema)
     out = await runnable.ainvoke(list(messages))
     return _structured_reply(out, model, schema, role=role, validate=validate)
 
@@ -198,10 +197,17 @@ def ask_structured_sync(
     """:func:`ask_structured` for sync nodes, which LangGraph runs in worker threads: they
     have no event loop of their own to await on, and the client's async connections belong
     to another loop."""
-    spec = wire_schema if wire_schema is not None else schema.model_json_schema()
-    runnable = model.with_structured_output(spec, method=method, include_raw=True)
+    runnable = _structured_runnable(model, schema, method, wire_schema)
     out = runnable.invoke(list(messages))
     return _structured_reply(out, model, schema, role=role, validate=validate)
+
+
+def _structured_runnable(model: BaseChatModel, schema: type[T], method: StructuredMethod,
+                         wire_schema: dict[str, Any] | None) -> Any:
+    """The structured-output call both :func:`ask_structured` and its sync twin make: the
+    wire schema (or the parsing schema's) sent, the raw reply kept for parsing here."""
+    spec = wire_schema if wire_schema is not None else schema.model_json_schema()
+    return model.with_structured_output(spec, method=method, include_raw=True)
 
 
 def _structured_reply(out: Any, model: BaseChatModel, schema: type[T], *, role: str,
