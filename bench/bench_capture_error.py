@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -46,6 +45,7 @@ import numpy as np
 
 from bench.open_mode_set import CAPTURE_VARIANTS, available_cams, build
 from bench.results import machine_line, update_section
+from viddiff.graphs.context import default_cache_dir
 from viddiff.tools.kinematics.comparison import compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.pose.extract import extract_video_pose
@@ -100,9 +100,8 @@ def table(changes: dict[str, list[float]]) -> list[tuple[str, float, int, float]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path,
-                        default=Path(os.environ.get("VIDDIFF_CACHE_DIR",
-                                                    Path.home() / ".cache" / "viddiff"))
-                        / "open_mode", help="where the copies and the pose cache are written")
+                        default=default_cache_dir() / "open_mode",
+                        help="where the copies and the pose cache are written")
     parser.add_argument("--cams", default="", help="comma-separated clip numbers (1-4)")
     parser.add_argument("--write", action="store_true", help=f"store the table in {TABLE}")
     args = parser.parse_args(argv)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -47,6 +46,7 @@ from bench.open_mode_score import (
 )
 from bench.open_mode_set import ACTION, Pair, available_cams, build
 from bench.results import machine_line, update_section
+from viddiff.graphs.context import default_cache_dir
 from viddiff.tools.files import write_atomic
 
 JSON_OUT = Path(__file__).with_name("open_mode_results.json")
@@ -190,9 +190,8 @@ READING = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path,
-                        default=Path(os.environ.get("VIDDIFF_CACHE_DIR",
-                                                    Path.home() / ".cache" / "viddiff"))
-                        / "open_mode", help="where the copies and the pose cache are written")
+                        default=default_cache_dir() / "open_mode",
+                        help="where the copies and the pose cache are written")
     parser.add_argument("--pairs", default="",
                         help="comma-separated pairs (cam01/slow_1.5), variants (mirror: every "
                              "clip's) or example_AB; default all")

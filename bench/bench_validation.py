@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections import defaultdict
@@ -33,6 +32,7 @@ from typing import Any
 from bench.results import machine_line, update_section
 from bench.validation_set import ACTION, Case, build, clips_present
 from tests.support.validation import mirror_pair_found
+from viddiff.graphs.context import default_cache_dir
 from viddiff.tools.files import write_atomic
 
 JSON_OUT = Path(__file__).with_name("validation_results.json")
@@ -158,9 +158,8 @@ def _num(v: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path,
-                        default=Path(os.environ.get("VIDDIFF_CACHE_DIR",
-                                                    Path.home() / ".cache" / "viddiff"))
-                        / "validation", help="where the variant clips are written")
+                        default=default_cache_dir() / "validation",
+                        help="where the variant clips are written")
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--no-write", action="store_true",
                         help="print only; leave RESULTS.md and the JSON alone")
