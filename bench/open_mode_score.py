@@ -51,6 +51,10 @@ _LESS = re.compile(r"\b(fewer|less|shorter|lower)\b")
 _SIDE = re.compile(r"\b(left|right)\b")
 _DEEPER = re.compile(r"\b(deeper|go(es)? lower|drops? lower|bends? more|bent more)\b")
 _SHALLOWER = re.compile(r"\b(shallower|less deep|stays? straighter|bends? less)\b")
+#: Per category, the words that say the labelled video has more of it, and the opposite ones
+#: (any other category: plain more/less).
+_WORDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "depth": (_DEEPER, _SHALLOWER), "timing": (_SLOWER, _FASTER)}
 _DEPTH_WORDS = re.compile(r"\b(deep\w*|shallow\w*|squat depth|knees? bend\w*|hips? (go|drop)"
                           r"\w*)\b")
 
@@ -153,21 +157,12 @@ def _more_extreme(way: Literal["higher", "lower"], va: Any, vb: Any) -> Video | 
 
 
 def _video_from_words(category: Category, label: Video, text: str) -> Video | None:
-    if category == "depth":
-        if _DEEPER.search(text):
-            return label
-        if _SHALLOWER.search(text):
-            return _other(label)
-        return None
-    if category == "timing":
-        if _SLOWER.search(text):
-            return label
-        if _FASTER.search(text):
-            return _other(label)
-        return None
-    if _MORE.search(text):
+    """The video a statement's words say is deeper / slower / has more (the labelled one),
+    or the other one for the opposite words; None when neither is said."""
+    more, less = _WORDS.get(category, (_MORE, _LESS))
+    if more.search(text):
         return label
-    if _LESS.search(text):
+    if less.search(text):
         return _other(label)
     return None
 
