@@ -83,16 +83,21 @@ def make_clip(out: Path, seconds: float, mirror: bool = False) -> Path:
     return out
 
 
-def run_pair(a: Path, b: Path, cache: Path, src: Path | None = None,
-             decode: bool = False) -> dict[str, object]:
-    args = [str(a), str(b), str(cache)] + (["decode"] if decode else [])
-    out = subprocess.run([sys.executable, "-c", source_prelude(src) + _CHILD, *args],
-                         capture_output=True, text=True, check=True, timeout=1200,
-                         cwd=cache.parent)
+def run_child(code: str, *args: str, cwd: Path, timeout: float = 1200) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter (its own memory and start-up, as a user's run) and
+    return the JSON object it prints last."""
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         check=True, timeout=timeout, cwd=cwd)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _median_run(runs: list[dict[str, object]]) -> dict[str, object]:
+def run_pair(a: Path, b: Path, cache: Path, src: Path | None = None,
+             decode: bool = False) -> dict[str, object]:
+    args = [str(a), str(b), str(cache)] + (["decode"] if decode else [])
+    return run_child(source_prelude(src) + _CHILD, *args, cwd=cache.parent)
+
+
+def median_run(runs: list[dict[str, object]]) -> dict[str, object]:
     """The run with the median wall time (its memory and decode time with it)."""
     ordered = sorted(runs, key=lambda r: float(r["seconds"]))  # type: ignore[arg-type]
     return ordered[(len(ordered) - 1) // 2]
@@ -123,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.baseline_src:
                     befores.append(run_pair(a, b, root / f"before{seconds:.0f}-{k}",
                                             args.baseline_src))
-            res = _median_run(afters)
-            old = _median_run(befores) if befores else None
+            res = median_run(afters)
+            old = median_run(befores) if befores else None
             rows.append((seconds, res, old))
             print(f"{seconds:.0f} s 720p pair: pose {res['seconds']:.1f} s, peak "
                   f"{res['peak_mb']:.0f} MB, frames {res['frames']}, decode only (A) "

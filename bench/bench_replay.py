@@ -17,13 +17,11 @@ size just before rendering, so the difference is what rendering added.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_dense_pose import CLIP, make_clip
+from bench.bench_dense_pose import CLIP, make_clip, median_run, run_child
 from bench.results import machine_line, update_section
 
 _COMPARE = r"""
@@ -70,14 +68,7 @@ print(json.dumps({"seconds": seconds, "frames": info.frames, "fps": info.fps,
 
 
 def _child(code: str, *args: str, cwd: Path) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                         check=True, timeout=1800, cwd=cwd)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _median(runs: list[dict[str, object]]) -> dict[str, object]:
-    ordered = sorted(runs, key=lambda r: float(r["seconds"]))  # type: ignore[arg-type]
-    return ordered[(len(ordered) - 1) // 2]
+    return run_child(code, *args, cwd=cwd, timeout=1800)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "side", "yes", cwd=root))
             ghosts.append(_child(_REPLAY, str(result), str(root / f"ghost{k}.mp4"), str(cache),
                                  "ghost", "yes", cwd=root))
-        compare, side, ghost = _median(compares), _median(sides), _median(ghosts)
+        compare, side, ghost = median_run(compares), median_run(sides), median_run(ghosts)
         memory = {}
         for seconds in (10.0, 60.0):
             la = make_clip(root / f"ma{seconds:.0f}.mp4", seconds)
