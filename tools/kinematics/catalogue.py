@@ -635,10 +635,11 @@ def _register_rep_events() -> None:
     (:mod:`viddiff.tools.kinematics.rep_events`): the knees at the top, the chest at the
     bottom, the time of the way down and of the way up.
 
-    None of them is ``proposable``: open mode states a difference nobody asked about, and how
-    these move when only the capture differs (another size, framing, quality or frame rate;
-    ``bench/bench_capture_error.py``) has not been measured yet -- event-read values rest on a
-    few frames each and the hip line on the hip landmark, so they are asked about, not offered.
+    None of them is ``proposable``: open mode states a difference nobody asked about, and
+    event-read values rest on a few frames each and the hip line on the hip landmark. Their
+    capture error is measured (``bench/bench_capture_error.py``, rows in
+    ``tools/data/capture_error.csv``), but open mode has not been validated with them on the
+    constructed copies (``bench/bench_open_mode.py``), so they are asked about, not offered.
     """
     line_note = ("Per frame, the hips' perpendicular offset from the shoulder-ankle line along "
                  "the vertical (a standing body reads 0), its positive part averaged over the "
