@@ -124,6 +124,13 @@ def _positional(hint: str, segments: Sequence[Segment], n_frames: int) -> Segmen
 _TURNAROUNDS = ("bottom", "top", "turnaround")
 
 
+def _numbered(segments: Sequence[Segment], names: Sequence[str]) -> list[Segment]:
+    """The stages named one of ``names`` with a repetition's number ("bottom 2", "descent 1"),
+    in order: the stages a movement with several repetitions has."""
+    pattern = re.compile(rf"({'|'.join(re.escape(n) for n in names)}) \d+")
+    return [s for s in segments if pattern.fullmatch(s.stage)]
+
+
 def _every_turnaround(hint: str, segments_a: Sequence[Segment],
                       segments_b: Sequence[Segment]) -> bool:
     """Whether ``hint`` asks for the turnaround ("at the bottom") of clips that both show
@@ -131,13 +138,7 @@ def _every_turnaround(hint: str, segments_a: Sequence[Segment],
     words = set(re.findall(r"[a-z]+", hint.lower()))
     if not words & set(_TURNAROUNDS):
         return False
-
-    def repeated(segments: Sequence[Segment]) -> bool:
-        numbered = [s.stage for s in segments
-                    if re.fullmatch(rf"({'|'.join(_TURNAROUNDS)}) \d+", s.stage)]
-        return len(numbered) >= 2
-
-    return repeated(segments_a) and repeated(segments_b)
+    return all(len(_numbered(segs, _TURNAROUNDS)) >= 2 for segs in (segments_a, segments_b))
 
 
 def every_phase(hint: str | None, segments_a: Sequence[Segment], segments_b: Sequence[Segment]
@@ -155,11 +156,7 @@ def every_phase(hint: str | None, segments_a: Sequence[Segment], segments_b: Seq
     if numbered is None or numbered.group(1) not in PHASE_NAMES:
         return None
     phase = numbered.group(1)
-
-    def spans(segments: Sequence[Segment]) -> list[Segment]:
-        return [s for s in segments if re.fullmatch(rf"{re.escape(phase)} \d+", s.stage)]
-
-    spans_a, spans_b = spans(segments_a), spans(segments_b)
+    spans_a, spans_b = _numbered(segments_a, (phase,)), _numbered(segments_b, (phase,))
     n = min(len(spans_a), len(spans_b))
     if n < 2:
         return None
