@@ -234,11 +234,26 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
     (None: judged from the poses, :func:`captures_differ`).
     """
     spec = get_metric(name)
-    both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
-    sides = choose_sides(pose_a, pose_b) if both_measurable else None
+    sides = _pair_sides(pose_a, pose_b)
     va = at_moment(spec, pose_a, segment_a, sides, moment_rows[0])
     vb = at_moment(spec, pose_b, segment_b, sides, moment_rows[1])
     stage = segment_a.stage if segment_a is not None else None
+    return _compare_pair(spec, va, vb, direction, stage, pose_a, pose_b, capture_differs)
+
+
+def _pair_sides(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[str, ...] | None:
+    """The sides a two-sided metric is read on in both videos (None when either clip follows
+    no single person well enough to be measured)."""
+    both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
+    return choose_sides(pose_a, pose_b) if both_measurable else None
+
+
+def _compare_pair(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction: Direction,
+                  stage: str | None, pose_a: PoseSequence, pose_b: PoseSequence,
+                  capture_differs: bool | None) -> Measurement:
+    """:func:`compare_values` with what the two poses say about themselves: their left/right
+    agreement, whether their views differ, whether they were filmed differently (judged
+    from the poses when ``capture_differs`` is None)."""
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
                           views_differ=views_differ(pose_a, pose_b),
@@ -257,8 +272,7 @@ def compare_over_repetitions(name: str, pose_a: PoseSequence, pose_b: PoseSequen
     and the repetition-to-repetition spread (:func:`~viddiff.tools.kinematics.uncertainty.
     mean_over_reps`); the evidence is every repetition's frames."""
     spec = get_metric(name)
-    both_measurable = person_problem(pose_a) is None and person_problem(pose_b) is None
-    sides = choose_sides(pose_a, pose_b) if both_measurable else None
+    sides = _pair_sides(pose_a, pose_b)
 
     def mean(pose: PoseSequence, spans: Sequence[Segment], shift: int) -> MetricValue:
         parts = [at_moment(spec, pose, span, sides, shift) for span in spans]
@@ -273,11 +287,7 @@ def compare_over_repetitions(name: str, pose_a: PoseSequence, pose_b: PoseSequen
                            rows=tuple(r for p in good for r in p.rows), reps=len(good))
 
     va, vb = mean(pose_a, spans_a, moment_rows[0]), mean(pose_b, spans_b, moment_rows[1])
-    return compare_values(spec, va, vb, direction, stage,
-                          (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
-                          views_differ=views_differ(pose_a, pose_b),
-                          capture_differs=captures_differ(pose_a, pose_b)
-                          if capture_differs is None else capture_differs)
+    return _compare_pair(spec, va, vb, direction, stage, pose_a, pose_b, capture_differs)
 
 
 def at_moment(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
