@@ -352,6 +352,30 @@ def test_a_pause_is_read_the_same_at_60_and_30_frames_per_second() -> None:
         assert a >= 0.4 and abs(a - b) <= 0.1, (seed, a, b)
 
 
+def test_standing_still_before_or_after_the_movement_is_not_a_pause() -> None:
+    """A squat without a hold, with a still lead-in of 1 s and a still lead-out of 0.7 s:
+    waiting to start is not a pause, so the longest pause over the whole clip is the short
+    turnaround's, as on the same squat filmed without the wait; a real hold at the bottom is
+    still read whole."""
+    fps = 30.0
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.6 * fps))))
+    rep = np.concatenate([down, down[::-1]])
+
+    def clip(lead_in: int, lead_out: int, hold: int = 0) -> PoseSequence:
+        prof = np.concatenate([np.zeros(lead_in), down, np.ones(hold), down[::-1],
+                               np.zeros(lead_out)]) if hold else \
+            np.concatenate([np.zeros(lead_in), rep, np.zeros(lead_out)])
+        frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2) for p in prof]
+        return sequence(frames, fps=fps, noise=0.5, seed=4)
+
+    short = measure("longest_pause", clip(6, 6)).value
+    waiting = measure("longest_pause", clip(30, 21)).value
+    assert short is not None and waiting is not None
+    assert waiting < 0.3 and abs(waiting - short) <= 0.1, (short, waiting)
+    held = measure("longest_pause", clip(30, 21, hold=15)).value
+    assert held is not None and held >= 0.4, held
+
+
 def test_registry_is_documented_and_runs_everywhere() -> None:
     assert len(METRICS) >= 40
     pose = squat_clip(depth_knee=100.0, lean=10.0)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from viddiff.tools.kinematics.movement import repetition_slices
+from viddiff.tools.kinematics.movement import movement_of, repetition_slices
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
     ClipContext,
@@ -132,16 +132,24 @@ def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None)
     """Longest run of near-still frames: speed below 15% of the clip's 90th percentile, or below
     2.5 times the speed jitter alone produces (the jitter model of
     :mod:`viddiff.tools.kinematics.uncertainty`), whichever is higher: at 30 frames/s the pose
-    model's jitter would otherwise make a still body look as if it moved."""
+    model's jitter would otherwise make a still body look as if it moved.
+
+    Over the whole clip a pause is a stop *within* the movement (:func:`_within_movement`):
+    standing still before the first repetition starts or after the last one ends is waiting,
+    not a pause, so a clip with a longer still lead-in does not pause longer."""
     speed, weights = speed_signal(pose, ctx, limb_landmarks(None), PAUSE_SPEED_SPAN_S)
     jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
     ok = np.isfinite(speed)
-    sl = segment_slice(pose, segment)
-    n = int(ok[sl].sum())
-    if ok.sum() < 3 or n == 0:
-        return MetricValue(None, 0.0, n, "s")
+    if ok.sum() < 3:
+        return MetricValue(None, 0.0, int(ok.sum()), "s")
     threshold = max(0.15 * float(np.percentile(speed[ok], 90)), 2.5 * jitter)
-    still = ok[sl] & (speed[sl] < threshold)
+    still_all = ok & (speed < threshold)
+    sl = segment_slice(pose, segment) if segment is not None else \
+        _within_movement(pose, ok & ~still_all, ctx.frame_period)
+    n = int(ok[sl].sum())
+    if n == 0:
+        return MetricValue(None, 0.0, n, "s")
+    still = still_all[sl]
     best = run = 0
     end = sl.start
     for i, s in enumerate(still):
@@ -151,3 +159,19 @@ def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None)
     dt = ctx.frame_period
     rows = (end - best + 1, end) if best else ()
     return MetricValue(best * dt, dt, n, "s", rows=rows)
+
+
+def _within_movement(pose: PoseSequence, moving: np.ndarray, frame_period: float) -> slice:
+    """The rows from the movement's first start to its last end
+    (:meth:`~viddiff.tools.kinematics.movement.Movement.span`; the whole clip when no movement
+    clears the noise), to the clip's last frame when the clip ends in motion (its last
+    :data:`PAUSE_SPEED_SPAN_S`, two frames at least, all moving): a clip cut while the body
+    still moves has not come to its final rest, so a hold just before its end is inside the
+    movement. Not so at the start: a body still in the first frames can read as moving there,
+    while the pose model's tracker settles on it."""
+    span = movement_of(pose).span()
+    if span is None:
+        return slice(0, pose.n_frames)
+    need = max(2, round(PAUSE_SPEED_SPAN_S / frame_period))
+    ends_moving = moving.size >= need and bool(moving[-need:].all())
+    return slice(span[0], moving.size if ends_moving else span[1] + 1)
