@@ -165,7 +165,7 @@ class ModelReader:
             if isinstance(understood, Understanding):
                 return understood
             problem = understood
-        return understand(text).model_copy(update={"model_note": problem})
+        return understand(text, self.action).model_copy(update={"model_note": problem})
 
     def ask(self, text: str) -> tuple[StatementReading | None, str]:
         """The model's parsed reply, or None and why there is none."""

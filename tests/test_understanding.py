@@ -165,6 +165,28 @@ def test_refused_properties_are_not_catalogue_metrics() -> None:
         assert understand(text).metric is not None, text
 
 
+@pytest.mark.parametrize("action", ["a lunge with a balance hold", "bodyweight squats",
+                                    "a box jump"])
+def test_the_action_settles_what_the_words_leave_unclear(action: str) -> None:
+    """"The hips go lower" alone may be depth or the body line; in a squat, a lunge or a jump
+    it is the hips' height over the floor, and its opposite reads the same metric the other
+    way; the result says the action settled it."""
+    for text, direction in (("the hips sink lower", "lower"),
+                            ("the hips do not get as low", "higher"),
+                            ("his hips are higher", "higher")):
+        u = understand(text, action)
+        assert (u.metric, u.direction) == ("hip_depth", direction), (text, u)
+        assert u.settled_by == action and repr(action) in u.why
+        assert understand(text).metric is None  # without the action it stays refused
+
+
+@pytest.mark.parametrize("action", ["push-ups", "a forearm plank", ""])
+def test_an_action_with_two_meanings_keeps_the_refusal(action: str) -> None:
+    u = understand("the hips are higher", action)
+    assert u.metric is None and "does not say against what" in (u.refusal or "")
+    assert u.settled_by is None
+
+
 def test_query_for_uses_the_reader_and_the_taxonomy_first() -> None:
     query, why = query_for("", "", "she squats lower")
     assert query is not None and (query.metric, query.direction) == ("hip_depth", "lower")

@@ -361,6 +361,17 @@ UNCLEAR: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: What an unclear property means when the action is known: the first of its concepts the
+#: action's own words name (read by the same grammar: "a lunge with a balance hold" names
+#: ``squat``), and the metric it is then. In a squat, a lunge or a jump the hips move up and
+#: down against the floor, so "the hips go lower" is their depth; in a push-up or a plank it
+#: would be the body line, where higher and lower are two metrics (pike and sag), so those
+#: stay refused.
+UNCLEAR_BY_ACTION: dict[str, tuple[tuple[str, str], ...]] = {
+    "hip_height_unclear": (("squat", "hip_depth"), ("jump", "hip_depth")),
+}
+
+
 #: The measurable metrics closest to each not-yet-measured or unclear property, offered first
 #: when a statement about it is refused.
 CLOSEST: dict[str, tuple[str, ...]] = {
@@ -449,6 +460,9 @@ class Understanding(BaseModel):
     model_note: str | None = Field(
         default=None, description="Why a model's mapping was not used, when the phrase "
                                   "reader answered in its place.")
+    settled_by: str | None = Field(
+        default=None, description="The action that settled what words alone leave unclear "
+                                  "(\"the hips go lower\" in a lunge is their depth).")
 
     @property
     def query(self) -> MetricQuery | None:
@@ -469,8 +483,9 @@ class Understanding(BaseModel):
             why = f": {self.model_reason}" if self.model_reason else ""
             return f"understood by the model {self.read_by!r} as {self.metric} " \
                    f"({self.direction}){at}{why}"
+        settled = f", as the action is {self.settled_by!r}" if self.settled_by else ""
         return f"understood as {self.metric} ({self.direction}) from the phrase " \
-               f"{self.phrase!r}{self._not_the_model()}"
+               f"{self.phrase!r}{settled}{self._not_the_model()}"
 
     def _not_the_model(self) -> str:
         """Why the phrase reader answered although a model was asked ("" when none was)."""
@@ -568,8 +583,20 @@ def suggestions_for(text: str, n: int = 3) -> tuple[str, ...]:
     return tuple(s[2] for s in scored[:n])
 
 
-def understand(text: str) -> Understanding:
-    """Map a free-text statement to a metric, direction, moment and side, or refuse with help."""
+def _meant_in(unclear: str, action: str) -> str | None:
+    """The metric an unclear property is in ``action`` (:data:`UNCLEAR_BY_ACTION`), or None."""
+    if not action:
+        return None
+    named = read_words(action).concepts
+    return next((metric for concept, metric in UNCLEAR_BY_ACTION.get(unclear, ())
+                 if concept in named), None)
+
+
+def understand(text: str, action: str = "") -> Understanding:
+    """Map a free-text statement to a metric, direction, moment and side, or refuse with help.
+
+    ``action`` (what both videos show, e.g. "a lunge") settles a property the words alone
+    leave unclear (:data:`UNCLEAR_BY_ACTION`); nothing else depends on it."""
     from viddiff.tools.kinematics.registry import METRICS
 
     reading = read_words(text)
@@ -588,6 +615,9 @@ def understand(text: str) -> Understanding:
         return Understanding(text=text, moment=moment, side=side,
                              refusal="no measured property matches these words",
                              suggestions=suggestions_for(text))
+    meant = _meant_in(phrase.metric, action)
+    if meant is not None:
+        phrase = _Phrase(meant, phrase.text, phrase.sign, phrase.concepts, phrase.flips)
     if phrase.metric in _refused():
         return Understanding(text=text, moment=moment, side=side, phrase=phrase.text,
                              refusal=_refused()[phrase.metric][0],
@@ -604,4 +634,4 @@ def understand(text: str) -> Understanding:
         metric = f"{metric}_{side}"
     return Understanding(text=text, metric=metric, direction=_direction(phrase, reading),
                          moment=moment, side=side if metric.endswith(f"_{side}") else None,
-                         phrase=phrase.text)
+                         phrase=phrase.text, settled_by=action if meant is not None else None)

@@ -10,6 +10,7 @@ reported as not measurable, never guessed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -197,12 +198,14 @@ def _measure_differences(state: VidDiffState, runtime: Runtime[VidDiffContext],
         action_key = state.get("action_key")
         diff_keys = {d.name: d.diff_key for d in load_differences() if d.action == action_key}
         candidates = list(state.get("candidates") or [])
-        model_reader = reader_for(ctx, reader_model, state.get("action") or "")
+        action = state.get("action") or ""
+        model_reader = reader_for(ctx, reader_model, action)
         for diff in candidates:
             answer = answer_offline(diff.name, diff.description, diff.query_string, pose_a,
                                     pose_b, seg_a, seg_b, action_key=action_key,
                                     diff_key=diff_keys.get(diff.name),
-                                    capture_differs=capture, reader=model_reader or understand)
+                                    capture_differs=capture,
+                                    reader=model_reader or partial(understand, action=action))
             results.append(DifferenceResult(
                 **diff.model_dump(), label=answer.label, reason=answer.reason,
                 status="answered" if answer.measurable else "not_measurable",
