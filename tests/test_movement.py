@@ -250,3 +250,54 @@ def test_repetitions_are_counted_as_a_metric() -> None:
     assert (m.value_a, m.value_b, m.label) == (3.0, 1.0, "a")
     assert "3 repetitions" in m.statement and len(m.evidence_a) == 3
     assert compare_metric("rep_count", one, squats([80.0])).label == "c"
+
+
+def _arms_apart(hidden: slice | None) -> PoseSequence:
+    """A squat held 1 s at the bottom with the left arm down and the right arm raised
+    overhead, the arms still; the right wrist not seen by the pose model in ``hidden``."""
+    from viddiff.tools.kinematics.signals import ClipContext, joint_angle
+    from viddiff.tools.pose.sequence import LANDMARK_INDEX
+
+    pose = squats([90.0], hold_s=1.0)
+    knee = joint_angle("hip", "knee", "ankle")(pose, ClipContext.of(pose), "left")[0]
+    seen = sequence([figure(knee=(k, k), thigh=((180.0 - k) * 0.9,) * 2, arm=(20.0, 170.0))
+                     for k in knee], fps=FPS)
+    if hidden is None:
+        return seen
+    visibility = seen.visibility.copy()
+    visibility[hidden, LANDMARK_INDEX["right_wrist"]] = 0.0
+    return PoseSequence(keypoints=seen.keypoints, visibility=visibility, present=seen.present,
+                        timestamps=seen.timestamps, width=seen.width, height=seen.height)
+
+
+@pytest.mark.parametrize("hidden", [slice(37, 52), slice(0, 37), slice(30, 90)])
+def test_a_side_seen_in_part_of_the_clip_does_not_step_the_main_signal(hidden: slice) -> None:
+    """A raised wrist the pose model does not see for a while: read frame by frame on
+    whichever sides are seen, the hands' mean height would jump by a torso length when it
+    goes and again when it comes back, a step the body never made (on a real lunge one split
+    the movement in two). Each movement feature changes from frame to frame no more than with
+    both wrists seen, and the repetition starts and ends where it does then."""
+    from viddiff.tools.kinematics.movement import movement_features
+
+    full, partial = _arms_apart(None), _arms_apart(hidden)
+    steps_full = np.abs(np.diff(movement_features(full), axis=0)).max(axis=0)
+    steps_partial = np.abs(np.diff(movement_features(partial), axis=0)).max(axis=0)
+    assert np.all(steps_partial <= steps_full + 0.02), (steps_full, steps_partial)
+    (rep_full,), (rep_partial,) = movement_of(full).reps, movement_of(partial).reps
+    assert abs(rep_full.start.row - rep_partial.start.row) <= 1
+    assert abs(rep_full.end.row - rep_partial.end.row) <= 1
+
+
+def test_a_count_that_hangs_on_the_prominence_threshold_is_not_a_difference() -> None:
+    """A squat followed by one 60 % as deep is two repetitions at one prominence threshold and
+    one at the next: against a single squat the count is not decided, and the statement says
+    why; three full squats against one are."""
+    from viddiff.tools.kinematics.comparison import compare_metric
+    from viddiff.tools.kinematics.registry import measure_metric
+
+    one, borderline = squats([90.0]), squats([90.0, 125.0])
+    counts = measure_metric("rep_count", borderline)
+    assert len(set(counts.at_other_settings) | {counts.value}) > 1, counts
+    m = compare_metric("rep_count", borderline, one)
+    assert m.label == "c" and "hangs on a threshold" in m.statement, m.statement
+    assert compare_metric("rep_count", squats([90.0, 90.0, 90.0]), one).label == "a"

@@ -208,6 +208,14 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                            statement=f"{numbers}. No difference that matters: {size} is "
                            f"measurable but below the {format_value(effect, spec.unit)} that "
                            "counts in practice.")
+    if _hangs_on_a_setting(va, vb, delta, resolution, effect):
+        others = ", ".join(f"A {format_value(a, spec.unit)}, B {format_value(b, spec.unit)}"
+                           for a, b in zip(va.at_other_settings, vb.at_other_settings,
+                                           strict=True))
+        return Measurement(**decided, label="c",  # type: ignore[arg-type]
+                           statement=f"{numbers}. Not decided: the difference of {size} hangs "
+                           f"on a threshold the measurement chooses; at the settings either "
+                           f"side of it the values are {others}.")
     higher: Label = "a" if delta > 0 else "b"
     lower: Label = "b" if higher == "a" else "a"
     # name the video the statement is true of, in the words of the asked direction
@@ -216,6 +224,20 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
     return Measurement(**decided, label=label,  # type: ignore[arg-type]
                        statement=f"{numbers}. {phrase[0].upper()}{phrase[1:]} in "
                        f"{label.upper()}: the difference of {size} is {margin} {resolves}.")
+
+
+def _hangs_on_a_setting(va: MetricValue, vb: MetricValue, delta: float, resolution: float,
+                       effect: float) -> bool:
+    """Whether a difference that is decided at the metric's own setting is not at one of its
+    other settings (:attr:`MetricValue.at_other_settings`, compared setting by setting, by the
+    same rule: beyond ``resolution`` and at least ``effect``, the same way round); False when
+    the two values carry no common other settings."""
+    others = va.at_other_settings, vb.at_other_settings
+    if not others[0] or len(others[0]) != len(others[1]):
+        return False
+    sign = math.copysign(1.0, delta)
+    return any((a - b) * sign <= resolution or (a - b) * sign < effect
+               for a, b in zip(*others, strict=True))
 
 
 def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,

@@ -59,7 +59,6 @@ from viddiff.tools.kinematics.filters import find_peaks, savgol_filter
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
     ClipContext,
-    bilateral,
     height_above_hips,
     hip_height,
     joint_angle,
@@ -210,31 +209,59 @@ def movement_features(pose: PoseSequence) -> np.ndarray | None:
     different size in the frame or a mirror image changes them little: joint angles (3-D when
     the clip has world landmarks) as the mean and the absolute difference of the two sides,
     divided by 90°; trunk lean / 90°; hip, hand and knee heights in torso lengths. Gaps are
-    filled by interpolation; None when too few frames have a person."""
+    filled by interpolation; None when too few frames have a person. Two-sided features are
+    read on the sides seen through the clip (:func:`_two_sided`)."""
     ctx = ClipContext.of(pose)
     cols: list[np.ndarray] = []
     for a, b, c in _ANGLES:
         fn = joint_angle(a, b, c)
-        left, _ = fn(pose, ctx, "left")
-        right, _ = fn(pose, ctx, "right")
-        both = np.stack([left, right])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # frames where neither side is seen
-            cols += [np.nanmean(both, axis=0) / 90.0, np.abs(left - right) / 90.0]
+        cols += [col / 90.0 for col in _two_sided(fn(pose, ctx, "left")[0],
+                                                 fn(pose, ctx, "right")[0], "mean")]
     cols.append(trunk_lean(pose, ctx)[0] / 90.0)
     cols.append(hip_height(pose, ctx)[0])
-    cols.append(bilateral(height_above_hips("wrist"), "mean")(pose, ctx)[0])
-    cols.append(bilateral(height_above_hips("knee"), "max")(pose, ctx)[0])
-    out = []
-    for col in cols:
-        ok = np.isfinite(col)
-        if ok.sum() < MIN_FRAMES:
-            continue
-        rows = np.flatnonzero(ok)
-        out.append(np.interp(np.arange(col.size), rows, col[rows]))
+    wrist, knee = height_above_hips("wrist"), height_above_hips("knee")
+    cols.append(_two_sided(wrist(pose, ctx, "left")[0], wrist(pose, ctx, "right")[0],
+                           "mean")[0])
+    cols.append(_two_sided(knee(pose, ctx, "left")[0], knee(pose, ctx, "right")[0], "max")[0])
+    out = [filled for col in cols if (filled := _filled(col)) is not None]
     if len(out) < 3:
         return None
     return np.stack(out, axis=1)
+
+
+#: A side of the body enters a two-sided movement feature when the pose model sees it in at
+#: least this share of the frames it sees the other side in.
+SIDE_SEEN = 0.8
+
+
+def _filled(col: np.ndarray) -> np.ndarray | None:
+    """``col`` with its gaps interpolated (held at the ends), or None when it has fewer than
+    :data:`MIN_FRAMES` values."""
+    ok = np.isfinite(col)
+    if ok.sum() < MIN_FRAMES:
+        return None
+    rows = np.flatnonzero(ok)
+    return np.interp(np.arange(col.size), rows, col[rows])
+
+
+def _two_sided(left: np.ndarray, right: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """A two-sided feature -- the sides' mean (or max) and their absolute difference -- from
+    each side's gaps filled on its own, and from one side alone when the other is seen in far
+    fewer frames (:data:`SIDE_SEEN`; the difference is then a constant, which no main
+    direction uses). Combined frame by frame on whichever sides are seen, the feature would
+    jump whenever a hidden side appeared: a right wrist seen raised for 27 of 50 frames
+    switched the hands' mean height by 0.8 torso lengths from one frame to the next, and the
+    step split one lunge into two repetitions in one copy and not in another."""
+    seen = [int(np.isfinite(v).sum()) for v in (left, right)]
+    sides = [filled for v, k in zip((left, right), seen, strict=True)
+             if k >= SIDE_SEEN * max(seen) and (filled := _filled(v)) is not None]
+    if not sides:
+        return np.full(left.size, np.nan), np.full(left.size, np.nan)
+    if len(sides) == 1:
+        return sides[0], np.zeros(left.size)
+    pair = np.stack(sides)
+    combined = pair.mean(axis=0) if how == "mean" else pair.max(axis=0)
+    return combined, np.abs(pair[0] - pair[1])
 
 
 def _main_direction(*feats: np.ndarray) -> np.ndarray:
@@ -439,6 +466,10 @@ def repetition_slices(pose: PoseSequence) -> tuple[slice, ...]:
 #: Standard uncertainty of a repetition count: a repetition near the prominence threshold may
 #: or may not count, so a count is not exact, but a difference of one repetition is resolved.
 REP_COUNT_UNCERTAINTY = 0.2
+#: How far :data:`MIN_PROMINENCE` is moved either way (a factor) to see whether the count hangs
+#: on it: the threshold is a choice, and an excursion about half the largest one (a lunge
+#: before a higher knee raise) is a repetition at one choice and not at the next.
+PROMINENCE_MARGIN = 1.25
 
 
 def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
@@ -447,18 +478,34 @@ def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> 
     lies at least :data:`MIN_REP_S` from its edges (a clip that cuts into a movement at its
     first or last frame shows no whole turnaround there, but a quick movement seen from rest
     to rest is whole however short the clip is); evidence: each repetition's turnaround.
+    The counts at a prominence threshold :data:`PROMINENCE_MARGIN` lower and higher go with
+    it (``at_other_settings``): two clips' counts differ only if they differ at all three.
     Registered as the metric ``rep_count``."""
     m = movement_of(pose)
+    if not m.reps and not pose.present.any():
+        return MetricValue(None, 0.0, 0, "reps", note="no person found")
+    reps = _counted(m.reps, pose, ctx, segment)
+    feats = _features(pose)
+    others: tuple[float, ...] = ()
+    if feats is not None:
+        direction = _main_direction(feats)
+        others = tuple(float(len(_counted(_draft(pose, feats, direction,
+                                                 MIN_PROMINENCE * f).reps, pose, ctx,
+                                          segment)))
+                       for f in (1 / PROMINENCE_MARGIN, PROMINENCE_MARGIN))
+    return MetricValue(float(len(reps)), REP_COUNT_UNCERTAINTY, int(pose.present.sum()), "reps",
+                       rows=tuple(r.turnaround.row for r in reps), at_other_settings=others)
+
+
+def _counted(reps: tuple[Repetition, ...], pose: PoseSequence, ctx: ClipContext,
+             segment: Segment | None) -> list[Repetition]:
+    """The repetitions :func:`rep_count` counts."""
     lo, hi = (0, pose.n_frames - 1) if segment is None else (segment.start, segment.end)
     edge = MIN_REP_S / max(ctx.frame_period, 1e-9)
-    reps = [r for r in m.reps if lo <= r.turnaround.row <= hi
+    return [r for r in reps if lo <= r.turnaround.row <= hi
             and ((r.starts_inside and r.ends_inside)  # whole: from rest and back to it
                  or (edge <= r.turnaround.row <= pose.n_frames - 1 - edge
                      and (r.starts_inside or r.ends_inside)))]
-    if not m.reps and not pose.present.any():
-        return MetricValue(None, 0.0, 0, "reps", note="no person found")
-    return MetricValue(float(len(reps)), REP_COUNT_UNCERTAINTY, int(pose.present.sum()), "reps",
-                       rows=tuple(r.turnaround.row for r in reps))
 
 
 def _features(pose: PoseSequence) -> np.ndarray | None:
@@ -485,7 +532,7 @@ def _finish(pose: PoseSequence, draft: _Draft, naming: Direction) -> Movement:
 
 
 def _draft(pose: PoseSequence, feats: np.ndarray | None,
-           direction_vector: np.ndarray | None) -> _Draft:
+           direction_vector: np.ndarray | None, prominence: float = MIN_PROMINENCE) -> _Draft:
     period = pose.frame_period if pose.n_frames > 1 else 0.0
     if feats is None or direction_vector is None or period <= 0:
         return _Draft((), None, 0.0)
@@ -499,9 +546,9 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     top = float(away.max())
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
         return _Draft((), None, sigma)
-    peaks = find_peaks(away, prominence=MIN_PROMINENCE * top,
+    peaks = find_peaks(away, prominence=prominence * top,
                        distance=max(1, int(MIN_REP_S / period)), cut_ends=True)
-    peaks = peaks[away[peaks] >= MIN_PROMINENCE * top] if peaks.size else peaks
+    peaks = peaks[away[peaks] >= prominence * top] if peaks.size else peaks
     highest = int(np.argmax(away))  # a flat top is no strict local maximum, but a turnaround
     if not any(abs(highest - q) < MIN_REP_S / period for q in peaks):
         peaks = np.sort(np.append(peaks, highest).astype(np.int64))

@@ -29,7 +29,13 @@ class MetricValue:
     """One metric on one clip: value (None when it cannot be measured), standard uncertainty,
     the number of valid frames it rests on, the pose frames (rows) it was read at (the frame
     of an extreme; the first and last frame of a span), and how many repetitions it averages
-    (None: the clip was measured as one movement)."""
+    (None: the clip was measured as one movement).
+
+    ``at_other_settings``: the value again at other settings of a choice the metric makes
+    (a threshold), the same settings in every clip, so two clips' values are compared at each
+    setting in turn (:func:`~viddiff.tools.kinematics.comparison.compare_values`): a difference
+    that exists at one choice and not at the next is no measured difference. Set together,
+    the settings move both clips alike, which one uncertainty per clip could not express."""
 
     value: float | None
     uncertainty: float
@@ -38,6 +44,7 @@ class MetricValue:
     rows: tuple[int, ...] = ()
     reps: int | None = None
     note: str = ""
+    at_other_settings: tuple[float, ...] = ()
 
 
 class Evidence(BaseModel):
