@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from viddiff.tools.kinematics.holds import PAUSE_SPEED_SPAN_S, still_runs, stillness
 from viddiff.tools.kinematics.movement import movement_of, repetition_slices
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
@@ -20,13 +21,11 @@ from viddiff.tools.kinematics.signals import (
     joint_positions,
     limb_landmarks,
     segment_slice,
-    speed_signal,
 )
 from viddiff.tools.kinematics.uncertainty import (
     BOUNDARY_UNCERTAINTY_S,
     frame_noise,
     mean_over_reps,
-    smooth,
 )
 from viddiff.tools.pose.cuts import cut_frames, take_slices
 from viddiff.tools.pose.sequence import PoseSequence
@@ -121,44 +120,27 @@ def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
     return float(np.median(sig)) * math.sqrt(math.pi)
 
 
-#: The speed a pause is read on is the change over this time (the central difference of the
-#: default pose rate, 30 frames/s, and one over more frames at a denser rate): differences
-#: over neighbouring frames are noisier the denser the pose rate, and the same stretch of a
-#: movement would be still at one rate and moving at another.
-PAUSE_SPEED_SPAN_S = 1 / 15
-
-
 def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
-    """Longest run of near-still frames: speed below 15% of the clip's 90th percentile, or below
-    2.5 times the speed jitter alone produces (the jitter model of
-    :mod:`viddiff.tools.kinematics.uncertainty`), whichever is higher: at 30 frames/s the pose
-    model's jitter would otherwise make a still body look as if it moved.
+    """Longest run of near-still frames (:func:`~viddiff.tools.kinematics.holds.stillness`).
 
     Over the whole clip a pause is a stop *within* the movement (:func:`_within_movement`):
     standing still before the first repetition starts or after the last one ends is waiting,
     not a pause, so a clip with a longer still lead-in does not pause longer."""
-    speed, weights = speed_signal(pose, ctx, limb_landmarks(None), PAUSE_SPEED_SPAN_S)
-    jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
-    ok = np.isfinite(speed)
+    still_all, ok = stillness(pose, ctx)
     if ok.sum() < 3:
         return MetricValue(None, 0.0, int(ok.sum()), "s")
-    threshold = max(0.15 * float(np.percentile(speed[ok], 90)), 2.5 * jitter)
-    still_all = ok & (speed < threshold)
     sl = segment_slice(pose, segment) if segment is not None else \
         _within_movement(pose, ok & ~still_all, ctx.frame_period)
     n = int(ok[sl].sum())
     if n == 0:
         return MetricValue(None, 0.0, n, "s")
-    still = still_all[sl]
-    best = run = 0
-    end = sl.start
-    for i, s in enumerate(still):
-        run = run + 1 if s else 0
-        if run > best:
-            best, end = run, sl.start + i
+    runs = still_runs(still_all[sl])
     dt = ctx.frame_period
-    rows = (end - best + 1, end) if best else ()
-    return MetricValue(best * dt, dt, n, "s", rows=rows)
+    if not runs:
+        return MetricValue(0.0, dt, n, "s")
+    first, stop = max(runs, key=lambda r: (r[1] - r[0], -r[0]))  # the longest, first of ties
+    return MetricValue((stop - first) * dt, dt, n, "s",
+                       rows=(sl.start + first, sl.start + stop - 1))
 
 
 def _within_movement(pose: PoseSequence, moving: np.ndarray, frame_period: float) -> slice:

@@ -1,0 +1,69 @@
+"""Where the body holds still, and how much a hold may weigh in an average over time.
+
+One definition of stillness serves two readers: the longest pause
+(:func:`viddiff.tools.kinematics.timing.longest_pause`) is the longest run of still frames,
+and an average over time (a ``mean`` or ``median`` metric: the hands' height on average, the
+stance) counts each hold as if it lasted at most :data:`HOLD_WEIGHT_S`. An average answers
+*where the body is during the movement*; a frame held 0.7 s at the bottom would make it
+answer *how long the body stayed there*, which the pause already says -- a paused copy of a
+lunge read "the hands are held lower on average" and "the upper arm tilts more" beside its
+pause, both only the pause again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viddiff.tools.kinematics.signals import ClipContext, limb_landmarks, speed_signal
+from viddiff.tools.kinematics.uncertainty import smooth
+from viddiff.tools.pose.sequence import PoseSequence
+
+#: The speed stillness is read on is the change over this time (the central difference of the
+#: default pose rate, 30 frames/s, and one over more frames at a denser rate): differences
+#: over neighbouring frames are noisier the denser the pose rate, and the same stretch of a
+#: movement would be still at one rate and moving at another.
+PAUSE_SPEED_SPAN_S = 1 / 15
+
+#: A hold counts in an average over time as if it lasted at most this long (seconds): about a
+#: turnaround's natural stop, so an ordinary movement's average is unchanged and a longer hold
+#: weighs no more than a brief one.
+HOLD_WEIGHT_S = 0.2
+
+
+def stillness(pose: PoseSequence, ctx: ClipContext) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: whether the limbs are near still, and whether their speed is known. Still
+    is a speed below 15% of the clip's 90th percentile, or below 2.5 times the speed jitter
+    alone produces (the jitter model of :mod:`viddiff.tools.kinematics.uncertainty`),
+    whichever is higher: at 30 frames/s the pose model's jitter would otherwise make a still
+    body look as if it moved."""
+    speed, weights = speed_signal(pose, ctx, limb_landmarks(None), PAUSE_SPEED_SPAN_S)
+    ok = np.isfinite(speed)
+    if ok.sum() < 3:
+        return np.zeros(pose.n_frames, dtype=bool), ok
+    jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
+    threshold = max(0.15 * float(np.percentile(speed[ok], 90)), 2.5 * jitter)
+    return ok & (speed < threshold), ok
+
+
+def still_runs(still: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in ``still`` as ``(first, stop)`` rows."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], still.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def hold_weights(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
+    """(T,) weights for an average over time: 1, and ``HOLD_WEIGHT_S / duration`` on each
+    frame of a hold longer than :data:`HOLD_WEIGHT_S` (memoised per pose). A clip that is
+    still throughout (a plank) is one hold: its frames weigh alike, so its averages do not
+    change."""
+    def build() -> np.ndarray:
+        out = np.ones(pose.n_frames)
+        if ctx.frame_period <= 0:
+            return out
+        cap = HOLD_WEIGHT_S / ctx.frame_period
+        for first, stop in still_runs(stillness(pose, ctx)[0]):
+            if stop - first > cap:
+                out[first:stop] = cap / (stop - first)
+        return out
+
+    return pose.derived(("hold_weights",), build)
