@@ -468,3 +468,41 @@ def test_an_extreme_of_an_ordinary_movement_keeps_its_resolution_at_both_rates()
                       fps=60.0, noise=1.5, seed=9)  # type: ignore[arg-type]
     m = compare_metric("knee_angle_min", _dip_clip(30.0, 2, 0.6), deeper)
     assert m.label == "a", m.statement  # A's most bent knee angle is the larger (100° vs 80°)
+
+
+def _squat_raising_arms(hold_s: float, fps: float = 30.0) -> PoseSequence:
+    """Stand 0.5 s, squat (0.5 s down, ``hold_s`` held at the bottom, 0.5 s up) raising the
+    arms with the bend, stand 0.5 s; a pixel of tracker noise."""
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.5 * fps))))
+    prof = np.concatenate([np.zeros(int(0.5 * fps)), down, np.ones(int(hold_s * fps)),
+                           down[::-1], np.zeros(int(0.5 * fps))])
+    frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2,
+                     arm=(20.0 + 90.0 * p,) * 2) for p in prof]
+    return sequence(frames, fps=fps, noise=1.0, seed=2)
+
+
+def test_a_hold_weighs_in_an_average_as_a_brief_stop() -> None:
+    """An average over time says where the body is during the movement: a 0.7 s hold at the
+    bottom moves it no further than its uncertainty says (the pause says the rest), while
+    the pause itself is read whole; an average of speed still counts the stop."""
+    brief, held = _squat_raising_arms(0.1), _squat_raising_arms(0.7)
+    for name in ("upper_arm_tilt_mean", "hand_height_mean"):
+        a, b = measure(name, brief), measure(name, held)
+        assert a.value is not None and b.value is not None
+        assert abs(a.value - b.value) <= 3 * math.hypot(a.uncertainty, b.uncertainty), \
+            (name, a, b)
+        assert compare_metric(name, brief, held).label == "c"
+    pause = measure("longest_pause", held).value
+    assert pause is not None and pause >= 0.6
+    assert measure("mean_speed", held).value < measure("mean_speed", brief).value * 0.9
+
+
+def test_a_median_between_two_places_is_uncertain() -> None:
+    """Feet together for half the clip and wide apart for the other half: the median lies in
+    the gap, where a little more time on one side moves it far, and its uncertainty says so;
+    a stance that stays put is known to its jitter."""
+    together = [figure(stance=0.3)] * 30
+    wide = [figure(stance=1.1)] * 30
+    split = measure("stance_width", sequence(together + wide, fps=30.0, noise=1.0, seed=1))
+    steady = measure("stance_width", sequence(together * 2, fps=30.0, noise=1.0, seed=1))
+    assert split.uncertainty >= 0.25 and steady.uncertainty <= 0.05, (split, steady)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from viddiff.tools.kinematics.holds import hold_weights
 from viddiff.tools.kinematics.movement import repetition_slices
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
@@ -146,6 +147,8 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
                    kind: Kind) -> Computer:
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
         x, w = signal(pose, ctx)
+        if agg in ("mean", "median") and kind != "speed":  # a mean speed counts the stops
+            w = w * hold_weights(pose, ctx)
         smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind], breaks=cut_frames(pose))
         sigma = DEFAULT_NOISE[kind] if smoothed.sigma is None else smoothed.sigma
         sigma = max(sigma, NOISE_FLOOR[kind])

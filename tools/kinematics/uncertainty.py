@@ -25,7 +25,13 @@ told apart from the motion itself:
 * **Means and medians**: ``sigma / sqrt(n_eff)``, with ``n_eff`` the frames spaced at least
   :data:`JITTER_CORRELATION_S` apart (the tracker's jitter is correlated over a few frames),
   plus, for a segment placed by a localizer, what moving each boundary by
-  ``BOUNDARY_UNCERTAINTY_S`` would change. Their evidence is the first and last frame.
+  ``BOUNDARY_UNCERTAINTY_S`` would change. Frames weigh by what the signal says of them (a
+  landmark's visibility; a long hold counts as a brief one,
+  :mod:`viddiff.tools.kinematics.holds`), ``n_eff`` counting them by their weights. A median
+  also carries half the spread of the values between its :data:`MEDIAN_SHIFT` quantiles either
+  side: a signal that spends its time in two places (feet together, then in a lunge) has its
+  median in the gap between them, where a little more time on one side moves it far. Their
+  evidence is the first and last frame.
 * **Durations**: one frame period at each end of a whole clip, ``BOUNDARY_UNCERTAINTY_S`` per
   boundary of a localized stage (:mod:`viddiff.tools.kinematics.timing`).
 * Torso-length normalisation adds the relative uncertainty of the scale; a floor per kind
@@ -61,6 +67,9 @@ MIN_WINDOW = 5
 OUTLIER_SIGMAS = 6.0
 #: Over how long the tracker's jitter stays correlated (frames closer count as one, for means).
 JITTER_CORRELATION_S = 0.1
+#: A median's uncertainty reads the values this share of the weight below and above it: how
+#: far the median would move if 5 % more of the time were spent on either side of it.
+MEDIAN_SHIFT = 0.05
 
 #: :func:`sampling_spread` reads every other frame only where that fit spans at most this
 #: many times the full rate's (30 frames/s: 0.33 s against 0.30 s; 15 frames/s: twice as long).
@@ -111,12 +120,17 @@ def _centre_weight(window: int) -> float:
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    return _weighted_quantile(values, weights, 0.5)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest value with at least share ``q`` of the weight at or below it."""
     order = np.argsort(values)
     v, w = values[order], weights[order]
     cum = np.cumsum(w)
     if cum[-1] <= 0:
-        return float(np.median(values))
-    return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
+        return float(np.quantile(values, q))
+    return float(v[min(int(np.searchsorted(cum, q * cum[-1])), v.size - 1)])
 
 
 def _fit_runs(x: np.ndarray, window: int, breaks: np.ndarray | None = None
@@ -235,17 +249,23 @@ def aggregate(s: Smoothed, w: np.ndarray, sl: slice, agg: Aggregate, sigma: floa
     span = (int(rows[0]), int(rows[-1]))
     if agg in ("mean", "median"):
         vals = seg[ok]
+        wts = w[sl][ok]
+        if wts.sum() <= 0:
+            wts = np.ones_like(vals)
         spacing = max(1.0, JITTER_CORRELATION_S / frame_period) if frame_period > 0 else 1.0
-        n_eff = max(1.0, n / spacing)
+        # frames that weigh less (a long hold's, a half-seen landmark's) are fewer frames
+        n_eff = max(1.0, _effective_count(wts) / spacing)
         unc = sigma / math.sqrt(n_eff)
         duration = n * frame_period
         if boundary_s > 0 and duration > 0 and n > 1:
             unc = math.hypot(unc, float(np.std(vals)) * math.sqrt(2) * boundary_s / duration)
         if agg == "median":
-            return Reading(float(np.median(vals)), 1.2533 * unc, n, span)
-        wts = w[sl][ok]
-        mean = float(np.average(vals, weights=wts)) if wts.sum() > 0 else float(vals.mean())
-        return Reading(mean, unc, n, span)
+            alike = bool(np.all(wts == wts[0]))  # the plain median: even counts average
+            median = float(np.median(vals)) if alike else _weighted_median(vals, wts)
+            lo, hi = (_weighted_quantile(vals, wts, 0.5 + d) for d in (-MEDIAN_SHIFT,
+                                                                       MEDIAN_SHIFT))
+            return Reading(median, math.hypot(1.2533 * unc, (hi - lo) / 2), n, span)
+        return Reading(float(np.average(vals, weights=wts)), unc, n, span)
     fit = s.fit[sl]
     i_max = sl.start + int(np.nanargmax(fit))
     i_min = sl.start + int(np.nanargmin(fit))
@@ -257,6 +277,12 @@ def aggregate(s: Smoothed, w: np.ndarray, sl: slice, agg: Aggregate, sigma: floa
     if agg == "min":
         return Reading(lo, extreme, n, (i_min,))
     return Reading(hi - lo, math.sqrt(2) * extreme, n, tuple(sorted((i_min, i_max))))
+
+
+def _effective_count(weights: np.ndarray) -> float:
+    """Kish's effective number of values of a weighted average: (sum w)^2 / sum w^2."""
+    total = float(weights.sum())
+    return total * total / float((weights * weights).sum()) if total > 0 else 0.0
 
 
 def mean_over_reps(values: list[float], uncertainty: float) -> tuple[float, float]:
