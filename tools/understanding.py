@@ -129,7 +129,8 @@ BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "a
 PACE_KINDS = frozenset(("speed", "time"))
 
 #: Words that turn a statement round: negations and softeners.
-FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
+FLIPS = frozenset(_words("not never no without less barely hardly only nor incomplete "
+                         "unfinished truncated abbreviated"))
 
 #: Words that say nothing about the property (dropped from phrases and statements).
 STOP = frozenset(_words(
@@ -171,6 +172,14 @@ SYNONYMS: dict[str, str] = {
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
             "rested", "pause"),
     **_each("speed pace", "speed"),
+    # the statistic a statement names: a peak, a reach, a maximum is the metric's extreme
+    # (``hand_height_max``, ``peak_speed_ankle``), not its mean; phrases that want it name
+    # ``peak`` (see :data:`_PEAK_CUES`)
+    **_each("reach reaches reached reaching peak peaks peaked maximum max maximal", "peak"),
+    **_each("range ranges band span", "range"),
+    **_each("floor ground mat", "floor"),
+    **_each("nose", "head"),
+    **_each("fingertip fingertips", "hand"),
 }
 
 #: Verbs of going down and of coming up, and the words that make them about the pace: a verb
@@ -188,6 +197,23 @@ def _phase_said(verbs: str, phase: str) -> tuple[tuple[str, str], ...]:
     return ((rf"\b({verbs})\b(?=(?:\W+\w+){{0,5}}?\W+(?:{_PACE})\b)", rf" \1 {phase} "),
             (rf"\b((?:{_PACE})(?:\W+\w+){{0,2}}?\W+(?:{verbs}))\b", rf" \1 {phase} "))
 
+
+#: Words that name a metric's extreme (its peak, its furthest reach) rather than its typical
+#: value: they add the concept ``peak``, which a catalogue phrase of the extreme sibling names
+#: ("hand high peak" for ``hand_height_max`` beside ``hand_height_mean``'s "hand high"). A
+#: statement without one reads the plain phrase: the sibling a coach means by default. The
+#: moment of a strike or a release is the peak of the limb's speed and height; "jumps out" or
+#: "steps out" names the widest moment of a jack or a step, "gets as high" the highest one.
+_PEAK_CUES: tuple[tuple[str, str], ...] = (
+    (r"\b(at|through|on|during|into) (the |his |her |their )?(moment of |point of )?(contact|"
+     r"impact|release|strike|take[- ]?off|launch|kick)\b", " peak \\4 "),
+    (r"\bat (its|their|his|her|the) (highest|widest|fastest|furthest|farthest|biggest|"
+     r"largest)( point| moment)?\b", " peak \\2 "),
+    (r"\b(gets?|getting|got) (as |so |much |even |a lot |no |any )?(higher|high|up)\b",
+     " peak \\3 "),
+    (r"\b(jumps?|jumping|jumped|hops?|hopping|springs?|kicks?|kicking|steps?|stepping) "
+     r"(out|apart)\b", " \\1 peak \\2 "),
+)
 
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
@@ -238,6 +264,15 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(before|after|prior to)\s+(the|a|an|his|her|their|taking|pulling|jumping|"
      r"shooting|kicking|releasing|landing)\b(?:(?!\b(is|are|was|were|gets?|looks?)\b).)*$",
      " "),
+    *_PEAK_CUES,
+    # a movement "cut short" is not carried through: a softener, like "barely"
+    (r"\b(cuts?|cutting|stops?|stopping|ends?|ending) (it |them )?short\b", " not "),
+    # "stops briefly" says there is a stop, "briefly" only that it is short: the stop is the
+    # claim ("he stops briefly at the bottom": a longer pause than none); "only briefly" stays
+    # a softener
+    (r"\b(pause|pauses|paused|pausing|stop|stops|stopped|stopping|halt|halts|rest|rests|hold|"
+     r"holds|freeze|freezes)\s+(briefly|momentarily|for a (moment|second|beat|split second))\b",
+     " \\1 "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     (r"-", " "),
@@ -538,9 +573,15 @@ def _score(phrase: _Phrase) -> float:
     return sum(weights.get(c, 1.0) for c in phrase.concepts)
 
 
-def _best_in_clauses(text: str, side: str | None) -> tuple[_Phrase, Reading] | None:
-    """The best phrase matched wholly inside one clause, with that clause's reading; None
-    when the statement is one clause or no clause matches on its own."""
+def _best_in_clauses(text: str, side: str | None, metric: str) -> tuple[_Phrase, Reading] | None:
+    """The best phrase of ``metric`` matched wholly inside one clause, with that clause's
+    reading; None when the statement is one clause or no clause matches it on its own.
+
+    Any clause that names the property on its own counts, not only the best-matching one: in
+    "the lunge is shallow, the front knee hardly bends" the first clause reads best as the
+    hips' depth, the second as the knee's bend the whole statement matched, and the
+    direction is the second clause's ("hardly bends"), not the product of both clauses'
+    signs (shallow times hardly-bends, a double negative)."""
     clauses = [c for c in _CLAUSE.split(text.lower()) if c and c.strip() and not
                _CLAUSE.fullmatch(c)]
     if len(clauses) < 2:
@@ -549,7 +590,7 @@ def _best_in_clauses(text: str, side: str | None) -> tuple[_Phrase, Reading] | N
     for clause in clauses:
         reading = read_words(clause)
         phrase = _best(reading, side)
-        if phrase is None:
+        if phrase is None or phrase.metric != metric:
             continue
         score = _score(phrase)
         if best is None or score > best[0]:
@@ -608,8 +649,8 @@ def understand(text: str, action: str = "") -> Understanding:
                                      "breathing, the face, fingers, equipment, the scene)",
                              suggestions=suggestions_for(text))
     phrase = _best(reading, side)
-    in_clause = _best_in_clauses(text, side)
-    if in_clause is not None and phrase is not None and in_clause[0].metric == phrase.metric:
+    in_clause = _best_in_clauses(text, side, phrase.metric) if phrase is not None else None
+    if in_clause is not None:
         phrase, reading = in_clause  # the same property, its direction read in its own clause
     if phrase is None:
         return Understanding(text=text, moment=moment, side=side,

@@ -218,8 +218,10 @@ _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
     None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
-    "wrist": ("hand fast release", "hand snap", "hand top speed high"),
-    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high")}
+    "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
+              "arm fast peak"),
+    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
+              "foot fast peak", "leg fast peak", "kick fast")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -256,7 +258,7 @@ def _build_registry() -> None:
         description="Smallest shoulder-hip-knee angle (180° = upright, smaller = hip hinge). "
                     f"{mean_note}",
         more="the hips flex less", less="the hips flex more",
-        phrases=("hip straight", "angle chest thigh wide"),
+        phrases=("hip straight", "angle chest thigh wide", "-hip bend deep"),
         family="hip_flexion")
     add_bilateral(
         name="hip_angle_max", signal=hip, combine="mean", agg="max", kind="angle",
@@ -389,7 +391,7 @@ def _build_registry() -> None:
         label="widest step",
         description="Largest horizontal distance between the ankles, in torso lengths.",
         more="the feet step out wider", less="the feet step out less",
-        phrases=("step wide", "step big", "-step inward"),
+        phrases=("step wide", "step big", "-step inward", "foot wide peak", "leg wide peak"),
         family="stance_step")
     add(
         name="hip_depth", signal=hip_height, agg="min", kind="length",
@@ -408,7 +410,8 @@ def _build_registry() -> None:
         description="Highest wrist height above the hip midpoint, in torso lengths (1 ≈ shoulder "
                     "level).",
         more="the hands reach higher", less="the hands stay lower",
-        phrases=("hand high head", "hand further high", "-hand head height", "reach high"),
+        phrases=("hand high head", "hand further high", "-hand head height", "reach high",
+                 "hand high peak"),
         family="hand_high")
     add_bilateral(
         name="hand_height_mean", signal=height_above_hips("wrist"), combine="mean", agg="mean",
@@ -424,7 +427,7 @@ def _build_registry() -> None:
         label="lowest hand position",
         description="Lowest wrist height above the standing ankle, in torso lengths.",
         more="the hands stay higher", less="the hands go lower",
-        phrases=("hand high bottom", "hand high floor", "hand sinkdown high"),
+        phrases=("hand high bottom", "hand high floor", "hand sinkdown high", "reach high floor"),
         family="hand_low", sided=False)
     add_bilateral(
         name="range_of_motion_hand", signal=height_above_hips("wrist"), combine="mean",
