@@ -65,11 +65,12 @@ def _each(words: str, value: _V) -> dict[str, _V]:
 
 #: Words with an opposite: surface form -> (concept, sign). Looked up before stemming.
 POLAR: dict[str, tuple[str, int]] = {
-    **_each("high higher highest up upward upwards above tall taller raise raises "
+    **_each("high higher highest up upward upwards above raise raises "
                     "raised raising lift lifts lifted lifting rise rises rising elevate "
                     "elevates elevated elevation", ("HIGH", 1)),
     **_each("low lower lowest lowers lowered lowering down downward downwards below "
-                    "drop drops dropped dropping sink sinks sinking sank hang hangs",
+                    "drop drops dropped dropping sink sinks sinking sank hang hangs droop "
+                    "droops drooping drooped",
                     ("HIGH", -1)),
     **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
     **_each("shallow shallower shallowest", ("DEEP", -1)),
@@ -80,7 +81,7 @@ POLAR: dict[str, tuple[str, int]] = {
                     "explosive explosively explode explodes energetic energetically whip whips "
                     "brisk briskly hurried hurries rush rushes rushed speedy "
                     "snappier", ("FAST", 1)),
-    **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
+    **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gentler gently "
                     "grind grinds", ("FAST", -1)),
     **_each("long longer longest lasts", ("LONG", 1)),
     **_each("short shorter shortest brief briefly", ("LONG", -1)),
@@ -97,7 +98,7 @@ POLAR: dict[str, tuple[str, int]] = {
     # alone does not: "the arm is more extended" is the elbow at full extension, "the arm
     # stays straighter" the elbow bending less
     **_each("extend extends extended extending extension fully", ("EXTEND", 1)),
-    **_each("upright vertical erect proud", ("UPRIGHT", 1)),
+    **_each("upright vertical erect proud tall taller tallest", ("UPRIGHT", 1)),
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
                     "hunch hunches hunched hunching slouch slouches slouched slump slumps "
                     "slumped stoop stoops stooped", ("UPRIGHT", -1)),
@@ -111,7 +112,11 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("backward backwards behind", ("FORWARD", -1)),
     **_each("inward inwards inside", ("IN", 1)),
     **_each("out outward outwards outside", ("IN", -1)),
-    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently", ("ASYM", 1)),
+    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently favour favours "
+            "favouring favoured favor favors favoring favored", ("ASYM", 1)),
+    # the force of a strike is its limb's speed at contact
+    **_each("hard harder hardest powerful powerfully forceful forcefully", ("FORCE", 1)),
+    **_each("weak weaker weakly feeble", ("FORCE", -1)),
     **_each("even evenly equal equally same sync alike symmetric symmetrical "
                     "symmetrically", ("ASYM", -1)),
 }
@@ -151,7 +156,7 @@ OFF_BODY = frozenset(_words(
 SYNONYMS: dict[str, str] = {
     **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
     **_each("knee knees", "knee"),
-    **_each("leg legs", "leg"),
+    **_each("leg legs shin shins calf calves", "leg"),
     **_each("thigh thighs quad quads", "thigh"),
     **_each("foot feet", "foot"),
     **_each("toe toes tiptoe tiptoes", "toe"),
@@ -186,8 +191,8 @@ SYNONYMS: dict[str, str] = {
 #: of either said with a pace word (before it or a few words after) names that phase.
 _DOWN_VERBS = (r"lowers?|lowering|lowered|sinks?|sinking|sank|drops?|dropping|dropped|"
                r"descends?|descending|(?:goes|go|going|comes|come|coming) down")
-_UP_VERBS = (r"(?:comes?|coming|came|pushe?s?|pushing|drives?|driving|gets?|getting|stands?|"
-             r"standing)(?: back)? up|rises?|rising")
+_UP_VERBS = (r"(?:comes?|coming|came|pushe?s?|pushing|press(?:es)?|pressing|drives?|driving|"
+             r"gets?|getting|stands?|standing)(?: back)? up|rises?|rising")
 _PACE = (r"slow\w*|fast\w*|quick\w*|rapid\w*|explosive\w*|control\w*|seconds?|takes?|"
          r"taking|gentl\w*|hurr\w*")
 
@@ -218,6 +223,10 @@ _PEAK_CUES: tuple[tuple[str, str], ...] = (
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    # sinking into a joint is bending it deep ("she sinks into her knees more";
+    # before the phase rule, which would read "sinks ... taking off" as the way down)
+    (r"\b(sinks?|sinking|sank|sits?|sitting|sat|settles?|settling|drops?|dropping) (back |down "
+     r")?into (the |his |her |their )?(knees|legs)\b", " knee bend deep "),
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
@@ -273,6 +282,33 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(pause|pauses|paused|pausing|stop|stops|stopped|stopping|halt|halts|rest|rests|hold|"
      r"holds|freeze|freezes)\s+(briefly|momentarily|for a (moment|second|beat|split second))\b",
      " \\1 "),
+    # a joint driven "all the way through" or "all the way open" is extended fully
+    (r"\ball the way (through|open|out)\b", " full extend "),
+    # reaching down is towards the floor: the lowest point of the hands
+    (r"\b(peak|reach\w*|stretch\w*)\s+((as|so|much|even|further|farther|far|a lot|no)\s+){0,2}"
+     r"down\b", " \\1 low floor "),
+    # a strike that is soft is a weak one (soft knees are bent ones)
+    (r"\b(kick\w*|strik\w*|hit\w*|punch\w*|throw\w*)((?:\s+\w+){0,3}?)\s+(softer|soft|softly)\b",
+     " \\1\\2 weak "),
+    # getting to the floor is the hands' lowest point
+    (r"\b(gets?|getting|got|reach\w*|goes|go|going|comes?|all the way) (down )?to (the |his |"
+     r"her |their )?(floor|ground|mat|toes|feet)\b", " low floor "),
+    # a level against the shins, ankles or toes is a height above the floor ("the hands stop
+    # above the shins", "the hips sink below the knees")
+    (r"\b(above|below|past|beyond|around|under|to|towards) (the |his |her |their )?"
+     r"(mid[- ]?)?(shins?|ankles?|toes|feet|knees)\b", " \\1 floor "),
+    (r"\btouch(es|ed|ing)? (his|her|their|the) toes\b", " hand low floor "),
+    # keeping a bend or some flex is not extending fully
+    (r"\b(keeps?|keeping|kept|retains?|leaves?|maintains?) (a |some |a slight |a little |"
+     r"a small |slight )?(bend|flex|flexion|softness)\b", " not extend "),
+    # "his vertical" is the height of his jump, not an upright body
+    (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
+    (r"\bpigeon[- ]toed\b", " toe turn inward "),
+    # a person who stays or stands upright: the posture, the trunk's line ("the jump is more
+    # vertical" is not about the trunk)
+    (r"\b(stays?|staying|stayed|stands?|standing|stood|remains?|remaining|sits?|sitting) "
+     r"(more |very |much |fairly |quite |so |as )?(upright|tall|taller|erect)\b",
+     " posture \\3 "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     (r"-", " "),

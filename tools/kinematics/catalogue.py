@@ -219,9 +219,9 @@ _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
     "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
-              "arm fast peak"),
+              "arm fast peak", "throw force", "punch force"),
     "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
-              "foot fast peak", "leg fast peak", "kick fast")}
+              "foot fast peak", "leg fast peak", "kick fast", "kick force", "strike force")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -339,7 +339,9 @@ def _build_registry() -> None:
         description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
                     "vertical.",
         more="the upper body leans further", less="the upper body stays more upright",
-        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright", "chest forward"),
+        # "she stays upright", the posture (understanding.py): the trunk's upright line
+        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright", "chest forward",
+                 "-posture upright"),
         family="trunk_lean", vertical=True)
     add(
         name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
@@ -362,7 +364,10 @@ def _build_registry() -> None:
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
                      f"{word} move big", f"{word} arc big", f"{word} motion long",
                      f"{word} range", f"{word} travel", f"{word} swing")
-            + (("arm range shoulder", "arm shoulder big") if joint == "shoulder" else ()))
+            # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
+            # stay still"
+            + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
+                "upper arm sway") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
             kind="angle",
@@ -370,7 +375,8 @@ def _build_registry() -> None:
             description=f"Mean absolute difference between the left and right {joint} angle.",
             more=f"the left and right {joint}s differ more",
             less=f"the left and right {joint}s move more alike",
-            family=f"asym_{joint}", sided=False, phrases=(f"{even} asym",))
+            family=f"asym_{joint}", sided=False,
+            phrases=(f"{even} asym",) + (("leg asym",) if joint == "knee" else ()))
     add(
         name="range_of_motion_trunk", signal=trunk_lean, agg="range", kind="angle",
         label="trunk sway",
@@ -461,7 +467,7 @@ def _build_registry() -> None:
         description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
                     "the knees are inside the feet (caving in).",
         more="the knees track further out", less="the knees cave in more",
-        phrases=("knee wide foot",),
+        phrases=("knee wide foot", "knee wide ankl"),
         family="knee_valgus")
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
@@ -470,7 +476,7 @@ def _build_registry() -> None:
                     f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
                     "in torso lengths; about 0 without a jump.",
         more="the jump is higher", less="the jump is lower",
-        phrases=("jump high", "vertical high", "foot high floor", "elevate jump", "more air",
+        phrases=("jump high", "foot high floor", "elevate jump", "more air",
                  "high floor"),
         family="jump", num_frames="gt_1")
 
@@ -628,7 +634,8 @@ def _register_body_parts() -> None:
             less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
                                                   "side"),
             min_effect=8.0, family="arm_top",
-            phrases=("release high", "release point high", "arm high release"),
+            phrases=("release high", "release point high", "arm high release",
+                     "arm upright peak"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
@@ -664,7 +671,8 @@ def _register_rep_events() -> None:
             ("hip_pike", -1.0, "hip pike above the body line",
              "the hips pike higher above the shoulder-ankle line",
              "the hips stay more in line with the body",
-             ("hip pike", "butt stick up", "upside v", "-hip level shoulder",
+             ("hip pike", "butt stick up", "upside v", "-hip level shoulder", "hip high too",
+              "hip poke high", "hip push high", "hip hike", "hip stick high",
               "-hip align body", "body v"))):
         _add_gated(
             name=name, signal=positive_part(hip_line_offset, sign), agg="mean", kind="length",
@@ -720,7 +728,10 @@ def _register_rep_events() -> None:
         more="the chest stays higher at the bottom (shallower)",
         less="the chest goes lower (deeper) at the bottom",
         min_effect=0.1, family="chest_depth",
+        # the chest's height is the shoulders' above the hands ("the shoulders stay high above
+        # the hands", "at the bottom the shoulders are lower")
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
+                 "shoulder high hand", "shoulder high bottom",
                  "-pushup deep", "-pushup sinkdown", "half rep", "-chest low",
                  "-chest sinkdown", "pushup shallow", "-chest touch"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
