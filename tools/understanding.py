@@ -88,16 +88,17 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("big bigger biggest large larger largest full fuller greater",
                     ("BIG", 1)),
     **_each("small smaller smallest restricted limited", ("BIG", -1)),
-    **_each("straight straighter straighten straightens straightened straightening "
-                    "lock locks locked open opens stiff "
-                    "stiffer", ("STRAIGHT", 1)),
+    **_each("straight straighter lock locks locked open opens stiff stiffer", ("STRAIGHT", 1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
                     "hinging", ("STRAIGHT", -1)),
     # extending names the joint's straightest moment (its largest angle), which "straight"
     # alone does not: "the arm is more extended" is the elbow at full extension, "the arm
     # stays straighter" the elbow bending less
-    **_each("extend extends extended extending extension fully", ("EXTEND", 1)),
+    # so does straightening, the move to the straight end: "the arms never straighten" is the
+    # elbow's largest angle, "the arms stay straighter" its smallest (less bend)
+    **_each("extend extends extended extending extension fully straighten straightens "
+            "straightened straightening", ("EXTEND", 1)),
     **_each("upright vertical erect proud tall taller tallest", ("UPRIGHT", 1)),
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
                     "hunch hunches hunched hunching slouch slouches slouched slump slumps "
@@ -176,7 +177,7 @@ SYNONYMS: dict[str, str] = {
     **_each("stance base", "stance"),
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
             "rested", "pause"),
-    **_each("speed pace", "speed"),
+    **_each("speed pace velocity", "speed"),
     # the statistic a statement names: a peak, a reach, a maximum is the metric's extreme
     # (``hand_height_max``, ``peak_speed_ankle``), not its mean; phrases that want it name
     # ``peak`` (see :data:`_PEAK_CUES`)
@@ -291,13 +292,22 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(kick\w*|strik\w*|hit\w*|punch\w*|throw\w*)((?:\s+\w+){0,3}?)\s+(softer|soft|softly)\b",
      " \\1\\2 weak "),
     # getting to the floor is the hands' lowest point
-    (r"\b(gets?|getting|got|reach\w*|goes|go|going|comes?|all the way) (down )?to (the |his |"
-     r"her |their )?(floor|ground|mat|toes|feet)\b", " low floor "),
+    (r"\b(gets?|getting|got|reach\w*|stretch\w*|goes|go|going|comes?|all the way)"
+     r"((?:\s+(?:further|farther|closer|down|all|the|way))*) (to|towards?) (the |his |her |"
+     r"their )?(floor|ground|mat|toes|feet)\b", " \\1 \\2 low floor "),
     # a level against the shins, ankles or toes is a height above the floor ("the hands stop
     # above the shins", "the hips sink below the knees")
     (r"\b(above|below|past|beyond|around|under|to|towards) (the |his |her |their )?"
      r"(mid[- ]?)?(shins?|ankles?|toes|feet|knees)\b", " \\1 floor "),
     (r"\btouch(es|ed|ing)? (his|her|their|the) toes\b", " hand low floor "),
+    # a joint that opens and closes, bends and straightens, goes through its range
+    (r"\b(opens? and closes?|opening and closing|bends? and straightens?|bending and "
+     r"straightening|flex(es)? and extends?|flexing and extending)\b", " range "),
+    # "a higher speed" is a faster one (not a higher position); "top speed" names the peak
+    (r"\b(higher|greater|bigger|faster|more)\s+((top|peak|maximum|max)\s+)?(speed|pace|"
+     r"velocity)\b", " faster \\3 speed "),
+    (r"\b(lower|smaller|slower|less)\s+((top|peak|maximum|max)\s+)?(speed|pace|velocity)\b",
+     " slower \\3 speed "),
     # keeping a bend or some flex is not extending fully
     (r"\b(keeps?|keeping|kept|retains?|leaves?|maintains?) (a |some |a slight |a little |"
      r"a small |slight )?(bend|flex|flexion|softness)\b", " not extend "),

@@ -363,7 +363,8 @@ def _build_registry() -> None:
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
                      f"{word} move big", f"{word} arc big", f"{word} motion long",
-                     f"{word} range", f"{word} travel", f"{word} swing")
+                     f"{word} range", f"{word} travel", f"{word} swing", f"{word} range wide")
+            + ((f"{joint} range", f"{joint} range big") if word != joint else ())
             # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
             # stay still"
             + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
