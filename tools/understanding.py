@@ -209,14 +209,12 @@ def _phase_said(verbs: str, phase: str) -> tuple[tuple[str, str], ...]:
 #: ("hand high peak" for ``hand_height_max`` beside ``hand_height_mean``'s "hand high"). A
 #: statement without one reads the plain phrase: the sibling a coach means by default. The
 #: moment of a strike or a release is the peak of the limb's speed and height; "jumps out" or
-#: "steps out" names the widest moment of a jack or a step, "gets as high" the highest one.
+#: "steps out" names the widest moment of a jack or a step.
 _PEAK_CUES: tuple[tuple[str, str], ...] = (
     (r"\b(at|through|on|during|into) (the |his |her |their )?(moment of |point of )?(contact|"
      r"impact|release|strike|take[- ]?off|launch|kick)\b", " peak \\4 "),
     (r"\bat (its|their|his|her|the) (highest|widest|fastest|furthest|farthest|biggest|"
      r"largest)( point| moment)?\b", " peak \\2 "),
-    (r"\b(gets?|getting|got) (as |so |much |even |a lot |no |any )?(higher|high|up)\b",
-     " peak \\3 "),
     (r"\b(jumps?|jumping|jumped|hops?|hopping|springs?|kicks?|kicking|steps?|stepping) "
      r"(out|apart)\b", " \\1 peak \\2 "),
 )
@@ -276,7 +274,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      " "),
     *_PEAK_CUES,
     # a movement "cut short" is not carried through: a softener, like "barely"
-    (r"\b(cuts?|cutting|stops?|stopping|ends?|ending) (it |them )?short\b", " not "),
+    (r"\b(cuts?|cutting) (it |them )?short\b", " not "),
     # "stops briefly" says there is a stop, "briefly" only that it is short: the stop is the
     # claim ("he stops briefly at the bottom": a longer pause than none); "only briefly" stays
     # a softener

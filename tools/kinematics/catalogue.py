@@ -219,9 +219,9 @@ _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
     "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
-              "arm fast peak", "throw force", "punch force"),
+              "arm fast peak", "throw hard", "punch hard"),
     "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
-              "foot fast peak", "leg fast peak", "kick fast", "kick force", "strike force")}
+              "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
