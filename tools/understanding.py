@@ -14,11 +14,23 @@ small grammar, not by one regular expression per wording:
   matches when all its concepts occur in the statement; the most specific match wins (concepts
   weighted by how rare they are among all phrases, ties to the phrase whose words come first:
   the subject).
+* **Which statistic.** Sibling metrics of one body part (``hand_height_max`` and
+  ``hand_height_mean``, ``peak_speed_ankle`` and ``mean_speed_ankle``, ``stance_width_max`` and
+  ``stance_width``) share their plain phrase's words; the words that name an extreme -- "reach",
+  "peak", "top speed", "at contact", "at release", "jumps out" (:data:`_PEAK_CUES`) -- add the
+  concept ``peak``, which only the extreme sibling's phrases name ("hand high peak"). Without
+  one, the plain phrase answers: the typical value (the hands held higher, the feet set wider,
+  the ankles moving faster). Straightening and extending name a joint's largest angle ("never
+  straightens", "keeps a bend"), straight its smallest ("stays straighter"); "opens and
+  closes" and a "band" of bend are the range.
 * **Direction.** The phrase's sign, times the sign of each polar concept it shares with the
   statement (phrase's word against the statement's word), times -1 for each negation or
-  softener ("not", "never", "no", "less", "barely", "only"). A statement and its negation, or
-  its antonym, therefore match the same phrase and get mirror directions: consistent by
-  construction.
+  softener ("not", "never", "no", "less", "barely", "only", "cut short", "incomplete"). A
+  statement and its negation, or its antonym, therefore match the same phrase and get mirror
+  directions: consistent by construction. A statement of several clauses ("the lunge is
+  shallow, the front knee hardly bends") takes its direction from a clause that names the
+  matched property on its own, so that two clauses saying the same thing are not multiplied
+  into a double negative.
 * **Moment and side.** "At the bottom", "on the way down", "at the top", "on the way up",
   "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
   the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
@@ -173,6 +185,7 @@ SYNONYMS: dict[str, str] = {
     **_each("rep reps repetition repetitions", "rep"),
     **_each("movement motion", "motion"),
     **_each("step steps stepping", "step"),
+    **_each("kick kicks kicking kicked punt punts punting punted", "kick"),
     **_each("jump jumps jumping jumper hop hops", "jump"),
     **_each("stance base", "stance"),
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
@@ -222,6 +235,9 @@ _PEAK_CUES: tuple[tuple[str, str], ...] = (
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    # "it looks like" compares with another movement; it is not about the eyes ("looks")
+    (r"\b(looks?|looking|looked) (more |less |a bit |a lot )?(like|as if|as though)\b",
+     " \\2 "),
     # sinking into a joint is bending it deep ("she sinks into her knees more";
     # before the phase rule, which would read "sinks ... taking off" as the way down)
     (r"\b(sinks?|sinking|sank|sits?|sitting|sat|settles?|settling|drops?|dropping) (back |down "
@@ -283,9 +299,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      " \\1 "),
     # a joint driven "all the way through" or "all the way open" is extended fully
     (r"\ball the way (through|open|out)\b", " full extend "),
-    # reaching down is towards the floor: the lowest point of the hands
+    # reaching or stretching down is towards the floor: the lowest point of the hands
     (r"\b(peak|reach\w*|stretch\w*)\s+((as|so|much|even|further|farther|far|a lot|no)\s+){0,2}"
-     r"down\b", " \\1 low floor "),
+     r"down\b", " peak low floor "),
     # a strike that is soft is a weak one (soft knees are bent ones)
     (r"\b(kick\w*|strik\w*|hit\w*|punch\w*|throw\w*)((?:\s+\w+){0,3}?)\s+(softer|soft|softly)\b",
      " \\1\\2 weak "),
@@ -312,11 +328,17 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # "his vertical" is the height of his jump, not an upright body
     (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
     (r"\bpigeon[- ]toed\b", " toe turn inward "),
+    # standing or staying on one leg is a balance, timed by the stage's duration
+    (r"\b(stands?|standing|stood|stays?|staying|stayed|balances?|balancing|balanced|remains?|"
+     r"holds?|holding|held) (up )?on (one|a single|the (left|right|other|standing)) (leg|foot)\b",
+     " balance "),
     # a person who stays or stands upright: the posture, the trunk's line ("the jump is more
     # vertical" is not about the trunk)
     (r"\b(stays?|staying|stayed|stands?|standing|stood|remains?|remaining|sits?|sitting) "
      r"(more |very |much |fairly |quite |so |as )?(upright|tall|taller|erect)\b",
      " posture \\3 "),
+    (r"\bfor (much |a lot |a bit )?more time\b", " longer "),
+    (r"\bfor (much |a lot |a bit )?less time\b", " shorter "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     (r"-", " "),

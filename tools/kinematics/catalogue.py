@@ -511,7 +511,7 @@ def _build_registry() -> None:
                     f"each boundary is taken as uncertain by {BOUNDARY_UNCERTAINTY_S} s or one "
                     "frame, whichever is larger.",
         more="it takes longer", less="it is quicker", min_effect=0.15, relative=True,
-        phrases=("plank long", "hold long", "set long", "take long", "-set fast"),
+        phrases=("plank long", "hold long", "set long", "take long", "-set fast", "balance long"),
         family="duration", compute=stage_duration, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="motion_duration", unit="s", kind="time", label="movement time",
@@ -673,7 +673,7 @@ def _register_rep_events() -> None:
              "the hips pike higher above the shoulder-ankle line",
              "the hips stay more in line with the body",
              ("hip pike", "butt stick up", "upside v", "-hip level shoulder", "hip high too",
-              "hip poke high", "hip push high", "hip hike", "hip stick high",
+              "hip poke high", "hip push high", "hip hike high", "hip stick high",
               "-hip align body", "body v"))):
         _add_gated(
             name=name, signal=positive_part(hip_line_offset, sign), agg="mean", kind="length",
