@@ -162,6 +162,16 @@ RULES = [
      "it looks more like a squat with bent legs"),
     ("he stays up on one foot for longer", "stage_duration", "higher",
      "he stays up on one foot for less time"),
+    # a dimension said as a noun, a brief pause, posture, a leg's bend and straightening
+    ("his peak hand height is greater", "hand_height_max", "higher",
+     "his peak hand height is smaller"),
+    ("a greater jump height", "jump_height_proxy", "higher", "a smaller jump height"),
+    ("there is a short pause at the bottom", "longest_pause", "higher",
+     "there is no pause at the bottom"),
+    ("he is more upright", "trunk_lean_max", "lower", "he is less upright"),
+    ("her knees hardly bend or straighten", "range_of_motion_knee", "lower",
+     "her knees bend and straighten a lot"),
+    ("his legs are spread wider", "stance_width", "higher", "his legs are spread less wide"),
 ]
 
 

@@ -100,7 +100,7 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("big bigger biggest large larger largest full fuller greater",
                     ("BIG", 1)),
     **_each("small smaller smallest restricted limited", ("BIG", -1)),
-    **_each("straight straighter lock locks locked open opens stiff stiffer", ("STRAIGHT", 1)),
+    **_each("straight straighter lock locks locked open stiff stiffer", ("STRAIGHT", 1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
                     "hinging", ("STRAIGHT", -1)),
@@ -110,7 +110,7 @@ POLAR: dict[str, tuple[str, int]] = {
     # so does straightening, the move to the straight end: "the arms never straighten" is the
     # elbow's largest angle, "the arms stay straighter" its smallest (less bend)
     **_each("extend extends extended extending extension fully straighten straightens "
-            "straightened straightening", ("EXTEND", 1)),
+            "straightened straightening opens opening opened", ("EXTEND", 1)),
     **_each("upright vertical erect proud tall taller tallest", ("UPRIGHT", 1)),
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
                     "hunch hunches hunched hunching slouch slouches slouched slump slumps "
@@ -232,6 +232,29 @@ _PEAK_CUES: tuple[tuple[str, str], ...] = (
      r"(out|apart)\b", " \\1 peak \\2 "),
 )
 
+#: Dimension nouns and the words that say them bigger and smaller.
+_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "height": ("high", "low"), "width": ("wide", "narrow"), "depth": ("deep", "shallow"),
+    "length": ("long", "short"), "speed": ("fast", "slow"), "velocity": ("fast", "slow")}
+_BIGGER = r"greater|larger|bigger|higher|more|increased"
+_SMALLER = r"smaller|lower|less|reduced|decreased"
+
+
+def _dimension_said() -> tuple[tuple[str, str], ...]:
+    """The rewrites of a dimension noun said with a size, before it or after it ("is"), to
+    the dimension's adjective: "the peak hand height is greater" -> "peak hand high"."""
+    out: list[tuple[str, str]] = []
+    for noun, (big, small) in _DIMENSIONS.items():
+        for size, word in ((_BIGGER, big), (_SMALLER, small)):
+            out.append((rf"\b{noun}\s+(is|are|was|were|gets?|becomes?)\s+((much|a lot|a bit|"
+                        rf"slightly|even|far)\s+)?({size})\b", f" {word} "))
+            # not "more height": covering more height is a range, not a higher position
+            before = size.replace("|more", "").replace("|less", "")
+            out.append((rf"\b({before})\s+((top|peak|maximum|max|hand|foot|stance|jump|squat)\s+)?"
+                        rf"{noun}\b", rf" {word} \3 "))
+    return tuple(out)
+
+
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
@@ -294,6 +317,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # "stops briefly" says there is a stop, "briefly" only that it is short: the stop is the
     # claim ("he stops briefly at the bottom": a longer pause than none); "only briefly" stays
     # a softener
+    (r"\b(a|one) (brief|short|quick|small|slight|momentary) (pause|stop|halt|rest|hold)\b",
+     " \\1 \\3 "),
     (r"\b(pause|pauses|paused|pausing|stop|stops|stopped|stopping|halt|halts|rest|rests|hold|"
      r"holds|freeze|freezes)\s+(briefly|momentarily|for a (moment|second|beat|split second))\b",
      " \\1 "),
@@ -315,13 +340,17 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      r"(mid[- ]?)?(shins?|ankles?|toes|feet|knees)\b", " \\1 floor "),
     (r"\btouch(es|ed|ing)? (his|her|their|the) toes\b", " hand low floor "),
     # a joint that opens and closes, bends and straightens, goes through its range
-    (r"\b(opens? and closes?|opening and closing|bends? and straightens?|bending and "
-     r"straightening|flex(es)? and extends?|flexing and extending)\b", " range "),
+    (r"\b(opens? (and|or) closes?|opening (and|or) closing|bends? (and|or) straightens?|bending "
+     r"(and|or) straightening|flex(es)? (and|or) extends?|flexing (and|or) extending)\b",
+     " range "),
     # "a higher speed" is a faster one (not a higher position); "top speed" names the peak
     (r"\b(higher|greater|bigger|faster|more)\s+((top|peak|maximum|max)\s+)?(speed|pace|"
      r"velocity)\b", " faster \\3 speed "),
     (r"\b(lower|smaller|slower|less)\s+((top|peak|maximum|max)\s+)?(speed|pace|velocity)\b",
      " slower \\3 speed "),
+    # a dimension said as a noun and a size ("the hand height is greater", "more width"): the
+    # dimension's own word, so that "the height is lower" is not read as high-and-low
+    *_dimension_said(),
     # keeping a bend or some flex is not extending fully
     (r"\b(keeps?|keeping|kept|retains?|leaves?|maintains?) (a |some |a slight |a little |"
      r"a small |slight )?(bend|flex|flexion|softness)\b", " not extend "),
@@ -334,9 +363,10 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      " balance "),
     # a person who stays or stands upright: the posture, the trunk's line ("the jump is more
     # vertical" is not about the trunk)
-    (r"\b(stays?|staying|stayed|stands?|standing|stood|remains?|remaining|sits?|sitting) "
-     r"(more |very |much |fairly |quite |so |as )?(upright|tall|taller|erect)\b",
-     " posture \\3 "),
+    (r"\b(stays?|staying|stayed|stands?|standing|stood|remains?|remaining|sits?|sitting|is|"
+     r"are|was|were) "
+     r"((?:not |no |less |more |very |much |fairly |quite |so |as )*)(upright|tall|taller|erect)\b",
+     " posture \\2 \\3 "),
     (r"\bfor (much |a lot |a bit )?more time\b", " longer "),
     (r"\bfor (much |a lot |a bit )?less time\b", " shorter "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),

@@ -391,14 +391,15 @@ def _build_registry() -> None:
         label="stance width",
         description="Median horizontal distance between the ankles, in torso lengths.",
         more="the feet stance is wider", less="the feet stance is narrower",
-        phrases=("foot wide", "stance wide", "-foot closer"),
+        phrases=("foot wide", "stance wide", "-foot closer", "leg wide"),
         family="stance")
     add(
         name="stance_width_max", signal=stance_width, agg="max", kind="length",
         label="widest step",
         description="Largest horizontal distance between the ankles, in torso lengths.",
         more="the feet step out wider", less="the feet step out less",
-        phrases=("step wide", "step big", "-step inward", "foot wide peak", "leg wide peak"),
+        phrases=("step wide", "step big", "-step inward", "foot wide peak", "leg wide peak",
+                 "stance wide peak"),
         family="stance_step")
     add(
         name="hip_depth", signal=hip_height, agg="min", kind="length",
