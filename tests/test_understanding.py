@@ -12,10 +12,10 @@ from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, UNCLEAR, unde
 
 BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 
-#: Dev-set figures (bench/RESULTS.md): 79.9% right, 3.3% wrong on the 612 dev statements since
-#: the statistic cues and the clause-local direction (73.4% / 6.7% before; it was 76.6% / 0.8%
-#: on the 367 written with the reader); a change that loses ground fails here. Held-out is
-#: reported, never tested.
+#: Dev-set figures (``python -m bench.bench_understanding --split dev``): 79.9% right, 3.3%
+#: wrong on the 612 dev statements since the statistic cues and the clause-local direction
+#: (73.4% / 6.7% before; it was 76.6% / 0.8% on the 367 written with the reader); a change
+#: that loses ground fails here. Held-out is reported, never tested.
 DEV_RIGHT_FLOOR = 0.79
 DEV_WRONG_CEILING = 0.035
 #: Opposite pairs of the dev bank that the reader maps to different metrics or the same
