@@ -19,9 +19,9 @@ BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 DEV_RIGHT_FLOOR = 0.79
 DEV_WRONG_CEILING = 0.035
 #: Opposite pairs of the dev bank that the reader maps to different metrics or the same
-#: direction (15 of them, 18 before the statistic cues: mostly a statement and its opposite
+#: direction (16 of them, 18 before the statistic cues: mostly a statement and its opposite
 #: worded about sibling metrics, "the hips sag" and "the hips stay up").
-MAX_BROKEN_OPPOSITES = 15
+MAX_BROKEN_OPPOSITES = 16
 
 
 def _read(text: str) -> tuple[str | None, str | None]:
@@ -172,7 +172,21 @@ RULES = [
     ("her knees hardly bend or straighten", "range_of_motion_knee", "lower",
      "her knees bend and straighten a lot"),
     ("his legs are spread wider", "stance_width", "higher", "his legs are spread less wide"),
+    # the weight onto one leg, side to side, a step's size, toes flaring, an arm's swing
+    ("more of her weight goes onto the left foot", "hip_shift_mean", "higher",
+     "more of her weight goes onto the right foot"),
+    ("his hips wander from side to side more", "hip_sway", "higher",
+     "his hips wander from side to side less"),
+    ("her toes flare outward more", "foot_turn_out", "higher", "her toes flare outward less"),
+    ("his arms swing through more", "range_of_motion_shoulder", "higher",
+     "his arms swing through less"),
 ]
+
+
+def test_a_longer_step_is_not_a_longer_time() -> None:
+    """"Takes longer steps" is the step's size, which nothing measures: refused, not timed."""
+    assert _read("he takes longer strides") == (None, None)
+    assert _read("he takes longer") == ("stage_duration", "higher")
 
 
 @pytest.mark.parametrize(("text", "metric", "direction", "opposite"), RULES,

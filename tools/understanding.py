@@ -292,7 +292,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
     (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
     (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
-    (r"\b(weight\b.*)\bon the (left|right)( side)?\b", " \\1 to\\2 "),
+    (r"\b(weight\b.*)\bon(to)? the (left|right)( side| leg| foot)?\b", " \\1 to\\3 "),
     (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
     (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
@@ -357,6 +357,10 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # "his vertical" is the height of his jump, not an upright body
     (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
     (r"\bpigeon[- ]toed\b", " toe turn inward "),
+    (r"\b(from )?side to side\b", " sway "),
+    # a longer step is the step's size, not a longer time ("she takes longer steps")
+    (r"\btakes? (much |a lot |a bit )?(longer|shorter|bigger|smaller|wider|narrower) "
+     r"(steps?|strides?)\b", " \\3 \\2 "),
     # standing or staying on one leg is a balance, timed by the stage's duration
     (r"\b(stands?|standing|stood|stays?|staying|stayed|balances?|balancing|balanced|remains?|"
      r"holds?|holding|held) (up )?on (one|a single|the (left|right|other|standing)) (leg|foot)\b",

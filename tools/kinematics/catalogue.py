@@ -363,12 +363,13 @@ def _build_registry() -> None:
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
                      f"{word} move big", f"{word} arc big", f"{word} motion long",
-                     f"{word} range", f"{word} travel", f"{word} swing", f"{word} range wide")
+                     f"{word} range", f"{word} travel", f"{word} range wide")
+            + ((f"{word} swing",) if joint != "elbow" else ())
             + ((f"{joint} range", f"{joint} range big") if word != joint else ())
             # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
-            # stay still"
+            # stay still"; an arm swings at the shoulder, not at the elbow
             + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
-                "upper arm sway") if joint == "shoulder" else ()))
+                "upper arm sway", "arm swing") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
             kind="angle",
@@ -577,9 +578,9 @@ def _register_body_parts() -> None:
         description="Median angle of the foot (heel to toe) from straight ahead in the ground "
                     "plane, in degrees (+ toes out, - toes in; per frame the mean of both feet).",
         more="the feet are turned out more", less="the feet point more straight ahead",
-        phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "duck",
-                 "-foot point straight", "-foot point forward", "-foot parallel", "toe angle out",
-                 "foot angle out"),
+        phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "toe flare",
+                 "duck", "-foot point straight", "-foot point forward", "-foot parallel",
+                 "toe angle out", "foot angle out"),
         family="foot_turn_out", min_effect=8.0)
     _add_gated(
         name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
