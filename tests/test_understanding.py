@@ -180,7 +180,23 @@ RULES = [
     ("her toes flare outward more", "foot_turn_out", "higher", "her toes flare outward less"),
     ("his arms swing through more", "range_of_motion_shoulder", "higher",
      "his arms swing through less"),
+    # hips too high or above the shoulders pike, too low sag; stopping short of a position
+    ("during the hold his hips ride too high", "hip_pike", "higher",
+     "during the hold his hips do not ride too high"),
+    ("her pelvis sits above the shoulders in the plank", "hip_pike", "higher",
+     "her pelvis does not sit above the shoulders in the plank"),
+    ("his hips drop too low during the hold", "hip_sag", "higher",
+     "his hips do not drop too low during the hold"),
+    ("her arms come short of overhead", "shoulder_angle_max", "lower",
+     "her arms go all the way overhead"),
 ]
+
+
+def test_knees_past_the_toes_are_refused_with_help() -> None:
+    """The knees' travel over the toes has no metric: refused, not read as the knee's range."""
+    u = understand("her knees shoot forward past her toes")
+    assert u.metric is None and "not measured" in (u.refusal or "") and len(u.suggestions) == 3
+    assert _read("the hands hardly rise above the shoulders")[0] != "chest_depth_bottom"
 
 
 def test_a_longer_step_is_not_a_longer_time() -> None:

@@ -35,8 +35,9 @@ small grammar, not by one regular expression per wording:
   "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
   the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
 * **Refusal with help.** A statement no phrase covers, or one about a property the catalogue has
-  no metric for yet (:data:`NOT_YET_MEASURED`, empty today), is refused with the reason and the
-  three closest statements that can be measured (the catalogue's own ``more`` wording).
+  no metric for yet (:data:`NOT_YET_MEASURED`: the knees past the toes), is refused with the
+  reason and the three closest statements that can be measured (the catalogue's own ``more``
+  wording).
 * **The way down and the way up.** A verb of going down ("lowers", "sinks", "drops") or up
   ("comes up", "pushes up") said with a speed or time word ("slowly", "fast", "takes longer")
   is about that phase's time, so it is read as the phase (``descent``, ``ascent``): "she lowers
@@ -358,6 +359,13 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
     (r"\bpigeon[- ]toed\b", " toe turn inward "),
     (r"\b(from )?side to side\b", " sway "),
+    # hips "too high" or above the shoulders are piked, "too low" sagging (not a squat's depth)
+    (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b((too|overly|excessively) (high|up)|"
+     r"(higher than|above) (the |his |her |their )?(shoulders?|head))\b", " \\1\\2 pike "),
+    (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b(too|overly|excessively) (low|down)\b",
+     " \\1\\2 sag "),
+    # stopping short of a position is not reaching it
+    (r"\b(stops?|stopping|stopped|falls?|falling|fell|comes?|coming|came) short of\b", " not "),
     # a longer step is the step's size, not a longer time ("she takes longer steps")
     (r"\btakes? (much |a lot |a bit )?(longer|shorter|bigger|smaller|wider|narrower) "
      r"(steps?|strides?)\b", " \\3 \\2 "),
@@ -477,11 +485,16 @@ def side_of(text: str) -> Literal["left", "right"] | None:
 
 #: Properties people name that the catalogue has no metric for yet: phrases (as in
 #: ``MetricSpec.phrases``) and the reason given. A statement about them is refused, not
-#: answered with a metric that only sounds close. Empty since the last ones (descent and ascent
-#: time, hip sag and pike, knee extension at the top, chest depth) joined the catalogue; a
-#: property named before it is measured goes here, with its closest metrics in
+#: answered with a metric that only sounds close. The last ones issue 22 named (descent and
+#: ascent time, hip sag and pike, knee extension at the top, chest depth) joined the catalogue;
+#: a property named before it is measured goes here, with its closest metrics in
 #: :data:`CLOSEST`.
-NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {}
+NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
+    # the knees' travel forward over the toes: no signal reads the knee against the foot
+    # along the direction the person faces
+    "knee_forward": ("how far the knees travel forward over or past the toes is not measured",
+                     ("knee forward floor", "knee forward toe", "knee over toe forward")),
+}
 
 
 #: Words that name a property without saying against what it is measured: a statement that
@@ -511,6 +524,7 @@ UNCLEAR_BY_ACTION: dict[str, tuple[tuple[str, str], ...]] = {
 #: when a statement about it is refused.
 CLOSEST: dict[str, tuple[str, ...]] = {
     "hip_height_unclear": ("hip_depth", "hip_pike", "hip_sag"),
+    "knee_forward": ("knee_angle_min", "trunk_lean_max", "heel_lift_max"),
 }
 
 

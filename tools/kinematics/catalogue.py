@@ -674,7 +674,7 @@ def _register_rep_events() -> None:
             ("hip_pike", -1.0, "hip pike above the body line",
              "the hips pike higher above the shoulder-ankle line",
              "the hips stay more in line with the body",
-             ("hip pike", "butt stick up", "upside v", "-hip level shoulder", "hip high too",
+             ("hip pike", "butt stick up", "upside v", "-hip level shoulder",
               "hip poke high", "hip push high", "hip hike high", "hip stick high",
               "-hip align body", "body v"))):
         _add_gated(
@@ -731,10 +731,10 @@ def _register_rep_events() -> None:
         more="the chest stays higher at the bottom (shallower)",
         less="the chest goes lower (deeper) at the bottom",
         min_effect=0.1, family="chest_depth",
-        # the chest's height is the shoulders' above the hands ("the shoulders stay high above
-        # the hands", "at the bottom the shoulders are lower")
+        # the chest's height is the shoulders' above the hands at the bottom ("at the bottom the
+        # shoulders are lower"; not "the hands rise above the shoulders")
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
-                 "shoulder high hand", "shoulder high bottom",
+                 "shoulder high bottom",
                  "-pushup deep", "-pushup sinkdown", "half rep", "-chest low",
                  "-chest sinkdown", "pushup shallow", "-chest touch"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
