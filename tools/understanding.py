@@ -14,17 +14,30 @@ small grammar, not by one regular expression per wording:
   matches when all its concepts occur in the statement; the most specific match wins (concepts
   weighted by how rare they are among all phrases, ties to the phrase whose words come first:
   the subject).
+* **Which statistic.** Sibling metrics of one body part (``hand_height_max`` and
+  ``hand_height_mean``, ``peak_speed_ankle`` and ``mean_speed_ankle``, ``stance_width_max`` and
+  ``stance_width``) share their plain phrase's words; the words that name an extreme -- "reach",
+  "peak", "top speed", "at contact", "at release", "jumps out" (:data:`_PEAK_CUES`) -- add the
+  concept ``peak``, which only the extreme sibling's phrases name ("hand high peak"). Without
+  one, the plain phrase answers: the typical value (the hands held higher, the feet set wider,
+  the ankles moving faster). Straightening and extending name a joint's largest angle ("never
+  straightens", "keeps a bend"), straight its smallest ("stays straighter"); "opens and
+  closes" and a "band" of bend are the range.
 * **Direction.** The phrase's sign, times the sign of each polar concept it shares with the
   statement (phrase's word against the statement's word), times -1 for each negation or
-  softener ("not", "never", "no", "less", "barely", "only"). A statement and its negation, or
-  its antonym, therefore match the same phrase and get mirror directions: consistent by
-  construction.
+  softener ("not", "never", "no", "less", "barely", "only", "cut short", "incomplete"). A
+  statement and its negation, or its antonym, therefore match the same phrase and get mirror
+  directions: consistent by construction. A statement of several clauses ("the lunge is
+  shallow, the front knee hardly bends") takes its direction from a clause that names the
+  matched property on its own, so that two clauses saying the same thing are not multiplied
+  into a double negative.
 * **Moment and side.** "At the bottom", "on the way down", "at the top", "on the way up",
   "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
   the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
 * **Refusal with help.** A statement no phrase covers, or one about a property the catalogue has
-  no metric for yet (:data:`NOT_YET_MEASURED`, empty today), is refused with the reason and the
-  three closest statements that can be measured (the catalogue's own ``more`` wording).
+  no metric for yet (:data:`NOT_YET_MEASURED`: the knees past the toes), is refused with the
+  reason and the three closest statements that can be measured (the catalogue's own ``more``
+  wording).
 * **The way down and the way up.** A verb of going down ("lowers", "sinks", "drops") or up
   ("comes up", "pushes up") said with a speed or time word ("slowly", "fast", "takes longer")
   is about that phase's time, so it is read as the phase (``descent``, ``ascent``): "she lowers
@@ -65,11 +78,12 @@ def _each(words: str, value: _V) -> dict[str, _V]:
 
 #: Words with an opposite: surface form -> (concept, sign). Looked up before stemming.
 POLAR: dict[str, tuple[str, int]] = {
-    **_each("high higher highest up upward upwards above tall taller raise raises "
+    **_each("high higher highest up upward upwards above raise raises "
                     "raised raising lift lifts lifted lifting rise rises rising elevate "
                     "elevates elevated elevation", ("HIGH", 1)),
     **_each("low lower lowest lowers lowered lowering down downward downwards below "
-                    "drop drops dropped dropping sink sinks sinking sank hang hangs",
+                    "drop drops dropped dropping sink sinks sinking sank hang hangs droop "
+                    "droops drooping drooped",
                     ("HIGH", -1)),
     **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
     **_each("shallow shallower shallowest", ("DEEP", -1)),
@@ -80,24 +94,25 @@ POLAR: dict[str, tuple[str, int]] = {
                     "explosive explosively explode explodes energetic energetically whip whips "
                     "brisk briskly hurried hurries rush rushes rushed speedy "
                     "snappier", ("FAST", 1)),
-    **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gently "
+    **_each("slow slower slowest slowly sluggish sluggishly lazy lazily gentle gentler gently "
                     "grind grinds", ("FAST", -1)),
     **_each("long longer longest lasts", ("LONG", 1)),
     **_each("short shorter shortest brief briefly", ("LONG", -1)),
     **_each("big bigger biggest large larger largest full fuller greater",
                     ("BIG", 1)),
     **_each("small smaller smallest restricted limited", ("BIG", -1)),
-    **_each("straight straighter straighten straightens straightened straightening "
-                    "lock locks locked open opens stiff "
-                    "stiffer", ("STRAIGHT", 1)),
+    **_each("straight straighter lock locks locked open stiff stiffer", ("STRAIGHT", 1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
                     "hinging", ("STRAIGHT", -1)),
     # extending names the joint's straightest moment (its largest angle), which "straight"
     # alone does not: "the arm is more extended" is the elbow at full extension, "the arm
     # stays straighter" the elbow bending less
-    **_each("extend extends extended extending extension fully", ("EXTEND", 1)),
-    **_each("upright vertical erect proud", ("UPRIGHT", 1)),
+    # so does straightening, the move to the straight end: "the arms never straighten" is the
+    # elbow's largest angle, "the arms stay straighter" its smallest (less bend)
+    **_each("extend extends extended extending extension fully straighten straightens "
+            "straightened straightening opens opening opened", ("EXTEND", 1)),
+    **_each("upright vertical erect proud tall taller tallest", ("UPRIGHT", 1)),
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
                     "hunch hunches hunched hunching slouch slouches slouched slump slumps "
                     "slumped stoop stoops stooped", ("UPRIGHT", -1)),
@@ -111,7 +126,11 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("backward backwards behind", ("FORWARD", -1)),
     **_each("inward inwards inside", ("IN", 1)),
     **_each("out outward outwards outside", ("IN", -1)),
-    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently", ("ASYM", 1)),
+    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently favour favours "
+            "favouring favoured favor favors favoring favored", ("ASYM", 1)),
+    # the force of a strike is its limb's speed at contact
+    **_each("hard harder hardest powerful powerfully forceful forcefully", ("FORCE", 1)),
+    **_each("weak weaker weakly feeble", ("FORCE", -1)),
     **_each("even evenly equal equally same sync alike symmetric symmetrical "
                     "symmetrically", ("ASYM", -1)),
 }
@@ -129,7 +148,8 @@ BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "a
 PACE_KINDS = frozenset(("speed", "time"))
 
 #: Words that turn a statement round: negations and softeners.
-FLIPS = frozenset(_words("not never no without less barely hardly only nor"))
+FLIPS = frozenset(_words("not never no without less barely hardly only nor incomplete "
+                         "unfinished truncated abbreviated"))
 
 #: Words that say nothing about the property (dropped from phrases and statements).
 STOP = frozenset(_words(
@@ -150,7 +170,7 @@ OFF_BODY = frozenset(_words(
 SYNONYMS: dict[str, str] = {
     **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
     **_each("knee knees", "knee"),
-    **_each("leg legs", "leg"),
+    **_each("leg legs shin shins calf calves", "leg"),
     **_each("thigh thighs quad quads", "thigh"),
     **_each("foot feet", "foot"),
     **_each("toe toes tiptoe tiptoes", "toe"),
@@ -166,19 +186,28 @@ SYNONYMS: dict[str, str] = {
     **_each("rep reps repetition repetitions", "rep"),
     **_each("movement motion", "motion"),
     **_each("step steps stepping", "step"),
+    **_each("kick kicks kicking kicked punt punts punting punted", "kick"),
     **_each("jump jumps jumping jumper hop hops", "jump"),
     **_each("stance base", "stance"),
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
             "rested", "pause"),
-    **_each("speed pace", "speed"),
+    **_each("speed pace velocity", "speed"),
+    # the statistic a statement names: a peak, a reach, a maximum is the metric's extreme
+    # (``hand_height_max``, ``peak_speed_ankle``), not its mean; phrases that want it name
+    # ``peak`` (see :data:`_PEAK_CUES`)
+    **_each("reach reaches reached reaching peak peaks peaked maximum max maximal", "peak"),
+    **_each("range ranges band span", "range"),
+    **_each("floor ground mat", "floor"),
+    **_each("nose", "head"),
+    **_each("fingertip fingertips", "hand"),
 }
 
 #: Verbs of going down and of coming up, and the words that make them about the pace: a verb
 #: of either said with a pace word (before it or a few words after) names that phase.
 _DOWN_VERBS = (r"lowers?|lowering|lowered|sinks?|sinking|sank|drops?|dropping|dropped|"
                r"descends?|descending|(?:goes|go|going|comes|come|coming) down")
-_UP_VERBS = (r"(?:comes?|coming|came|pushe?s?|pushing|drives?|driving|gets?|getting|stands?|"
-             r"standing)(?: back)? up|rises?|rising")
+_UP_VERBS = (r"(?:comes?|coming|came|pushe?s?|pushing|press(?:es)?|pressing|drives?|driving|"
+             r"gets?|getting|stands?|standing)(?: back)? up|rises?|rising")
 _PACE = (r"slow\w*|fast\w*|quick\w*|rapid\w*|explosive\w*|control\w*|seconds?|takes?|"
          r"taking|gentl\w*|hurr\w*")
 
@@ -189,9 +218,54 @@ def _phase_said(verbs: str, phase: str) -> tuple[tuple[str, str], ...]:
             (rf"\b((?:{_PACE})(?:\W+\w+){{0,2}}?\W+(?:{verbs}))\b", rf" \1 {phase} "))
 
 
+#: Words that name a metric's extreme (its peak, its furthest reach) rather than its typical
+#: value: they add the concept ``peak``, which a catalogue phrase of the extreme sibling names
+#: ("hand high peak" for ``hand_height_max`` beside ``hand_height_mean``'s "hand high"). A
+#: statement without one reads the plain phrase: the sibling a coach means by default. The
+#: moment of a strike or a release is the peak of the limb's speed and height; "jumps out" or
+#: "steps out" names the widest moment of a jack or a step.
+_PEAK_CUES: tuple[tuple[str, str], ...] = (
+    (r"\b(at|through|on|during|into) (the |his |her |their )?(moment of |point of )?(contact|"
+     r"impact|release|strike|take[- ]?off|launch|kick)\b", " peak \\4 "),
+    (r"\bat (its|their|his|her|the) (highest|widest|fastest|furthest|farthest|biggest|"
+     r"largest)( point| moment)?\b", " peak \\2 "),
+    (r"\b(jumps?|jumping|jumped|hops?|hopping|springs?|kicks?|kicking|steps?|stepping) "
+     r"(out|apart)\b", " \\1 peak \\2 "),
+)
+
+#: Dimension nouns and the words that say them bigger and smaller.
+_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "height": ("high", "low"), "width": ("wide", "narrow"), "depth": ("deep", "shallow"),
+    "length": ("long", "short"), "speed": ("fast", "slow"), "velocity": ("fast", "slow")}
+_BIGGER = r"greater|larger|bigger|higher|more|increased"
+_SMALLER = r"smaller|lower|less|reduced|decreased"
+
+
+def _dimension_said() -> tuple[tuple[str, str], ...]:
+    """The rewrites of a dimension noun said with a size, before it or after it ("is"), to
+    the dimension's adjective: "the peak hand height is greater" -> "peak hand high"."""
+    out: list[tuple[str, str]] = []
+    for noun, (big, small) in _DIMENSIONS.items():
+        for size, word in ((_BIGGER, big), (_SMALLER, small)):
+            out.append((rf"\b{noun}\s+(is|are|was|were|gets?|becomes?)\s+((much|a lot|a bit|"
+                        rf"slightly|even|far)\s+)?({size})\b", f" {word} "))
+            # not "more height": covering more height is a range, not a higher position
+            before = size.replace("|more", "").replace("|less", "")
+            out.append((rf"\b({before})\s+((top|peak|maximum|max|hand|foot|stance|jump|squat)\s+)?"
+                        rf"{noun}\b", rf" {word} \3 "))
+    return tuple(out)
+
+
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    # "it looks like" compares with another movement; it is not about the eyes ("looks")
+    (r"\b(looks?|looking|looked) (more |less |a bit |a lot )?(like|as if|as though)\b",
+     " \\2 "),
+    # sinking into a joint is bending it deep ("she sinks into her knees more";
+    # before the phase rule, which would read "sinks ... taking off" as the way down)
+    (r"\b(sinks?|sinking|sank|sits?|sitting|sat|settles?|settling|drops?|dropping) (back |down "
+     r")?into (the |his |her |their )?(knees|legs)\b", " knee bend deep "),
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
@@ -219,7 +293,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
     (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
     (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
-    (r"\b(weight\b.*)\bon the (left|right)( side)?\b", " \\1 to\\2 "),
+    (r"\b(weight\b.*)\bon(to)? the (left|right)( side| leg| foot)?\b", " \\1 to\\3 "),
     (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
     (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
@@ -238,6 +312,75 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(before|after|prior to)\s+(the|a|an|his|her|their|taking|pulling|jumping|"
      r"shooting|kicking|releasing|landing)\b(?:(?!\b(is|are|was|were|gets?|looks?)\b).)*$",
      " "),
+    *_PEAK_CUES,
+    # a movement "cut short" is not carried through: a softener, like "barely"
+    (r"\b(cuts?|cutting) (it |them )?short\b", " not "),
+    # "stops briefly" says there is a stop, "briefly" only that it is short: the stop is the
+    # claim ("he stops briefly at the bottom": a longer pause than none); "only briefly" stays
+    # a softener
+    (r"\b(a|one) (brief|short|quick|small|slight|momentary) (pause|stop|halt|rest|hold)\b",
+     " \\1 \\3 "),
+    (r"\b(pause|pauses|paused|pausing|stop|stops|stopped|stopping|halt|halts|rest|rests|hold|"
+     r"holds|freeze|freezes)\s+(briefly|momentarily|for a (moment|second|beat|split second))\b",
+     " \\1 "),
+    # a joint driven "all the way through" or "all the way open" is extended fully
+    (r"\ball the way (through|open|out)\b", " full extend "),
+    # reaching or stretching down is towards the floor: the lowest point of the hands
+    (r"\b(peak|reach\w*|stretch\w*)\s+((as|so|much|even|further|farther|far|a lot|no)\s+){0,2}"
+     r"down\b", " peak low floor "),
+    # a strike that is soft is a weak one (soft knees are bent ones)
+    (r"\b(kick\w*|strik\w*|hit\w*|punch\w*|throw\w*)((?:\s+\w+){0,3}?)\s+(softer|soft|softly)\b",
+     " \\1\\2 weak "),
+    # getting to the floor is the hands' lowest point
+    (r"\b(gets?|getting|got|reach\w*|stretch\w*|goes|go|going|comes?|all the way)"
+     r"((?:\s+(?:further|farther|closer|down|all|the|way))*) (to|towards?) (the |his |her |"
+     r"their )?(floor|ground|mat|toes|feet)\b", " \\1 \\2 low floor "),
+    # a level against the shins, ankles or toes is a height above the floor ("the hands stop
+    # above the shins", "the hips sink below the knees")
+    (r"\b(above|below|past|beyond|around|under|to|towards) (the |his |her |their )?"
+     r"(mid[- ]?)?(shins?|ankles?|toes|feet|knees)\b", " \\1 floor "),
+    (r"\btouch(es|ed|ing)? (his|her|their|the) toes\b", " hand low floor "),
+    # a joint that opens and closes, bends and straightens, goes through its range
+    (r"\b(opens? (and|or) closes?|opening (and|or) closing|bends? (and|or) straightens?|bending "
+     r"(and|or) straightening|flex(es)? (and|or) extends?|flexing (and|or) extending)\b",
+     " range "),
+    # "a higher speed" is a faster one (not a higher position); "top speed" names the peak
+    (r"\b(higher|greater|bigger|faster|more)\s+((top|peak|maximum|max)\s+)?(speed|pace|"
+     r"velocity)\b", " faster \\3 speed "),
+    (r"\b(lower|smaller|slower|less)\s+((top|peak|maximum|max)\s+)?(speed|pace|velocity)\b",
+     " slower \\3 speed "),
+    # a dimension said as a noun and a size ("the hand height is greater", "more width"): the
+    # dimension's own word, so that "the height is lower" is not read as high-and-low
+    *_dimension_said(),
+    # keeping a bend or some flex is not extending fully
+    (r"\b(keeps?|keeping|kept|retains?|leaves?|maintains?) (a |some |a slight |a little |"
+     r"a small |slight )?(bend|flex|flexion|softness)\b", " not extend "),
+    # "his vertical" is the height of his jump, not an upright body
+    (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
+    (r"\bpigeon[- ]toed\b", " toe turn inward "),
+    (r"\b(from )?side to side\b", " sway "),
+    # hips "too high" or above the shoulders are piked, "too low" sagging (not a squat's depth)
+    (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b((too|overly|excessively) (high|up)|"
+     r"(higher than|above) (the |his |her |their )?(shoulders?|head))\b", " \\1\\2 pike "),
+    (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b(too|overly|excessively) (low|down)\b",
+     " \\1\\2 sag "),
+    # stopping short of a position is not reaching it
+    (r"\b(stops?|stopping|stopped|falls?|falling|fell|comes?|coming|came) short of\b", " not "),
+    # a longer step is the step's size, not a longer time ("she takes longer steps")
+    (r"\btakes? (much |a lot |a bit )?(longer|shorter|bigger|smaller|wider|narrower) "
+     r"(steps?|strides?)\b", " \\3 \\2 "),
+    # standing or staying on one leg is a balance, timed by the stage's duration
+    (r"\b(stands?|standing|stood|stays?|staying|stayed|balances?|balancing|balanced|remains?|"
+     r"holds?|holding|held) (up )?on (one|a single|the (left|right|other|standing)) (leg|foot)\b",
+     " balance "),
+    # a person who stays or stands upright: the posture, the trunk's line ("the jump is more
+    # vertical" is not about the trunk)
+    (r"\b(stays?|staying|stayed|stands?|standing|stood|remains?|remaining|sits?|sitting|is|"
+     r"are|was|were) "
+     r"((?:not |no |less |more |very |much |fairly |quite |so |as )*)(upright|tall|taller|erect)\b",
+     " posture \\2 \\3 "),
+    (r"\bfor (much |a lot |a bit )?more time\b", " longer "),
+    (r"\bfor (much |a lot |a bit )?less time\b", " shorter "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     (r"-", " "),
@@ -342,11 +485,16 @@ def side_of(text: str) -> Literal["left", "right"] | None:
 
 #: Properties people name that the catalogue has no metric for yet: phrases (as in
 #: ``MetricSpec.phrases``) and the reason given. A statement about them is refused, not
-#: answered with a metric that only sounds close. Empty since the last ones (descent and ascent
-#: time, hip sag and pike, knee extension at the top, chest depth) joined the catalogue; a
-#: property named before it is measured goes here, with its closest metrics in
+#: answered with a metric that only sounds close. The last ones issue 22 named (descent and
+#: ascent time, hip sag and pike, knee extension at the top, chest depth) joined the catalogue;
+#: a property named before it is measured goes here, with its closest metrics in
 #: :data:`CLOSEST`.
-NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {}
+NOT_YET_MEASURED: dict[str, tuple[str, tuple[str, ...]]] = {
+    # the knees' travel forward over the toes: no signal reads the knee against the foot
+    # along the direction the person faces
+    "knee_forward": ("how far the knees travel forward over or past the toes is not measured",
+                     ("knee forward floor", "knee forward toe", "knee over toe forward")),
+}
 
 
 #: Words that name a property without saying against what it is measured: a statement that
@@ -376,6 +524,7 @@ UNCLEAR_BY_ACTION: dict[str, tuple[tuple[str, str], ...]] = {
 #: when a statement about it is refused.
 CLOSEST: dict[str, tuple[str, ...]] = {
     "hip_height_unclear": ("hip_depth", "hip_pike", "hip_sag"),
+    "knee_forward": ("knee_angle_min", "trunk_lean_max", "heel_lift_max"),
 }
 
 
@@ -538,9 +687,15 @@ def _score(phrase: _Phrase) -> float:
     return sum(weights.get(c, 1.0) for c in phrase.concepts)
 
 
-def _best_in_clauses(text: str, side: str | None) -> tuple[_Phrase, Reading] | None:
-    """The best phrase matched wholly inside one clause, with that clause's reading; None
-    when the statement is one clause or no clause matches on its own."""
+def _best_in_clauses(text: str, side: str | None, metric: str) -> tuple[_Phrase, Reading] | None:
+    """The best phrase of ``metric`` matched wholly inside one clause, with that clause's
+    reading; None when the statement is one clause or no clause matches it on its own.
+
+    Any clause that names the property on its own counts, not only the best-matching one: in
+    "the lunge is shallow, the front knee hardly bends" the first clause reads best as the
+    hips' depth, the second as the knee's bend the whole statement matched, and the
+    direction is the second clause's ("hardly bends"), not the product of both clauses'
+    signs (shallow times hardly-bends, a double negative)."""
     clauses = [c for c in _CLAUSE.split(text.lower()) if c and c.strip() and not
                _CLAUSE.fullmatch(c)]
     if len(clauses) < 2:
@@ -549,7 +704,7 @@ def _best_in_clauses(text: str, side: str | None) -> tuple[_Phrase, Reading] | N
     for clause in clauses:
         reading = read_words(clause)
         phrase = _best(reading, side)
-        if phrase is None:
+        if phrase is None or phrase.metric != metric:
             continue
         score = _score(phrase)
         if best is None or score > best[0]:
@@ -608,8 +763,8 @@ def understand(text: str, action: str = "") -> Understanding:
                                      "breathing, the face, fingers, equipment, the scene)",
                              suggestions=suggestions_for(text))
     phrase = _best(reading, side)
-    in_clause = _best_in_clauses(text, side)
-    if in_clause is not None and phrase is not None and in_clause[0].metric == phrase.metric:
+    in_clause = _best_in_clauses(text, side, phrase.metric) if phrase is not None else None
+    if in_clause is not None:
         phrase, reading = in_clause  # the same property, its direction read in its own clause
     if phrase is None:
         return Understanding(text=text, moment=moment, side=side,

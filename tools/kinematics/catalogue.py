@@ -218,8 +218,10 @@ _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
     None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
-    "wrist": ("hand fast release", "hand snap", "hand top speed high"),
-    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high")}
+    "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
+              "arm fast peak", "throw hard", "punch hard"),
+    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
+              "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -256,7 +258,7 @@ def _build_registry() -> None:
         description="Smallest shoulder-hip-knee angle (180° = upright, smaller = hip hinge). "
                     f"{mean_note}",
         more="the hips flex less", less="the hips flex more",
-        phrases=("hip straight", "angle chest thigh wide"),
+        phrases=("hip straight", "angle chest thigh wide", "-hip bend deep"),
         family="hip_flexion")
     add_bilateral(
         name="hip_angle_max", signal=hip, combine="mean", agg="max", kind="angle",
@@ -337,7 +339,9 @@ def _build_registry() -> None:
         description="Largest angle of the trunk (hip midpoint to shoulder midpoint) from "
                     "vertical.",
         more="the upper body leans further", less="the upper body stays more upright",
-        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright", "chest forward"),
+        # "she stays upright", the posture (understanding.py): the trunk's upright line
+        phrases=("trunk lean", "-trunk upright", "-chest high", "-chest upright", "chest forward",
+                 "-posture upright"),
         family="trunk_lean", vertical=True)
     add(
         name="head_tilt_mean", signal=head_tilt, agg="mean", kind="angle",
@@ -359,8 +363,13 @@ def _build_registry() -> None:
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
                      f"{word} move big", f"{word} arc big", f"{word} motion long",
-                     f"{word} range", f"{word} travel", f"{word} swing")
-            + (("arm range shoulder", "arm shoulder big") if joint == "shoulder" else ()))
+                     f"{word} range", f"{word} travel", f"{word} range wide")
+            + ((f"{word} swing",) if joint != "elbow" else ())
+            + ((f"{joint} range", f"{joint} range big") if word != joint else ())
+            # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
+            # stay still"; an arm swings at the shoulder, not at the elbow
+            + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
+                "upper arm sway", "arm swing") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
             kind="angle",
@@ -368,7 +377,8 @@ def _build_registry() -> None:
             description=f"Mean absolute difference between the left and right {joint} angle.",
             more=f"the left and right {joint}s differ more",
             less=f"the left and right {joint}s move more alike",
-            family=f"asym_{joint}", sided=False, phrases=(f"{even} asym",))
+            family=f"asym_{joint}", sided=False,
+            phrases=(f"{even} asym",) + (("leg asym",) if joint == "knee" else ()))
     add(
         name="range_of_motion_trunk", signal=trunk_lean, agg="range", kind="angle",
         label="trunk sway",
@@ -382,14 +392,15 @@ def _build_registry() -> None:
         label="stance width",
         description="Median horizontal distance between the ankles, in torso lengths.",
         more="the feet stance is wider", less="the feet stance is narrower",
-        phrases=("foot wide", "stance wide", "-foot closer"),
+        phrases=("foot wide", "stance wide", "-foot closer", "leg wide"),
         family="stance")
     add(
         name="stance_width_max", signal=stance_width, agg="max", kind="length",
         label="widest step",
         description="Largest horizontal distance between the ankles, in torso lengths.",
         more="the feet step out wider", less="the feet step out less",
-        phrases=("step wide", "step big", "-step inward"),
+        phrases=("step wide", "step big", "-step inward", "foot wide peak", "leg wide peak",
+                 "stance wide peak"),
         family="stance_step")
     add(
         name="hip_depth", signal=hip_height, agg="min", kind="length",
@@ -408,7 +419,8 @@ def _build_registry() -> None:
         description="Highest wrist height above the hip midpoint, in torso lengths (1 ≈ shoulder "
                     "level).",
         more="the hands reach higher", less="the hands stay lower",
-        phrases=("hand high head", "hand further high", "-hand head height", "reach high"),
+        phrases=("hand high head", "hand further high", "-hand head height", "reach high",
+                 "hand high peak"),
         family="hand_high")
     add_bilateral(
         name="hand_height_mean", signal=height_above_hips("wrist"), combine="mean", agg="mean",
@@ -424,7 +436,7 @@ def _build_registry() -> None:
         label="lowest hand position",
         description="Lowest wrist height above the standing ankle, in torso lengths.",
         more="the hands stay higher", less="the hands go lower",
-        phrases=("hand high bottom", "hand high floor", "hand sinkdown high"),
+        phrases=("hand high bottom", "hand high floor", "hand sinkdown high", "reach high floor"),
         family="hand_low", sided=False)
     add_bilateral(
         name="range_of_motion_hand", signal=height_above_hips("wrist"), combine="mean",
@@ -458,7 +470,7 @@ def _build_registry() -> None:
         description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
                     "the knees are inside the feet (caving in).",
         more="the knees track further out", less="the knees cave in more",
-        phrases=("knee wide foot",),
+        phrases=("knee wide foot", "knee wide ankl"),
         family="knee_valgus")
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
@@ -467,7 +479,7 @@ def _build_registry() -> None:
                     f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
                     "in torso lengths; about 0 without a jump.",
         more="the jump is higher", less="the jump is lower",
-        phrases=("jump high", "vertical high", "foot high floor", "elevate jump", "more air",
+        phrases=("jump high", "foot high floor", "elevate jump", "more air",
                  "high floor"),
         family="jump", num_frames="gt_1")
 
@@ -501,7 +513,7 @@ def _build_registry() -> None:
                     f"each boundary is taken as uncertain by {BOUNDARY_UNCERTAINTY_S} s or one "
                     "frame, whichever is larger.",
         more="it takes longer", less="it is quicker", min_effect=0.15, relative=True,
-        phrases=("plank long", "hold long", "set long", "take long", "-set fast"),
+        phrases=("plank long", "hold long", "set long", "take long", "-set fast", "balance long"),
         family="duration", compute=stage_duration, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="motion_duration", unit="s", kind="time", label="movement time",
@@ -566,9 +578,9 @@ def _register_body_parts() -> None:
         description="Median angle of the foot (heel to toe) from straight ahead in the ground "
                     "plane, in degrees (+ toes out, - toes in; per frame the mean of both feet).",
         more="the feet are turned out more", less="the feet point more straight ahead",
-        phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "duck",
-                 "-foot point straight", "-foot point forward", "-foot parallel", "toe angle out",
-                 "foot angle out"),
+        phrases=("foot turn out", "toe turn out", "toe point out", "foot flare", "toe flare",
+                 "duck", "-foot point straight", "-foot point forward", "-foot parallel",
+                 "toe angle out", "foot angle out"),
         family="foot_turn_out", min_effect=8.0)
     _add_gated(
         name="hip_shift_mean", signal=hip_shift, agg="mean", kind="length",
@@ -625,7 +637,8 @@ def _register_body_parts() -> None:
             less="the arm is lower at the top" + ("" if side is None else f" on the {side} "
                                                   "side"),
             min_effect=8.0, family="arm_top",
-            phrases=("release high", "release point high", "arm high release"),
+            phrases=("release high", "release point high", "arm high release",
+                     "arm upright peak"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
@@ -662,6 +675,7 @@ def _register_rep_events() -> None:
              "the hips pike higher above the shoulder-ankle line",
              "the hips stay more in line with the body",
              ("hip pike", "butt stick up", "upside v", "-hip level shoulder",
+              "hip poke high", "hip push high", "hip hike high", "hip stick high",
               "-hip align body", "body v"))):
         _add_gated(
             name=name, signal=positive_part(hip_line_offset, sign), agg="mean", kind="length",
@@ -717,7 +731,10 @@ def _register_rep_events() -> None:
         more="the chest stays higher at the bottom (shallower)",
         less="the chest goes lower (deeper) at the bottom",
         min_effect=0.1, family="chest_depth",
+        # the chest's height is the shoulders' above the hands at the bottom ("at the bottom the
+        # shoulders are lower"; not "the hands rise above the shoulders")
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
+                 "shoulder high bottom",
                  "-pushup deep", "-pushup sinkdown", "half rep", "-chest low",
                  "-chest sinkdown", "pushup shallow", "-chest touch"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
