@@ -16,7 +16,10 @@ each metric is measured on both with :func:`viddiff.tools.kinematics.comparison.
 
     capture_error = sqrt(mean((value_copy - value_original) ** 2))
 
-in the metric's own unit (degrees, torso lengths, seconds, torso lengths/s ...), over the pairs
+per cause (:data:`CAUSE_OF_VARIANT`): ``size`` over the copies whose picture differs (resized,
+framed, half resolution and compressed), ``rate`` over the re-timed ones, so a pair filmed at
+another frame rate carries the rate's error and not the picture's; in the metric's own unit
+(degrees, torso lengths, seconds, torso lengths/s ...), over the pairs
 where both values exist; ``n_pairs`` says how many (pairs × rates; a copy on which no single
 person is followed well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value).
 It is the root mean square of the change, not its spread about the mean: a systematic offset
@@ -29,7 +32,7 @@ timing, so neither is used.
     python -m bench.bench_capture_error [--work DIR] [--write]
 
 prints the table and with ``--write`` stores it in tools/data/capture_error.csv (columns
-metric, capture_error, n_pairs) and a summary in bench/RESULTS.md.
+metric, size_error, size_pairs, rate_error, rate_pairs) and a summary in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import numpy as np
 from bench.open_mode_set import CAPTURE_VARIANTS, available_cams, build
 from bench.results import machine_line, update_section
 from viddiff.graphs.context import default_cache_dir
-from viddiff.tools.kinematics.comparison import compare_metric
+from viddiff.tools.kinematics.comparison import CAPTURE_CAUSES, CaptureCause, compare_metric
 from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.pose.extract import extract_video_pose
 from viddiff.tools.pose.sequence import PoseSequence
@@ -56,6 +59,10 @@ TABLE = Path(__file__).resolve().parents[1] / "tools" / "data" / "capture_error.
 #: The pose rates the error is measured at: the engine's default and the denser one.
 POSE_RATES = (30.0, 60.0)
 MIN_PAIRS = 3
+#: Which way each capture-only copy was filmed differently (the causes of
+#: :func:`viddiff.tools.kinematics.comparison.capture_causes`).
+CAUSE_OF_VARIANT: dict[str, CaptureCause] = {
+    "resized_0.6": "size", "framed_0.6": "size", "halfres_crf40": "size", "fps_24": "rate"}
 
 
 def _pose(path: Path, cache: Path, rate: float) -> PoseSequence:
@@ -64,37 +71,42 @@ def _pose(path: Path, cache: Path, rate: float) -> PoseSequence:
                               max_side=448)
 
 
-def measure(work: Path, cams: tuple[int, ...]) -> dict[str, list[float]]:
-    """metric -> value_copy - value_original over every (clip, capture copy) pair and pose
-    rate."""
+def measure(work: Path, cams: tuple[int, ...]) -> dict[tuple[str, CaptureCause], list[float]]:
+    """(metric, cause) -> value_copy - value_original over every (clip, capture copy) pair and
+    pose rate."""
     pairs = build(work, cams=cams, names=CAPTURE_VARIANTS)
     cache = work / "cache"
-    changes: dict[str, list[float]] = defaultdict(list)
+    changes: dict[tuple[str, CaptureCause], list[float]] = defaultdict(list)
     for rate in POSE_RATES:
         poses: dict[Path, PoseSequence] = {}
         for i, pair in enumerate(pairs, start=1):
             if pair.original not in poses:
                 poses[pair.original] = _pose(pair.original, cache, rate)
             copy = _pose(pair.copy, cache, rate)
+            cause = CAUSE_OF_VARIANT[pair.name.split("/")[-1]]
             for name in METRICS:
                 m = compare_metric(name, poses[pair.original], copy)
                 if m.value_a is not None and m.value_b is not None \
                         and math.isfinite(m.value_a) and math.isfinite(m.value_b):
-                    changes[name].append(float(m.value_b - m.value_a))
+                    changes[(name, cause)].append(float(m.value_b - m.value_a))
             print(f"[{i}/{len(pairs)}] {pair.name} at {rate:g} frames/s", file=sys.stderr,
                   flush=True)
     return dict(changes)
 
 
-def table(changes: dict[str, list[float]]) -> list[tuple[str, float, int, float]]:
-    """(metric, capture error, n_pairs, mean change), metrics with enough pairs, by name."""
-    rows = []
-    for name, d in sorted(changes.items()):
+Row = tuple[str, dict[CaptureCause, tuple[float, int, float]]]
+
+
+def table(changes: dict[tuple[str, CaptureCause], list[float]]) -> list[Row]:
+    """Per metric (by name) and cause with enough pairs: (capture error, n_pairs, mean
+    change)."""
+    rows: dict[str, dict[CaptureCause, tuple[float, int, float]]] = defaultdict(dict)
+    for (name, cause), d in sorted(changes.items()):
         if len(d) >= MIN_PAIRS:
             v = np.asarray(d, dtype=float)
-            rows.append((name, float(np.sqrt(np.mean(np.square(v)))), int(v.size),
-                         float(np.mean(v))))
-    return rows
+            rows[name][cause] = (float(np.sqrt(np.mean(np.square(v)))), int(v.size),
+                                 float(np.mean(v)))
+    return sorted(rows.items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,39 +122,53 @@ def main(argv: list[str] | None = None) -> int:
         print("the demo clips are not in ../shared/data/clips", file=sys.stderr)
         return 2
     rows = table(measure(args.work, cams))
-    print(f"\n{'metric':34s} {'capture err':>11s} {'n':>3s} {'mean change':>11s}")
-    for name, error, n, mean in rows:
-        print(f"{name:34s} {error:11.4f} {n:3d} {mean:11.4f}")
+    print(f"\n{'metric':34s} " + " ".join(f"{c + ' err':>10s} {'n':>3s} {'mean chg':>9s}"
+                                          for c in CAPTURE_CAUSES))
+    for name, by_cause in rows:
+        cells = [f"{e:10.4f} {n:3d} {m:9.4f}" if (e, n, m) != (0.0, 0, 0.0) else f"{'-':>24s}"
+                 for e, n, m in (by_cause.get(c, (0.0, 0, 0.0)) for c in CAPTURE_CAUSES)]
+        print(f"{name:34s} " + " ".join(cells))
     if args.write:
         with TABLE.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["metric", "capture_error", "n_pairs"])
-            for name, error, n, _ in rows:
-                writer.writerow([name, f"{error:.4f}", n])
+            writer.writerow(["metric", *(f"{c}_{w}" for c in CAPTURE_CAUSES
+                                         for w in ("error", "pairs"))])
+            for name, by_cause in rows:
+                cells = []
+                for cause in CAPTURE_CAUSES:
+                    error, n, _ = by_cause.get(cause, (0.0, 0, 0.0))
+                    cells += [f"{error:.4f}", n]
+                writer.writerow([name, *cells])
         print(f"wrote {TABLE}")
         _write_summary(rows, len(cams))
     return 0
 
 
-def _write_summary(rows: list[tuple[str, float, int, float]], n_clips: int) -> None:
+def _write_summary(rows: list[Row], n_clips: int) -> None:
+    variants = {c: [v for v in CAPTURE_VARIANTS if CAUSE_OF_VARIANT[v] == c]
+                for c in CAPTURE_CAUSES}
     lines = [machine_line() + ".", "",
-             f"Per metric, the root mean square of value(copy) − value(original) over "
-             f"{n_clips} clips × {len(CAPTURE_VARIANTS)} capture-only copies "
-             f"({', '.join(CAPTURE_VARIANTS)}), whole clips, pose at "
-             f"{' and '.join(f'{r:g}' for r in POSE_RATES)} frames/s "
-             "(`python -m bench.bench_capture_error --write`, "
-             "`tools/data/capture_error.csv`).", "",
-             "| kind | pooled capture error (RMS over metrics) | range | metrics | "
-             "largest |", "|---|---:|---:|---:|---|"]
-    by_kind: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for name, error, _, _ in rows:
-        by_kind[METRICS[name].kind].append((name, error))
-    for kind, items in sorted(by_kind.items()):
-        errors = [e for _, e in items]
-        top = max(items, key=lambda x: x[1])
-        lines.append(f"| {kind} | {math.sqrt(float(np.mean(np.square(errors)))):.3g} | "
-                     f"{min(errors):.3g}–{max(errors):.3g} | {len(items)} | "
-                     f"`{top[0]}` {top[1]:.3g} |")
+             f"Per metric and cause, the root mean square of value(copy) − value(original) over "
+             f"{n_clips} clips × the capture-only copies of that cause ("
+             + "; ".join(f"{c}: {', '.join(v)}" for c, v in variants.items())
+             + f"), whole clips, pose at {' and '.join(f'{r:g}' for r in POSE_RATES)} "
+             "frames/s (`python -m bench.bench_capture_error --write`, "
+             "`tools/data/capture_error.csv`). A pair filmed differently in a way gets that "
+             "way's error (both: in quadrature).", "",
+             "| cause | kind | pooled capture error (RMS over metrics) | range | metrics | "
+             "largest |", "|---|---|---:|---:|---:|---|"]
+    for cause in CAPTURE_CAUSES:
+        by_kind: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for name, by_cause in rows:
+            if cause in by_cause:
+                by_kind[METRICS[name].kind].append((name, by_cause[cause][0]))
+        for kind, items in sorted(by_kind.items()):
+            errors = [e for _, e in items]
+            top = max(items, key=lambda x: x[1])
+            lines.append(f"| {cause} | {kind} | "
+                         f"{math.sqrt(float(np.mean(np.square(errors)))):.3g} | "
+                         f"{min(errors):.3g}–{max(errors):.3g} | {len(items)} | "
+                         f"`{top[0]}` {top[1]:.3g} |")
     update_section("Capture error (bench/bench_capture_error.py)", "\n".join(lines))
 
 

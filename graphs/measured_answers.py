@@ -29,8 +29,9 @@ from pydantic import BaseModel, Field
 
 from viddiff.tools.kinematics.comparison import (
     K_SIGMA,
+    CaptureCause,
     at_moment,
-    captures_differ,
+    capture_causes,
     compare_metric,
     compare_over_repetitions,
     compare_values,
@@ -273,7 +274,7 @@ def answer_offline(name: str, description: str, query_string: str,
                    pose_a: PoseSequence, pose_b: PoseSequence,
                    segments_a: Sequence[Segment], segments_b: Sequence[Segment],
                    action_key: str | None = None, diff_key: str | None = None,
-                   capture_differs: bool | None = None,
+                   capture_differs: frozenset[CaptureCause] | None = None,
                    reader: StatementReader = understand) -> OfflineAnswer:
     """Answer one difference (a / b / c) from pose measurements, or say it is not measurable
     (``reader`` maps free text to a metric: see :func:`query_for`)."""
@@ -491,7 +492,8 @@ def _one_fact(items: list[tuple[float, MetricSpec, Measurement]]
 def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
                     segments_b: Sequence[Segment], n: int,
                     action_key: str | None = None,
-                    capture_differs: bool | None = None) -> list[OfflineProposal]:
+                    capture_differs: frozenset[CaptureCause] | None = None
+                    ) -> list[OfflineProposal]:
     """The ``n`` clearest measured differences (label a/b only), at most one per fact
     (:data:`FACT_OF_FAMILY`), tested as ONE family of tests.
 
@@ -516,7 +518,7 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     # nobody asked: when the viewpoints cannot be compared, body angles are read as from two
     # views (their cross-view error), not as from one (the cam02 mirror stated an elbow)
     differ = views_differ(pose_a, pose_b) or views_unknown(pose_a, pose_b)
-    capture = captures_differ(pose_a, pose_b) if capture_differs is None else capture_differs
+    capture = capture_causes(pose_a, pose_b) if capture_differs is None else capture_differs
     cleared: dict[str, list[tuple[float, MetricSpec, Measurement]]] = {}
     sides = choose_sides(pose_a, pose_b)
     shifts = (_moment_rows(pose_a, pose_b, 0), _moment_rows(pose_a, pose_b, 1))

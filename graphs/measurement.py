@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from viddiff.graphs.context import VidDiffContext
 from viddiff.graphs.poses import pose_of, pose_segment
 from viddiff.graphs.schemas import VideoRef
-from viddiff.tools.kinematics.comparison import captures_differ, compare_metric
+from viddiff.tools.kinematics.comparison import CaptureCause, capture_causes, compare_metric
 from viddiff.tools.kinematics.registry import METRICS, reads_its_own_moment
 from viddiff.tools.kinematics.results import Direction, Measurement
 from viddiff.tools.pose.cuts import cut_note
@@ -54,10 +54,11 @@ def resolve_segment(stage: str, segments: list[Segment]) -> Segment | None:
 
 
 def filmed_differently(ref_a: VideoRef, ref_b: VideoRef, pose_a: PoseSequence,
-                       pose_b: PoseSequence) -> bool:
-    """Whether the capture error applies: the source videos' frame heights, or the person's
-    size in the frame, differ (:func:`viddiff.tools.kinematics.comparison.captures_differ`)."""
-    return captures_differ(pose_a, pose_b, (float(ref_a.height), float(ref_b.height)))
+                       pose_b: PoseSequence) -> frozenset[CaptureCause]:
+    """How the two videos were filmed differently, for the capture error that applies: the
+    source videos' frame heights or the person's size in the frame (``size``), the pose rate
+    (``rate``; :func:`viddiff.tools.kinematics.comparison.capture_causes`)."""
+    return capture_causes(pose_a, pose_b, (float(ref_a.height), float(ref_b.height)))
 
 
 def measure_pair(metric: str, refs: tuple[VideoRef, VideoRef],

@@ -506,3 +506,31 @@ def test_a_median_between_two_places_is_uncertain() -> None:
     split = measure("stance_width", sequence(together + wide, fps=30.0, noise=1.0, seed=1))
     steady = measure("stance_width", sequence(together * 2, fps=30.0, noise=1.0, seed=1))
     assert split.uncertainty >= 0.25 and steady.uncertainty <= 0.05, (split, steady)
+
+
+def test_capture_causes_name_how_two_clips_were_filmed_differently() -> None:
+    """The size of the picture or of the person in it is one cause, the pose rate another,
+    each with its own measured error; a clip read at uneven steps (48 frames/s at 30 poses
+    a second) is read at its mean rate."""
+    from viddiff.tools.kinematics.comparison import capture_causes, capture_error, compare_values
+
+    base = squat_clip(depth_knee=90.0, fps=30.0)
+    assert capture_causes(base, base) == frozenset()
+    assert capture_causes(base, squat_clip(depth_knee=90.0, fps=30.0, scale=0.5)) == {"size"}
+    assert capture_causes(base, squat_clip(depth_knee=90.0, fps=24.0)) == {"rate"}
+    uneven = PoseSequence(keypoints=base.keypoints, visibility=base.visibility,
+                          present=base.present, width=base.width, height=base.height,
+                          timestamps=np.cumsum(np.tile([1 / 48, 2 / 48], base.n_frames)
+                                               )[:base.n_frames])
+    assert uneven.frame_period == pytest.approx(1 / 24)  # the median step: 24 a second
+    assert capture_causes(base, uneven) == frozenset()  # its mean rate is 32 a second
+    spec = METRICS["longest_pause"]
+    size, rate = (capture_error(spec, frozenset({c})) for c in ("size", "rate"))
+    assert size > 0 and rate > 0 and size != rate
+    assert capture_error(spec, frozenset({"size", "rate"})) == pytest.approx(math.hypot(size, rate))
+    from viddiff.tools.kinematics.results import MetricValue
+
+    m = compare_values(spec, MetricValue(0.5, 0.03, 30, "s"), MetricValue(0.1, 0.03, 30, "s"),
+                       "higher", capture_differs=frozenset({"rate"}))
+    assert "another frame rate" in m.statement and "size" not in m.statement
+    assert m.uncertainty == pytest.approx(math.hypot(0.03, 0.03, rate))

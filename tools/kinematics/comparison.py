@@ -35,6 +35,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
+from typing import Literal
 
 from viddiff.tools.kinematics.registry import MetricSpec, get_metric
 from viddiff.tools.kinematics.results import (
@@ -53,7 +54,7 @@ from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference
 
-__all__ = ["CROSS_VIEW_ERROR", "K_SIGMA", "LR_AGREEMENT_MIN", "capture_error", "captures_differ",
+__all__ = ["CROSS_VIEW_ERROR", "K_SIGMA", "LR_AGREEMENT_MIN", "capture_causes", "capture_error",
            "compare_metric", "compare_values", "cross_view_error", "decision_threshold",
            "format_value"]
 
@@ -148,20 +149,22 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                    stage: str | None = None,
                    lr_agreement: tuple[float, float] = (1.0, 1.0), *,
                    poses: tuple[PoseSequence | None, PoseSequence | None] = (None, None),
-                   views_differ: bool = False, capture_differs: bool = False,
+                   views_differ: bool = False,
+                   capture_differs: frozenset[CaptureCause] = frozenset(),
                    k_sigma: float = K_SIGMA) -> Measurement:
     """Apply the decision rule to two measured values (see the module docstring).
 
     ``lr_agreement`` are the two poses' left/right label agreements: a metric that depends on
     which side is left gives ``c`` when either is below :data:`LR_AGREEMENT_MIN`. ``poses``
     turn the values' frame rows into evidence (source frames and times); ``views_differ``
-    adds the cross-view error; ``k_sigma`` is the uncertainty multiple a difference must
-    exceed (raised when many tests are made at once, as in open mode).
+    adds the cross-view error, ``capture_differs`` the capture error of each way the two were
+    filmed differently (:func:`capture_causes`); ``k_sigma`` is the uncertainty multiple a
+    difference must exceed (raised when many tests are made at once, as in open mode).
     """
     where = f" ({stage})" if stage else ""
     view_a = cross_view_error(spec, va.value) if views_differ else 0.0
     view_b = cross_view_error(spec, vb.value) if views_differ else 0.0
-    capture = capture_error(spec) / math.sqrt(2) if capture_differs else 0.0
+    capture = capture_error(spec, capture_differs) / math.sqrt(2) if capture_differs else 0.0
     unc_a = math.hypot(va.uncertainty, view_a, capture)
     unc_b = math.hypot(vb.uncertainty, view_b, capture)
     base = dict(metric=spec.name, stage=stage, value_a=va.value, value_b=vb.value, unit=spec.unit,
@@ -187,7 +190,7 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
     resolves = f"the {format_value(resolution, spec.unit)} the pose measurement can resolve here"
     extra = [why for why, on in (("the different camera angles",
                                   views_differ and max(view_a, view_b) > 0),
-                                 ("filming at another size, quality or frame rate",
+                                 (f"filming {_capture_words(capture_differs)}",
                                   capture > 0)) if on]
     if extra:
         resolves += f" (including the error of {' and of '.join(extra)})"
@@ -244,7 +247,7 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
                    segment_a: Segment | None = None, segment_b: Segment | None = None,
                    direction: Direction = "higher",
                    moment_rows: tuple[int, int] = (0, 0),
-                   capture_differs: bool | None = None) -> Measurement:
+                   capture_differs: frozenset[CaptureCause] | None = None) -> Measurement:
     """Measure ``name`` on both videos and label which one the statement is more true of.
 
     ``direction`` says which sign of ``value_a - value_b`` makes the statement truer: "the
@@ -252,8 +255,8 @@ def compare_metric(name: str, pose_a: PoseSequence, pose_b: PoseSequence,
     Segments are in pose frames (rows of the two sequences). ``moment_rows``: how many frames
     each video's segment boundaries may be off (their events' timing uncertainty); what the
     value does when they move that far is added to its uncertainty (:func:`at_moment`).
-    ``capture_differs``: whether the two were filmed at another size, quality or frame rate
-    (None: judged from the poses, :func:`captures_differ`).
+    ``capture_differs``: how the two were filmed differently (None: judged from the poses,
+    :func:`capture_causes`).
     """
     spec = get_metric(name)
     sides = _pair_sides(pose_a, pose_b)
@@ -272,14 +275,14 @@ def _pair_sides(pose_a: PoseSequence, pose_b: PoseSequence) -> tuple[str, ...] |
 
 def _compare_pair(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction: Direction,
                   stage: str | None, pose_a: PoseSequence, pose_b: PoseSequence,
-                  capture_differs: bool | None) -> Measurement:
+                  capture_differs: frozenset[CaptureCause] | None) -> Measurement:
     """:func:`compare_values` with what the two poses say about themselves: their left/right
     agreement, whether their views differ, whether they were filmed differently (judged
     from the poses when ``capture_differs`` is None)."""
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
                           views_differ=views_differ(pose_a, pose_b),
-                          capture_differs=captures_differ(pose_a, pose_b)
+                          capture_differs=capture_causes(pose_a, pose_b)
                           if capture_differs is None else capture_differs)
 
 
@@ -287,7 +290,7 @@ def compare_over_repetitions(name: str, pose_a: PoseSequence, pose_b: PoseSequen
                              spans_a: Sequence[Segment], spans_b: Sequence[Segment],
                              direction: Direction = "higher", stage: str | None = None,
                              moment_rows: tuple[int, int] = (0, 0),
-                             capture_differs: bool | None = None) -> Measurement:
+                             capture_differs: frozenset[CaptureCause] | None = None) -> Measurement:
     """:func:`compare_metric` over the same phase of every repetition: "the knees cave in on
     the way down" on two clips of several squats reads each descent (A's k-th with B's k-th
     span in the lists) and compares the means, uncertain by the per-repetition uncertainty
@@ -357,36 +360,58 @@ def measure_value(spec: MetricSpec, pose: PoseSequence, segment: Segment | None,
     return spec.compute(pose, ctx, segment)
 
 
-#: Two videos are filmed differently when their frame heights or the person's size in the
-#: frame differ by more than this factor.
+#: Two videos are filmed differently when their frame heights, the person's size in the
+#: frame or their pose rates differ by more than this factor.
 CAPTURE_RATIO = 1.2
 _CAPTURE_TABLE = "capture_error.csv"
 
 
-def _measured_capture() -> dict[str, float]:
-    """Per-metric capture errors: how much the pose model's value changes when the same
-    performance is filmed at another size, quality or frame rate, measured on constructed
-    copies of real clips with poses at 30 and 60 frames/s
+#: What differs between two captures of one performance, each with its own measured error:
+#: ``size`` the picture (its resolution, the person's size in it, so also its quality), ``rate``
+#: the pose rate (frames read per second).
+CaptureCause = Literal["size", "rate"]
+CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate")
+
+
+def _measured_capture(cause: CaptureCause) -> dict[str, float]:
+    """Per-metric capture errors of one cause: how much the pose model's value changes when
+    the same performance is filmed at another size or quality (``size``) or frame rate
+    (``rate``), measured on constructed copies of real clips with poses at 30 and 60 frames/s
     (``python -m bench.bench_capture_error --write``): the root mean square of
     (copy - original) over the pairs and rates, a systematic offset included."""
-    return _per_metric_table(_CAPTURE_TABLE, "capture_error")
+    return _per_metric_table(_CAPTURE_TABLE, f"{cause}_error")
 
 
-def capture_error(spec: MetricSpec) -> float:
+def capture_error(spec: MetricSpec, causes: frozenset[CaptureCause] = frozenset(CAPTURE_CAUSES)
+                  ) -> float:
     """The standard deviation of the change in ``spec``'s value between two captures of one
-    performance (0 when the table has no entry for the metric or its two-sided form)."""
-    table = _measured_capture()
+    performance that differ by ``causes`` (the errors of independent causes in quadrature; 0
+    when the table has no entry for the metric or its two-sided form)."""
     base = spec.name.removesuffix("_left").removesuffix("_right")
-    return table.get(spec.name, table.get(base, 0.0))
+    errors = []
+    for cause in CAPTURE_CAUSES:
+        if cause in causes:
+            table = _measured_capture(cause)
+            errors.append(table.get(spec.name, table.get(base, 0.0)))
+    return math.hypot(*errors) if errors else 0.0
 
 
-def captures_differ(pose_a: PoseSequence, pose_b: PoseSequence,
-                    heights: tuple[float, float] | None = None) -> bool:
-    """Whether A and B were filmed differently enough for the capture error to apply: the
-    source videos' frame height (``heights``; else the poses' sampled height), or the
-    person's size in the frame (median torso length over frame height), differing by more than
-    :data:`CAPTURE_RATIO`. A different frame rate alone does not count: frames are sampled by
-    timestamp, and a re-timed copy's poses are the same poses."""
+def _capture_words(causes: frozenset[CaptureCause]) -> str:
+    """How the two were filmed differently, in words ("at another size or quality")."""
+    words = {"size": "at another size or quality", "rate": "at another frame rate"}
+    return " and ".join(words[c] for c in CAPTURE_CAUSES if c in causes)
+
+
+def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
+                   heights: tuple[float, float] | None = None) -> frozenset[CaptureCause]:
+    """How A and B were filmed differently, for the capture error that applies (each cause
+    differing by more than :data:`CAPTURE_RATIO`): ``size`` when the source videos' frame
+    height (``heights``; else the poses' sampled height) or the person's size in the frame
+    (median torso length over frame height) differ; ``rate`` when the poses were read at
+    different rates. The rate counts: a clip filmed at 24 frames/s is read at 24 poses a
+    second however high ``--pose-fps`` is, and the pose model's tracker smooths differently at
+    another rate (a 7-frame stop at a lunge's turnaround read at 30 frames/s was no stop at
+    24); a clip filmed at 60 and one at 30 are both read at the default 30."""
     def ratio(x: float, y: float) -> float:
         return max(x, y) / min(x, y) if min(x, y) > 0 else 1.0
 
@@ -395,8 +420,20 @@ def captures_differ(pose_a: PoseSequence, pose_b: PoseSequence,
         return (scale or 0.0) / max(pose.height, 1)
 
     h_a, h_b = heights or (float(pose_a.height), float(pose_b.height))
-    return any(r > CAPTURE_RATIO for r in (
-        ratio(h_a, h_b), ratio(person_size(pose_a), person_size(pose_b))))
+    causes: set[CaptureCause] = set()
+    if ratio(h_a, h_b) > CAPTURE_RATIO or \
+            ratio(person_size(pose_a), person_size(pose_b)) > CAPTURE_RATIO:
+        causes.add("size")
+    if pose_a.n_frames > 1 and pose_b.n_frames > 1 and \
+            ratio(_mean_period(pose_a), _mean_period(pose_b)) > CAPTURE_RATIO:
+        causes.add("rate")
+    return frozenset(causes)
+
+
+def _mean_period(pose: PoseSequence) -> float:
+    """Seconds per pose frame on average: a 48 frames/s clip read at 30 poses a second is read
+    at uneven steps of one and two source frames, whose median (1/24 s) is not its rate."""
+    return float(pose.timestamps[-1] - pose.timestamps[0]) / (pose.n_frames - 1)
 
 
 def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
