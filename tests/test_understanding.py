@@ -346,3 +346,16 @@ def test_every_reader_shows_the_catalogues_one_description() -> None:
         for where, text in (("measure tool", measure), ("chat tool", chat), ("prompt", prompt),
                             ("docs/measurable.md", doc.replace("/", "|"))):
             assert words.replace("/", "|") in text.replace("/", "|"), (where, spec.name)
+
+
+@pytest.mark.parametrize(("statement", "opposite"), [
+    ("the elbows don’t lock out at the top", "the elbows lock out at the top"),
+    ("her heels don’t come off the floor", "her heels come off the floor"),
+    ("he doesn’t sink as deep into the squat", "he sinks deeper into the squat"),
+])
+def test_typographic_apostrophe_negates_like_the_plain_one(statement: str, opposite: str) -> None:
+    """Issue 22: "don’t" (typographic apostrophe, as phones type it) is a negation like
+    "don't": the statement reads the mirror direction of its positive."""
+    (m1, d1), (m2, d2) = _read(statement), _read(opposite)
+    assert m1 is not None and m1 == m2 and d1 != d2
+    assert _read(statement) == _read(statement.replace("’", "'"))

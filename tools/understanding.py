@@ -258,7 +258,8 @@ def _dimension_said() -> tuple[tuple[str, str], ...]:
 
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
-    (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    # typographic apostrophes first, so that "doesn’t" opens to "does not" like "doesn't"
+    (r"[’`]", "'"), (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"'s\b", ""),
     # "it looks like" compares with another movement; it is not about the eyes ("looks")
     (r"\b(looks?|looking|looked) (more |less |a bit |a lot )?(like|as if|as though)\b",
      " \\2 "),
