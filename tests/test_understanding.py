@@ -14,10 +14,11 @@ BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 
 #: Dev-set figures (``python -m bench.bench_understanding --split dev``): 79.9% right, 3.3%
 #: wrong on the 612 dev statements since the statistic cues and the clause-local direction
-#: (73.4% / 6.7% before; it was 76.6% / 0.8% on the 367 written with the reader); a change
-#: that loses ground fails here. Held-out is reported, never tested.
+#: (73.4% / 6.7% before; it was 76.6% / 0.8% on the 367 written with the reader); 3.1% wrong
+#: (19) since a direction word from another clause is refused; a change that loses ground
+#: fails here. Held-out is reported, never tested.
 DEV_RIGHT_FLOOR = 0.79
-DEV_WRONG_CEILING = 0.035
+DEV_WRONG_CEILING = 0.0311
 #: Opposite pairs of the dev bank that the reader maps to different metrics or the same
 #: direction (16 of them, 18 before the statistic cues: mostly a statement and its opposite
 #: worded about sibling metrics, "the hips sag" and "the hips stay up").
@@ -346,3 +347,43 @@ def test_every_reader_shows_the_catalogues_one_description() -> None:
         for where, text in (("measure tool", measure), ("chat tool", chat), ("prompt", prompt),
                             ("docs/measurable.md", doc.replace("/", "|"))):
             assert words.replace("/", "|") in text.replace("/", "|"), (where, spec.name)
+
+
+@pytest.mark.parametrize(("statement", "opposite"), [
+    ("the elbows don’t lock out at the top", "the elbows lock out at the top"),
+    ("her heels don’t come off the floor", "her heels come off the floor"),
+    ("he doesn’t sink as deep into the squat", "he sinks deeper into the squat"),
+])
+def test_typographic_apostrophe_negates_like_the_plain_one(statement: str, opposite: str) -> None:
+    """Issue 22: "don’t" (typographic apostrophe, as phones type it) is a negation like
+    "don't": the statement reads the mirror direction of its positive."""
+    (m1, d1), (m2, d2) = _read(statement), _read(opposite)
+    assert m1 is not None and m1 == m2 and d1 != d2
+    assert _read(statement) == _read(statement.replace("’", "'"))
+
+
+@pytest.mark.parametrize(("statement", "opposite"), [
+    ("the elbows flare wider, the arm range is the same",
+     "the elbows tuck narrower, the arm range is the same"),
+    ("the knees, compared with the feet, end up wider",
+     "the knees, compared with the feet, end up narrower"),
+])
+def test_a_direction_from_another_clause_is_refused_both_ways(statement: str,
+                                                              opposite: str) -> None:
+    """Issue 22: a reading pieced together across clauses whose direction word sits in a
+    clause naming nothing else of the phrase ("wider" said of the elbows, "arm range" in the
+    next clause) is a guess: the statement and its opposite are both refused, with the
+    hesitated reading first among the three suggestions."""
+    for text in (statement, opposite):
+        u = understand(text)
+        assert u.metric is None and u.phrase is not None, u
+        assert "another part of the sentence" in (u.refusal or "")
+        assert len(u.suggestions) == 3 and u.suggestions[0] in (u.refusal or "")
+
+
+def test_a_direction_in_its_own_clause_still_reads() -> None:
+    """The clause rule leaves alone a clause that names the property with its direction."""
+    assert _read("the feet stay flat, but the knees drift wider") == \
+        ("knee_width_ratio_min", "higher")
+    assert _read("the feet stay flat, but the knees drift narrower") == \
+        ("knee_width_ratio_min", "lower")

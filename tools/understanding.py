@@ -30,7 +30,9 @@ small grammar, not by one regular expression per wording:
   directions: consistent by construction. A statement of several clauses ("the lunge is
   shallow, the front knee hardly bends") takes its direction from a clause that names the
   matched property on its own, so that two clauses saying the same thing are not multiplied
-  into a double negative.
+  into a double negative. A reading pieced together across clauses whose direction word sits
+  in a clause that names nothing else of the phrase ("the elbows flare wider, the arm range
+  is the same") is refused: the direction is said of something else.
 * **Moment and side.** "At the bottom", "on the way down", "at the top", "on the way up",
   "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
   the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
@@ -258,7 +260,8 @@ def _dimension_said() -> tuple[tuple[str, str], ...]:
 
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
-    (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"[’`]", "'"), (r"'s\b", ""),
+    # typographic apostrophes first, so that "doesn’t" opens to "does not" like "doesn't"
+    (r"[’`]", "'"), (r"n't\b", " not"), (r"\bcannot\b", "can not"), (r"'s\b", ""),
     # "it looks like" compares with another movement; it is not about the eyes ("looks")
     (r"\b(looks?|looking|looked) (more |less |a bit |a lot )?(like|as if|as though)\b",
      " \\2 "),
@@ -682,6 +685,34 @@ _CLAUSE = re.compile(r"[,;]|\bbut\b|\bwhile\b|\bwhereas\b|\band (?=(the|his|her|
                      r"they|barely|hardly|only|never|does|doesn)\b)|\bas (?=(he|she|they)\b)")
 
 
+def _clauses(text: str) -> list[str]:
+    """The statement's clauses (:data:`_CLAUSE`), each a piece of the lower-cased text."""
+    return [c for c in _CLAUSE.split(text.lower()) if c and c.strip() and not _CLAUSE.fullmatch(c)]
+
+
+def _stray_direction(text: str, phrase: _Phrase) -> str | None:
+    """A direction word's concept of ``phrase`` read from a clause that names none of the
+    phrase's other concepts, or None.
+
+    A reading pieced together across clauses takes each polar word from the first clause that
+    has it: in "the hands stay low, the hips rise" a phrase "hip high" would take its direction
+    from "low", which is said of the hands. When that clause names nothing else of the phrase,
+    the direction belongs to something else and the reading is a guess, so it is refused. A
+    statement and its opposite have the same clauses, so both are refused alike."""
+    clauses = _clauses(text)
+    anchors = [c for c in phrase.concepts if c not in _POLAR_CONCEPTS]
+    if len(clauses) < 2 or not anchors:
+        return None
+    readings = [read_words(clause).concepts for clause in clauses]
+    for concept in phrase.concepts:
+        if concept not in _POLAR_CONCEPTS:
+            continue
+        first = next((r for r in readings if concept in r), None)
+        if first is not None and not any(a in first for a in anchors):
+            return concept
+    return None
+
+
 def _score(phrase: _Phrase) -> float:
     weights = _phrases()[1]
     return sum(weights.get(c, 1.0) for c in phrase.concepts)
@@ -696,8 +727,7 @@ def _best_in_clauses(text: str, side: str | None, metric: str) -> tuple[_Phrase,
     hips' depth, the second as the knee's bend the whole statement matched, and the
     direction is the second clause's ("hardly bends"), not the product of both clauses'
     signs (shallow times hardly-bends, a double negative)."""
-    clauses = [c for c in _CLAUSE.split(text.lower()) if c and c.strip() and not
-               _CLAUSE.fullmatch(c)]
+    clauses = _clauses(text)
     if len(clauses) < 2:
         return None
     best: tuple[float, _Phrase, Reading] | None = None
@@ -738,6 +768,12 @@ def suggestions_for(text: str, n: int = 3) -> tuple[str, ...]:
     return tuple(s[2] for s in scored[:n])
 
 
+def _with_first(first: str, text: str, n: int = 3) -> tuple[str, ...]:
+    """``first`` (the statement a refusal hesitated on), then the closest others, ``n`` in all."""
+    rest = [s for s in suggestions_for(text, n + 1) if s != first]
+    return (first, *rest)[:n]
+
+
 def _meant_in(unclear: str, action: str) -> str | None:
     """The metric an unclear property is in ``action`` (:data:`UNCLEAR_BY_ACTION`), or None."""
     if not action:
@@ -766,6 +802,15 @@ def understand(text: str, action: str = "") -> Understanding:
     in_clause = _best_in_clauses(text, side, phrase.metric) if phrase is not None else None
     if in_clause is not None:
         phrase, reading = in_clause  # the same property, its direction read in its own clause
+    elif phrase is not None and phrase.metric in METRICS:
+        stray = _stray_direction(text, phrase)
+        if stray is not None:
+            return Understanding(
+                text=text, moment=moment, side=side, phrase=phrase.text,
+                refusal=f"the words fit {METRICS[phrase.metric].more!r}, but the word that "
+                        f"says which way ({stray.lower()}) is in another part of the sentence "
+                        "than what it would describe, so the direction is not clear",
+                suggestions=_with_first(METRICS[phrase.metric].more, text))
     if phrase is None:
         return Understanding(text=text, moment=moment, side=side,
                              refusal="no measured property matches these words",
