@@ -36,7 +36,7 @@ from viddiff.tools.kinematics.comparison import (
     compare_over_repetitions,
     compare_values,
     measure_value,
-    views_differ,
+    views_may_differ,
 )
 from viddiff.tools.kinematics.movement import PHASE_NAMES, Movement, movement_pair
 from viddiff.tools.kinematics.registry import METRICS, MetricSpec, reads_its_own_moment
@@ -55,7 +55,6 @@ from viddiff.tools.taxonomy import (
     unmeasurable_for,
 )
 from viddiff.tools.understanding import Understanding, understand
-from viddiff.tools.viewpoint import views_unknown
 
 #: Metrics reported beside the deciding one, for context (metric -> (other metric, direction)).
 SUPPORTING: dict[str, tuple[tuple[str, Literal["higher", "lower"]], ...]] = {
@@ -515,9 +514,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     candidates = [spec for spec in open_candidates(pose_a, pose_b, scopes, action_key)
                   if comparable_timing or spec.space != "time"]
     k_sigma = open_k_sigma(len(candidates))
-    # nobody asked: when the viewpoints cannot be compared, body angles are read as from two
-    # views (their cross-view error), not as from one (the cam02 mirror stated an elbow)
-    differ = views_differ(pose_a, pose_b) or views_unknown(pose_a, pose_b)
+    # when the viewpoints cannot be compared, body angles are read as from two views (their
+    # cross-view error), not as from one (the cam02 mirror stated an elbow)
+    differ = views_may_differ(pose_a, pose_b)
     capture = capture_causes(pose_a, pose_b) if capture_differs is None else capture_differs
     cleared: dict[str, list[tuple[float, MetricSpec, Measurement]]] = {}
     sides = choose_sides(pose_a, pose_b)

@@ -112,11 +112,11 @@ def test_one_statement_per_fact_not_per_body_part() -> None:
             assert fact[spec.name]
 
 
-def test_open_mode_reads_angles_as_from_two_views_when_the_views_cannot_be_compared(
+def test_angles_are_read_as_from_two_views_when_the_views_cannot_be_compared(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nobody asked: when the two clips' facing cannot be read (the cam02 mirror's left and
-    right agree on 56 % of frames), a body angle is compared with its cross-view error, as if
-    the views may differ, and a difference within it is not stated."""
+    """When the two clips' facing cannot be read (the cam02 mirror's left and right agree on
+    56 % of frames), a body angle is compared with its cross-view error, as if the views may
+    differ: open mode does not state a difference within it, and closed mode answers c."""
     import numpy as np
 
     import viddiff.tools.viewpoint as viewpoint
@@ -140,6 +140,13 @@ def test_open_mode_reads_angles_as_from_two_views_when_the_views_cannot_be_compa
     known = stated(a, b)
     assert any(m in known for m in ("knee_angle_min", "thigh_angle_max", "range_of_motion_knee",
                                     "hip_depth")), known
+    from viddiff.tools.kinematics.comparison import compare_metric
+
+    asked = compare_metric("knee_angle_min", a, b, direction="lower")
+    assert asked.label == "b" and asked.viewpoint_error == 0.0, asked.statement
     monkeypatch.setattr(viewpoint, "view_difference", lambda pa, pb: None)
     unknown = stated(a, b)
     assert not any(m in unknown for m in ("knee_angle_min", "range_of_motion_knee")), unknown
+    # asked, the same: "the knees bend more" is read with the cross-view error too
+    asked = compare_metric("knee_angle_min", a, b, direction="lower")
+    assert asked.viewpoint_error > 0 and asked.label == "c", asked.statement

@@ -52,7 +52,7 @@ from viddiff.tools.kinematics.uncertainty import mean_over_reps
 from viddiff.tools.pose.quality import person_problem
 from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
-from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference
+from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference, views_unknown
 
 __all__ = ["CROSS_VIEW_ERROR", "K_SIGMA", "LR_AGREEMENT_MIN", "capture_causes", "capture_error",
            "compare_metric", "compare_values", "cross_view_error", "decision_threshold",
@@ -277,11 +277,11 @@ def _compare_pair(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction:
                   stage: str | None, pose_a: PoseSequence, pose_b: PoseSequence,
                   capture_differs: frozenset[CaptureCause] | None) -> Measurement:
     """:func:`compare_values` with what the two poses say about themselves: their left/right
-    agreement, whether their views differ, whether they were filmed differently (judged
-    from the poses when ``capture_differs`` is None)."""
+    agreement, whether their views may differ (:func:`views_may_differ`), how they were
+    filmed differently (judged from the poses when ``capture_differs`` is None)."""
     return compare_values(spec, va, vb, direction, stage,
                           (pose_a.lr_agreement, pose_b.lr_agreement), poses=(pose_a, pose_b),
-                          views_differ=views_differ(pose_a, pose_b),
+                          views_differ=views_may_differ(pose_a, pose_b),
                           capture_differs=capture_causes(pose_a, pose_b)
                           if capture_differs is None else capture_differs)
 
@@ -434,6 +434,15 @@ def _mean_period(pose: PoseSequence) -> float:
     """Seconds per pose frame on average: a 48 frames/s clip read at 30 poses a second is read
     at uneven steps of one and two source frames, whose median (1/24 s) is not its rate."""
     return float(pose.timestamps[-1] - pose.timestamps[0]) / (pose.n_frames - 1)
+
+
+def views_may_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
+    """Whether the cross-view error applies: the views differ (:func:`views_differ`), or
+    they cannot be compared although both clips have 3-D landmarks (a facing angle that
+    cannot be read in one of them, :func:`~viddiff.tools.viewpoint.views_unknown`), so they
+    may differ by any angle. cam02's mirror, whose left and right labels agree on 56 % of its
+    frames, read "the head juts further forward" from one take as if from one view."""
+    return views_differ(pose_a, pose_b) or views_unknown(pose_a, pose_b)
 
 
 def views_differ(pose_a: PoseSequence, pose_b: PoseSequence) -> bool:
