@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bench.bench_understanding import load, score
@@ -387,3 +389,48 @@ def test_a_direction_in_its_own_clause_still_reads() -> None:
         ("knee_width_ratio_min", "higher")
     assert _read("the feet stay flat, but the knees drift narrower") == \
         ("knee_width_ratio_min", "lower")
+
+
+#: Subjects (plural or not), level verbs and antonym pairs of the mirror property test: every
+#: statement built from them and its antonym read alike (issue 22's mirror check on generated
+#: statements, not the bank's).
+_MIRROR_SUBJECTS = (("the hands", True), ("the hips", True), ("the knees", True),
+                    ("the feet", True), ("the arms", True), ("the chest", False),
+                    ("her elbows", True), ("the heels", True), ("his head", False),
+                    ("the shoulders", True))
+_MIRROR_VERBS = (("go", "goes"), ("get", "gets"), ("come", "comes"), ("sit", "sits"),
+                 ("stay", "stays"), ("are", "is"), ("end up", "ends up"))
+_MIRROR_PAIRS = (("higher", "lower"), ("wider", "narrower"), ("deeper", "shallower"),
+                 ("faster", "slower"), ("further forward", "further back"),
+                 ("straighter", "more bent"), ("wider apart", "closer together"),
+                 ("more upright", "less upright"), ("longer", "shorter"))
+_MIRROR_TAILS = ("", ", while her stance changes", " at the bottom", " in the plank")
+
+
+def _mirror_pairs() -> list[tuple[str, str]]:
+    """Each generated statement with its antonym; a verb of dropping with its negation."""
+    pairs = []
+    for (subject, plural), verbs, (word, antonym), tail in itertools.product(
+            _MIRROR_SUBJECTS, _MIRROR_VERBS, _MIRROR_PAIRS, _MIRROR_TAILS):
+        verb = verbs[0] if plural else verbs[1]
+        pairs.append((f"{subject} {verb} {word}{tail}", f"{subject} {verb} {antonym}{tail}"))
+    for (subject, plural), (word, negated), tail in itertools.product(
+            _MIRROR_SUBJECTS, (("lower", "as low"), ("deeper", "as deep"),
+                               ("further", "as far")), _MIRROR_TAILS):
+        drop, do = ("drop", "do") if plural else ("drops", "does")
+        pairs.append((f"{subject} {drop} {word}{tail}", f"{subject} {do} not drop {negated}{tail}"))
+    return pairs
+
+
+def test_generated_statements_and_their_antonyms_mirror() -> None:
+    """Both refused, or the same metric in opposite directions: "the hands get lower" is the
+    mirror of "the hands get higher", not another metric."""
+    broken = []
+    for statement, antonym in _mirror_pairs():
+        a, b = understand(statement), understand(antonym)
+        if (a.metric, b.metric) == (None, None):
+            continue
+        if a.metric != b.metric or a.direction == b.direction:
+            broken.append(f"{statement!r}: {a.metric} {a.direction} / {antonym!r}: "
+                          f"{b.metric} {b.direction}")
+    assert not broken, f"{len(broken)} of {len(_mirror_pairs())} pairs: " + "; ".join(broken[:5])

@@ -202,6 +202,9 @@ SYNONYMS: dict[str, str] = {
     **_each("floor ground mat", "floor"),
     **_each("nose", "head"),
     **_each("fingertip fingertips", "hand"),
+    # "as far" is the negation's word for "further": "he does not drop as far" mirrors
+    # "he drops further"
+    **_each("far farther further", "further"),
 }
 
 #: Verbs of going down and of coming up, and the words that make them about the pace: a verb
@@ -291,6 +294,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bin the hole\b", " bottom "), (r"\bbent over\b", " trunk lean "),
     (r"\b(closer|close|nearer) to the (floor|ground)\b", " low floor "),
     (r"\bfar(ther)? from the (floor|ground)\b", " high floor "),
+    # high off the floor is the height of a jump, not a level the body goes to
+    (r"\b(high|higher|highest|further|farther) off (the )?(floor|ground)\b", " jump high \\3 "),
     (r"\b(off|leave|leaves|leaving) the (floor|ground)\b", " up floor "),
     (r"\b(stay|stays|stayed|remain|remains|kept|keep|keeps) on the (floor|ground)\b", " planted "),
     (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
@@ -299,10 +304,19 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(weight\b.*)\bon(to)? the (left|right)( side| leg| foot)?\b", " \\1 to\\3 "),
     (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
-    (r"\b(go|goes|going|went|get|gets)\s+(as |so |much |even )?(low|lower|deep|deeper|down)\b",
-     " sinkdown \\3 "),
+    # where a limb ends up is a position, not a move upwards ("the arms end up lower")
+    (r"\b(ends?|ended|ending) up\b", " \\1 "),
+    # "further back" is a direction, not the back (the trunk)
+    (r"\b(further|farther|too far|more) back\b(?! (of|rounds?|rounding|arch\w*|bends?|is|are)\b)",
+     " \\1 backward "),
+    # going or getting to a level, either way: "the hands go lower" and "the hands go higher"
+    # name the same property (``sinkdown`` + the level word), so that a statement and its
+    # antonym match the same phrase; a verb of sinking can only go down
+    (r"\b(go|goes|going|went|get|gets|getting|got)\s+(as |so |much |even )?(low|lower|deep|"
+     r"deeper|high|higher|shallow|shallower)\b", " sinkdown \\3 "),
+    (r"\b(go|goes|going|went)\s+(as |so |much |even )?(down)\b", " sinkdown \\3 "),
     (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
-     r"(as |so |much |even )?(low|lower|deep|deeper)\b", " sinkdown \\3 "),
+     r"(as |so |much |even )?(low|lower|deep|deeper|shallow|shallower)\b", " sinkdown \\3 "),
     (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing) "
      r"forward\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
@@ -650,6 +664,12 @@ class Understanding(BaseModel):
         text = f"{self.refusal}; measurable statements close to it: {tips}" if tips \
             else (self.refusal or "")
         return text + self._not_the_model()
+
+
+def _subject(reading: Reading) -> str | None:
+    """The statement's first concept that is not a direction word, or None."""
+    said = [c for c in reading.concepts if c not in _POLAR_CONCEPTS]
+    return min(said, key=reading.positions.__getitem__) if said else None
 
 
 def _best(reading: Reading, side: str | None) -> _Phrase | None:

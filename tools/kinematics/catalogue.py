@@ -735,8 +735,8 @@ def _register_rep_events() -> None:
         # shoulders are lower"; not "the hands rise above the shoulders")
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
                  "shoulder high bottom",
-                 "-pushup deep", "-pushup sinkdown", "half rep", "-chest low",
-                 "-chest sinkdown", "pushup shallow", "-chest touch"),
+                 "-pushup deep", "pushup sinkdown high", "half rep", "-chest low",
+                 "chest sinkdown high", "-chest sinkdown deep", "pushup shallow", "-chest touch"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
                           "length"),
         space="3d_vertical", proposable=False, moment="bottom"))
