@@ -20,10 +20,26 @@ The writer is the one the test-suite and the validation benchmark use
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _writer() -> Any:
+    """``write_variant`` of the repository's ``tests/support/videos.py``, loaded from its file:
+    putting the checkout on ``sys.path`` instead would make its ``viddiff/`` folder (the
+    package's top module only) shadow an installed viddiff, and a regular install
+    (``pip install '.[pose]'``) would then find no ``viddiff.tools``."""
+    path = REPO / "tests" / "support" / "videos.py"
+    spec = importlib.util.spec_from_file_location("viddiff_example_videos", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: {path} not found: run this from a checkout of the repository")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_variant
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="time (s) of the held frame; default the middle of the clip")
     parser.add_argument("--max-side", type=int, default=480)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO))
-    from tests.support.videos import write_variant
+    write_variant = _writer()
     from viddiff.tools.errors import VidDiffError
     from viddiff.tools.video import probe_video
 

@@ -220,3 +220,24 @@ def test_langgraph_json_serves_what_viddiff_serve_serves() -> None:
 
     config = json.loads((ROOT / "langgraph.json").read_text())
     assert config["graphs"] == SERVED_GRAPHS
+
+
+@pytest.mark.slow
+def test_the_example_variant_script_runs_on_a_regular_install(wheel: Path, tmp_path: Path
+                                                             ) -> None:
+    """The README's second example (``python examples/make_variant.py …`` after the regular
+    install of its first command) with viddiff imported from the unpacked wheel: the script
+    must not put the checkout on ``sys.path``, whose ``viddiff/`` would shadow the install."""
+    import sysconfig
+
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    # -S: no site-packages .pth files, so not the editable install's finder either (it would
+    # map viddiff.* onto the checkout); the test environment's packages on the path instead
+    packages = os.pathsep.join((str(site), sysconfig.get_paths()["purelib"]))
+    env = {**NO_ENDPOINT, "PYTHONPATH": packages, "VIDDIFF_CACHE_DIR": str(tmp_path / "c")}
+    out = subprocess.run([sys.executable, "-S", str(ROOT / "examples" / "make_variant.py"),
+                          str(CLIPS / "A.mp4"), str(tmp_path / "slow.mp4"), "--slow", "1.25"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (tmp_path / "slow.mp4").stat().st_size > 0 and "wrote" in out.stdout
