@@ -241,3 +241,23 @@ def test_the_example_variant_script_runs_on_a_regular_install(wheel: Path, tmp_p
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "slow.mp4").stat().st_size > 0 and "wrote" in out.stdout
+
+
+@pytest.mark.slow
+def test_python_started_in_the_checkout_finds_the_layers(wheel: Path, tmp_path: Path) -> None:
+    """``python`` started in the repository's root (the README's library example, after its
+    regular install) imports this checkout's ``viddiff/``, the top module only: its layers are
+    the folders beside it, and it must find them, not fail on ``viddiff.graphs``."""
+    import sysconfig
+
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    packages = os.pathsep.join((str(site), sysconfig.get_paths()["purelib"]))
+    env = {**NO_ENDPOINT, "PYTHONPATH": packages, "VIDDIFF_CACHE_DIR": str(tmp_path / "c")}
+    code = ("import viddiff, viddiff.graphs.compare, viddiff.tools.errors as e; "
+            "from viddiff import compare; print(viddiff.__file__, e.__file__)")
+    out = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout + out.stderr
+    top, layer = out.stdout.split()
+    assert Path(top).parent == ROOT / "viddiff" and Path(layer).parent == ROOT / "tools"

@@ -19,6 +19,26 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+
+def _checkout_layers() -> None:
+    """Imported from a checkout of the repository (``python`` started in its root, which puts
+    the root on ``sys.path``), this file is the package but its layers (``tools/``,
+    ``graphs/`` ...) are the folders beside its own: add the root to the package's path, so
+    ``viddiff.tools`` is the checkout's ``tools/`` -- as an editable install maps it -- and a
+    checkout on the path does not shadow a regular install into a package without its
+    layers. An installed package has its layers inside and is left alone."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    if not os.path.isdir(os.path.join(here, "tools")) \
+            and os.path.isfile(os.path.join(root, "tools", "__init__.py")) \
+            and os.path.isfile(os.path.join(root, "pyproject.toml")) and root not in __path__:
+        __path__.append(root)
+
+
+_checkout_layers()
+
 #: public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     # running a comparison
