@@ -11,6 +11,9 @@ against SciPy on random signals):
   the first/last window (SciPy's ``mode="interp"``, its default);
 * :func:`find_peaks` — local maxima (plateaus at their middle), thinned by minimum distance
   (highest first), then kept by topographic prominence.
+
+and :func:`true_runs`, the runs of a boolean mask, which the smoothing, the movement's rests
+and the holds all read.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in the 1-D ``mask`` as ``(first, stop)`` rows (``stop`` exclusive)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(mask).astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def savgol_coeffs(window: int, polyorder: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viddiff.tools.kinematics.filters import true_runs
 from viddiff.tools.kinematics.signals import ClipContext, limb_landmarks, speed_signal
 from viddiff.tools.kinematics.uncertainty import smooth
 from viddiff.tools.pose.sequence import PoseSequence
@@ -45,12 +46,6 @@ def stillness(pose: PoseSequence, ctx: ClipContext) -> tuple[np.ndarray, np.ndar
     return ok & (speed < threshold), ok
 
 
-def still_runs(still: np.ndarray) -> list[tuple[int, int]]:
-    """The runs of True in ``still`` as ``(first, stop)`` rows."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], still.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 def hold_weights(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
     """(T,) weights for an average over time: 1, and ``HOLD_WEIGHT_S / duration`` on each
     frame of a hold longer than :data:`HOLD_WEIGHT_S` (memoised per pose). A clip that is
@@ -61,7 +56,7 @@ def hold_weights(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
         if ctx.frame_period <= 0:
             return out
         cap = HOLD_WEIGHT_S / ctx.frame_period
-        for first, stop in still_runs(stillness(pose, ctx)[0]):
+        for first, stop in true_runs(stillness(pose, ctx)[0]):
             if stop - first > cap:
                 out[first:stop] = cap / (stop - first)
         return out

@@ -55,7 +55,7 @@ from typing import Literal
 
 import numpy as np
 
-from viddiff.tools.kinematics.filters import find_peaks, savgol_filter
+from viddiff.tools.kinematics.filters import find_peaks, savgol_filter, true_runs
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
     ClipContext,
@@ -345,8 +345,7 @@ def _rest_ends(low: np.ndarray, edge: int) -> np.ndarray:
     partner clip's main direction -- and a start or end that hung on it would jump by a
     whole motion."""
     out = np.zeros_like(low)
-    rows = np.flatnonzero(np.diff(np.concatenate([[0], low.astype(np.int8), [0]])))
-    runs = list(zip(rows[::2].tolist(), rows[1::2].tolist(), strict=True))  # [a, b)
+    runs = true_runs(low)  # [a, b)
     reach = 0
     for a, b in runs:
         if a - reach > edge:

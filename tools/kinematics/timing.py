@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from viddiff.tools.kinematics.holds import PAUSE_SPEED_SPAN_S, still_runs, stillness
+from viddiff.tools.kinematics.filters import true_runs
+from viddiff.tools.kinematics.holds import PAUSE_SPEED_SPAN_S, stillness
 from viddiff.tools.kinematics.movement import movement_of, repetition_slices
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
@@ -134,7 +135,7 @@ def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None)
     n = int(ok[sl].sum())
     if n == 0:
         return MetricValue(None, 0.0, n, "s")
-    runs = still_runs(still_all[sl])
+    runs = true_runs(still_all[sl])
     dt = ctx.frame_period
     if not runs:
         return MetricValue(0.0, dt, n, "s")

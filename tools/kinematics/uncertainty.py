@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viddiff.tools.kinematics.filters import savgol_coeffs, savgol_filter
+from viddiff.tools.kinematics.filters import savgol_coeffs, savgol_filter, true_runs
 from viddiff.tools.kinematics.results import Aggregate
 
 #: Standard uncertainty of one stage boundary placed by a localizer, in seconds (see durations).
@@ -140,9 +140,7 @@ def _fit_runs(x: np.ndarray, window: int, breaks: np.ndarray | None = None
     (raw value where a run is too short) and a mask of frames that were fitted."""
     fit = x.copy()
     fitted = np.zeros(x.shape, dtype=bool)
-    ok = np.isfinite(x)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+    for start, stop in true_runs(np.isfinite(x)):
         inner = [int(b) for b in breaks if start < b < stop] if breaks is not None else []
         for a, b in zip([start, *inner], [*inner, stop], strict=True):
             if b - a >= window:
