@@ -36,14 +36,18 @@ def stillness(pose: PoseSequence, ctx: ClipContext) -> tuple[np.ndarray, np.ndar
     is a speed below 15% of the clip's 90th percentile, or below 2.5 times the speed jitter
     alone produces (the jitter model of :mod:`viddiff.tools.kinematics.uncertainty`),
     whichever is higher: at 30 frames/s the pose model's jitter would otherwise make a still
-    body look as if it moved."""
-    speed, weights = speed_signal(pose, ctx, limb_landmarks(None), PAUSE_SPEED_SPAN_S)
-    ok = np.isfinite(speed)
-    if ok.sum() < 3:
-        return np.zeros(pose.n_frames, dtype=bool), ok
-    jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
-    threshold = max(0.15 * float(np.percentile(speed[ok], 90)), 2.5 * jitter)
-    return ok & (speed < threshold), ok
+    body look as if it moved. Memoised per pose, as :func:`hold_weights` is: every average and
+    every pause of a run reads it, and it reads all limbs whatever sides ``ctx`` allows."""
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        speed, weights = speed_signal(pose, ctx, limb_landmarks(None), PAUSE_SPEED_SPAN_S)
+        ok = np.isfinite(speed)
+        if ok.sum() < 3:
+            return np.zeros(pose.n_frames, dtype=bool), ok
+        jitter = smooth(speed, weights, ctx.frame_period).sigma or 0.0
+        threshold = max(0.15 * float(np.percentile(speed[ok], 90)), 2.5 * jitter)
+        return ok & (speed < threshold), ok
+
+    return pose.derived(("stillness",), build)
 
 
 def hold_weights(pose: PoseSequence, ctx: ClipContext) -> np.ndarray:
