@@ -666,12 +666,6 @@ class Understanding(BaseModel):
         return text + self._not_the_model()
 
 
-def _subject(reading: Reading) -> str | None:
-    """The statement's first concept that is not a direction word, or None."""
-    said = [c for c in reading.concepts if c not in _POLAR_CONCEPTS]
-    return min(said, key=reading.positions.__getitem__) if said else None
-
-
 def _best(reading: Reading, side: str | None) -> _Phrase | None:
     """The most specific matching phrase; with a side named, one whose metric has that side's
     variant first ("the left hand stays lower": the highest hand, which has sides)."""
