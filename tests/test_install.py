@@ -222,23 +222,31 @@ def test_langgraph_json_serves_what_viddiff_serve_serves() -> None:
     assert config["graphs"] == SERVED_GRAPHS
 
 
+def run_on_the_wheel(wheel: Path, tmp_path: Path, args: list[str], cwd: Path
+                     ) -> subprocess.CompletedProcess[str]:
+    """``python -S args`` with viddiff from the unpacked ``wheel`` only, as a regular install
+    has it: -S reads no site-packages .pth files, so not the editable install's finder either
+    (it would map viddiff.* onto the checkout); the test environment's packages go on the path
+    instead."""
+    import sysconfig
+
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    packages = os.pathsep.join((str(site), sysconfig.get_paths()["purelib"]))
+    env = {**NO_ENDPOINT, "PYTHONPATH": packages, "VIDDIFF_CACHE_DIR": str(tmp_path / "c")}
+    return subprocess.run([sys.executable, "-S", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=240)
+
+
 @pytest.mark.slow
 def test_the_example_variant_script_runs_on_a_regular_install(wheel: Path, tmp_path: Path
                                                              ) -> None:
     """The README's second example (``python examples/make_variant.py …`` after the regular
     install of its first command) with viddiff imported from the unpacked wheel: the script
     must not put the checkout on ``sys.path``, whose ``viddiff/`` would shadow the install."""
-    import sysconfig
-
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    # -S: no site-packages .pth files, so not the editable install's finder either (it would
-    # map viddiff.* onto the checkout); the test environment's packages on the path instead
-    packages = os.pathsep.join((str(site), sysconfig.get_paths()["purelib"]))
-    env = {**NO_ENDPOINT, "PYTHONPATH": packages, "VIDDIFF_CACHE_DIR": str(tmp_path / "c")}
-    out = subprocess.run([sys.executable, "-S", str(ROOT / "examples" / "make_variant.py"),
-                          str(CLIPS / "A.mp4"), str(tmp_path / "slow.mp4"), "--slow", "1.25"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    out = run_on_the_wheel(wheel, tmp_path, [str(ROOT / "examples" / "make_variant.py"),
+                                             str(CLIPS / "A.mp4"), str(tmp_path / "slow.mp4"),
+                                             "--slow", "1.25"], cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "slow.mp4").stat().st_size > 0 and "wrote" in out.stdout
 
@@ -248,16 +256,9 @@ def test_python_started_in_the_checkout_finds_the_layers(wheel: Path, tmp_path: 
     """``python`` started in the repository's root (the README's library example, after its
     regular install) imports this checkout's ``viddiff/``, the top module only: its layers are
     the folders beside it, and it must find them, not fail on ``viddiff.graphs``."""
-    import sysconfig
-
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    packages = os.pathsep.join((str(site), sysconfig.get_paths()["purelib"]))
-    env = {**NO_ENDPOINT, "PYTHONPATH": packages, "VIDDIFF_CACHE_DIR": str(tmp_path / "c")}
     code = ("import viddiff, viddiff.graphs.compare, viddiff.tools.errors as e; "
             "from viddiff import compare; print(viddiff.__file__, e.__file__)")
-    out = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=240)
+    out = run_on_the_wheel(wheel, tmp_path, ["-c", code], cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     top, layer = out.stdout.split()
     assert Path(top).parent == ROOT / "viddiff" and Path(layer).parent == ROOT / "tools"
