@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'metric':34s} " + " ".join(f"{c + ' err':>10s} {'n':>3s} {'mean chg':>9s}"
                                           for c in CAPTURE_CAUSES))
     for name, by_cause in rows:
-        cells = [f"{e:10.4f} {n:3d} {m:9.4f}" if (e, n, m) != (0.0, 0, 0.0) else f"{'-':>24s}"
-                 for e, n, m in (by_cause.get(c, (0.0, 0, 0.0)) for c in CAPTURE_CAUSES)]
+        cells = ["{:10.4f} {:3d} {:9.4f}".format(*by_cause[c]) if c in by_cause
+                 else f"{'-':>24s}" for c in CAPTURE_CAUSES]
         print(f"{name:34s} " + " ".join(cells))
     if args.write:
         with TABLE.open("w", newline="", encoding="utf-8") as fh:
@@ -134,11 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             writer.writerow(["metric", *(f"{c}_{w}" for c in CAPTURE_CAUSES
                                          for w in ("error", "pairs"))])
             for name, by_cause in rows:
-                cells = []
+                row: list[str | int] = [name]
                 for cause in CAPTURE_CAUSES:
                     error, n, _ = by_cause.get(cause, (0.0, 0, 0.0))
-                    cells += [f"{error:.4f}", n]
-                writer.writerow([name, *cells])
+                    row += [f"{error:.4f}", n]
+                writer.writerow(row)
         print(f"wrote {TABLE}")
         _write_summary(rows, len(cams))
     return 0
