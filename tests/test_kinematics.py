@@ -534,3 +534,33 @@ def test_capture_causes_name_how_two_clips_were_filmed_differently() -> None:
                        "higher", capture_differs=frozenset({"rate"}))
     assert "another frame rate" in m.statement and "size" not in m.statement
     assert m.uncertainty == pytest.approx(math.hypot(0.03, 0.03, rate))
+
+
+def _held_squat(blip: Sequence[np.ndarray] = (), hold: int = 21) -> PoseSequence:
+    """A squat at 30 frames/s whose bottom is held ``hold`` frames, with ``blip`` frames put
+    in the middle of the hold in place of as many held ones."""
+    fps = 30.0
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.6 * fps))))
+    frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2) for p in down]
+    bottom = figure(knee=(90.0, 90.0), thigh=(81.0, 81.0))
+    held = [bottom] * hold
+    mid = hold // 2
+    held[mid:mid + len(blip)] = list(blip)
+    return sequence(frames + held + frames[::-1], fps=fps, noise=0.3, seed=2)
+
+
+def test_a_flicker_inside_a_hold_does_not_cut_the_pause() -> None:
+    """A held bottom read through a compressed video flickers: two frames 5 degrees off
+    in the middle of a 0.7 s hold are still the hold, so the pause is read whole, not as its
+    longest flicker-free half. A real movement between two holds is no flicker: a knee that
+    straightens 30 degrees in two frames and holds there splits the holds."""
+    flicker = [figure(knee=(95.0, 95.0), thigh=(78.5, 78.5))] * 2
+    whole = measure("longest_pause", _held_squat()).value
+    flickered = measure("longest_pause", _held_squat(flicker)).value
+    assert whole is not None and flickered is not None
+    assert whole >= 0.6 and abs(flickered - whole) <= 0.1, (whole, flickered)
+    moved = [figure(knee=(105.0, 105.0), thigh=(70.0, 70.0)),
+             figure(knee=(120.0, 120.0), thigh=(60.0, 60.0))]
+    rest = [figure(knee=(120.0, 120.0), thigh=(60.0, 60.0))] * 9
+    split = measure("longest_pause", _held_squat([*moved, *rest])).value
+    assert split is not None and split <= 0.45, split
