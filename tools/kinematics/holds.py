@@ -12,6 +12,8 @@ pause, both only the pause again.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from viddiff.tools.kinematics.filters import true_runs
@@ -67,7 +69,7 @@ def _bridged(still: np.ndarray, slow: np.ndarray, most: int) -> np.ndarray:
     movement between two stops is either longer than the blip span or faster than a blip."""
     out = still.copy()
     runs = true_runs(still)
-    for (_, stop), (first, _) in zip(runs, runs[1:], strict=False):
+    for (_, stop), (first, _) in itertools.pairwise(runs):
         if first - stop <= most and bool(slow[stop:first].all()):
             out[stop:first] = True
     return out
