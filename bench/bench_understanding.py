@@ -9,12 +9,19 @@ Each entry of ``bench/phrase_bank/dev.jsonl`` and ``heldout.jsonl`` is read and 
 * **wrong**: mapped to anything else, or in the opposite direction (the worst outcome).
 
 Tune on dev only; held-out is scored, never read while tuning (bench/phrase_bank/README.md).
-``python -m bench.bench_understanding [--show wrong|refused|all] [--split dev|heldout]``.
+``python -m bench.bench_understanding [--show wrong|refused|all] [--split dev|dev3|heldout|all]
+[--half 1|2]``.
+
+``dev3`` (``bench/phrase_bank/DEV3.md``) is a second bank written blind, like the held-out one,
+and scored once before any rule was made from it; rules made from it are designed on its
+half 1 and kept only if half 2 does not get worse (``--half``: a stable hash of each entry's
+group, so a statement, its paraphrases and its opposite fall in the same half).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +63,11 @@ def load(split: str) -> list[dict]:
             if line.strip()]
 
 
+def half(entry: dict) -> int:
+    """1 or 2: which half of its split the entry's group falls in (a stable hash)."""
+    return 1 + hashlib.sha256(entry["group"].encode()).digest()[0] % 2
+
+
 def outcome(entry: dict, reading: Understanding) -> str:
     """"right", "refused" or "wrong" for one entry."""
     if reading.metric is None:
@@ -86,13 +98,18 @@ def score(entries: list[dict]) -> tuple[Score, list[tuple[str, dict, Understandi
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "heldout", "both"), default="both")
+    parser.add_argument("--split", choices=("dev", "dev3", "heldout", "both", "all"),
+                        default="all", help="both: dev and heldout; all: the three")
+    parser.add_argument("--half", type=int, choices=(1, 2), default=None,
+                        help="only the entries whose group falls in this half")
     parser.add_argument("--show", choices=("wrong", "refused", "all", "none"), default="none")
     args = parser.parse_args()
-    splits = ("dev", "heldout") if args.split == "both" else (args.split,)
+    splits = {"both": ("dev", "heldout"), "all": ("dev", "dev3", "heldout")}.get(
+        args.split, (args.split,))
     for split in splits:
-        result, rows = score(load(split))
-        print(result.line(split))
+        entries = [e for e in load(split) if args.half in (None, half(e))]
+        result, rows = score(entries)
+        print(result.line(split if args.half is None else f"{split} half {args.half}"))
         for kind, entry, reading in rows:
             if args.show in (kind, "all") or (args.show == "all"):
                 got = f"{reading.metric} {reading.direction}" if reading.metric else \

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "dev3", "heldout")
 
 
 def load() -> dict[str, list[dict[str, Any]]]:
