@@ -192,6 +192,11 @@ RULES = [
      "his hips do not drop too low during the hold"),
     ("her arms come short of overhead", "shoulder_angle_max", "lower",
      "her arms go all the way overhead"),
+    # what a clause says of its subject, not words pieced from a later clause ("pushes up")
+    ("her hips sag as she pushes back up", "hip_sag", "higher",
+     "her hips do not sag as she pushes back up"),
+    ("his knees cave in while he drives up", "knee_valgus_max", "higher",
+     "his knees do not cave in while he drives up"),
 ]
 
 

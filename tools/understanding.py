@@ -32,7 +32,9 @@ small grammar, not by one regular expression per wording:
   matched property on its own, so that two clauses saying the same thing are not multiplied
   into a double negative. A reading pieced together across clauses whose direction word sits
   in a clause that names nothing else of the phrase ("the elbows flare wider, the arm range
-  is the same") is refused: the direction is said of something else.
+  is the same") is refused: the direction is said of something else. A reading that borrows
+  words from a later clause ("the hips sag as he pushes up": "hip push high") gives way to what
+  the subject's own clause says ("hip sag").
 * **Moment and side.** "At the bottom", "on the way down", "at the top", "on the way up",
   "throughout" give the stage hint (``bottom``, ``descent``, ``top``, ``ascent``; throughout is
   the whole clip); one of "left"/"right" picks the metric's ``_left``/``_right`` variant.
@@ -756,6 +758,40 @@ def _best_in_clauses(text: str, side: str | None, metric: str) -> tuple[_Phrase,
     return (best[1], best[2]) if best is not None else None
 
 
+def _whole_in_clause(text: str, side: str | None,
+                     phrase: _Phrase) -> tuple[_Phrase, Reading] | None:
+    """The best phrase one clause matches on its own about the body part of ``phrase``, when
+    ``phrase`` is pieced together from words of several clauses; None otherwise.
+
+    In "the hips sag as he pushes up" the words "hip push high" (the hips piking) are taken from
+    two clauses, while the first clause says all of "hip sag" itself: what a clause says of its
+    subject is the claim, and a word of a later clause ("pushes up", the moment) is not about
+    it. Only a clause phrase naming the same body part counts, so "the knee, at the bottom,
+    bends more" (no clause names the knee's bend alone) keeps its pieced reading, and only words
+    borrowed from later clauses: an earlier clause sets the scene ("the curl stops short, the
+    elbow stays open" is the curl's elbow)."""
+    clauses = _clauses(text)
+    if len(clauses) < 2:
+        return None
+    readings = [read_words(clause) for clause in clauses]
+    if any(all(c in r.concepts for c in phrase.concepts) for r in readings):
+        return None  # one clause says the whole phrase: not pieced
+    parts = BODY_PARTS.intersection(phrase.concepts)
+    best: tuple[float, _Phrase, Reading] | None = None
+    for i, reading in enumerate(readings):
+        found = _best(reading, side)
+        if found is None or not parts.intersection(found.concepts):
+            continue
+        borrowed = [c for c in phrase.concepts if c not in reading.concepts]
+        if parts.intersection(borrowed):
+            continue  # two body parts of two clauses are compared ("the feet ..., the knees")
+        if any(c in r.concepts for r in readings[:i] for c in borrowed):
+            continue  # words of an earlier clause set the scene ("the curl stops short, ...")
+        if best is None or _score(found) > best[0]:
+            best = (_score(found), found, reading)
+    return (best[1], best[2]) if best is not None else None
+
+
 def _direction(phrase: _Phrase, reading: Reading) -> Direction:
     sign = phrase.sign * (-1) ** (reading.flips + phrase.flips)
     for concept, s in phrase.concepts.items():
@@ -813,6 +849,9 @@ def understand(text: str, action: str = "") -> Understanding:
                                      "breathing, the face, fingers, equipment, the scene)",
                              suggestions=suggestions_for(text))
     phrase = _best(reading, side)
+    whole = _whole_in_clause(text, side, phrase) if phrase is not None else None
+    if whole is not None:
+        phrase, reading = whole  # what one clause says of the subject, not words pieced together
     in_clause = _best_in_clauses(text, side, phrase.metric) if phrase is not None else None
     if in_clause is not None:
         phrase, reading = in_clause  # the same property, its direction read in its own clause
