@@ -197,6 +197,11 @@ RULES = [
      "her hips do not sag as she pushes back up"),
     ("his knees cave in while he drives up", "knee_valgus_max", "higher",
      "his knees do not cave in while he drives up"),
+    # in one clause the body part named first is the subject; a later one is a place
+    ("his hands stay up near his chest", "hand_height_mean", "higher",
+     "his hands stay down near his chest"),
+    ("the hands sit higher against the chest", "hand_height_mean", "higher",
+     "the hands sit lower against the chest"),
 ]
 
 

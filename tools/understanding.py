@@ -668,16 +668,22 @@ class Understanding(BaseModel):
         return text + self._not_the_model()
 
 
-def _best(reading: Reading, side: str | None) -> _Phrase | None:
+def _best(reading: Reading, side: str | None, one_clause: bool = False) -> _Phrase | None:
     """The most specific matching phrase; with a side named, one whose metric has that side's
-    variant first ("the left hand stays lower": the highest hand, which has sides)."""
+    variant first ("the left hand stays lower": the highest hand, which has sides).
+
+    In ``one_clause`` (a reading of a single clause) the body part named first is the
+    subject, and a phrase about it beats one about a body part named later, which is a level
+    or a place ("she holds her hands up by her chest" is the hands' height, not the chest's).
+    Across clauses each has its own subject, so there the most specific phrase decides."""
     from viddiff.tools.kinematics.registry import METRICS
 
     tiers, weights = _phrases()
     for phrases in tiers:
-        best: tuple[tuple[bool, float, int], _Phrase] | None = None
+        best: tuple[tuple[bool, bool, float, int], _Phrase] | None = None
         parts = BODY_PARTS.intersection(reading.concepts)
         paced = "FAST" in reading.concepts
+        subject = min(parts, key=lambda c: reading.positions[c]) if parts and one_clause else None
         for p in phrases:
             if not p.concepts or any(c not in reading.concepts for c in p.concepts):
                 continue
@@ -687,7 +693,8 @@ def _best(reading: Reading, side: str | None) -> _Phrase | None:
                 continue  # "the hips travel faster" is about speed, not how far they travel
             score = sum(weights.get(c, 1.0) for c in p.concepts)
             first = -min(reading.positions[c] for c in p.concepts)
-            key = (side is not None and f"{p.metric}_{side}" in METRICS, score, first)
+            key = (side is not None and f"{p.metric}_{side}" in METRICS,
+                   subject is None or subject in p.concepts, score, first)
             if best is None or key > best[0]:
                 best = (key, p)
         if best is not None:
@@ -749,7 +756,7 @@ def _best_in_clauses(text: str, side: str | None, metric: str) -> tuple[_Phrase,
     best: tuple[float, _Phrase, Reading] | None = None
     for clause in clauses:
         reading = read_words(clause)
-        phrase = _best(reading, side)
+        phrase = _best(reading, side, True)
         if phrase is None or phrase.metric != metric:
             continue
         score = _score(phrase)
@@ -779,7 +786,7 @@ def _whole_in_clause(text: str, side: str | None,
     parts = BODY_PARTS.intersection(phrase.concepts)
     best: tuple[float, _Phrase, Reading] | None = None
     for i, reading in enumerate(readings):
-        found = _best(reading, side)
+        found = _best(reading, side, True)
         if found is None or not parts.intersection(found.concepts):
             continue
         borrowed = [c for c in phrase.concepts if c not in reading.concepts]
@@ -848,7 +855,7 @@ def understand(text: str, action: str = "") -> Understanding:
                              refusal="about something body pose does not see (gaze, grip, "
                                      "breathing, the face, fingers, equipment, the scene)",
                              suggestions=suggestions_for(text))
-    phrase = _best(reading, side)
+    phrase = _best(reading, side, len(_clauses(text)) == 1)
     whole = _whole_in_clause(text, side, phrase) if phrase is not None else None
     if whole is not None:
         phrase, reading = whole  # what one clause says of the subject, not words pieced together
