@@ -444,3 +444,13 @@ def test_generated_statements_and_their_antonyms_mirror() -> None:
             broken.append(f"{statement!r}: {a.metric} {a.direction} / {antonym!r}: "
                           f"{b.metric} {b.direction}")
     assert not broken, f"{len(broken)} of {len(_mirror_pairs())} pairs: " + "; ".join(broken[:5])
+
+
+def test_the_other_term_of_a_comparison_is_not_the_property() -> None:
+    """Direction words after "than" say what the movement is not ("more forward than straight
+    up"): they do not name the elbow's straightness or the knee's caving; a level after "than"
+    ("lower than parallel") still counts."""
+    assert _read("his arms finish more forward than straight up") == (None, None)
+    assert _read("the knees bend more forward than inward")[0] != "knee_valgus_max"
+    assert _read("her elbows end up wider than straight")[0] != "elbow_angle_min"
+    assert _read("the thighs go lower than parallel") == ("thigh_angle_max", "higher")

@@ -263,6 +263,19 @@ def _dimension_said() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _contrast_said() -> tuple[str, str]:
+    """The rewrite that drops a contrast: "than" followed by polar words only.
+
+    "The arms end up more out in front than straight up" says where the arms are, and "than
+    straight up" where they are not: read as words of the statement, "straight" and "up" would
+    name the elbow's bend and the arm's height. What follows "than" is the other term of the
+    comparison, so a run of direction words there is dropped; a level ("lower than parallel",
+    "higher than the shoulders") is not a run of polar words and stays."""
+    polar = "|".join(sorted(POLAR, key=len, reverse=True))
+    return (rf"\bthan((\s+(just|dead|directly|fully|straight|more|less))*\s+({polar}))+\b"
+            rf"(?=\s*([,;]|$))", " ")
+
+
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # typographic apostrophes first, so that "doesn’t" opens to "does not" like "doesn't"
@@ -402,6 +415,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bfor (much |a lot |a bit )?less time\b", " shorter "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
+    _contrast_said(),
     (r"-", " "),
 )
 
