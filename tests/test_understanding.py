@@ -454,3 +454,12 @@ def test_the_other_term_of_a_comparison_is_not_the_property() -> None:
     assert _read("the knees bend more forward than inward")[0] != "knee_valgus_max"
     assert _read("her elbows end up wider than straight")[0] != "elbow_angle_min"
     assert _read("the thighs go lower than parallel") == ("thigh_angle_max", "higher")
+
+
+def test_a_trailing_time_clause_says_when_not_what() -> None:
+    """"Leading up to the shot" and "between squats" say when: their words ("up", "squats")
+    are not read as the property (the head's height, the squat's depth)."""
+    assert _read("the head faces the hoop leading up to the shot") == (None, None)
+    assert _read("he comes all the way up between squats") == (None, None)
+    assert _read("he rests longer between reps") == ("longest_pause", "higher")
+    assert _read("his knees straighten fully between jumps") == ("knee_angle_max", "higher")
