@@ -463,3 +463,11 @@ def test_a_trailing_time_clause_says_when_not_what() -> None:
     assert _read("he comes all the way up between squats") == (None, None)
     assert _read("he rests longer between reps") == ("longest_pause", "higher")
     assert _read("his knees straighten fully between jumps") == ("knee_angle_max", "higher")
+
+
+def test_down_and_back_up_is_a_travel_not_a_height() -> None:
+    """"All the way down and back up" names both ends of a travel: it is not read as "up" (the
+    hands held higher), and a phrase about the travel still reads."""
+    assert _read("her hands move all the way down and back up") == (None, None)
+    assert _read("the arms swing all the way down and back up") == \
+        ("range_of_motion_shoulder", "higher")

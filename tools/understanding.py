@@ -290,6 +290,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
+    # down and back up is the same travel, said the other way round
+    (r"\b(all the way )?down and (back |all the way )*up\b", " updown "),
     (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
