@@ -202,6 +202,11 @@ RULES = [
      "his hands stay down near his chest"),
     ("the hands sit higher against the chest", "hand_height_mean", "higher",
      "the hands sit lower against the chest"),
+    # getting or bringing a body part to a level is going there
+    ("he brings his chest lower", "chest_depth_bottom", "lower",
+     "he does not bring his chest as low"),
+    ("he gets his chest down further", "chest_depth_bottom", "lower",
+     "he does not get his chest down as far"),
 ]
 
 

@@ -332,6 +332,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(go|goes|going|went|get|gets|getting|got)\s+(as |so |much |even )?(low|lower|deep|"
      r"deeper|high|higher|shallow|shallower)\b", " sinkdown \\3 "),
     (r"\b(go|goes|going|went)\s+(as |so |much |even )?(down)\b", " sinkdown \\3 "),
+    # so is getting or bringing a body part to a level ("she gets her chest down")
+    (r"\b(get|gets|getting|got|bring|brings|bringing|brought)\s+(his|her|their|the)\s+(\w+)\s+"
+     r"(as |so |much |even )?(low|lower|deep|deeper|high|higher|down)\b", " \\3 sinkdown \\5 "),
     (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
      r"(as |so |much |even )?(low|lower|deep|deeper|shallow|shallower)\b", " sinkdown \\3 "),
     (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing) "
