@@ -207,6 +207,9 @@ RULES = [
      "he does not bring his chest as low"),
     ("he gets his chest down further", "chest_depth_bottom", "lower",
      "he does not get his chest down as far"),
+    # matching is even
+    ("her knees bend to matching depths", "left_right_asymmetry_knee", "lower",
+     "her knees bend to uneven depths"),
 ]
 
 

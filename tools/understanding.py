@@ -135,7 +135,7 @@ POLAR: dict[str, tuple[str, int]] = {
     # the force of a strike is its limb's speed at contact
     **_each("hard harder hardest powerful powerfully forceful forcefully", ("FORCE", 1)),
     **_each("weak weaker weakly feeble", ("FORCE", -1)),
-    **_each("even evenly equal equally same sync alike symmetric symmetrical "
+    **_each("even evenly equal equally same sync alike matching symmetric symmetrical "
                     "symmetrically", ("ASYM", -1)),
 }
 
