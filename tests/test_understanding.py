@@ -224,6 +224,11 @@ def test_a_longer_step_is_not_a_longer_time() -> None:
     """"Takes longer steps" is the step's size, which nothing measures: refused, not timed."""
     assert _read("he takes longer strides") == (None, None)
     assert _read("he takes longer") == ("stage_duration", "higher")
+    # so is a shorter backswing or a longer run-up: the thing's size, which is not timed
+    assert _read("he takes a shorter backswing") == (None, None)
+    assert _read("she takes a longer run-up") == (None, None)
+    assert _read("he takes longer at the bottom") == ("stage_duration", "higher")
+    assert _read("she takes a longer rest at the top") == ("longest_pause", "higher")
 
 
 @pytest.mark.parametrize(("text", "metric", "direction", "opposite"), RULES,

@@ -409,6 +409,11 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # a longer step is the step's size, not a longer time ("she takes longer steps")
     (r"\btakes? (much |a lot |a bit )?(longer|shorter|bigger|smaller|wider|narrower) "
      r"(steps?|strides?)\b", " \\3 \\2 "),
+    # so is a longer or shorter anything else taken ("takes a shorter, more compact
+    # backswing"): the size of the thing, not a time, unless the thing is time itself
+    (r"\btakes? (a |an )?(much |a lot |a bit )?(longer|shorter|bigger|smaller|wider|narrower)"
+     r"((,| and) (more |less )?\w+)? (?!(time|while|moment|seconds?|rest|pause|break|to|than|at|"
+     r"on|in|for|with|from|over|during|when|and|the|his|her|their)\b)(\w+)", " \\8 \\3 "),
     # standing or staying on one leg is a balance, timed by the stage's duration
     (r"\b(stands?|standing|stood|stays?|staying|stayed|balances?|balancing|balanced|remains?|"
      r"holds?|holding|held) (up )?on (one|a single|the (left|right|other|standing)) (leg|foot)\b",
