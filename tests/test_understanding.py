@@ -10,7 +10,13 @@ from bench.bench_understanding import load, score
 from tests.test_kinematics import squat_clip
 from viddiff.graphs.measured_answers import answer_offline, query_for
 from viddiff.tools.kinematics.registry import METRICS
-from viddiff.tools.understanding import CLOSEST, NOT_YET_MEASURED, UNCLEAR, understand
+from viddiff.tools.understanding import (
+    CLOSEST,
+    NOT_YET_MEASURED,
+    UNCLEAR,
+    read_words,
+    understand,
+)
 
 BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 
@@ -476,6 +482,7 @@ def test_a_trailing_time_clause_says_when_not_what() -> None:
     assert _read("he comes all the way up between squats") == (None, None)
     assert _read("he rests longer between reps") == ("longest_pause", "higher")
     assert _read("his knees straighten fully between jumps") == ("knee_angle_max", "higher")
+    assert "knee" in read_words("the weight is shared unevenly between the knees").concepts
 
 
 def test_down_and_back_up_is_a_travel_not_a_height() -> None:

@@ -346,8 +346,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # a trailing "before the jump" / "after the release" says when, not what: the property
     # is in the words before it ("he dips lower before the jump" is about depth); not when
     # the clause goes on to say something ("the knee bend before the take-off is shallower")
-    # so does "leading up to the strike" and "between reps"
-    (r"\b(before|after|prior to|leading up to|in the lead up to|between)\s+(the|a|an|his|her|"
+    # so does "leading up to the strike" and "between reps" (not "between the knees", a place)
+    (r"\b(before|after|prior to|leading up to|in the lead up to)\s+(the|a|an|his|her|"
      r"their|taking|pulling|jumping|shooting|kicking|releasing|landing)\b"
      r"(?:(?!\b(is|are|was|were|gets?|looks?)\b).)*$", " "),
     (r"\b(in )?between (\w+ )?(reps|sets|lunges|squats|jumps|steps|strides|swings|kicks|throws|"
