@@ -588,3 +588,23 @@ def test_a_burst_before_a_still_lead_in_is_not_the_movement() -> None:
     assert abs(bursty - plain) <= 0.1, (plain, bursty)
     held = measure("motion_duration", clip(False, hold=21)).value
     assert held is not None and held >= plain + 0.5, (plain, held)
+
+
+def test_a_tracking_glitch_widens_the_movement_time_it_moves() -> None:
+    """Two steps of a movement's path where the tracker throws the limbs across the picture
+    (a left/right swap through a blended frame: cam02's mirror) add path the body never
+    travelled and move the 10 % mark; the time's uncertainty grows to cover the change, and
+    a clean path keeps the frame period's."""
+    from viddiff.tools.kinematics.timing import _path_time
+
+    fps, n = 30.0, 50
+    pose = sequence([figure()] * n, fps=fps)
+    clean = np.concatenate([[0.0], np.sin(np.linspace(0, np.pi, n - 1)) ** 2 * 0.05])
+    glitched = clean.copy()
+    glitched[12:14] += 0.6  # 18 torso lengths a second for two frames
+    a = _path_time(pose, clean, 0.0, slice(0, n), 1 / fps)
+    b = _path_time(pose, glitched, 0.0, slice(0, n), 1 / fps)
+    assert a.value is not None and b.value is not None
+    assert a.uncertainty == pytest.approx(1 / fps)
+    assert abs(b.value - a.value) > 2 * a.uncertainty  # the glitch moves the time ...
+    assert abs(b.value - a.value) <= math.hypot(a.uncertainty, b.uncertainty), (a, b)  # ... as said
