@@ -488,6 +488,13 @@ def _one_fact(items: list[tuple[float, MetricSpec, Measurement]]
         else top
 
 
+#: Depth read at the hip angle (trunk to thigh) changes with the trunk's lean as much as with
+#: the thighs' angle; depth read on the legs does not. A body that leans further over the
+#: same legs reads "the hips flex more": the lean again, and ranked as the movement's depth
+#: (:func:`amplitude_fact`) it came before the lean.
+HIP_ANGLE_FAMILIES = frozenset(("hip_flexion", "rom_hip"))
+
+
 def amplitude_fact(movement_a: Movement, movement_b: Movement) -> str | None:
     """The fact that is the movement's own amplitude, when both clips show the same kind of
     movement: "depth" when both lower the hips to their turnaround (a squat, a lunge, a
@@ -547,6 +554,15 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
             continue
         fact = FACT_OF_FAMILY.get(spec.family, spec.family)
         cleared.setdefault(fact, []).append((m.score, spec, m))
+    if "trunk lean" in cleared and "depth" in cleared:
+        # the hip angle is the trunk's angle to the thigh: with the lean stated apart, depth
+        # is said on the legs; when only the hip angle cleared and the thighs did not move
+        # differently either, it is the lean again
+        legs = [item for item in cleared["depth"] if item[1].family not in HIP_ANGLE_FAMILIES]
+        if legs:
+            cleared["depth"] = legs
+        elif "knee raise" not in cleared:
+            del cleared["depth"]
     best = {fact: _one_fact(items) for fact, items in cleared.items()}
     # a different number of repetitions is the movement's structure, so it leads; then how
     # far the movement itself goes (:func:`amplitude_fact`); the rest by how far they clear
