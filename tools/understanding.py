@@ -118,7 +118,7 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
                     "hunch hunches hunched hunching slouch slouches slouched slump slumps "
                     "slumped stoop stoops stooped", ("UPRIGHT", -1)),
-    **_each("many more", ("MANY", 1)),
+    **_each("many more extra additional", ("MANY", 1)),
     **_each("few fewer", ("MANY", -1)),
     "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
     **_each("sway sways swaying wobble wobbles wobbly rock rocks rocking shaky shakes "
@@ -128,13 +128,14 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("backward backwards behind", ("FORWARD", -1)),
     **_each("inward inwards inside", ("IN", 1)),
     **_each("out outward outwards outside", ("IN", -1)),
-    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently favour favours "
+    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently mismatch "
+            "mismatched imbalance imbalanced discrepancy favour favours "
             "favouring favoured favor favors favoring favored", ("ASYM", 1)),
     # the force of a strike is its limb's speed at contact
     **_each("hard harder hardest powerful powerfully forceful forcefully", ("FORCE", 1)),
     **_each("weak weaker weakly feeble", ("FORCE", -1)),
     **_each("even evenly equal equally same sync alike symmetric symmetrical "
-                    "symmetrically", ("ASYM", -1)),
+                    "symmetrically match matching matched balanced", ("ASYM", -1)),
 }
 
 _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
@@ -171,7 +172,8 @@ OFF_BODY = frozenset(_words(
 #: Stems and words to concepts (synonyms). Looked up on the word and on its stem.
 SYNONYMS: dict[str, str] = {
     **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
-    **_each("knee knees", "knee"),
+    # "soft-kneed", "knock-kneed": the adjective of the knee
+    **_each("knee knees kneed", "knee"),
     **_each("leg legs shin shins calf calves", "leg"),
     **_each("thigh thighs quad quads", "thigh"),
     **_each("foot feet", "foot"),
@@ -200,6 +202,8 @@ SYNONYMS: dict[str, str] = {
     **_each("reach reaches reached reaching peak peaks peaked maximum max maximal", "peak"),
     **_each("range ranges band span", "range"),
     **_each("floor ground mat", "floor"),
+    # centred is in the middle ("the hips stay centred over the feet")
+    **_each("centre centred center centered central centrally middle", "middle"),
     **_each("nose", "head"),
     **_each("fingertip fingertips", "hand"),
     # "as far" is the negation's word for "further": "he does not drop as far" mirrors

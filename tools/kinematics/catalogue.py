@@ -599,7 +599,8 @@ def _register_body_parts() -> None:
         description="Largest sideways offset of the hip midpoint from the midpoint of the "
                     "feet, either way, in torso lengths. Front or back views only.",
         more="the hips shift further sideways", less="the hips stay more centred over the feet",
-        phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "body follow foot",
+        phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "-middle foot",
+                 "body follow foot",
                  "trunk out foot"),
         family="hip_shift_size", min_effect=0.05)
     _add_gated(
