@@ -304,7 +304,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(stay|stays|stayed|remain|remains|kept|keep|keeps) on the (floor|ground)\b", " planted "),
     (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
     (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
-    (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
+    (r"\b(to|towards|over to) (the|his|her|their) (left|right)\b", " to\\3 "),
+    # off to one side is sideways, either way ("the hips shift off to one side")
+    (r"\b(to|towards) (one|a|the) side\b", " sideways "),
     (r"\b(weight\b.*)\bon(to)? the (left|right)( side| leg| foot)?\b", " \\1 to\\3 "),
     (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
@@ -494,7 +496,7 @@ def side_of(text: str) -> Literal["left", "right"] | None:
     """"left" or "right" when the statement names exactly one of them (not "than the right")."""
     t = text.lower()
     if re.search(r"\bthan the (left|right)\b|\binstead of the (left|right)\b|\b(to|towards) "
-                 r"the (left|right)\b|\bweight\b", t):
+                 r"(the|his|her|their) (left|right)\b|\bweight\b", t):
         return None  # a comparison of the sides, or a direction: the metric's sign carries it
     sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", t)}
     return sides.pop() if len(sides) == 1 else None  # type: ignore[return-value]

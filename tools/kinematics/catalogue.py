@@ -600,8 +600,7 @@ def _register_body_parts() -> None:
                     "feet, either way, in torso lengths. Front or back views only.",
         more="the hips shift further sideways", less="the hips stay more centred over the feet",
         phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "-middle foot",
-                 "body follow foot",
-                 "trunk out foot"),
+                 "drift sideways", "body follow foot", "trunk out foot"),
         family="hip_shift_size", min_effect=0.05)
     _add_gated(
         name="head_forward_mean", signal=head_forward, agg="mean", kind="angle",
