@@ -287,7 +287,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
     (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
     (r"\b(cave|caves|caving|caved|fall|falls|fell|come|comes|pinch|pinches|drift|drifts|move|"
-     r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes) in\b",
+     r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes|dive|dives|"
+     r"diving|dived|dove|wobble|wobbles|wobbling|buckle|buckles|buckling|collapse|collapses|"
+     r"collapsing|knock|knocks|knocking|slide|slides|sliding|track|tracks|tracking) in\b",
      " \\1 inward "),
     (r"\b(stays?|held|kept|keeps?|pulled|sits?) back\b", " \\1 backward "),
     (r"\bstands? up\b|\bstanding up\b", " stand standup "),
