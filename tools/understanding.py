@@ -102,7 +102,7 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("short shorter shortest brief briefly", ("LONG", -1)),
     **_each("big bigger biggest large larger largest full fuller greater",
                     ("BIG", 1)),
-    **_each("small smaller smallest restricted limited", ("BIG", -1)),
+    **_each("small smaller smallest restricted limited tiny", ("BIG", -1)),
     **_each("straight straighter lock locks locked open stiff stiffer", ("STRAIGHT", 1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
@@ -123,7 +123,7 @@ POLAR: dict[str, tuple[str, int]] = {
     "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
     **_each("sway sways swaying wobble wobbles wobbly rock rocks rocking shaky shakes "
                     "unstable unsteady", ("SWAY", 1)),
-    **_each("steady steadier stable still solid", ("SWAY", -1)),
+    **_each("steady steadier stable still stiller solid", ("SWAY", -1)),
     **_each("forward forwards ahead", ("FORWARD", 1)),
     **_each("backward backwards behind", ("FORWARD", -1)),
     **_each("inward inwards inside", ("IN", 1)),
@@ -194,7 +194,8 @@ SYNONYMS: dict[str, str] = {
     **_each("jump jumps jumping jumper hop hops", "jump"),
     **_each("stance base", "stance"),
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
-            "rested", "pause"),
+            "rested hesitation hesitations hesitate hesitates hesitated hesitating linger "
+            "lingers lingered lingering", "pause"),
     **_each("speed pace velocity", "speed"),
     # the statistic a statement names: a peak, a reach, a maximum is the metric's extreme
     # (``hand_height_max``, ``peak_speed_ankle``), not its mean; phrases that want it name
@@ -323,10 +324,16 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(go|goes|going|went|get|gets|getting|got)\s+(as |so |much |even )?(low|lower|deep|"
      r"deeper|high|higher|shallow|shallower)\b", " sinkdown \\3 "),
     (r"\b(go|goes|going|went)\s+(as |so |much |even )?(down)\b", " sinkdown \\3 "),
+    # sitting down or back lower is going lower ("she sits down lower into the hole"; "the
+    # hands sit lower on the hips" is a position)
+    (r"\b(sits?|sitting|sat|settles?|settling|settled)\s+(down |back )(as |so |much |even )?"
+     r"(low|lower|deep|deeper|high|higher|shallow|shallower)\b", " sinkdown \\4 "),
     (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
      r"(as |so |much |even )?(low|lower|deep|deeper|shallow|shallower)\b", " sinkdown \\3 "),
-    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing) "
+    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing|pitch|"
+     r"pitches|pitching|pitched|lurch|lurches|lurching|lurched|folds?|folding|folded) "
      r"forward\b", " trunk lean "),
+    (r"\b(bend|bends|bending) over\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
     (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
     (r"\bballs of (his|her|their|the) feet\b", " toe "),
@@ -383,7 +390,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # "his vertical" is the height of his jump, not an upright body
     (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
     (r"\bpigeon[- ]toed\b", " toe turn inward "),
-    (r"\b(from )?side to side\b", " sway "),
+    (r"\b(from )?side to side\b|\bback and forth\b|\bto and fro\b", " sway "),
+    # level with the floor is parallel to it ("the upper arms are level with the floor")
+    (r"\blevel (with|to) (the )?(floor|ground)\b", " horizontal "),
     # hips "too high" or above the shoulders are piked, "too low" sagging (not a squat's depth)
     (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b((too|overly|excessively) (high|up)|"
      r"(higher than|above) (the |his |her |their )?(shoulders?|head))\b", " \\1\\2 pike "),
@@ -407,6 +416,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bfor (much |a lot |a bit )?more time\b", " longer "),
     (r"\bfor (much |a lot |a bit )?less time\b", " shorter "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
+    (r"\b(takes?|taking|took) (his|her|their|its) time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     (r"-", " "),
 )

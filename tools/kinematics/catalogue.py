@@ -215,12 +215,12 @@ def _add_gated_sided(*, name: str, signal: SideFn, combine: str, agg: Aggregate,
 
 #: How people name each speed (``MetricSpec.phrases``), by body part (None: the whole body).
 _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
-    None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
+    None: ("body move fast", "move fast", "-body still", "fidget"), "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
     "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
               "arm fast peak", "throw hard", "punch hard"),
-    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
+    "ankle": ("foot out fast", "foot fast jump", "kick leg fast", "foot top speed high", "ankle top speed high",
               "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard")}
 
 
@@ -303,7 +303,8 @@ def _build_registry() -> None:
         more="the upper arms are tilted further from horizontal",
         less="the upper arms are closer to parallel with the ground",
         phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat", "upper arm tilt",
-                 "-upper arm parallel"),
+                 "-upper arm parallel",
+                 "-elbow high shoulder"),
         family="upper_arm_level", sided=False, vertical=True)
     add_bilateral(
         name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
@@ -384,7 +385,7 @@ def _build_registry() -> None:
         label="trunk sway",
         description="Largest minus smallest trunk lean over the stage.",
         more="the upper body sways more", less="the upper body stays steadier",
-        phrases=("trunk angle change", "-trunk angle same", "trunk sway"),
+        phrases=("trunk angle change", "-trunk angle same", "trunk sway", "chest sway"),
         family="rom_trunk", num_frames="gt_1", vertical=True)
 
     add(
@@ -462,7 +463,7 @@ def _build_registry() -> None:
         description="Range of the hip midpoint's horizontal position relative to the feet, torso "
                     "lengths.",
         more="the hips travel further", less="the hips travel less",
-        phrases=("hip sway",),
+        phrases=("hip sway", "hip circle big"),
         family="hip_sway", num_frames="gt_1")
     add(
         name="knee_width_ratio_min", signal=knee_width_ratio, agg="min", kind="ratio",
@@ -470,7 +471,7 @@ def _build_registry() -> None:
         description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
                     "the knees are inside the feet (caving in).",
         more="the knees track further out", less="the knees cave in more",
-        phrases=("knee wide foot", "knee wide ankl"),
+        phrases=("knee wide foot", "knee wide ankl", "knee wide"),
         family="knee_valgus")
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
