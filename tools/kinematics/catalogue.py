@@ -215,13 +215,15 @@ def _add_gated_sided(*, name: str, signal: SideFn, combine: str, agg: Aggregate,
 
 #: How people name each speed (``MetricSpec.phrases``), by body part (None: the whole body).
 _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
-    None: ("body move fast", "move fast", "-body still", "fidget"), "wrist": ("arm fast", "hand fast"),
+    None: ("body move fast", "move fast", "-body still", "fidget"),
+    "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
     "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
               "arm fast peak", "throw hard", "punch hard"),
-    "ankle": ("foot out fast", "foot fast jump", "kick leg fast", "foot top speed high", "ankle top speed high",
-              "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard")}
+    "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
+              "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard",
+              "kick leg fast")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
