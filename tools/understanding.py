@@ -144,7 +144,8 @@ _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
 #: phrase that names one of them, or the whole body (a phrase about the arms does not answer
 #: one about the hands).
 BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "arm", "elbow",
-                        "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper"))
+                        "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper",
+                        "lowerback"))
 
 #: Metric kinds a statement with a pace word ("faster", "slowly", "briskly") may be about:
 #: a pace word says the property is speed or time, whatever else the words name.
@@ -280,6 +281,11 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
+    # the lower back is not the back (the trunk) and says nothing lower: in a plank or a
+    # push-up it sags with the hips ("the lower back sags")
+    (r"\blower back\b", " lowerback "),
+    # tucking the chin draws the head back over the shoulders
+    (r"\btuck(s|ed|ing)? (his |her |their |the )?chin( in)?\b", " head backward "),
     (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
@@ -299,7 +305,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bon the way down\b|\bgoing down\b|\bway down\b", " descent "),
     (r"\bon the way up\b|\bway up\b|\bcoming up out\b", " ascent "),
     (r"\bin the hole\b", " bottom "), (r"\bbent over\b", " trunk lean "),
-    (r"\b(closer|close|nearer) to the (floor|ground)\b", " low floor "),
+    (r"\b(closer|close|nearer) to the (floor|ground)\b|\btowards? the (floor|ground|mat)\b",
+     " low floor "),
     (r"\bfar(ther)? from the (floor|ground)\b", " high floor "),
     # high off the floor is the height of a jump, not a level the body goes to
     (r"\b(high|higher|highest|further|farther) off (the )?(floor|ground)\b", " jump high \\3 "),

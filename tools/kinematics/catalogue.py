@@ -641,7 +641,7 @@ def _register_body_parts() -> None:
                                                   "side"),
             min_effect=8.0, family="arm_top",
             phrases=("release high", "release point high", "arm high release",
-                     "arm upright peak"),
+                     "arm upright peak", "arm upright top", "arm upright finish"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
@@ -671,7 +671,8 @@ def _register_rep_events() -> None:
              "the hips sag more below the shoulder-ankle line",
              "the body stays straighter",
              ("hip sag", "banana", "arch down", "trunk arch down", "hip line out",
-              "hip touch down", "-hip high plank", "-hip high pushup", "-body straight line",
+              "hip touch down", "lowerback sag", "lowerback arch",
+              "-lowerback high", "-hip high plank", "-hip high pushup", "-body straight line",
               "-body straight heel", "-body straight plank", "-hip held high chest",
               "-plank straight")),
             ("hip_pike", -1.0, "hip pike above the body line",
@@ -715,7 +716,7 @@ def _register_rep_events() -> None:
             min_effect=5.0, family="knee_extension_top", side=side,
             phrases=("knee straight top", "leg straight top", "knee straight standup",
                      "leg straight standup", "finish knee straight", "knee lock top",
-                     "knee straight lock"),
+                     "knee straight lock", "extend standup", "full standup"),
             compute=at_events(signal, "top", "max", "angle"), space="3d", proposable=False,
             moment="top"))
     # torso lengths, the engine's one body scale (the median over the clip, so steady), rather
@@ -738,7 +739,7 @@ def _register_rep_events() -> None:
         # shoulders are lower"; not "the hands rise above the shoulders")
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
                  "shoulder high bottom",
-                 "-pushup deep", "pushup sinkdown high", "half rep", "-chest low",
+                 "-pushup deep", "-pushup floor", "pushup sinkdown high", "half rep", "-chest low",
                  "chest sinkdown high", "-chest sinkdown deep", "pushup shallow", "-chest touch"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
                           "length"),
