@@ -196,7 +196,7 @@ SYNONYMS: dict[str, str] = {
     **_each("stance base", "stance"),
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
             "rested hesitation hesitations hesitate hesitates hesitated hesitating linger "
-            "lingers lingered lingering", "pause"),
+            "lingers lingered lingering wait waits waited waiting", "pause"),
     **_each("speed pace velocity", "speed"),
     # the statistic a statement names: a peak, a reach, a maximum is the metric's extreme
     # (``hand_height_max``, ``peak_speed_ankle``), not its mean; phrases that want it name
@@ -286,6 +286,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\blower back\b", " lowerback "),
     # tucking the chin draws the head back over the shoulders
     (r"\btuck(s|ed|ing)? (his |her |their |the )?chin( in)?\b", " head backward "),
+    # standing all the way up is standing up fully (not a height: "full high")
+    (r"\b(stands?|standing|stood) (all the way|fully|right) up\b", " stand standup full "),
     (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),

@@ -534,7 +534,7 @@ def _build_registry() -> None:
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
         phrases=("pause", "pause long", "hold bottom", "-bounce", "-touch bottom",
-                 "more time bottom"),
+                 "more time bottom", "bottom long"),
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="rep_count", unit="reps", kind="count", label="number of repetitions",
@@ -740,7 +740,8 @@ def _register_rep_events() -> None:
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
                  "shoulder high bottom",
                  "-pushup deep", "-pushup floor", "pushup sinkdown high", "half rep", "-chest low",
-                 "chest sinkdown high", "-chest sinkdown deep", "pushup shallow", "-chest touch"),
+                 "chest sinkdown high", "-chest sinkdown deep", "pushup shallow", "-chest touch",
+                 "-chest low further"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
                           "length"),
         space="3d_vertical", proposable=False, moment="bottom"))
