@@ -365,14 +365,15 @@ def _build_registry() -> None:
             less=f"the {joint}s move through a smaller range",
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
-                     f"{word} move big", f"{word} arc big", f"{word} motion long",
+                     f"{word} move big", f"{word} motion long",
                      f"{word} range", f"{word} travel", f"{word} range wide")
-            + ((f"{word} swing",) if joint != "elbow" else ())
+            # an arc is what a swinging limb traces: the arm's at the shoulder, not the elbow
+            + ((f"{word} swing", f"{word} arc big") if joint != "elbow" else ())
             + ((f"{joint} range", f"{joint} range big") if word != joint else ())
             # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
             # stay still"; an arm swings at the shoulder, not at the elbow
             + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
-                "upper arm sway", "arm swing") if joint == "shoulder" else ()))
+                "upper arm sway", "arm swing", "arm arc big") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
             kind="angle",
