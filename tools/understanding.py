@@ -178,7 +178,7 @@ SYNONYMS: dict[str, str] = {
     **_each("leg legs shin shins calf calves", "leg"),
     **_each("thigh thighs quad quads", "thigh"),
     **_each("foot feet", "foot"),
-    **_each("toe toes tiptoe tiptoes", "toe"),
+    **_each("toe toes tiptoe tiptoes forefoot forefeet", "toe"),
     **_each("heel heels", "heel"),
     **_each("arm arms forearm forearms", "arm"),
     **_each("elbow elbows", "elbow"),
@@ -288,7 +288,11 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\btuck(s|ed|ing)? (his |her |their |the )?chin( in)?\b", " head backward "),
     # standing all the way up is standing up fully (not a height: "full high")
     (r"\b(stands?|standing|stood) (all the way|fully|right) up\b", " stand standup full "),
-    (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
+    (r"\bass to grass\b|\ball the way down\b", " deep "),
+    # straight up is a direction, vertical, not a straight joint ("the arms go straight up")
+    (r"\bstraight up\b", " vertical "),
+    # leading up to a moment says when, like "before" (it is not a move upwards)
+    (r"\b(leading|leads|lead|building) up to\b|\bin the (run|lead)[- ]up to\b", " before "), (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
     (r"\b(straight )?back (up|down)\b", " again \\2 "),
