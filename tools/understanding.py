@@ -292,7 +292,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # straight up is a direction, vertical, not a straight joint ("the arms go straight up")
     (r"\bstraight up\b", " vertical "),
     # leading up to a moment says when, like "before" (it is not a move upwards)
-    (r"\b(leading|leads|lead|building) up to\b|\bin the (run|lead)[- ]up to\b", " before "), (r"\ball the way up\b", " full high "),
+    (r"\b(leading|leads|lead|building) up to\b|\bin the (run|lead)[- ]up to\b", " before "),
+    (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
     (r"\b(straight )?back (up|down)\b", " again \\2 "),
