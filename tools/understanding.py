@@ -185,7 +185,7 @@ SYNONYMS: dict[str, str] = {
     **_each("hand hands wrist wrists", "hand"),
     **_each("shoulder shoulders", "shoulder"),
     **_each("torso trunk back spine", "trunk"),
-    **_each("head chin neck", "head"),
+    **_each("head chin neck ear ears", "head"),
     # a lunge's depth is a squat's depth (the hips' lowest point, the knees' deepest bend)
     **_each("squat squats squatting lunge lunges lunging", "squat"),
     **_each("rep reps repetition repetitions", "rep"),
@@ -349,7 +349,12 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      r"forward\b", " trunk lean "),
     (r"\b(bend|bends|bending) over\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
-    (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
+    (r"\bin line\b|\baligned\b|\bstacked (over|above|on top of|on)\b", " align "),
+    # "a few more" is more, not few and more (said both ways)
+    (r"\ba (few|couple|couple of) (more|fewer|less|extra)\b", " \\2 "),
+    # catching one's breath is a rest (not the breathing, which pose does not see)
+    (r"\b(catch|catches|catching|caught) (his |her |their |a |one )?breath\b", " rest "),
+    (r"\bduck[- ]?footed\b", " duck "),
     (r"\bballs of (his|her|their|the) feet\b", " toe "),
     (r"\bthe whole time\b|\bthroughout\b", " throughout "),
     # a trailing "before the jump" / "after the release" says when, not what: the property

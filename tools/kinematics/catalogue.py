@@ -614,7 +614,8 @@ def _register_body_parts() -> None:
                     "from vertical, towards where the face points (+ head forward of the "
                     "shoulders, - held back).",
         more="the head juts further forward", less="the head is held further back",
-        phrases=("head forward", "head poke", "head jut", "head stick out"),
+        phrases=("head forward", "head poke", "head jut", "head stick out",
+                 "-head align shoulder"),
         family="head_forward", num_frames="1", min_effect=5.0)
     for side in (None, "left", "right"):
         sides = ("left", "right") if side is None else (side,)
