@@ -278,6 +278,12 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # before the phase rule, which would read "sinks ... taking off" as the way down)
     (r"\b(sinks?|sinking|sank|sits?|sitting|sat|settles?|settling|drops?|dropping) (back |down "
      r")?into (the |his |her |their )?(knees|legs)\b", " knee bend deep "),
+    # "as he pushes up", "as she comes back down" say when, not what ("the hips sag as he
+    # pushes up" is the sag): the moment, before the phase rule reads the verb as the pace
+    (r"\bas (he|she|they|you) (pushe?s?|press(?:es)?|comes?|drives?|stands?|gets?|rises?)"
+     r"( back)? up\b", " ascent "),
+    (r"\bas (he|she|they|you) (lowers?|comes?|goes|go|sinks?|drops?|descends?)( back)?"
+     r"( down)?\b", " descent "),
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
@@ -417,6 +423,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      r"(higher than|above) (the |his |her |their )?(shoulders?|head))\b", " \\1\\2 pike "),
     (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b(too|overly|excessively) (low|down)\b",
      " \\1\\2 sag "),
+    # below or above the body's line, in a plank or a push-up, is a sag or a pike
+    (r"\b(below|under|beneath|underneath) (the |his |her |their )?(body )?line\b", " sag "),
+    (r"\b(above|over) (the |his |her |their )?(body )?line\b", " pike "),
     # stopping short of a position is not reaching it
     (r"\b(stops?|stopping|stopped|falls?|falling|fell|comes?|coming|came) short of\b", " not "),
     # a longer step is the step's size, not a longer time ("she takes longer steps")
