@@ -264,6 +264,14 @@ RULES = [
     ("he pauses to catch his breath", "longest_pause", "higher",
      "he never stops to catch his breath"),
     ("she manages a few more reps", "rep_count", "higher", "she manages a few fewer reps"),
+    # "as he pushes up" says when; below or above the body line is a sag or a pike
+    ("her knees cave in as she drives up", "knee_valgus_max", "higher",
+     "her knees do not cave in as she drives up"),
+    ("his pelvis sags as he pushes back up", "hip_sag", "higher",
+     "his pelvis does not sag as he pushes back up"),
+    ("her hips drop below the body line", "hip_sag", "higher",
+     "her hips do not drop below the body line"),
+    ("his hips sit above the line", "hip_pike", "higher", "his hips do not sit above the line"),
 ]
 
 
