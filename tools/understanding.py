@@ -104,6 +104,8 @@ POLAR: dict[str, tuple[str, int]] = {
                     ("BIG", 1)),
     **_each("small smaller smallest restricted limited tiny", ("BIG", -1)),
     **_each("straight straighter lock locks locked open stiff stiffer", ("STRAIGHT", 1)),
+    # a sharper (more acute) angle at a joint is a deeper bend
+    **_each("sharp sharper sharpest acute", ("STRAIGHT", -1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
                     "hinging", ("STRAIGHT", -1)),
@@ -145,7 +147,7 @@ _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
 #: one about the hands).
 BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "arm", "elbow",
                         "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper",
-                        "lowerback"))
+                        "midsection"))
 
 #: Metric kinds a statement with a pace word ("faster", "slowly", "briskly") may be about:
 #: a pace word says the property is speed or time, whatever else the words name.
@@ -186,6 +188,8 @@ SYNONYMS: dict[str, str] = {
     **_each("shoulder shoulders", "shoulder"),
     **_each("torso trunk back spine", "trunk"),
     **_each("head chin neck ear ears", "head"),
+    # the belly, the core, the lower back: the midsection, which sags or arches in a plank
+    **_each("midsection belly bellies stomach tummy core midriff", "midsection"),
     # a lunge's depth is a squat's depth (the hips' lowest point, the knees' deepest bend)
     **_each("squat squats squatting lunge lunges lunging", "squat"),
     **_each("rep reps repetition repetitions", "rep"),
@@ -287,9 +291,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
-    # the lower back is not the back (the trunk) and says nothing lower: in a plank or a
-    # push-up it sags with the hips ("the lower back sags")
-    (r"\blower back\b", " lowerback "),
+    # the lower back is not the back (the trunk) and says nothing lower: the midsection,
+    # which in a plank or a push-up sags with the hips ("the lower back sags")
+    (r"\blower back\b", " midsection "),
     # tucking the chin draws the head back over the shoulders
     (r"\btuck(s|ed|ing)? (his |her |their |the )?chin( in)?\b", " head backward "),
     # standing all the way up is standing up fully (not a height: "full high")
