@@ -272,6 +272,11 @@ RULES = [
     ("her hips drop below the body line", "hip_sag", "higher",
      "her hips do not drop below the body line"),
     ("his hips sit above the line", "hip_pike", "higher", "his hips do not sit above the line"),
+    # a sharper angle is a deeper bend; the belly, the core: the midsection, as the lower back
+    ("his knees make a sharper angle", "knee_angle_min", "lower",
+     "his knees make a less sharp angle"),
+    ("her tummy sags in the plank", "hip_sag", "higher", "her tummy does not sag in the plank"),
+    ("his belly dips towards the mat", "hip_sag", "higher", "his belly stays up"),
 ]
 
 
