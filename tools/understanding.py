@@ -307,6 +307,13 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
     (r"\b(straight )?back (up|down)\b", " again \\2 "),
+    # holding the spine angle or the posture keeps the trunk's angle the same; popping out of
+    # it or losing it changes it (the trunk's sway)
+    (r"\b(holds?|holding|held|keeps?|keeping|kept|maintains?|maintaining|maintained) "
+     r"(his |her |their |the )?(spine|back|torso|trunk|upper body) (angle|tilt)\b",
+     " trunk angle same "),
+    (r"\b(out of|loses?|losing|lost) (his |her |their |the )?(posture|spine angle)\b",
+     " trunk angle change "),
     (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
     (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
     (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
