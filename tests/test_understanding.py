@@ -277,6 +277,11 @@ RULES = [
      "his knees make a less sharp angle"),
     ("her tummy sags in the plank", "hip_sag", "higher", "her tummy does not sag in the plank"),
     ("his belly dips towards the mat", "hip_sag", "higher", "his belly stays up"),
+    # holding the spine angle keeps the trunk's angle; coming out of posture changes it
+    ("she maintains her torso angle through the swing", "range_of_motion_trunk", "lower",
+     "she does not maintain her torso angle through the swing"),
+    ("he comes out of his posture", "range_of_motion_trunk", "higher",
+     "he does not come out of his posture"),
 ]
 
 
