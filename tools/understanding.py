@@ -290,7 +290,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      r"( down)?\b", " descent "),
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
-    (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
+    (r"\bpush[- ]?ups?\b", "pushup"),
+    # up and down, either order, is a travel, not a level said both ways
+    (r"\bup and (back )?down\b|\bdown and (back )?up\b", " updown "),
     # the lower back is not the back (the trunk) and says nothing lower: the midsection,
     # which in a plank or a push-up sags with the hips ("the lower back sags")
     (r"\blower back\b", " midsection "),

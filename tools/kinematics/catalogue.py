@@ -449,7 +449,7 @@ def _build_registry() -> None:
         description="Largest minus smallest wrist height (mean of both hands), in torso lengths.",
         more="the hands travel through a larger range",
         less="the hands travel through a smaller range",
-        phrases=("hand travel long", "hand travel big", "hand cover height"),
+        phrases=("hand travel long", "hand travel big", "hand cover height", "hand updown"),
         family="rom_hand", sided=False, num_frames="gt_1")
     add_bilateral(
         name="knee_height_max", signal=height_above_hips("knee"), combine="max", agg="max",
