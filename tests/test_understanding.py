@@ -282,6 +282,11 @@ RULES = [
      "she does not maintain her torso angle through the swing"),
     ("he comes out of his posture", "range_of_motion_trunk", "higher",
      "he does not come out of his posture"),
+    # up and down, either order, is the hands' travel
+    ("her hands move down and up a lot more", "range_of_motion_hand", "higher",
+     "her hands move down and up a lot less"),
+    ("his wrists go up and back down further", "range_of_motion_hand", "higher",
+     "his wrists do not go up and back down as far"),
 ]
 
 
