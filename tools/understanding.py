@@ -316,6 +316,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      " trunk angle same "),
     (r"\b(out of|loses?|losing|lost) (his |her |their |the )?(posture|spine angle)\b",
      " trunk angle change "),
+    # something held by or at the chest is at the chest's level, not the chest itself ("she
+    # holds her hands up by her chest")
+    (r"\b(by|at|near|in front of|against|around) (his |her |their |the )chest\b", " chestlevel "),
     (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
     (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
     (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
