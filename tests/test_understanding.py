@@ -287,6 +287,9 @@ RULES = [
      "her hands move down and up a lot less"),
     ("his wrists go up and back down further", "range_of_motion_hand", "higher",
      "his wrists do not go up and back down as far"),
+    # by the chest is the chest's level, not the chest
+    ("he carries his hands up near his chest", "hand_height_mean", "higher",
+     "he carries his hands down near his chest"),
 ]
 
 
