@@ -291,8 +291,10 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"),
-    # up and down, either order, is a travel, not a level said both ways
+    # up and down, either order, is a travel, not a level said both ways; so are out and
+    # back, in and out (not a direction)
     (r"\bup and (back )?down\b|\bdown and (back )?up\b", " updown "),
+    (r"\bout and (back|in)\b|\bin and out\b", " outback "),
     # the lower back is not the back (the trunk) and says nothing lower: the midsection,
     # which in a plank or a push-up sags with the hips ("the lower back sags")
     (r"\blower back\b", " midsection "),
