@@ -290,6 +290,9 @@ RULES = [
     # by the chest is the chest's level, not the chest
     ("he carries his hands up near his chest", "hand_height_mean", "higher",
      "he carries his hands down near his chest"),
+    # in and out is a travel, not a direction
+    ("his feet move in and out faster", "mean_speed_ankle", "higher",
+     "his feet move in and out slower"),
 ]
 
 
