@@ -488,6 +488,26 @@ def _one_fact(items: list[tuple[float, MetricSpec, Measurement]]
         else top
 
 
+#: Depth read at the hip angle (trunk to thigh) changes with the trunk's lean as much as with
+#: the thighs' angle; depth read on the legs does not. A body that leans further over the
+#: same legs reads "the hips flex more": the lean again, and ranked as the movement's depth
+#: (:func:`amplitude_fact`) it came before the lean.
+HIP_ANGLE_FAMILIES = frozenset(("hip_flexion", "rom_hip"))
+
+
+def amplitude_fact(movement_a: Movement, movement_b: Movement) -> str | None:
+    """The fact that is the movement's own amplitude, when both clips show the same kind of
+    movement: "depth" when both lower the hips to their turnaround (a squat, a lunge, a
+    push-up's hips do not count: they barely drop against the torso). Why it ranks first
+    after the count: how low a lowering movement goes is what the movement is, and the other
+    body differences of a shallower one are largely its consequences -- a lunge turned early
+    also steps narrower, shifts the hips less and leans less, each by more of its own
+    threshold, and ranked by score alone the depth fell out of the five slots."""
+    if movement_a.direction == movement_b.direction == "lowers the hips":
+        return "depth"
+    return None
+
+
 def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequence[Segment],
                     segments_b: Sequence[Segment], n: int,
                     action_key: str | None = None,
@@ -502,7 +522,8 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     noise difference with probability at most :data:`OPEN_FAMILY_ALPHA`; timing is tested only
     when both videos show the same part of the movement (:func:`partial_movement`). What
     clears it by :data:`OPEN_MIN_SCORE`, on at least :data:`OPEN_MIN_FRAMES` frames, is ranked
-    by how far it clears it, and one statement is kept per fact. Each is phrased for the
+    by how far it clears it (a count first, then the movement's amplitude:
+    :func:`amplitude_fact`), and one statement is kept per fact. Each is phrased for the
     video with the higher value, so the label says which video that is. Nothing cleared:
     nothing is stated.
     """
@@ -533,10 +554,23 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
             continue
         fact = FACT_OF_FAMILY.get(spec.family, spec.family)
         cleared.setdefault(fact, []).append((m.score, spec, m))
+    if "trunk lean" in cleared and "depth" in cleared:
+        # the hip angle is the trunk's angle to the thigh: with the lean stated apart, depth
+        # is said on the legs; when only the hip angle cleared and the thighs did not move
+        # differently either, it is the lean again
+        legs = [item for item in cleared["depth"] if item[1].family not in HIP_ANGLE_FAMILIES]
+        if legs:
+            cleared["depth"] = legs
+        elif "knee raise" not in cleared:
+            del cleared["depth"]
     best = {fact: _one_fact(items) for fact, items in cleared.items()}
-    # a different number of repetitions is the movement's structure, so it leads; the rest
-    # by how far they clear their threshold
-    ranked = sorted(best.values(), key=lambda item: (item[1].kind != "count", -item[0]))[:n]
+    # a different number of repetitions is the movement's structure, so it leads; then how
+    # far the movement itself goes (:func:`amplitude_fact`); the rest by how far they clear
+    # their threshold
+    lead = amplitude_fact(movement_a, movement_b)
+    ranked = sorted(best.values(), key=lambda item: (
+        item[1].kind != "count", FACT_OF_FAMILY.get(item[1].family, item[1].family) != lead,
+        -item[0]))[:n]
     return [OfflineProposal(name=spec.label, description=spec.more, query_string=spec.more,
                             num_frames=spec.num_frames, label=m.label, measurements=[m],
                             score=round(score, 3))

@@ -564,3 +564,47 @@ def test_a_flicker_inside_a_hold_does_not_cut_the_pause() -> None:
     rest = [figure(knee=(120.0, 120.0), thigh=(60.0, 60.0))] * 9
     split = measure("longest_pause", _held_squat([*moved, *rest])).value
     assert split is not None and split <= 0.45, split
+
+
+def test_a_burst_before_a_still_lead_in_is_not_the_movement() -> None:
+    """A squat with a still second in front of it whose first frames jump about (the pose
+    model settling on its first detection, or a fidget): the movement's time is the squat's,
+    as without the burst. A hold inside the movement is no such rest: a squat held 0.7 s at
+    the bottom still takes its whole time."""
+    fps = 30.0
+    down = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.6 * fps))))
+
+    def clip(burst: bool, hold: int = 0) -> PoseSequence:
+        prof = np.concatenate([np.zeros(30), down, np.ones(hold), down[::-1], np.zeros(6)])
+        frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2) for p in prof]
+        if burst:
+            frames[:4] = [figure(arm=(a, a), cx=300.0 + 8 * i)
+                          for i, a in enumerate((60.0, 20.0, 70.0, 25.0))]
+        return sequence(frames, fps=fps, noise=0.5, seed=5)
+
+    plain = measure("motion_duration", clip(False)).value
+    bursty = measure("motion_duration", clip(True)).value
+    assert plain is not None and bursty is not None
+    assert abs(bursty - plain) <= 0.1, (plain, bursty)
+    held = measure("motion_duration", clip(False, hold=21)).value
+    assert held is not None and held >= plain + 0.5, (plain, held)
+
+
+def test_a_tracking_glitch_widens_the_movement_time_it_moves() -> None:
+    """Two steps of a movement's path where the tracker throws the limbs across the picture
+    (a left/right swap through a blended frame: cam02's mirror) add path the body never
+    travelled and move the 10 % mark; the time's uncertainty grows to cover the change, and
+    a clean path keeps the frame period's."""
+    from viddiff.tools.kinematics.timing import _path_time
+
+    fps, n = 30.0, 50
+    pose = sequence([figure()] * n, fps=fps)
+    clean = np.concatenate([[0.0], np.sin(np.linspace(0, np.pi, n - 1)) ** 2 * 0.05])
+    glitched = clean.copy()
+    glitched[12:14] += 0.6  # 18 torso lengths a second for two frames
+    a = _path_time(pose, clean, 0.0, slice(0, n), 1 / fps)
+    b = _path_time(pose, glitched, 0.0, slice(0, n), 1 / fps)
+    assert a.value is not None and b.value is not None
+    assert a.uncertainty == pytest.approx(1 / fps)
+    assert abs(b.value - a.value) > 2 * a.uncertainty  # the glitch moves the time ...
+    assert abs(b.value - a.value) <= math.hypot(a.uncertainty, b.uncertainty), (a, b)  # ... as said

@@ -301,3 +301,24 @@ def test_a_count_that_hangs_on_the_prominence_threshold_is_not_a_difference() ->
     m = compare_metric("rep_count", borderline, one)
     assert m.label == "c" and "hangs on a threshold" in m.statement, m.statement
     assert compare_metric("rep_count", squats([90.0, 90.0, 90.0]), one).label == "a"
+
+
+def _drifting_squat(drift: float) -> PoseSequence:
+    """A squat (stand, down, up, stand) whose whole body moves ``drift`` torso lengths up the
+    picture as it goes down (a lunge away from a camera above the person)."""
+    ramp = np.linspace(0, 1, 12)
+    prof = np.concatenate([np.zeros(12), ramp, np.ones(4), ramp[::-1], np.zeros(12)])
+    frames = [figure(knee=(180 - 90 * p,) * 2, thigh=(81 * p,) * 2,
+                     floor=700.0 - drift * 100.0 * p) for p in prof]
+    return sequence(frames, fps=30.0, noise=0.4, seed=3)
+
+
+def test_the_hips_lower_towards_the_foot_whatever_the_camera_sees() -> None:
+    """A squat whose whole body rises a torso length up the picture as the hips drop towards
+    the feet (cam03 and cam04 of the shared take see their lunge so) still lowers the hips:
+    its turnaround is the bottom and its way down the descent. Read in the picture alone,
+    the hips "rose", and the way down was named the rise."""
+    for drift in (0.0, 1.0, 1.5):
+        m = movement_of(_drifting_squat(drift))
+        assert m.direction == "lowers the hips", drift
+        assert [s.stage for s in m.stages][1:4] == ["descent", "bottom", "ascent"], drift

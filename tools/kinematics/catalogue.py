@@ -215,13 +215,15 @@ def _add_gated_sided(*, name: str, signal: SideFn, combine: str, agg: Aggregate,
 
 #: How people name each speed (``MetricSpec.phrases``), by body part (None: the whole body).
 _SPEED_PHRASES: dict[str | None, tuple[str, ...]] = {
-    None: ("body move fast", "move fast"), "wrist": ("arm fast", "hand fast"),
+    None: ("body move fast", "move fast", "-body still", "fidget"),
+    "wrist": ("arm fast", "hand fast"),
     "ankle": ("foot move fast", "footwork fast"), "hip": ("hip fast",)}
 _PEAK_SPEED_PHRASES: dict[str, tuple[str, ...]] = {
     "wrist": ("hand fast release", "hand snap", "hand top speed high", "hand fast peak",
               "arm fast peak", "throw hard", "punch hard"),
     "ankle": ("foot out fast", "foot fast jump", "foot top speed high", "ankle top speed high",
-              "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard")}
+              "foot fast peak", "leg fast peak", "kick fast", "kick hard", "strike hard",
+              "kick leg fast")}
 
 
 def _ungated(compute: Computer, unit: str) -> Computer:
@@ -303,7 +305,8 @@ def _build_registry() -> None:
         more="the upper arms are tilted further from horizontal",
         less="the upper arms are closer to parallel with the ground",
         phrases=("-upper arm horizontal", "upper arm slope", "-upper arm flat", "upper arm tilt",
-                 "-upper arm parallel"),
+                 "-upper arm parallel",
+                 "-elbow high shoulder"),
         family="upper_arm_level", sided=False, vertical=True)
     add_bilateral(
         name="thigh_angle_max", signal=thigh_angle, combine="min", agg="max", kind="angle",
@@ -362,14 +365,15 @@ def _build_registry() -> None:
             less=f"the {joint}s move through a smaller range",
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
-                     f"{word} move big", f"{word} arc big", f"{word} motion long",
+                     f"{word} move big", f"{word} motion long",
                      f"{word} range", f"{word} travel", f"{word} range wide")
-            + ((f"{word} swing",) if joint != "elbow" else ())
+            # an arc is what a swinging limb traces: the arm's at the shoulder, not the elbow
+            + ((f"{word} swing", f"{word} arc big") if joint != "elbow" else ())
             + ((f"{joint} range", f"{joint} range big") if word != joint else ())
             # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
             # stay still"; an arm swings at the shoulder, not at the elbow
             + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
-                "upper arm sway", "arm swing") if joint == "shoulder" else ()))
+                "upper arm sway", "arm swing", "arm arc big") if joint == "shoulder" else ()))
         add_bilateral(
             name=f"left_right_asymmetry_{joint}", signal=fn, combine="absdiff", agg="mean",
             kind="angle",
@@ -384,7 +388,7 @@ def _build_registry() -> None:
         label="trunk sway",
         description="Largest minus smallest trunk lean over the stage.",
         more="the upper body sways more", less="the upper body stays steadier",
-        phrases=("trunk angle change", "-trunk angle same", "trunk sway"),
+        phrases=("trunk angle change", "-trunk angle same", "trunk sway", "chest sway"),
         family="rom_trunk", num_frames="gt_1", vertical=True)
 
     add(
@@ -445,7 +449,7 @@ def _build_registry() -> None:
         description="Largest minus smallest wrist height (mean of both hands), in torso lengths.",
         more="the hands travel through a larger range",
         less="the hands travel through a smaller range",
-        phrases=("hand travel long", "hand travel big", "hand cover height"),
+        phrases=("hand travel long", "hand travel big", "hand cover height", "hand updown"),
         family="rom_hand", sided=False, num_frames="gt_1")
     add_bilateral(
         name="knee_height_max", signal=height_above_hips("knee"), combine="max", agg="max",
@@ -462,7 +466,7 @@ def _build_registry() -> None:
         description="Range of the hip midpoint's horizontal position relative to the feet, torso "
                     "lengths.",
         more="the hips travel further", less="the hips travel less",
-        phrases=("hip sway",),
+        phrases=("hip sway", "hip circle big"),
         family="hip_sway", num_frames="gt_1")
     add(
         name="knee_width_ratio_min", signal=knee_width_ratio, agg="min", kind="ratio",
@@ -470,7 +474,7 @@ def _build_registry() -> None:
         description="Smallest ratio of knee separation to ankle separation (horizontal): below 1 "
                     "the knees are inside the feet (caving in).",
         more="the knees track further out", less="the knees cave in more",
-        phrases=("knee wide foot", "knee wide ankl"),
+        phrases=("knee wide foot", "knee wide ankl", "knee wide"),
         family="knee_valgus")
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
@@ -531,7 +535,7 @@ def _build_registry() -> None:
                     "90th-percentile speed, in seconds.",
         more="there is a longer pause", less="there is less pausing", min_effect=0.2,
         phrases=("pause", "pause long", "hold bottom", "-bounce", "-touch bottom",
-                 "more time bottom"),
+                 "more time bottom", "bottom long"),
         family="pause", compute=longest_pause, num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="rep_count", unit="reps", kind="count", label="number of repetitions",
@@ -599,8 +603,8 @@ def _register_body_parts() -> None:
         description="Largest sideways offset of the hip midpoint from the midpoint of the "
                     "feet, either way, in torso lengths. Front or back views only.",
         more="the hips shift further sideways", less="the hips stay more centred over the feet",
-        phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "body follow foot",
-                 "trunk out foot"),
+        phrases=("hip sideways", "hip slide", "-hip middle", "-body middle", "-middle foot",
+                 "drift sideways", "body follow foot", "trunk out foot"),
         family="hip_shift_size", min_effect=0.05)
     _add_gated(
         name="head_forward_mean", signal=head_forward, agg="mean", kind="angle",
@@ -610,7 +614,8 @@ def _register_body_parts() -> None:
                     "from vertical, towards where the face points (+ head forward of the "
                     "shoulders, - held back).",
         more="the head juts further forward", less="the head is held further back",
-        phrases=("head forward", "head poke", "head jut", "head stick out"),
+        phrases=("head forward", "head poke", "head jut", "head stick out",
+                 "-head align shoulder"),
         family="head_forward", num_frames="1", min_effect=5.0)
     for side in (None, "left", "right"):
         sides = ("left", "right") if side is None else (side,)
@@ -638,7 +643,7 @@ def _register_body_parts() -> None:
                                                   "side"),
             min_effect=8.0, family="arm_top",
             phrases=("release high", "release point high", "arm high release",
-                     "arm upright peak"),
+                     "arm upright peak", "arm upright top", "arm upright finish"),
             compute=_at_peak(elevation, height),
             side=side, space="3d_vertical"))
 
@@ -668,7 +673,8 @@ def _register_rep_events() -> None:
              "the hips sag more below the shoulder-ankle line",
              "the body stays straighter",
              ("hip sag", "banana", "arch down", "trunk arch down", "hip line out",
-              "hip touch down", "-hip high plank", "-hip high pushup", "-body straight line",
+              "hip touch down", "midsection sag", "midsection arch",
+              "-midsection high", "-hip high plank", "-hip high pushup", "-body straight line",
               "-body straight heel", "-body straight plank", "-hip held high chest",
               "-plank straight")),
             ("hip_pike", -1.0, "hip pike above the body line",
@@ -712,7 +718,7 @@ def _register_rep_events() -> None:
             min_effect=5.0, family="knee_extension_top", side=side,
             phrases=("knee straight top", "leg straight top", "knee straight standup",
                      "leg straight standup", "finish knee straight", "knee lock top",
-                     "knee straight lock"),
+                     "knee straight lock", "extend standup", "full standup"),
             compute=at_events(signal, "top", "max", "angle"), space="3d", proposable=False,
             moment="top"))
     # torso lengths, the engine's one body scale (the median over the clip, so steady), rather
@@ -735,8 +741,9 @@ def _register_rep_events() -> None:
         # shoulders are lower"; not "the hands rise above the shoulders")
         phrases=("chest high bottom", "chest high floor", "-chest floor", "chest far floor",
                  "shoulder high bottom",
-                 "-pushup deep", "pushup sinkdown high", "half rep", "-chest low",
-                 "chest sinkdown high", "-chest sinkdown deep", "pushup shallow", "-chest touch"),
+                 "-pushup deep", "-pushup floor", "pushup sinkdown high", "half rep", "-chest low",
+                 "chest sinkdown high", "-chest sinkdown deep", "pushup shallow", "-chest touch",
+                 "-chest low further"),
         compute=at_events(bilateral(shoulder_above_wrist, "mean"), "bottom", "min",
                           "length"),
         space="3d_vertical", proposable=False, moment="bottom"))

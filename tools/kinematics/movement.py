@@ -368,36 +368,64 @@ def _crossing_uncertainty(x: np.ndarray, row: int, sigma: float, period: float) 
     return max(period, min(sigma / slope, SMOOTH_S * 4))
 
 
-def _hip_drop(pose: PoseSequence, turns: list[int], rest_rows: np.ndarray) -> float | None:
-    """How far the hips are lower at the turnarounds than at rest, in torso lengths (image y
-    grows downwards; negative: higher); None when it cannot be read."""
-    hips = pose.keypoints[:, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]], 1]
-    shoulders = pose.keypoints[:, [LANDMARK_INDEX["left_shoulder"],
-                                   LANDMARK_INDEX["right_shoulder"]], 1]
+@dataclass(frozen=True)
+class HipDrop:
+    """How far the hips are lower at the turnarounds than at rest, in torso lengths
+    (negative: higher), read two ways: against the lower foot, and in the picture.
+
+    Against the foot is what the body does, whatever the camera: a lunge towards or away
+    from a camera above or below the person moves the whole body up or down the picture
+    (cam03 and cam04 of the shared take see the hips *rise* 0.2-0.3 torso lengths in the
+    picture while they drop 0.1-0.2 towards the standing foot). In the picture is how a
+    body that leaves the floor or rises onto the toes shows: its feet rise with it, so
+    against the foot nothing changes."""
+
+    against_foot: float | None
+    in_picture: float | None
+
+
+def _hip_drop(pose: PoseSequence, turns: list[int], rest_rows: np.ndarray) -> HipDrop:
+    """The hips' drop at the turnarounds against rest (:class:`HipDrop`; image y grows
+    downwards); a reading that cannot be made is None."""
+    def y_of(*names: str) -> np.ndarray:
+        return pose.keypoints[:, [LANDMARK_INDEX[n] for n in names], 1].astype(np.float64)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames: no hips seen
-        hip_y = np.nanmean(hips.astype(np.float64), axis=1)
-        torso = np.nanmedian(np.abs(np.nanmean(shoulders.astype(np.float64), axis=1) - hip_y))
+        hip_y = np.nanmean(y_of("left_hip", "right_hip"), axis=1)
+        torso = np.nanmedian(np.abs(np.nanmean(y_of("left_shoulder", "right_shoulder"), axis=1)
+                                    - hip_y))
         if not turns or rest_rows.size == 0 or not np.isfinite(torso) or torso <= 0:
-            return None
-        at_turn = np.nanmedian(hip_y[turns])
-        at_rest = np.nanmedian(hip_y[rest_rows])
-    if not (np.isfinite(at_turn) and np.isfinite(at_rest)):
-        return None
-    return float((at_turn - at_rest) / torso)
+            return HipDrop(None, None)
+        below_foot = hip_y - np.nanmax(y_of("left_ankle", "right_ankle"), axis=1)
+
+        def drop(y: np.ndarray) -> float | None:
+            at_turn, at_rest = np.nanmedian(y[turns]), np.nanmedian(y[rest_rows])
+            if not (np.isfinite(at_turn) and np.isfinite(at_rest)):
+                return None
+            return float((at_turn - at_rest) / torso)
+
+        return HipDrop(drop(below_foot), drop(hip_y))
 
 
-def _naming(*drops: float | None) -> Direction:
+#: A drop (or rise) of the hips that names the stages: a tenth of the torso.
+NAMING_DROP = 0.1
+
+
+def _naming(*drops: HipDrop) -> Direction:
     """The stage names' direction from the hips' drop at the turnaround (of one clip, or of
-    both clips of a pair together, so that both get the same names): more than a tenth of the
-    torso lower or higher, else the movement just moves."""
-    known = [d for d in drops if d is not None]
-    if not known:
-        return "moves"
-    drop = float(np.mean(known))
-    if drop > 0.1 and all(d > 0 for d in known):
+    both clips of a pair together, so that both get the same names). The hips lower when they
+    come more than :data:`NAMING_DROP` nearer the standing foot; they rise when, without
+    that, they rise more than it in the picture (a jump, a rise onto the toes); else the
+    movement just moves."""
+    def agreed(values: list[float | None], sign: float) -> bool:
+        known = [v for v in values if v is not None]
+        return bool(known) and sign * float(np.mean(known)) > NAMING_DROP and \
+            all(sign * v > 0 for v in known)
+
+    if agreed([d.against_foot for d in drops], 1.0):
         return "lowers the hips"
-    if drop < -0.1 and all(d < 0 for d in known):
+    if agreed([d.in_picture for d in drops], -1.0):
         return "raises the hips"
     return "moves"
 
@@ -516,7 +544,7 @@ class _Draft:
     """A clip's repetitions before the stages are named (naming may need the other clip)."""
 
     reps: tuple[Repetition, ...]
-    drop: float | None
+    drop: HipDrop
     sigma: float
 
 
@@ -534,7 +562,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
            direction_vector: np.ndarray | None, prominence: float = MIN_PROMINENCE) -> _Draft:
     period = pose.frame_period if pose.n_frames > 1 else 0.0
     if feats is None or direction_vector is None or period <= 0:
-        return _Draft((), None, 0.0)
+        return _Draft((), HipDrop(None, None), 0.0)
     raw = (feats - feats.mean(axis=0)) @ direction_vector
     x, sigma = _smooth(raw, period)
     speed, high = _speed(x, period)
@@ -544,7 +572,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     away = np.abs(x - rest)
     top = float(away.max())
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
-        return _Draft((), None, sigma)
+        return _Draft((), HipDrop(None, None), sigma)
     peaks = find_peaks(away, prominence=prominence * top,
                        distance=max(1, int(MIN_REP_S / period)), cut_ends=True)
     peaks = peaks[away[peaks] >= prominence * top] if peaks.size else peaks

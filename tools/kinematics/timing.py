@@ -80,7 +80,36 @@ def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | Non
                                         ctx.frame_period)
             return MetricValue(value, unc, sum(m.n_frames for m in good), "s",
                                rows=tuple(r for m in good for r in m.rows), reps=len(good))
-    return _path_time(pose, steps, floor, segment_slice(pose, segment), ctx.frame_period)
+    sl = segment_slice(pose, segment) if segment is not None else _between_rests(pose, ctx)
+    return _path_time(pose, steps, floor, sl, ctx.frame_period)
+
+
+#: A still run at least this long before the movement starts (or after it ends) is a rest
+#: that the movement's time is read from (or to): :func:`_between_rests`.
+REST_S = 0.5
+
+
+def _between_rests(pose: PoseSequence, ctx: ClipContext) -> slice:
+    """The rows a whole clip's movement time is read on: from the end of the last rest of at
+    least :data:`REST_S` that ends before the movement starts to the start of the first one
+    that begins after it ends (the whole clip when there is none).
+
+    Why: what happens before such a rest is not the movement -- a fidget, or the pose model
+    settling on its first detection (cam02's copy with a still second in front of it drew 3.4
+    torso lengths a second of motion in its first five frames, which put the 10 % mark of the
+    path there and added the whole still second to the movement time). The movement's span
+    itself only says which side of the rest the movement is on; reading the time on the span
+    would make it hang on where the span's ends fall."""
+    span = movement_of(pose).span()
+    if span is None or ctx.frame_period <= 0:
+        return slice(0, pose.n_frames)
+    longest = REST_S / ctx.frame_period
+    rests = [(first, stop) for first, stop in true_runs(stillness(pose, ctx)[0])
+             if stop - first >= longest]
+    start = max((stop for _, stop in rests if stop <= span[0] + 1), default=0)
+    stop = min((first for first, _ in rests if first >= span[1]), default=pose.n_frames)
+    # from the rest's last frame to the next rest's first: the steps into and out of it count
+    return slice(max(start - 1, 0), min(stop + 1, pose.n_frames))
 
 
 def _path_time(pose: PoseSequence, steps: np.ndarray, floor: float, sl: slice,
@@ -94,13 +123,32 @@ def _path_time(pose: PoseSequence, steps: np.ndarray, floor: float, sl: slice,
     excess = np.maximum(seg_steps - floor, 0.0)
     if excess.sum() <= 0:
         return MetricValue(None, 0.0, n, "s")
-    cum = np.concatenate([[0.0], np.cumsum(excess)]) / excess.sum()
     ts = pose.timestamps[sl]
-    t10 = float(np.interp(0.1, cum, ts))
-    t90 = float(np.interp(0.9, cum, ts))
+    t10, t90 = _marks(excess, ts)
     rows = (sl.start + int(np.searchsorted(ts, t10)),
             sl.start + min(int(np.searchsorted(ts, t90)), n - 1))
-    return MetricValue(t90 - t10, frame_period, n, "s", rows=rows)
+    # a tracking glitch (a left/right swap across a blended frame, a limb thrown for a frame)
+    # is path the body did not travel, and it moves the marks: read the time again with each
+    # step capped at SPIKE_STEPS x the clip's 90th-percentile step, and count the whole
+    # change as uncertainty: capping removes only part of a glitch (cam02's mirror read 1.05 s
+    # against the original's 1.24 s; capped, 1.17 s), so half would understate it; a clean
+    # clip's steps are under the cap and nothing changes
+    cap = SPIKE_STEPS * float(np.percentile(excess, 90))
+    c10, c90 = _marks(np.minimum(excess, cap), ts) if cap > 0 else (t10, t90)
+    spread = abs((c90 - c10) - (t90 - t10))
+    return MetricValue(t90 - t10, math.hypot(frame_period, spread), n, "s", rows=rows)
+
+
+#: A path step more than this many times the clip's 90th-percentile step is read as a
+#: possible tracking glitch for the movement time's uncertainty (:func:`_path_time`).
+SPIKE_STEPS = 3.0
+
+
+def _marks(steps: np.ndarray, ts: np.ndarray) -> tuple[float, float]:
+    """Times at which 10 % and 90 % of the path ``steps`` (between the frames ``ts``) is
+    covered."""
+    cum = np.concatenate([[0.0], np.cumsum(steps)]) / steps.sum()
+    return float(np.interp(0.1, cum, ts)), float(np.interp(0.9, cum, ts))
 
 
 def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
