@@ -120,6 +120,12 @@ def test_phrase_bank_opposites_mirror_on_dev() -> None:
 #: The rules of issue 22's second pass, each as a statement of our own (none is in the phrase
 #: bank) and its opposite: (statement, metric, direction, opposite).
 RULES = [
+    # a person who leans leans the trunk; the thighs' horizontal is a squat's parallel
+    ("she leans further forward", "trunk_lean_max", "higher",
+     "she does not lean as far forward"),
+    ("the athlete tips forward more", "trunk_lean_max", "higher", "the athlete tips forward less"),
+    ("the thighs get closer to horizontal", "thigh_angle_max", "higher",
+     "the thighs stay further above horizontal"),
     # statistic cues: a reach, a peak, the moment of impact, a jump out name the extreme sibling
     ("her hands reach up further", "hand_height_max", "higher",
      "her hands do not reach up as far"),

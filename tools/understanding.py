@@ -455,8 +455,17 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(his|her|their|the|a|higher|bigger|better) vertical( jump| leap)?\b", " \\1 jump "),
     (r"\bpigeon[- ]toed\b", " toe turn inward "),
     (r"\b(from )?side to side\b|\bback and forth\b|\bto and fro\b", " sway "),
+    # the thighs' horizontal is a squat's parallel ("the thighs get closer to horizontal");
+    # before the next rule: a thigh "level with the floor" is a knee raised that high
+    (r"\b(thighs?|femurs?)\b((?:\s+\w+){0,4}?)\s+horizontal\b", " \\1\\2 parallel "),
     # level with the floor is parallel to it ("the upper arms are level with the floor")
     (r"\blevel (with|to) (the )?(floor|ground)\b", " horizontal "),
+    # a person who leans, tips or pitches leans the trunk ("she leans further forward")
+    (r"\b(she|he|they|you|(?:the )?(?:person|athlete|lifter|client|player|man|woman))"
+     r"((?:\s+(?:does|did|do|will|would|can|could) not|\s+never|\s+no longer)?)"
+     r"((?:\s+\w+ly)?)\s+(leans?|leaning|leaned|leant|tips?|tipped|tipping|pitche?s?|pitched)\b"
+     r"(?!\s+(?:his|her|their|the|its)\b)",  # "leans his hips over" names what leans
+     " \\1\\2\\3 trunk \\4 "),
     # hips "too high" or above the shoulders are piked, "too low" sagging (not a squat's depth)
     (r"\b(hips?|butt|bum|backside|pelvis|glutes?)\b(.*?)\b((too|overly|excessively) (high|up)|"
      r"(higher than|above) (the |his |her |their )?(shoulders?|head))\b", " \\1\\2 pike "),
