@@ -24,9 +24,12 @@ BASE_METRICS = [spec for spec in METRICS.values() if spec.side is None]
 #: wrong on the 612 dev statements since the statistic cues and the clause-local direction
 #: (73.4% / 6.7% before; it was 76.6% / 0.8% on the 367 written with the reader); 3.1% wrong
 #: (19) since a direction word from another clause is refused; a change that loses ground
-#: fails here. Held-out is reported, never tested.
-DEV_RIGHT_FLOOR = 0.79
-DEV_WRONG_CEILING = 0.0311
+#: fails here. Held-out is reported, never tested. Stop 26: 83.3% right, 2.5% wrong (15) on
+#: dev, 66.9% / 6.8% (22) on the second blind bank (dev3), which has its own floor.
+DEV_RIGHT_FLOOR = 0.83
+DEV_WRONG_CEILING = 0.0246
+DEV3_RIGHT_FLOOR = 0.665
+DEV3_WRONG_CEILING = 0.069
 #: Opposite pairs of the dev bank that the reader maps to different metrics or the same
 #: direction (16 of them, 18 before the statistic cues: mostly a statement and its opposite
 #: worded about sibling metrics, "the hips sag" and "the hips stay up").
@@ -463,6 +466,9 @@ def test_dev_score_stays_above_its_floor() -> None:
     assert result.right / result.n >= DEV_RIGHT_FLOOR, result
     assert result.wrong / result.n <= DEV_WRONG_CEILING, result
     assert result.refused_with_help == result.refused
+    second, _ = score(load("dev3"))
+    assert second.right / second.n >= DEV3_RIGHT_FLOOR, second
+    assert second.wrong / second.n <= DEV3_WRONG_CEILING, second
 
 
 def test_every_reader_shows_the_catalogues_one_description() -> None:
