@@ -497,8 +497,8 @@ HIP_ANGLE_FAMILIES = frozenset(("hip_flexion", "rom_hip"))
 
 def amplitude_fact(movement_a: Movement, movement_b: Movement) -> str | None:
     """The fact that is the movement's own amplitude, when both clips show the same kind of
-    movement: "depth" when both lower the hips to their turnaround (a squat, a lunge, a
-    push-up's hips do not count: they barely drop against the torso). Why it ranks first
+    movement: "depth" when both lower the hips to their turnaround (a squat, a lunge: the
+    stage naming's "lowers the hips", read towards the standing foot). Why it ranks first
     after the count: how low a lowering movement goes is what the movement is, and the other
     body differences of a shallower one are largely its consequences -- a lunge turned early
     also steps narrower, shifts the hips less and leans less, each by more of its own
@@ -568,9 +568,9 @@ def propose_offline(pose_a: PoseSequence, pose_b: PoseSequence, segments_a: Sequ
     # far the movement itself goes (:func:`amplitude_fact`); the rest by how far they clear
     # their threshold
     lead = amplitude_fact(movement_a, movement_b)
-    ranked = sorted(best.values(), key=lambda item: (
-        item[1].kind != "count", FACT_OF_FAMILY.get(item[1].family, item[1].family) != lead,
-        -item[0]))[:n]
+    order = sorted(best, key=lambda fact: (best[fact][1].kind != "count", fact != lead,
+                                           -best[fact][0]))
+    ranked = [best[fact] for fact in order[:n]]
     return [OfflineProposal(name=spec.label, description=spec.more, query_string=spec.more,
                             num_frames=spec.num_frames, label=m.label, measurements=[m],
                             score=round(score, 3))

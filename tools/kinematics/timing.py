@@ -103,9 +103,9 @@ def _between_rests(pose: PoseSequence, ctx: ClipContext) -> slice:
     span = movement_of(pose).span()
     if span is None or ctx.frame_period <= 0:
         return slice(0, pose.n_frames)
-    longest = REST_S / ctx.frame_period
+    shortest = REST_S / ctx.frame_period
     rests = [(first, stop) for first, stop in true_runs(stillness(pose, ctx)[0])
-             if stop - first >= longest]
+             if stop - first >= shortest]
     start = max((stop for _, stop in rests if stop <= span[0] + 1), default=0)
     stop = min((first for first, _ in rests if first >= span[1]), default=pose.n_frames)
     # from the rest's last frame to the next rest's first: the steps into and out of it count
