@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -242,11 +242,31 @@ def test_transcript_is_cached_per_action(synthetic_pair, fake_embedder, tmp_path
 
 
 def test_embedding_runs_while_llm_calls_are_in_flight(synthetic_pair, fake_embedder, tmp_path):
-    model = ScriptedChatModel(script=standard_script(), sleep=0.3)
-    t0 = time.monotonic()
-    run(make_graph(model, fake_embedder), open_request(synthetic_pair), context(tmp_path))
-    # the first frames were embedded before the first (0.3 s) LLM reply could have arrived
-    assert fake_embedder.started and fake_embedder.started[0] - t0 < 0.3
+    """Ordering, not wall-clock: the proposer's and the transcript's replies are held until
+    the first frames are embedded. Were the embedding to wait for them, each would time out
+    without seeing it (and a slow machine cannot make this pass or fail by chance)."""
+    embedded = threading.Event()
+    encode_images = fake_embedder.encode_images
+
+    def encode_and_signal(*args: Any, **kwargs: Any) -> Any:
+        embedded.set()
+        return encode_images(*args, **kwargs)
+
+    fake_embedder.encode_images = encode_and_signal
+    seen: dict[str, bool] = {}
+
+    def held(schema: str, reply: Any) -> Any:
+        def reply_once_embedded(messages: list[Any]) -> Any:
+            seen[schema] = embedded.wait(timeout=30)
+            return reply
+        return reply_once_embedded
+
+    script = standard_script()
+    for schema in ("ProposedDifferences", "StageTranscript"):
+        script[schema] = held(schema, script[schema])
+    run(make_graph(ScriptedChatModel(script=script), fake_embedder),
+        open_request(synthetic_pair), context(tmp_path))
+    assert seen == {"ProposedDifferences": True, "StageTranscript": True}
 
 
 def test_fewer_frames_than_stages_degrades_gracefully(tmp_path, fake_embedder):
