@@ -60,16 +60,16 @@ def _context(cache: Path, pose_fps: float) -> Any:
     return VidDiffContext(cache_dir=cache, pose_fps=pose_fps)
 
 
-def run_open(pair: Pair, cache: Path) -> dict[str, Any]:
+def run_open(pair: Pair, cache: Path, action: str = ACTION) -> dict[str, Any]:
     """Open mode on one pair: the result as the JSON ``--json`` writes."""
     from viddiff import compare
 
-    result = compare(str(pair.original), str(pair.copy), action=ACTION, n_differences=OPEN_N,
+    result = compare(str(pair.original), str(pair.copy), action=action, n_differences=OPEN_N,
                      engine="offline", context=_context(cache, 30.0))
     return result.model_dump(mode="json")
 
 
-def run_closed(pair: Pair, cache: Path, pose_fps: float
+def run_closed(pair: Pair, cache: Path, pose_fps: float, action: str = ACTION
                ) -> tuple[dict[str, str | None], int]:
     """Closed mode on one pair: statement -> label, and how many statements were not
     measurable (all of them: the engine followed no person, so a control's silence in open
@@ -77,7 +77,7 @@ def run_closed(pair: Pair, cache: Path, pose_fps: float
     from viddiff import compare
 
     statements = pair.statements
-    result = compare(str(pair.original), str(pair.copy), action=ACTION, differences=statements,
+    result = compare(str(pair.original), str(pair.copy), action=action, differences=statements,
                      engine="offline", context=_context(cache, pose_fps))
     if len(result.differences) != len(statements):
         raise RuntimeError(f"{pair.name}: {len(result.differences)} answers for "
@@ -109,17 +109,19 @@ def _frac(n: int, d: int) -> str:
     return "–" if d == 0 else f"{n}/{d}"
 
 
-def markdown(report: Mapping[str, Any]) -> str:
-    """The RESULTS.md section: totals, then one line per pair, then closed mode and pose-fps."""
+def markdown(report: Mapping[str, Any], *, about: str | None = None) -> str:
+    """The RESULTS.md section: totals, then one line per pair, then closed mode and pose-fps
+    (``about``: what the pairs are, in place of this bench's own sentence)."""
     s, c, p = report["open_summary"], report["closed_summary"], report["pose_fps"]
     lines = [
         machine_line() + f"; {report['seconds']:.0f} s for {len(report['open'])} pairs "
         "(copies and poses not yet cached under `--work` are made first; a warm rerun only "
         "compares).",
         "",
-        "Offline engine, default settings, `python -m bench.bench_open_mode`: A = a clip "
-        "re-encoded, B = a copy made from it (bench/open_mode_set.py says what each copy may "
-        "and may not change). Scored from the result JSON only (bench/open_mode_score.py).",
+        about or ("Offline engine, default settings, `python -m bench.bench_open_mode`: A = a "
+                  "clip re-encoded, B = a copy made from it (bench/open_mode_set.py says what "
+                  "each copy may and may not change). Scored from the result JSON only "
+                  "(bench/open_mode_score.py)."),
         "",
         f"**Open mode (`--open {OPEN_N}`)**: **{s['false_on_controls']}** false statements "
         f"over {s['control_pairs']} control pairs ({s['controls_with_false']} pairs with any; "
@@ -187,6 +189,40 @@ READING = (
     "must get opposite labels, as in the validation set above.")
 
 
+def evaluate(pairs: Sequence[Pair], cache: Path, *, action: str = ACTION,
+             pose_fps_60: bool = True) -> dict[str, Any]:
+    """Open and closed mode on every pair, scored: the report :func:`markdown` reads (its
+    ``seconds`` is the caller's to set, with what it spent making the copies)."""
+    start = time.perf_counter()
+    opened: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []
+    at_30: dict[str, dict[str, str | None]] = {}
+    at_60: dict[str, dict[str, str | None]] = {}
+    for i, pair in enumerate(pairs, start=1):
+        t0 = time.perf_counter()
+        score = score_open(pair, run_open(pair, cache, action))
+        opened.append(score)
+        at_30[pair.name], unmeasured = run_closed(pair, cache, 30.0, action)
+        score["not_measurable"] = [unmeasured, len(at_30[pair.name])]
+        closed += score_closed(pair, at_30[pair.name])
+        if pair.pose_fps_60 and pose_fps_60:
+            at_60[pair.name] = run_closed(pair, cache, 60.0, action)[0]
+        print(f"[{i}/{len(pairs)}] {pair.name}: {score['n_stated']} stated, "
+              f"{score['n_false']} false{', found' if score.get('found') else ''} "
+              f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    checked = [n for n in at_60 if n in at_30]
+    return {
+        "machine": machine_line(), "seconds": time.perf_counter() - start,
+        "open": opened,
+        "open_summary": {**summarise_open(opened), "unmeasured_pairs": [
+            o["pair"] for o in opened if o["not_measurable"][0] == o["not_measurable"][1]]},
+        "closed": closed, "closed_summary": summarise_closed(closed),
+        "pose_fps": {"pairs": len(checked),
+                     "statements": sum(len(at_60[n]) for n in checked),
+                     "changes": label_changes(at_30, at_60)},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path,
@@ -208,34 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     names = [n for n in args.pairs.split(",") if n] or None
     pairs = build(args.work, cams=cams, names=names)
-    cache = args.work / "cache"
-    opened: list[dict[str, Any]] = []
-    closed: list[dict[str, Any]] = []
-    at_30: dict[str, dict[str, str | None]] = {}
-    at_60: dict[str, dict[str, str | None]] = {}
-    for i, pair in enumerate(pairs, start=1):
-        t0 = time.perf_counter()
-        score = score_open(pair, run_open(pair, cache))
-        opened.append(score)
-        at_30[pair.name], unmeasured = run_closed(pair, cache, 30.0)
-        score["not_measurable"] = [unmeasured, len(at_30[pair.name])]
-        closed += score_closed(pair, at_30[pair.name])
-        if pair.pose_fps_60 and not args.no_pose_fps:
-            at_60[pair.name] = run_closed(pair, cache, 60.0)[0]
-        print(f"[{i}/{len(pairs)}] {pair.name}: {score['n_stated']} stated, "
-              f"{score['n_false']} false{', found' if score.get('found') else ''} "
-              f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    checked = [n for n in at_60 if n in at_30]
-    report = {
-        "machine": machine_line(), "seconds": time.perf_counter() - start,
-        "open": opened,
-        "open_summary": {**summarise_open(opened), "unmeasured_pairs": [
-            o["pair"] for o in opened if o["not_measurable"][0] == o["not_measurable"][1]]},
-        "closed": closed, "closed_summary": summarise_closed(closed),
-        "pose_fps": {"pairs": len(checked),
-                     "statements": sum(len(at_60[n]) for n in checked),
-                     "changes": label_changes(at_30, at_60)},
-    }
+    report = evaluate(pairs, args.work / "cache", pose_fps_60=not args.no_pose_fps)
+    report["seconds"] = time.perf_counter() - start
     text = markdown(report)
     print(text)
     if not args.no_write:

@@ -48,7 +48,7 @@ apart) is one more control, ``example_AB``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -314,23 +314,30 @@ def pair_names(cams: Iterable[int]) -> list[str]:
 
 
 def build(out_dir: Path, *, cams: tuple[int, ...] | None = None,
-          names: Iterable[str] | None = None) -> list[Pair]:
+          names: Iterable[str] | None = None,
+          sources: Mapping[str, Path] | None = None) -> list[Pair]:
     """Write the copies not already in ``out_dir`` and return the pairs (all, or those named:
-    ``cam01/slow_1.5``, a bare variant name for every clip, or ``example_AB``)."""
+    ``cam01/slow_1.5``, a bare variant name for every clip, or ``example_AB``).
+
+    ``sources`` (a name for each clip, such as ``jumping_jacks``, and its file) replaces the
+    shared clips and the example pair: the same copies made of another real clip
+    (bench/bench_second_clip.py)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    cams = available_cams() if cams is None else cams
+    if sources is None:
+        cams = available_cams() if cams is None else cams
+        clips = {f"cam{cam:02d}": clip_path(cam) for cam in cams}
+    else:
+        clips = dict(sources)
     wanted = None if names is None else set(names)
 
-    def want(cam: int, variant: str) -> bool:
-        return wanted is None or variant in wanted or f"cam{cam:02d}/{variant}" in wanted
+    def want(stem: str, variant: str) -> bool:
+        return wanted is None or variant in wanted or f"{stem}/{variant}" in wanted
 
     pairs: list[Pair] = []
-    for cam in cams:
-        src = clip_path(cam)
-        stem = f"cam{cam:02d}"
+    for stem, src in clips.items():
         original: Path | None = None
         for v in VARIANTS:
-            if not want(cam, v.name):
+            if not want(stem, v.name):
                 continue
             original = original or _written(src, out_dir / f"{stem}_original.mp4")
             kw = dict(v.writer)
@@ -345,7 +352,7 @@ def build(out_dir: Path, *, cams: tuple[int, ...] | None = None,
             pairs.append(Pair(f"{stem}/{v.name}", stem, v.name, reference, copy, v.kind,
                               v.target, v.allowed, v.sided_allowed, v.closed, v.mirror_pairs,
                               pose_fps_60=v.source_fps_kept))
-    if wanted is None or "example_AB" in wanted:
+    if sources is None and (wanted is None or "example_AB" in wanted):
         a, b = EXAMPLES / "A.mp4", EXAMPLES / "B.mp4"
         if a.exists() and b.exists():
             pairs.append(Pair("example_AB", "examples", "cross_view", a, b, "control",

@@ -330,3 +330,18 @@ def test_end_to_end_shallower_copy_closed_mode(shallow: dict[str, Any]) -> None:
     for statement in ("the knees bend more", "the squat is deeper", "the squat is shallower",
                       "there are more repetitions"):
         assert closed[statement]["correct"], closed[statement]
+
+
+def test_the_same_copies_are_made_of_another_clip(tmp_path: Path) -> None:
+    """bench_second_clip makes the open-mode copies of a clip outside the shared data: pairs
+    named after it, the turned-early copies left to the caller, no example pair."""
+    from bench.bench_second_clip import VARIANT_NAMES
+
+    clip = write_video(tmp_path / "jacks.mp4", n_frames=24, fps=12)
+    pairs = build(tmp_path / "work", names=("resized_0.6", "twice"),
+                  sources={"jacks": clip})
+    assert [p.name for p in pairs] == ["jacks/resized_0.6", "jacks/twice"]
+    assert all(p.copy.exists() and p.original.exists() for p in pairs)
+    assert not [n for n in VARIANT_NAMES if n.startswith("shallow")]
+    with av.open(str(pairs[1].copy)) as twice:
+        assert twice.streams.video[0].frames == 48

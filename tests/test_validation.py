@@ -67,11 +67,10 @@ def test_no_difference_controls(cases: dict[str, Case], cache: Path, name: str) 
     assert not [n for n in result.notes if "angles about" in n], result.notes
 
 
-@pytest.mark.xfail(strict=True, reason="cross-view false difference of the pause rule: "
-                   "cam02 (facing the camera) reads a 0.27 s pause where cam01 reads none "
-                   "(threshold 0.2 s); the speed threshold is in image units, so motion in "
-                   "depth looks like stillness")
 def test_other_view_of_the_take_has_the_same_timing(cases: dict[str, Case],
                                                     cache: Path) -> None:
+    """cam02 faces the camera and cam01 does not: cam02 read a 0.27 s pause where cam01 read
+    none while stillness rested on the speed signal's own scatter, which holds movement
+    (holds.stillness now takes the smaller of two jitter readings)."""
     labels = _labels(cases["view_cam02"], [FASTER, PAUSE], cache)
     assert labels == {FASTER: "c", PAUSE: "c"}

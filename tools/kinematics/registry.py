@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from viddiff.tools.kinematics.holds import hold_weights
+from viddiff.tools.kinematics.holds import THRESHOLD_SPREAD, hold_weights
 from viddiff.tools.kinematics.movement import repetition_slices
 from viddiff.tools.kinematics.results import Aggregate, Kind, MetricValue, Space
 from viddiff.tools.kinematics.signals import (
@@ -146,9 +146,9 @@ def register(spec: MetricSpec) -> None:
 def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: Aggregate,
                    kind: Kind) -> Computer:
     def compute(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
-        x, w = signal(pose, ctx)
-        if agg in ("mean", "median") and kind != "speed":  # a mean speed counts the stops
-            w = w * hold_weights(pose, ctx)
+        x, seen = signal(pose, ctx)
+        holds_weigh_less = agg in ("mean", "median") and kind != "speed"  # a mean speed
+        w = seen * hold_weights(pose, ctx) if holds_weigh_less else seen  # counts the stops
         smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind], breaks=cut_frames(pose))
         sigma = DEFAULT_NOISE[kind] if smoothed.sigma is None else smoothed.sigma
         sigma = max(sigma, NOISE_FLOOR[kind])
@@ -169,12 +169,40 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
                 unc = math.hypot(unc, sampling_spread(
                     value, x, w, ctx.frame_period, NOISE_FLOOR[kind],
                     segment_slice(pose, segment), agg, sigma, cut_frames(pose)))
+            if value is not None and holds_weigh_less:
+                unc = math.hypot(unc, _hold_spread(value, x, seen, pose, ctx, segment, agg,
+                                                   kind, sigma))
         if value is not None and kind in ("length", "speed"):
             unc = math.hypot(unc, value * ctx.scale_rel_unc)
         return MetricValue(value, unc, n, _UNIT[kind], rows=rows,
                            reps=len(reps) if reps else None)
 
     return compute
+
+
+def _hold_spread(value: float, x: np.ndarray, seen: np.ndarray, pose: PoseSequence,
+                 ctx: ClipContext, segment: Segment | None, agg: Aggregate, kind: Kind,
+                 sigma: float) -> float:
+    """Half the range of an average that weighs holds less (:func:`~viddiff.tools.kinematics.
+    holds.hold_weights`) read with the stillness threshold as it is and
+    :data:`~viddiff.tools.kinematics.holds.THRESHOLD_SPREAD` times lower and higher.
+
+    Why: a stretch that moves at about the threshold's speed (a slow turn after the last
+    repetition) is a hold at one reading of the threshold and movement at another, and the
+    weight it gets in the average jumps with it. Two recordings of one performance then
+    differ in the average by far more than the pose jitter says (a jumping-jack clip re-timed
+    from 30 to 24 frames/s, 0.22 torso lengths in the hands' average height); this term says
+    how much the average rests on where the threshold falls, and is nothing where it does
+    not matter."""
+    readings = [value]
+    for factor in (1 / THRESHOLD_SPREAD, THRESHOLD_SPREAD):
+        w = seen * hold_weights(pose, ctx, factor)
+        smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind], breaks=cut_frames(pose))
+        other = aggregate(smoothed, w, segment_slice(pose, segment), agg, sigma,
+                          ctx.frame_period, 0.0 if segment is None else BOUNDARY_UNCERTAINTY_S)
+        if other.value is not None:
+            readings.append(other.value)
+    return (max(readings) - min(readings)) / 2
 
 
 def _per_rep(smoothed: Smoothed, w: np.ndarray, reps: tuple[slice, ...], agg: Aggregate,

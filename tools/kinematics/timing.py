@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from viddiff.tools.kinematics.filters import true_runs
-from viddiff.tools.kinematics.holds import PAUSE_SPEED_SPAN_S, stillness
+from viddiff.tools.kinematics.holds import PAUSE_SPEED_SPAN_S, jitter_step, stillness
 from viddiff.tools.kinematics.movement import movement_of, repetition_slices
 from viddiff.tools.kinematics.results import MetricValue
 from viddiff.tools.kinematics.signals import (
@@ -25,7 +25,6 @@ from viddiff.tools.kinematics.signals import (
 )
 from viddiff.tools.kinematics.uncertainty import (
     BOUNDARY_UNCERTAINTY_S,
-    frame_noise,
     mean_over_reps,
 )
 from viddiff.tools.pose.cuts import cut_frames, take_slices
@@ -70,7 +69,7 @@ def motion_duration(pose: PoseSequence, ctx: ClipContext, segment: Segment | Non
     repetitions to average, the mean over its takes (:func:`viddiff.tools.pose.cuts.
     take_slices`)."""
     steps = _path_steps(pose, ctx)
-    floor = _jitter_step(pose, ctx)
+    floor = jitter_step(pose, ctx)
     reps = (repetition_slices(pose) or take_slices(pose)) if segment is None else ()
     if reps:
         per_rep = [_path_time(pose, steps, floor, rep, ctx.frame_period) for rep in reps]
@@ -149,24 +148,6 @@ def _marks(steps: np.ndarray, ts: np.ndarray) -> tuple[float, float]:
     covered."""
     cum = np.concatenate([[0.0], np.cumsum(steps)]) / steps.sum()
     return float(np.interp(0.1, cum, ts)), float(np.interp(0.9, cum, ts))
-
-
-def _jitter_step(pose: PoseSequence, ctx: ClipContext) -> float:
-    """Mean step length that pose jitter alone produces between two frames (torso lengths).
-
-    The robust per-coordinate noise ``sigma`` of the limb landmarks (median over landmarks and
-    axes); the distance between two independent noisy 2-D points is Rayleigh distributed with
-    mean ``sigma * sqrt(pi)``.
-    """
-    if ctx.scale is None or pose.n_frames < 5:
-        return 0.0
-    pos = joint_positions(pose, limb_landmarks(None)) / ctx.scale
-    ones = np.ones(pose.n_frames)
-    sig = [s for j in range(pos.shape[1]) for c in range(2)
-           if (s := frame_noise(pos[:, j, c], ones, ctx.frame_period)) is not None]
-    if not sig:
-        return 0.0
-    return float(np.median(sig)) * math.sqrt(math.pi)
 
 
 def longest_pause(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
