@@ -61,6 +61,20 @@ ABOUT = (
     f"Action: \"{ACTION}\". Scored from the result JSON only (bench/open_mode_score.py).")
 
 
+#: What the figures say, written with them (the clip is 30 frames/s, so there is no pose-fps
+#: rerun to report).
+READING = (
+    "Reading: this clip is where stop 27's stillness fix came from (its 24 frames/s copy read "
+    "\"the hands are held higher on the body\" before it; tools/kinematics/holds.py). A "
+    "jumping jack's movement time (the middle 80 % of the path) is about 0.77 s, so a copy "
+    "slowed 1.25x differs by about 0.19 s and one slowed 1.5x by 0.33 s, against a closed-mode "
+    "threshold of about 0.2 s (each repetition's time is known to a frame period, the slowed "
+    "copy's frame period is longer, and the frame-rate change adds its measured capture "
+    "error); open mode's threshold for a family of tests is higher still, so neither slowed "
+    "copy is stated. Mirrored sided statements stay c/c, as on the lunge: a mirror cannot be "
+    "told from a camera on the other side.")
+
+
 def fetch_wheel(dest: Path) -> Path:
     """Download the pinned sports2d wheel with pip (no dependencies)."""
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
@@ -116,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     # 30 frames/s clips: --pose-fps 60 reads no more frames than 30, so nothing to compare
     report = evaluate(pairs, args.work / "cache", action=ACTION, pose_fps_60=False)
     report["seconds"] = time.perf_counter() - start
-    text = markdown(report, about=ABOUT)
+    text = markdown(report, about=ABOUT) + "\n\n" + READING
     print(text)
     if not args.no_write:
         write_atomic(JSON_OUT, json.dumps(report, indent=1) + "\n")
