@@ -637,3 +637,25 @@ def test_an_average_near_the_stillness_threshold_is_as_uncertain_as_it_is() -> N
     clear = compare_metric("hand_height_mean", _jacks_then_drift(30.0, 45.0),
                            _jacks_then_drift(24.0, 45.0))
     assert clear.label == "c" and clear.uncertainty < 0.1, clear.statement
+
+
+def test_a_time_per_repetition_is_not_compared_with_a_movement_whose_reps_are_not_whole() -> None:
+    """Three squats are timed per repetition; a clip that stops at the bottom of its squat is
+    timed as one movement, and is no repetition: the two times are not one quantity (a walk
+    filmed smaller was timed as one movement of 2.77 s against the original's 0.38 s per
+    step). One whole squat, timed as one movement, is a repetition and is compared."""
+    from viddiff.tools.kinematics.comparison import compare_values
+    from viddiff.tools.kinematics.results import MetricValue
+
+    spec = METRICS["motion_duration"]
+    three = MetricValue(0.9, 0.02, 90, "s", reps=3)
+    cut = squat_clip(n_hold=0, fps=30.0)
+    cut = PoseSequence(keypoints=cut.keypoints[:20], visibility=cut.visibility[:20],
+                       present=cut.present[:20], timestamps=cut.timestamps[:20],
+                       width=cut.width, height=cut.height)
+    one_movement = MetricValue(0.3, 0.02, 20, "s")
+    m = compare_values(spec, three, one_movement, "higher", poses=(None, cut))
+    assert m.label == "c" and "Not compared" in m.statement, m.statement
+    whole = squat_clip(n_hold=0, fps=30.0)
+    m = compare_values(spec, three, one_movement, "higher", poses=(None, whole))
+    assert m.label == "a" and "Not compared" not in m.statement, m.statement

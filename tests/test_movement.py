@@ -322,3 +322,29 @@ def test_the_hips_lower_towards_the_foot_whatever_the_camera_sees() -> None:
         m = movement_of(_drifting_squat(drift))
         assert m.direction == "lowers the hips", drift
         assert [s.stage for s in m.stages][1:4] == ["descent", "bottom", "ascent"], drift
+
+
+def _double_hump_clip(dip: float) -> PoseSequence:
+    """A squat, then one excursion with two bottoms (down, up only to ``dip`` of the way,
+    down again, back to standing), then a squat, each from rest to rest."""
+    up = 0.5 * (1 - np.cos(np.linspace(0, np.pi, 12)))
+    hump = 0.5 * (1 - np.cos(np.linspace(0, 2 * np.pi, 24)))
+    rest = np.zeros(15)
+    double = np.concatenate([up, 1 - (1 - dip) * up, dip + (1 - dip) * up, up[::-1]])
+    prof = np.concatenate([rest, hump, rest, double, rest, hump, rest])
+    frames = [figure(knee=(180.0 - 90.0 * p,) * 2, thigh=(81.0 * p,) * 2) for p in prof]
+    return sequence(frames, fps=FPS, noise=0.3, seed=1)
+
+
+def test_an_excursion_with_two_turnarounds_counts_once_and_says_it_may_be_two() -> None:
+    """Between its two bottoms the body does not get back to rest, so whether that is one
+    repetition or two is a small thing of the signal (a walk's mirror image split two of its
+    steps this way and counted 6 against 3). It is counted once, from rest to rest, and the
+    count's uncertainty says it may be one more."""
+    from viddiff.tools.kinematics.registry import measure_metric as measure
+
+    split = measure("rep_count", _double_hump_clip(0.3))
+    assert split.value == 3.0 and split.uncertainty >= 0.5, split
+    plain = measure("rep_count", _double_hump_clip(0.7))  # barely dips: one repetition
+    assert plain.value == 3.0 and plain.uncertainty < 0.5, plain
+    assert measure("rep_count", squats([90.0, 90.0, 90.0, 90.0])).uncertainty < 0.5

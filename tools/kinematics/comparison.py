@@ -37,6 +37,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Literal
 
+from viddiff.tools.kinematics.movement import movement_of
 from viddiff.tools.kinematics.registry import MetricSpec, get_metric
 from viddiff.tools.kinematics.results import (
     Direction,
@@ -202,6 +203,10 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
                            statement=f"{numbers}. Not decided: the pose model could not tell "
                            f"left from right reliably in {' and '.join(unsure)} (its labels "
                            f"agreed on {min(lr_agreement):.0%} of frames).")
+    unalike = _timed_unalike(spec, va, vb, poses)
+    if unalike:
+        return Measurement(**decided, label="c",  # type: ignore[arg-type]
+                           statement=f"{numbers}. Not compared: {unalike}.")
     if abs(delta) <= resolution or delta == 0:
         return Measurement(**decided, label="c",  # type: ignore[arg-type]
                            statement=f"{numbers}. No clear difference: the difference of "
@@ -227,6 +232,32 @@ def compare_values(spec: MetricSpec, va: MetricValue, vb: MetricValue, direction
     return Measurement(**decided, label=label,  # type: ignore[arg-type]
                        statement=f"{numbers}. {phrase[0].upper()}{phrase[1:]} in "
                        f"{label.upper()}: the difference of {size} is {margin} {resolves}.")
+
+
+def _timed_unalike(spec: MetricSpec, va: MetricValue, vb: MetricValue,
+                   poses: tuple[PoseSequence | None, PoseSequence | None]) -> str:
+    """Why a time read per repetition in one clip and as one movement in the other is not one
+    quantity ("" when it is, or when it cannot be told): the one-movement reading stands for
+    a repetition only when that clip's movement is one whole repetition.
+
+    Why: a walk has no rest between its steps, so whether they are found as repetitions hangs
+    on small things. One recording of a walk was timed per step (0.38 s, three steps) and the
+    same walk filmed smaller as one movement (2.77 s), and "the movement is faster in A" was
+    stated on a copy that differs only in size."""
+    if spec.space != "time" or (va.reps is None) == (vb.reps is None):
+        return ""
+    whole = 0 if va.reps is None else 1
+    pose = poses[whole]
+    if pose is None:
+        return ""
+    reps = movement_of(pose).reps
+    if len(reps) == 1 and reps[0].complete:
+        return ""
+    timed, one = "BA"[whole], "AB"[whole]
+    found = f"of {len(reps)} repetitions found, too few whole" if reps else \
+        "no repetition found"
+    return (f"{timed} is timed per repetition ({(va, vb)[1 - whole].reps}), {one} as one "
+            f"movement ({found}), so the two times are not the same quantity")
 
 
 def _hangs_on_a_setting(va: MetricValue, vb: MetricValue, delta: float, resolution: float,

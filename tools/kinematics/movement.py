@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Literal
 
@@ -512,6 +512,7 @@ def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> 
     if not m.reps and not pose.present.any():
         return MetricValue(None, 0.0, 0, "reps", note="no person found")
     reps = _counted(m.reps, pose, ctx, segment)
+    joins = len(_split_pairs(m.reps))
     feats = _features(pose)
     others: tuple[float, ...] = ()
     if feats is not None:
@@ -520,19 +521,47 @@ def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> 
                                                  MIN_PROMINENCE * f).reps, pose, ctx,
                                           segment)))
                        for f in (1 / PROMINENCE_MARGIN, PROMINENCE_MARGIN))
-    return MetricValue(float(len(reps)), REP_COUNT_UNCERTAINTY, int(pose.present.sum()), "reps",
+    return MetricValue(float(len(reps)), math.hypot(REP_COUNT_UNCERTAINTY, SPLIT_UNCERTAINTY
+                                                    * math.sqrt(joins)),
+                       int(pose.present.sum()), "reps",
                        rows=tuple(r.turnaround.row for r in reps), at_other_settings=others)
 
 
 def _counted(reps: tuple[Repetition, ...], pose: PoseSequence, ctx: ClipContext,
              segment: Segment | None) -> list[Repetition]:
-    """The repetitions :func:`rep_count` counts."""
+    """The repetitions :func:`rep_count` counts, a split one (:func:`_split_pairs`) once."""
     lo, hi = (0, pose.n_frames - 1) if segment is None else (segment.start, segment.end)
     edge = MIN_REP_S / max(ctx.frame_period, 1e-9)
-    return [r for r in reps if lo <= r.turnaround.row <= hi
+    second_halves = {id(second) for _, second in _split_pairs(reps)}
+    joined = [r for r in reps if id(r) not in second_halves]
+    whole = {id(first): replace(first, end=second.end, ends_inside=second.ends_inside)
+             for first, second in _split_pairs(reps)}
+    joined = [whole.get(id(r), r) for r in joined]
+    return [r for r in joined if lo <= r.turnaround.row <= hi
             and ((r.starts_inside and r.ends_inside)  # whole: from rest and back to it
                  or (edge <= r.turnaround.row <= pose.n_frames - 1 - edge
                      and (r.starts_inside or r.ends_inside)))]
+
+
+#: Standard uncertainty a split repetition (:func:`_split_pairs`) adds to a count: it is one
+#: excursion with two turnarounds or two repetitions that never came back to rest between
+#: them, either way as likely.
+SPLIT_UNCERTAINTY = 0.5
+
+
+def _split_pairs(reps: tuple[Repetition, ...]) -> list[tuple[Repetition, Repetition]]:
+    """Neighbouring repetitions that are one excursion from rest to rest: the first leaves
+    rest and does not come back to it, the next comes back to rest without having left it,
+    and the second starts where the first ends. Counted once (:func:`_counted`), with
+    :data:`SPLIT_UNCERTAINTY`.
+
+    Why: a walk has no rest between its steps, and whether a dip between two turnarounds
+    ends one repetition is a small thing of the signal: the mirror image of one walk split
+    two of its steps in two this way and counted 6 steps against the original's 3."""
+    return [(first, second) for first, second in pairwise(reps)
+            if first.starts_inside and not first.ends_inside
+            and second.ends_inside and not second.starts_inside
+            and second.start.row <= first.end.row + 1]
 
 
 def _features(pose: PoseSequence) -> np.ndarray | None:
