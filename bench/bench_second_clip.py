@@ -92,12 +92,12 @@ READING = (
     "movement in the other (now not compared: tools/kinematics/comparison.py), and its "
     "mirror image \"more repetitions\" (6 against 3: two steps each split in two where the "
     "body did not come back to rest; now counted once with the uncertainty that it may be "
-    "two: tools/kinematics/movement.py). Neither clip's slowed copies are stated: a jumping "
-    "jack's movement time is about 0.77 s and a step's 0.38 s, so slowed by a quarter they "
-    "differ by 0.1-0.2 s, about what a repetition's time resolves with the slowed copy's "
-    "longer frame period and the frame-rate change's capture error; open mode's threshold "
-    "for a family of tests is higher still. Mirrored sided statements stay c/c, as on the "
-    "lunge: a mirror cannot be told from a camera on the other side.")
+    "two: tools/kinematics/movement.py). Their slowed copies were then not stated: a "
+    "jumping jack's movement time is about 0.77 s and a step's 0.38 s, so slowed by a "
+    "quarter each repetition is slower by about its own resolution; the whole movement's "
+    "time (first repetition's start to last one's end, movement_span), added for that, "
+    "finds them. Mirrored sided statements stay c/c, as on the lunge: a mirror cannot be "
+    "told from a camera on the other side.")
 
 
 def fetch_wheel(dest: Path) -> Path:

@@ -477,7 +477,7 @@ def _one_fact(items: list[tuple[float, MetricSpec, Measurement]]
     it stops: "there is a longer pause", not "the motion is slower")."""
     top = max(items, key=lambda item: item[0])
     pause = next((item for item in items if item[1].name == "longest_pause"), None)
-    if pause is None or top[1].name != "motion_duration":
+    if pause is None or top[1].name not in ("motion_duration", "movement_span"):
         return top
     (_, _, tempo), (_, _, held) = top, pause
     if None in (tempo.value_a, tempo.value_b, held.value_a, held.value_b):

@@ -348,3 +348,23 @@ def test_an_excursion_with_two_turnarounds_counts_once_and_says_it_may_be_two() 
     plain = measure("rep_count", _double_hump_clip(0.7))  # barely dips: one repetition
     assert plain.value == 3.0 and plain.uncertainty < 0.5, plain
     assert measure("rep_count", squats([90.0, 90.0, 90.0, 90.0])).uncertainty < 0.5
+
+
+def test_the_whole_movement_is_timed_from_its_first_start_to_its_last_end() -> None:
+    """Two quick squats slowed by a quarter take a quarter longer as a whole, which is told
+    apart even where each repetition's own time is not; standing still for longer before
+    the first squat changes nothing."""
+    from dataclasses import replace
+
+    from viddiff.tools.kinematics.comparison import compare_metric
+    from viddiff.tools.kinematics.registry import measure_metric as measure
+
+    base = squats([90.0, 90.0], rest_s=0.3, noise=0.3)
+    slow = replace(base, timestamps=base.timestamps * 1.25)
+    waiting = squats([90.0, 90.0], lead_in_s=1.5, rest_s=0.3, noise=0.3)
+    a, b = measure("movement_span", base), measure("movement_span", slow)
+    assert a.value is not None and b.value is not None
+    assert b.value == pytest.approx(1.25 * a.value, rel=0.05), (a, b)
+    assert compare_metric("movement_span", base, slow).label == "b"
+    assert compare_metric("movement_span", base, waiting).label == "c"
+    assert measure("movement_span", squats([90.0], lead_in_s=2.0)).value is not None

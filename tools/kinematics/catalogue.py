@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from viddiff.tools.kinematics.movement import rep_count
+from viddiff.tools.kinematics.movement import movement_span, rep_count
 from viddiff.tools.kinematics.registry import (
     Computer,
     MetricSpec,
@@ -529,6 +529,15 @@ def _build_registry() -> None:
                                 "motion time", "motion take long"),
         family="tempo", compute=motion_duration, num_frames="gt_1",
         space="time"))
+    register(MetricSpec(
+        name="movement_span", unit="s", kind="time", label="whole movement's time",
+        description="Time from the first repetition's start to the last one's end, in seconds "
+                    "(viddiff.tools.kinematics.movement); a still lead-in or lead-out is not "
+                    "in it.",
+        more="the whole sequence takes longer", less="the whole sequence is quicker",
+        min_effect=0.1, relative=True, phrases=("sequence long", "-sequence fast"),
+        family="tempo", compute=movement_span,
+        num_frames="gt_1", space="time"))
     register(MetricSpec(
         name="longest_pause", unit="s", kind="time", label="longest pause",
         description="Longest run of frames whose body speed stays below 15% of the clip's "

@@ -527,6 +527,24 @@ def rep_count(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> 
                        rows=tuple(r.turnaround.row for r in reps), at_other_settings=others)
 
 
+def movement_span(pose: PoseSequence, ctx: ClipContext, segment: Segment | None) -> MetricValue:
+    """Time from the first repetition's start to the last one's end, whatever the stage asked
+    (the movement as a whole), uncertain by those two events' timing; registered as the
+    metric ``movement_span``.
+
+    Why beside the movement time per repetition: a whole set of repetitions slowed by a
+    quarter is slower by a quarter of all of it, while each repetition's time (0.77 s for a
+    jumping jack, 0.38 s for a step) is slower by less than its own resolution, and two events
+    are timed as well as one. A still lead-in or lead-out lies outside both events."""
+    reps = movement_of(pose).reps
+    if not reps:
+        note = "no movement found" if pose.present.any() else "no person found"
+        return MetricValue(None, 0.0, 0, "s", note=note)
+    first, last = reps[0].start, reps[-1].end
+    return MetricValue(last.t - first.t, math.hypot(first.uncertainty_s, last.uncertainty_s),
+                       last.row - first.row + 1, "s", rows=(first.row, last.row))
+
+
 def _counted(reps: tuple[Repetition, ...], pose: PoseSequence, ctx: ClipContext,
              segment: Segment | None) -> list[Repetition]:
     """The repetitions :func:`rep_count` counts, a split one (:func:`_split_pairs`) once."""
