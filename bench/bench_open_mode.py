@@ -189,10 +189,11 @@ READING = (
     "must get opposite labels, as in the validation set above.")
 
 
-def evaluate(pairs: Sequence[Pair], cache: Path, *, action: str = ACTION,
-             pose_fps_60: bool = True) -> dict[str, Any]:
+def evaluate(pairs: Sequence[Pair], cache: Path, *, pose_fps_60: bool = True,
+             actions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Open and closed mode on every pair, scored: the report :func:`markdown` reads (its
-    ``seconds`` is the caller's to set, with what it spent making the copies)."""
+    ``seconds`` is the caller's to set, with what it spent making the copies). ``actions``
+    names the action of each clip (:attr:`Pair.clip`) that is not the lunge's."""
     start = time.perf_counter()
     opened: list[dict[str, Any]] = []
     closed: list[dict[str, Any]] = []
@@ -200,6 +201,7 @@ def evaluate(pairs: Sequence[Pair], cache: Path, *, action: str = ACTION,
     at_60: dict[str, dict[str, str | None]] = {}
     for i, pair in enumerate(pairs, start=1):
         t0 = time.perf_counter()
+        action = (actions or {}).get(pair.clip, ACTION)
         score = score_open(pair, run_open(pair, cache, action))
         opened.append(score)
         at_30[pair.name], unmeasured = run_closed(pair, cache, 30.0, action)

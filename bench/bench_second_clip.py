@@ -30,17 +30,18 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import numpy as np
 
-from bench.bench_open_mode import evaluate, markdown, summarise_closed
-from bench.open_mode_score import summarise_open
+from bench.bench_open_mode import evaluate, markdown
 from bench.open_mode_set import VARIANTS, build
 from bench.results import update_section
+from tests.support.videos import encode_frames
 from viddiff.graphs.context import default_cache_dir
 from viddiff.tools.files import write_atomic
 
@@ -107,13 +108,8 @@ def fetch_wheel(dest: Path) -> Path:
     return next(dest.glob(f"sports2d-{VERSION}-*.whl"))
 
 
-def write_clips(wheel: Path, out_dir: Path) -> dict[str, Path]:
-    """Each of :data:`CUTS`, near-losslessly encoded at the source's 30 frames/s, unless it
-    is already in ``out_dir``."""
-    paths = {cut.name: out_dir / f"{cut.name}.mp4" for cut in CUTS}
-    missing = [cut for cut in CUTS if not paths[cut.name].exists()]
-    if not missing:
-        return paths
+def write_clips(wheel: Path, cuts: Sequence[Cut], paths: Mapping[str, Path]) -> None:
+    """Each of ``cuts`` to its path, near-losslessly encoded at the source's 30 frames/s."""
     with zipfile.ZipFile(wheel) as zf:
         data = zf.read(MEMBER)
     digest = hashlib.sha256(data).hexdigest()
@@ -124,29 +120,17 @@ def write_clips(wheel: Path, out_dir: Path) -> dict[str, Path]:
         src.flush()
         with av.open(src.name) as inp:
             stream = inp.streams.video[0]
-            rate = stream.average_rate or 30
+            rate = Fraction(stream.average_rate or 30)
             frames = [f.to_ndarray(format="rgb24")
-                      for _, f in zip(range(max(c.stop for c in CUTS)), inp.decode(stream),
+                      for _, f in zip(range(max(c.stop for c in cuts)), inp.decode(stream),
                                       strict=False)]
-    for cut in missing:
-        _encode([np.ascontiguousarray(f[cut.rows, cut.cols]) for f in frames[cut.first:cut.stop]],
-                rate, paths[cut.name])
-    return paths
-
-
-def _encode(frames: list[np.ndarray], rate: Any, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp.mp4")
-    with av.open(str(tmp), mode="w") as out:
-        enc = out.add_stream("libx264", rate=rate)
-        enc.height, enc.width = frames[0].shape[:2]
-        enc.pix_fmt, enc.options = "yuv420p", {"crf": "12", "threads": "1"}
-        for frame in frames:
-            for packet in enc.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                out.mux(packet)
-        for packet in enc.encode():
-            out.mux(packet)
-    tmp.replace(dst)
+    for cut in cuts:
+        dst = paths[cut.name]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.tmp.mp4")
+        encode_frames(tmp, [np.ascontiguousarray(f[cut.rows, cut.cols])
+                            for f in frames[cut.first:cut.stop]], rate, threads=1)
+        tmp.replace(dst)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,18 +142,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="print only; leave RESULTS.md and the JSON alone")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = args.wheel
-        if wheel is None and not all((args.work / f"{c.name}.mp4").exists() for c in CUTS):
-            wheel = fetch_wheel(Path(tmp))
-        clips = write_clips(wheel, args.work) if wheel else \
-            {c.name: args.work / f"{c.name}.mp4" for c in CUTS}
-    report: dict[str, Any] = {}
-    for cut in CUTS:
-        pairs = build(args.work, names=VARIANT_NAMES, sources={cut.name: clips[cut.name]})
-        # 30 frames/s clips: --pose-fps 60 reads no more frames than 30: nothing to compare
-        part = evaluate(pairs, args.work / "cache", action=cut.action, pose_fps_60=False)
-        report = part if not report else _merged(report, part)
+    paths = {cut.name: args.work / f"{cut.name}.mp4" for cut in CUTS}
+    missing = [cut for cut in CUTS if not paths[cut.name].exists()]
+    if missing:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_clips(args.wheel or fetch_wheel(Path(tmp)), missing, paths)
+    pairs = build(args.work, names=VARIANT_NAMES, sources=paths)
+    # 30 frames/s clips: --pose-fps 60 reads no more frames than 30: nothing to compare
+    report = evaluate(pairs, args.work / "cache", pose_fps_60=False,
+                      actions={cut.name: cut.action for cut in CUTS})
     report["seconds"] = time.perf_counter() - start
     text = markdown(report, about=ABOUT) + "\n\n" + READING
     print(text)
@@ -177,16 +158,6 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(JSON_OUT, json.dumps(report, indent=1) + "\n")
         update_section(SECTION, text)
     return 0
-
-
-def _merged(report: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
-    """Two clips' reports as one (their actions differ, so each was evaluated on its own)."""
-    opened, closed = report["open"] + part["open"], report["closed"] + part["closed"]
-    return {**report, "open": opened, "closed": closed,
-            "open_summary": {**summarise_open(opened), "unmeasured_pairs": [
-                *report["open_summary"]["unmeasured_pairs"],
-                *part["open_summary"]["unmeasured_pairs"]]},
-            "closed_summary": summarise_closed(closed)}
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def test_the_note_needs_someone_in_most_frames_looked_at(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_two_real_people_side_by_side_are_noted_and_one_is_not(clips_dir: Path,
                                                                tmp_path: Path) -> None:
-    from tests.support.videos import _encode, read_frames
+    from tests.support.videos import encode_frames, read_frames
     from viddiff.tools.pose.extract import extract_video_pose
     from viddiff.tools.pose.quality import person_problem
     from viddiff.tools.video import plan_sampling
@@ -46,7 +46,7 @@ def test_two_real_people_side_by_side_are_noted_and_one_is_not(clips_dir: Path,
     right, _ = read_frames(clips_dir / "Demo_SinglePerson_cam03.mp4", 448)
     h = min(left[0].shape[0], right[0].shape[0])
     both = [np.concatenate([a[:h], b[:h]], axis=1) for a, b in zip(left, right, strict=False)]
-    two = _encode(tmp_path / "two.mp4", both, rate)
+    two = encode_frames(tmp_path / "two.mp4", both, rate)
     pose = extract_video_pose(plan_sampling(two, 30.0, 1800, 448))
     assert person_problem(pose) is None  # the tracker keeps to one of them...
     note = second_person_note(pose)  # ...and the other is noticed all the same

@@ -27,7 +27,7 @@ def write_video(path: Path, n_frames: int = 24, fps: int = 12, size: tuple[int, 
     unrotated one, as a phone video does.
     """
     frames = [_square_frame(i, n_frames, size, moving) for i in range(n_frames)]
-    return _encode(path, frames, Fraction(fps), rotation=rotation, crf=None)
+    return encode_frames(path, frames, Fraction(fps), rotation=rotation, crf=None)
 
 
 def _square_frame(i: int, n_frames: int, size: tuple[int, int], moving: bool) -> np.ndarray:
@@ -39,17 +39,21 @@ def _square_frame(i: int, n_frames: int, size: tuple[int, int], moving: bool) ->
     return frame
 
 
-def _encode(path: Path, frames: list[np.ndarray], rate: Fraction, *, rotation: int = 0,
-            crf: int | None = 12) -> Path:
-    """H.264 (yuv420p) of upright RGB ``frames`` at ``rate``; ``rotation`` as in write_video."""
+def encode_frames(path: Path, frames: list[np.ndarray], rate: Fraction, *, rotation: int = 0,
+                  crf: int | None = 12, threads: int | None = None) -> Path:
+    """H.264 (yuv420p) of upright RGB ``frames`` at ``rate``; ``rotation`` as in write_video;
+    ``threads`` pins the encoder's threads (one: the same bytes on every machine)."""
     k = (int(rotation) // 90) % 4
     stored = [np.ascontiguousarray(np.rot90(f, k=-k)) for f in frames]
     height, width = stored[0].shape[:2]
     container = av.open(str(path), mode="w")
     stream = container.add_stream("libx264", rate=rate)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    if crf is not None:
-        stream.options = {"crf": str(crf)}
+    options = {} if crf is None else {"crf": str(crf)}
+    if threads is not None:
+        options["threads"] = str(threads)
+    if options:
+        stream.options = options
     if k:
         stream.set_display_rotation(k * 90)
     for img in stored:
@@ -158,7 +162,7 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
         frames = [_resized(f, resize) for f in frames]
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
-    return _encode(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)
+    return encode_frames(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)
 
 
 #: Bits of the frame counter :func:`write_counter_video` burns in, and their cell size.
@@ -193,4 +197,4 @@ def write_counter_video(path: Path, n_frames: int, fps: float,
     """An H.264 clip whose frame ``i`` shows the number ``i`` (:func:`counter_frame`), so a
     test can tell which source frame any later picture of it shows."""
     frames = [counter_frame(i, size) for i in range(n_frames)]
-    return _encode(path, frames, Fraction(fps).limit_denominator(1001))
+    return encode_frames(path, frames, Fraction(fps).limit_denominator(1001))

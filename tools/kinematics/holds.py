@@ -23,6 +23,7 @@ from viddiff.tools.kinematics.signals import (
     joint_positions,
     limb_landmarks,
     speed_signal,
+    speed_step,
 )
 from viddiff.tools.kinematics.uncertainty import frame_noise, smooth
 from viddiff.tools.pose.sequence import PoseSequence
@@ -121,7 +122,7 @@ def jitter_speed(pose: PoseSequence, ctx: ClipContext) -> float:
     differences (:data:`PAUSE_SPEED_SPAN_S` at the clip's rate)."""
     if ctx.frame_period <= 0:
         return 0.0
-    step = max(1, round(PAUSE_SPEED_SPAN_S / 2 / ctx.frame_period))
+    step = speed_step(PAUSE_SPEED_SPAN_S, ctx.frame_period)
     return jitter_step(pose, ctx) / (2 * step * ctx.frame_period)
 
 

@@ -550,11 +550,11 @@ def _counted(reps: tuple[Repetition, ...], pose: PoseSequence, ctx: ClipContext,
     """The repetitions :func:`rep_count` counts, a split one (:func:`_split_pairs`) once."""
     lo, hi = (0, pose.n_frames - 1) if segment is None else (segment.start, segment.end)
     edge = MIN_REP_S / max(ctx.frame_period, 1e-9)
-    second_halves = {id(second) for _, second in _split_pairs(reps)}
-    joined = [r for r in reps if id(r) not in second_halves]
+    splits = _split_pairs(reps)
+    second_halves = {id(second) for _, second in splits}
     whole = {id(first): replace(first, end=second.end, ends_inside=second.ends_inside)
-             for first, second in _split_pairs(reps)}
-    joined = [whole.get(id(r), r) for r in joined]
+             for first, second in splits}
+    joined = [whole.get(id(r), r) for r in reps if id(r) not in second_halves]
     return [r for r in joined if lo <= r.turnaround.row <= hi
             and ((r.starts_inside and r.ends_inside)  # whole: from rest and back to it
                  or (edge <= r.turnaround.row <= pose.n_frames - 1 - edge

@@ -171,7 +171,7 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
                     segment_slice(pose, segment), agg, sigma, cut_frames(pose)))
             if value is not None and holds_weigh_less:
                 unc = math.hypot(unc, _hold_spread(value, x, seen, pose, ctx, segment, agg,
-                                                   kind, sigma))
+                                                   kind, sigma, boundary))
         if value is not None and kind in ("length", "speed"):
             unc = math.hypot(unc, value * ctx.scale_rel_unc)
         return MetricValue(value, unc, n, _UNIT[kind], rows=rows,
@@ -182,7 +182,7 @@ def _signal_metric(signal: Callable[[PoseSequence, ClipContext], Signal], agg: A
 
 def _hold_spread(value: float, x: np.ndarray, seen: np.ndarray, pose: PoseSequence,
                  ctx: ClipContext, segment: Segment | None, agg: Aggregate, kind: Kind,
-                 sigma: float) -> float:
+                 sigma: float, boundary: float) -> float:
     """Half the range of an average that weighs holds less (:func:`~viddiff.tools.kinematics.
     holds.hold_weights`) read with the stillness threshold as it is and
     :data:`~viddiff.tools.kinematics.holds.THRESHOLD_SPREAD` times lower and higher.
@@ -199,7 +199,7 @@ def _hold_spread(value: float, x: np.ndarray, seen: np.ndarray, pose: PoseSequen
         w = seen * hold_weights(pose, ctx, factor)
         smoothed = smooth(x, w, ctx.frame_period, NOISE_FLOOR[kind], breaks=cut_frames(pose))
         other = aggregate(smoothed, w, segment_slice(pose, segment), agg, sigma,
-                          ctx.frame_period, 0.0 if segment is None else BOUNDARY_UNCERTAINTY_S)
+                          ctx.frame_period, boundary)
         if other.value is not None:
             readings.append(other.value)
     return (max(readings) - min(readings)) / 2

@@ -448,6 +448,12 @@ def speed(part: str | None) -> Callable[[PoseSequence, ClipContext], Signal]:
     return signal
 
 
+def speed_step(span_s: float, frame_period: float) -> int:
+    """How many frames either side :func:`speed_signal` differences over for a speed read
+    over about ``span_s``: the nearest to ``span_s / 2``, at least one."""
+    return max(1, round(span_s / 2 / frame_period))
+
+
 def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...],
                  span_s: float | None = None) -> Signal:
     """Mean speed of ``joints`` (torso lengths per second): central differences over the
@@ -460,7 +466,7 @@ def speed_signal(pose: PoseSequence, ctx: ClipContext, joints: tuple[str, ...],
     pos = joint_positions(pose, joints) / ctx.scale
     ts = pose.timestamps
     step = 1 if span_s is None or ctx.frame_period <= 0 else \
-        max(1, round(span_s / 2 / ctx.frame_period))
+        speed_step(span_s, ctx.frame_period)
     lo = np.clip(np.arange(t) - step, 0, t - 1)
     hi = np.clip(np.arange(t) + step, 0, t - 1)
     runs = continuous_runs(pose)  # no difference across a cut: that speed is the editor's
