@@ -333,6 +333,22 @@ def test_pause_and_jump() -> None:
     assert measure("jump_height_proxy", sequence(walk)).value == pytest.approx(0.0, abs=1e-3)
 
 
+def test_a_step_forward_and_back_is_no_jump() -> None:
+    """A forward lunge and back filmed from in front and above: the stepping foot starts
+    nearer the camera (lower in the image than the other), rises past the other foot as it
+    steps away and comes back, while the other foot stays on the floor (cam04's lunge played
+    down and back up). Read as the lower foot against a floor the other foot set, that was a
+    jump of 0.4 torso lengths; each foot against its own floor, nobody leaves the ground."""
+    step = np.concatenate([np.linspace(-0.4, 0.2, 8), np.full(6, 0.2), np.linspace(0.2, -0.4, 8)])
+    frames = []
+    for rise in step:
+        pts = figure()
+        for part in ("right_ankle", "right_heel", "right_foot_index"):
+            pts[LANDMARK_INDEX[part], 1] -= rise * TORSO
+        frames.append(pts)
+    assert measure("jump_height_proxy", sequence(frames)).value == pytest.approx(0.0, abs=1e-3)
+
+
 def test_a_pause_is_read_the_same_at_60_and_30_frames_per_second() -> None:
     """A 0.5 s hold at the bottom of a squat, with a pixel of tracker noise, filmed at 60
     frames/s and read again on every other frame: the pause is one length at both rates. A

@@ -479,9 +479,10 @@ def _build_registry() -> None:
     add(
         name="jump_height_proxy", signal=foot_lift, agg="max", kind="length",
         label="jump height",
-        description="Highest lift of the LOWER foot above the local floor (both feet in the air; "
-                    f"floor = lowest foot position within {JUMP_WINDOW_S:g} s before and after), "
-                    "in torso lengths; about 0 without a jump.",
+        description="Highest point at which both feet are off the ground: per frame the lower "
+                    "of the two ankles' lifts, each above its own local floor (that foot's "
+                    f"lowest position within {JUMP_WINDOW_S:g} s before and after), in torso "
+                    "lengths; about 0 without a jump, and a step is no jump.",
         more="the jump is higher", less="the jump is lower",
         phrases=("jump high", "foot high floor", "elevate jump", "more air",
                  "high floor"),

@@ -404,15 +404,29 @@ def knee_width_ratio(pose: PoseSequence, ctx: ClipContext) -> Signal:
 
 
 def foot_lift(pose: PoseSequence, ctx: ClipContext) -> Signal:
-    """Height of the lower ankle above the local floor: both feet off the ground.
+    """How far both feet are off the ground: per frame, the smaller of the two ankles' heights
+    above their own local floors.
 
-    The floor is local in time: the lower of (the lowest foot position in the second before)
-    and (the lowest foot position in the second after). A jump leaves the floor and comes back,
-    so it shows; a person walking towards the camera, whose feet sink in the image, does not.
+    Each foot's floor is local in time: the lower of (its lowest position in the second
+    before) and (its lowest position in the second after). A jump leaves the floor and comes
+    back, so it shows; a person walking towards the camera, whose feet sink in the image, does
+    not. Each foot is read against its own floor, and both must be up: a forward lunge and
+    back, filmed from the front, lifts the stepping foot in the image while the other stays
+    put, and read as the lower foot against a floor the other foot set earlier it made a
+    "jump" of half a torso length that nobody made. A frame that does not see both ankles
+    says nothing.
     """
-    foot = _lower_foot_y(pose)
-    t = pose.n_frames
-    lift = np.full(t, np.nan)
+    lifts = [_own_floor_lift(pose, _pt(pose, f"{side}_ankle")[0][:, 1])
+             for side in ("left", "right")]
+    both = np.isfinite(lifts[0]) & np.isfinite(lifts[1])
+    lift = np.full(pose.n_frames, np.nan)
+    lift[both] = np.minimum(lifts[0][both], lifts[1][both])
+    return _per_scale(lift, ctx), both.astype(np.float64)
+
+
+def _own_floor_lift(pose: PoseSequence, foot: np.ndarray) -> np.ndarray:
+    """Height (pixels) of one foot's image ``y`` above its own local floor, NaN where unseen."""
+    lift = np.full(pose.n_frames, np.nan)
     ok = np.isfinite(foot)
     ts = pose.timestamps
     runs = continuous_runs(pose)  # a floor from the other side of a cut is another take's
@@ -422,7 +436,7 @@ def foot_lift(pose: PoseSequence, ctx: ClipContext) -> Signal:
         after = near & (ts >= ts[i]) & (ts <= ts[i] + JUMP_WINDOW_S)
         floor = min(float(foot[before].max()), float(foot[after].max()))
         lift[i] = floor - foot[i]
-    return _per_scale(lift, ctx), ok.astype(np.float64)
+    return lift
 
 
 def joint_positions(pose: PoseSequence, joints: tuple[str, ...]) -> np.ndarray:
