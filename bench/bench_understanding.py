@@ -23,9 +23,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from viddiff.graphs.measured_answers import FACT_OF_FAMILY
+from viddiff.tools.kinematics.registry import METRICS
 from viddiff.tools.understanding import Understanding, understand
 
 BANK = Path(__file__).parent / "phrase_bank"
@@ -82,6 +85,44 @@ def outcome(entry: dict, reading: Understanding) -> str:
     return "right" if ok else "wrong"
 
 
+#: How a wrong reading is wrong, worst first: a statement nothing measures given a metric, the
+#: right property read the other way round (a mirror label on a real pair), another property
+#: altogether, the right property on the other side, or a sibling of the right property (the
+#: same fact read another way, e.g. the hands' mean height for their highest point: on a real
+#: pair it mostly gets the same label).
+WRONG_KINDS = ("unmeasurable answered", "opposite direction", "other property", "other side",
+               "sibling")
+
+
+def _base(name: str) -> str:
+    return name.removesuffix("_left").removesuffix("_right")
+
+
+def _fact(name: str) -> str:
+    family = METRICS[name].family if name in METRICS else name
+    return FACT_OF_FAMILY.get(family or name, family or name)
+
+
+def wrong_kind(entry: dict, reading: Understanding) -> str:
+    """Which of :data:`WRONG_KINDS` a wrong ``reading`` of ``entry`` is."""
+    if entry["metric"] is None:
+        return "unmeasurable answered"
+    assert reading.metric is not None
+    accepted = [(entry["metric"], entry["sense"])]
+    accepted += [(a["metric"], a["sense"]) for a in entry.get("also") or []]
+    got = _base(reading.metric)
+    if any(got == metric and reading.direction != sense for metric, sense in accepted):
+        return "opposite direction"
+    if any(got == metric for metric, _ in accepted):
+        return "other side"
+    if any(_fact(got) == _fact(metric) and reading.direction == sense
+           for metric, sense in accepted):
+        return "sibling"
+    if any(_fact(got) == _fact(metric) for metric, _ in accepted):
+        return "opposite direction"
+    return "other property"
+
+
 def score(entries: list[dict]) -> tuple[Score, list[tuple[str, dict, Understanding]]]:
     """The split's counts and each entry's outcome."""
     rows = []
@@ -110,6 +151,8 @@ def main() -> None:
         entries = [e for e in load(split) if args.half in (None, half(e))]
         result, rows = score(entries)
         print(result.line(split if args.half is None else f"{split} half {args.half}"))
+        kinds = Counter(wrong_kind(e, u) for k, e, u in rows if k == "wrong")
+        print("  wrong, by kind: " + ", ".join(f"{kind} {kinds[kind]}" for kind in WRONG_KINDS))
         for kind, entry, reading in rows:
             if args.show in (kind, "all") or (args.show == "all"):
                 got = f"{reading.metric} {reading.direction}" if reading.metric else \

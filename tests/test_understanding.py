@@ -326,7 +326,30 @@ RULES = [
     # in and out is a travel, not a direction
     ("his feet move in and out faster", "mean_speed_ankle", "higher",
      "his feet move in and out slower"),
+    # an exercise's name said with a pace word and no body part is the movement's own pace
+    ("her burpees are quicker", "motion_duration", "lower", "her burpees are slower"),
+    ("he deadlifts faster", "motion_duration", "lower", "he deadlifts more slowly"),
+    ("the curls are rushed", "motion_duration", "lower", "the curls are not rushed"),
+    # a part said only to move, more or less, moves through a range; a jump said only more or
+    # less goes higher or lower
+    ("her knees hardly move", "range_of_motion_knee", "lower", "her knees move a lot"),
+    ("his hips move much more than hers", "range_of_motion_hip", "higher",
+     "his hips move much less than hers"),
+    ("the trunk barely moves during the set", "range_of_motion_trunk", "lower",
+     "the trunk moves a lot during the set"),
+    ("she barely hops at all", "jump_height_proxy", "lower", "she hops a lot more"),
+    # the body part a verb of going down lowers is its object: the way down's pace
+    ("he quickly lowers his torso", "descent_time", "lower", "he slowly lowers his torso"),
 ]
+
+
+def test_a_movement_said_somewhere_is_not_a_range() -> None:
+    """Moving higher or forward says where a part goes, not how far it moves; an exercise's
+    name with a body part stays about that part; a subject that rises faster is its speed."""
+    assert _read("the hands move higher") == ("hand_height_mean", "higher")
+    assert _read("the squat is quicker at the hips")[0] == "mean_speed_hip"
+    assert _read("the hips rise faster") == ("mean_speed_hip", "higher")
+    assert _read("the squat is deeper") == ("hip_depth", "lower")
 
 
 def test_knees_past_the_toes_are_refused_with_help() -> None:

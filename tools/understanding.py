@@ -45,7 +45,13 @@ small grammar, not by one regular expression per wording:
 * **The way down and the way up.** A verb of going down ("lowers", "sinks", "drops") or up
   ("comes up", "pushes up") said with a speed or time word ("slowly", "fast", "takes longer")
   is about that phase's time, so it is read as the phase (``descent``, ``ascent``): "she lowers
-  herself more slowly" is the descent's time, "she comes up more slowly" the ascent's.
+  herself more slowly" is the descent's time, "she comes up more slowly" the ascent's, and
+  so is "she slowly lowers her chest" (the chest is what is lowered, not the subject).
+* **An exercise's pace, a part's amount.** An exercise named before a pace word, with no body
+  part ("the squat is quicker", "he deadlifts faster"), is the movement's time
+  (:data:`ACTION_WORDS`). A part said only to move, more or less ("the knees hardly move",
+  "the hips move a lot more"), moves through a range, and a jump said so ("she barely hops")
+  goes higher or lower; "the hands move higher" still says where the hands go.
 
 Nothing heavy is imported: the metric catalogue loads on the first call.
 """
@@ -286,6 +292,20 @@ def _contrast_said() -> tuple[str, str]:
             rf"(?=\s*([,;]|$))", " ")
 
 
+_AMOUNT = r"a lot|a little|a bit|much|little|very little|at all|around|about|more|less"
+_AMOUNT_END = (r"\s*(?:[,;.!?]|$|\b(?:than|in|at|during|on|through|throughout|when|while|as|"
+               r"and|but)\b)")
+
+
+def _amount_said(verbs: str) -> tuple[tuple[str, str], ...]:
+    """The rewrites that add ``big`` to a verb of ``verbs`` said with only an amount: a
+    softener before it ("hardly jumps", "barely moves") or amount words after it ("moves a
+    lot more"), then the end of the clause."""
+    return ((rf"\b(hardly|barely|scarcely|never|not|only|just)\s+({verbs})\b"
+             rf"(?=(?:\s+(?:{_AMOUNT}))*{_AMOUNT_END})", r" \1 \2 big "),
+            (rf"\b({verbs})\b(?=(?:\s+(?:{_AMOUNT}))+{_AMOUNT_END})", r" \1 big "))
+
+
 #: Fixed expressions rewritten before the words are read (regex -> replacement).
 EXPRESSIONS: tuple[tuple[str, str], ...] = (
     # typographic apostrophes first, so that "doesn’t" opens to "does not" like "doesn't"
@@ -306,6 +326,14 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     *_phase_said(_DOWN_VERBS, "descent"), *_phase_said(_UP_VERBS, "ascent"),
     (r"\bexplod\w* (back )?up\b", " explode ascent "),
     (r"\bpush[- ]?ups?\b", "pushup"),
+    # a jump, or a part said to move, more or less, with nothing after it but when or than
+    # ("the shooter hardly jumps at all", "the knees barely move", "the elbows move a lot
+    # more at the bottom"): how high the jump goes, how far the part moves (its range); "the
+    # hands move higher" or "the knees move forward" say where it goes, and are not this. A
+    # word of amount must be there, so the catalogue's own phrases ("shoulder move") keep
+    # their words.
+    *_amount_said(r"jumps?|jumping|jumped|hops?|hopping|hopped"),
+    *_amount_said(r"move|moves|moved|moving"),
     # up and down, either order, is a travel, not a level said both ways; so are out and
     # back, in and out (not a direction)
     (r"\bup and (back )?down\b|\bdown and (back )?up\b", " updown "),
@@ -528,6 +556,21 @@ class Reading:
     mixed: frozenset[str] = frozenset()  # polar concepts said both ways ("up ... lower")
 
 
+#: Names of a whole movement -- exercises and strokes, as nouns or as verbs. Said with a pace
+#: word and no body part ("the squat is quicker", "he squats faster", "the jacks are
+#: rushed"), before the pace word, they are the movement's own pace: :func:`read_words` adds
+#: the concept ``motion``, whose phrases are the movement's time ("she moves more briskly
+#: through the jacks" is said of her, not of the jacks). A body part named beside them keeps
+#: the statement about that part ("the lunge is quicker at the hips" is not rewritten); an
+#: action that has pace phrases of its own (a kick's foot speed, a jump) is not listed.
+ACTION_WORDS = frozenset(_words(
+    "squat squats squatting squatted lunge lunges lunging lunged jack jacks pushup pushups "
+    "pullup pullups situp situps crunch crunches burpee burpees deadlift deadlifts deadlifting "
+    "curl curls curling press presses pressing row rows rowing swing swings swinging "
+    "lift lifts lifting exercise exercises drill drills routine routines cycle cycles "
+    "stroke strokes serve serves serving throw throws throwing shot shots"))
+
+
 def read_words(text: str) -> Reading:
     """The statement's concepts (first occurrence wins a polar sign) and its negations."""
     t = f" {text.lower()} "
@@ -538,6 +581,7 @@ def read_words(text: str) -> Reading:
     flips = 0
     off_body = False
     mixed: set[str] = set()
+    action: int | None = None
     for i, word in enumerate(re.findall(r"[a-z]+", t)):
         if word in FLIPS:
             flips += 1
@@ -553,6 +597,11 @@ def read_words(text: str) -> Reading:
             concepts[concept], positions[concept] = sign, i
         elif concepts[concept] != sign:
             mixed.add(concept)
+        if word in ACTION_WORDS:
+            action = i if action is None else action
+    if action is not None and "FAST" in concepts and action < positions["FAST"] \
+            and not BODY_PARTS.intersection(concepts) and "motion" not in concepts:
+        concepts["motion"], positions["motion"] = 1, action
     return Reading(concepts, positions, flips, off_body, frozenset(mixed))
 
 
@@ -766,6 +815,15 @@ class Understanding(BaseModel):
         return text + self._not_the_model()
 
 
+def _phase_object(reading: Reading, phrase: _Phrase, parts: frozenset[str] | set[str]) -> bool:
+    """Whether the body parts named are what a phase's verb moves, not its subject: "she
+    slowly lowers her chest" is the way down's time (the chest is lowered), "the hips rise
+    faster" the hips' own speed (they are the subject)."""
+    phases = [c for c in ("descent", "ascent") if c in phrase.concepts and c in reading.concepts]
+    return bool(phases) and all(reading.positions[part] > reading.positions[phases[0]]
+                                for part in parts)
+
+
 def _best(reading: Reading, side: str | None, one_clause: bool = False) -> _Phrase | None:
     """The most specific matching phrase; with a side named, one whose metric has that side's
     variant first ("the left hand stays lower": the highest hand, which has sides).
@@ -785,7 +843,8 @@ def _best(reading: Reading, side: str | None, one_clause: bool = False) -> _Phra
         for p in phrases:
             if not p.concepts or any(c not in reading.concepts for c in p.concepts):
                 continue
-            if parts and not parts.intersection(p.concepts) and "body" not in p.concepts:
+            if parts and not parts.intersection(p.concepts) and "body" not in p.concepts \
+                    and not _phase_object(reading, p, parts):
                 continue
             if paced and p.metric in METRICS and METRICS[p.metric].kind not in PACE_KINDS:
                 continue  # "the hips travel faster" is about speed, not how far they travel

@@ -365,7 +365,7 @@ def _build_registry() -> None:
             less=f"the {joint}s move through a smaller range",
             family=f"rom_{joint}", sided=False, num_frames="gt_1",
             phrases=(f"{word} range big", f"{word} motion big", f"{word} travel big",
-                     f"{word} move big", f"{word} motion long",
+                     f"{word} move big", f"{joint} move big", f"{word} motion long",
                      f"{word} range", f"{word} travel", f"{word} range wide")
             # an arc is what a swinging limb traces: the arm's at the shoulder, not the elbow
             + ((f"{word} swing", f"{word} arc big") if joint != "elbow" else ())
@@ -388,7 +388,8 @@ def _build_registry() -> None:
         label="trunk sway",
         description="Largest minus smallest trunk lean over the stage.",
         more="the upper body sways more", less="the upper body stays steadier",
-        phrases=("trunk angle change", "-trunk angle same", "trunk sway", "chest sway"),
+        phrases=("trunk angle change", "-trunk angle same", "trunk sway", "chest sway",
+                 "trunk move big"),
         family="rom_trunk", num_frames="gt_1", vertical=True)
 
     add(
@@ -449,7 +450,8 @@ def _build_registry() -> None:
         description="Largest minus smallest wrist height (mean of both hands), in torso lengths.",
         more="the hands travel through a larger range",
         less="the hands travel through a smaller range",
-        phrases=("hand travel long", "hand travel big", "hand cover height", "hand updown"),
+        phrases=("hand travel long", "hand travel big", "hand cover height", "hand updown",
+                 "hand move big"),
         family="rom_hand", sided=False, num_frames="gt_1")
     add_bilateral(
         name="knee_height_max", signal=height_above_hips("knee"), combine="max", agg="max",
@@ -485,7 +487,7 @@ def _build_registry() -> None:
                     "lengths; about 0 without a jump, and a step is no jump.",
         more="the jump is higher", less="the jump is lower",
         phrases=("jump high", "foot high floor", "elevate jump", "more air",
-                 "high floor"),
+                 "high floor", "jump big"),
         family="jump", num_frames="gt_1")
 
     _register_body_parts()
