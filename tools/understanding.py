@@ -97,7 +97,8 @@ POLAR: dict[str, tuple[str, int]] = {
                     ("HIGH", -1)),
     **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
     **_each("shallow shallower shallowest", ("DEEP", -1)),
-    **_each("wide wider widest widely broad broader apart spread spreads splayed splay",
+    **_each("wide wider widest widely broad broader apart spread spreads splayed splay "
+            "separate separates separated separating",
             ("WIDE", 1)),
     **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
     **_each("fast faster fastest quick quicker quickest quickly rapid rapidly "
@@ -228,7 +229,8 @@ SYNONYMS: dict[str, str] = {
 #: Verbs of going down and of coming up, and the words that make them about the pace: a verb
 #: of either said with a pace word (before it or a few words after) names that phase.
 _DOWN_VERBS = (r"lowers?|lowering|lowered|sinks?|sinking|sank|drops?|dropping|dropped|"
-               r"descends?|descending|(?:goes|go|going|comes|come|coming) down")
+               r"descends?|descending|collapses?|collapsing|collapsed|falls?|falling|fell|"
+               r"(?:goes|go|going|comes|come|coming) down")
 _UP_VERBS = (r"(?:comes?|coming|came|pushe?s?|pushing|press(?:es)?|pressing|drives?|driving|"
              r"gets?|getting|stands?|standing)(?: back)? up|rises?|rising")
 _PACE = (r"slow\w*|fast\w*|quick\w*|rapid\w*|explosive\w*|control\w*|seconds?|takes?|"
