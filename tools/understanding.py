@@ -97,8 +97,7 @@ POLAR: dict[str, tuple[str, int]] = {
                     ("HIGH", -1)),
     **_each("deep deeper deepest deeply depth", ("DEEP", 1)),
     **_each("shallow shallower shallowest", ("DEEP", -1)),
-    **_each("wide wider widest widely broad broader apart spread spreads splayed splay "
-            "separate separates separated separating",
+    **_each("wide wider widest widely broad broader apart spread spreads splayed splay",
             ("WIDE", 1)),
     **_each("narrow narrower narrowest together touching", ("WIDE", -1)),
     **_each("fast faster fastest quick quicker quickest quickly rapid rapidly "
