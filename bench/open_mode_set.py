@@ -13,6 +13,8 @@ no stated difference, and closed-mode statements about geometry and timing must 
   compression (CRF 40); the pipeline reads both at its 448 px, so what differs is the
   compression (a copy at half of 448 px is too small for the pose model to find the person
   in two of the four clips, which would make the control pass without measuring anything);
+* ``blurred_2``: every frame blurred (a Gaussian of 2 px at the pipeline's 448 px), same size:
+  filmed out of focus or through a poorer lens;
 * ``fps_24``: re-timed to 24 frames/s, same timing;
 * ``mirror``: flipped left-right. A mirror image is the mirror-image movement, so a *sided*
   statement ("the left knee bends more in A") is true of it and is not counted false; every
@@ -164,6 +166,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("resized_0.6", "control", {"resize": 0.6}, _CONTROL_CLOSED),
     Variant("framed_0.6", "control", {"scale": 0.6, "pad": (0, 0, 0)}, _CONTROL_CLOSED),
     Variant("halfres_crf40", "control", {"max_side": 960, "crf": 40}, _CONTROL_CLOSED),
+    Variant("blurred_2", "control", {"blur": 2.0}, _CONTROL_CLOSED),
     Variant("fps_24", "control", {"fps": 24.0}, _CONTROL_CLOSED, source_fps_kept=False),
     Variant("mirror", "control", {"mirror": True}, _CONTROL_CLOSED, sided_allowed=True,
             mirror_pairs=MIRROR_PAIRS),

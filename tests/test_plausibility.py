@@ -81,6 +81,37 @@ def test_a_one_frame_limb_jump_loses_that_limb_in_that_frame() -> None:
     assert fixed.vis("left_wrist")[20] == 1.0
 
 
+def test_legs_thrown_away_for_two_frames_are_caught() -> None:
+    """A blurred picture threw both legs off for two frames (cam01 blurred, frames 23-24, by
+    up to a torso length): every frame of such a run goes, and nothing else. Half a torso
+    length sideways keeps every bone's length plausible, and each frame of the pair is only
+    a quarter off the midpoint of its neighbours, so only the run's own check sees it."""
+    pose = _squat()
+    kp = pose.keypoints.copy()
+    for part in ("knee", "ankle", "heel", "foot_index"):
+        for side in ("left", "right"):
+            kp[23:25, LANDMARK_INDEX[f"{side}_{part}"]] += (0.55 * TORSO, 0.0)
+    check = check_skeletons(sequence(list(kp), fps=30.0))
+    assert not check.frames.any()
+    for name in ("left_knee", "right_ankle"):
+        assert {int(t) for t in np.flatnonzero(check.landmarks[:, LANDMARK_INDEX[name]])} == \
+            {23, 24}
+    assert not check.landmarks[:, LANDMARK_INDEX["left_wrist"]].any()
+
+
+def test_a_quick_real_punch_out_and_back_is_kept() -> None:
+    """A fist thrown 0.8 torso lengths out and back in a quarter of a second (8 frames at 30
+    frames/s) is motion, not a glitch: it passes through every point in between."""
+    frames = []
+    for t in range(30):
+        pts = figure()
+        reach = 0.8 * max(0.0, 1.0 - abs(t - 15) / 4.0)
+        for name in ("right_elbow", "right_wrist"):
+            pts[LANDMARK_INDEX[name], 0] -= reach * TORSO * (1.0 if name == "right_wrist" else 0.5)
+        frames.append(pts)
+    assert not check_skeletons(sequence(frames, fps=30.0, noise=0.5)).landmarks.any()
+
+
 def test_a_one_frame_leg_swap_is_caught() -> None:
     frames = [figure(stance=1.0, knee=(170.0, 170.0))] * 30
     kp = sequence(frames, fps=30.0, noise=0.5).keypoints.copy()

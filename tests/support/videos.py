@@ -10,7 +10,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from viddiff.tools.video import to_upright_ndarray
 
@@ -113,7 +113,8 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   max_side: int = 448, *, hold: tuple[int, float] | None = None,
                   fps: float | None = None, scale: float = 1.0, rotation: int = 0,
                   repeat: int = 1, pad: tuple[int, int, int] | None = None,
-                  resize: float = 1.0, crf: int = 12, turn_at: int | None = None) -> Path:
+                  resize: float = 1.0, crf: int = 12, turn_at: int | None = None,
+                  blur: float = 0.0) -> Path:
     """Re-encode ``src`` as a variant whose difference from it is known by construction.
 
     Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
@@ -133,6 +134,8 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     * ``scale`` < 1: the picture shrunk and centred on a padded canvas (person further away),
       padded with ``pad`` (e.g. ``(0, 0, 0)``: inside a black frame) or the border colour.
     * ``resize``: the whole picture resized (e.g. 0.5: half resolution, same framing).
+    * ``blur``: each frame blurred (a Gaussian of that radius in pixels, at ``max_side``):
+      the same picture filmed out of focus or by a poorer lens, at the same size.
     * ``mirror``: each frame flipped left-right (left and right swap).
     * ``rotation``: pixels stored turned, with a display-rotation flag that turns them back.
 
@@ -160,6 +163,9 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
         frames = [_shrunk(f, scale, pad) for f in frames]
     if resize != 1.0:
         frames = [_resized(f, resize) for f in frames]
+    if blur > 0:
+        frames = [np.asarray(Image.fromarray(f).filter(ImageFilter.GaussianBlur(blur)))
+                  for f in frames]
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
     return encode_frames(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)

@@ -31,7 +31,9 @@ adults, near and far cameras pass alike):
   :data:`SPIKE_MIN_TL` torso lengths (or what an acceleration of :data:`SPIKE_ACCEL_TL_S2`
   could move it in one frame, at low frame rates) from the midpoint of its two neighbours,
   and more than :data:`SPIKE_RATIO` × as far as those neighbours are from each other, is a
-  one-frame jump; it and the landmarks beyond it on the limb go.
+  one-frame jump; it and the landmarks beyond it on the limb go. So is a run of up to
+  :data:`SPIKE_MAX_FRAMES` frames off the line between its neighbours (a blurred picture
+  throws a limb away for two frames).
 
 "Go" means *not seen*: visibility 0 (and, for a whole frame, not present, with its
 landmarks NaN), which every signal already treats as no measurement. The pose cache keeps the
@@ -91,6 +93,11 @@ SPIKE_MIN_TL = 0.4
 SPIKE_ACCEL_TL_S2 = 200.0
 #: ...and more than this many times as far as its two neighbours are from each other.
 SPIKE_RATIO = 2.0
+#: A jump may last up to this many frames before the landmark comes back...
+SPIKE_MAX_FRAMES = 3
+#: ...when its neighbours are at most this far apart (seconds): a tenth of a second out of
+#: place and back is no limb's motion at these distances.
+SPIKE_MAX_SPAN_S = 0.15
 
 _SPIKE_LANDMARKS = ("knee", "ankle", "elbow", "wrist")
 
@@ -178,7 +185,12 @@ def _unsettled_tracks(pose: PoseSequence) -> np.ndarray:
 
 
 def _spikes(pose: PoseSequence, keep: np.ndarray) -> np.ndarray:
-    """(T, 33) limb landmarks that jump away from both neighbours for one frame."""
+    """(T, 33) limb landmarks that jump away from their path for a frame or a short run of
+    frames (at most :data:`SPIKE_MAX_FRAMES`, within :data:`SPIKE_MAX_SPAN_S` of each other)
+    and come back: every frame of the run sits off the line between the frames before and
+    after it by more than the limit, and more than :data:`SPIKE_RATIO` × as far as those two
+    are apart. A blurred copy of cam01 threw both legs a torso length away for two frames,
+    which a one-frame check let through and the movement's time then read as motion."""
     out = np.zeros((pose.n_frames, N_LANDMARKS), dtype=bool)
     rows = np.flatnonzero(keep)
     if rows.size < 3:
@@ -188,19 +200,35 @@ def _spikes(pose: PoseSequence, keep: np.ndarray) -> np.ndarray:
     if scale <= 0:
         return out
     ts = pose.timestamps[rows]
-    dt = np.maximum(ts[2:] - ts[1:-1], ts[1:-1] - ts[:-2])
-    close = (ts[2:] - ts[:-2]) <= 2 * MAX_GAP_S
-    limit = np.maximum(SPIKE_MIN_TL, 0.5 * SPIKE_ACCEL_TL_S2 * dt ** 2)
-    for part in _SPIKE_LANDMARKS:
-        for side in ("left", "right"):
-            name = f"{side}_{part}"
-            p = kp[:, LANDMARK_INDEX[name]] / scale
-            with np.errstate(invalid="ignore"):
-                off = np.linalg.norm(p[1:-1] - (p[:-2] + p[2:]) / 2.0, axis=1)
-                between = np.linalg.norm(p[2:] - p[:-2], axis=1)
-                spike = close & (off > limit) & (off > SPIKE_RATIO * between)
-            for r in rows[1:-1][spike]:
-                out[r, [LANDMARK_INDEX[n] for n in _BEYOND[name]]] = True
+    n = rows.size
+    for run in range(1, SPIKE_MAX_FRAMES + 1):
+        if n < run + 2:
+            break
+        before, after = np.arange(n - run - 1), np.arange(run + 1, n)
+        span = ts[after] - ts[before]
+        # one frame: its neighbours within two gaps, as any two present frames
+        close = span <= (SPIKE_MAX_SPAN_S if run > 1 else 2 * MAX_GAP_S)
+        # the run's frames against where a steady path between its neighbours would be;
+        # the limit: what an acceleration of SPIKE_ACCEL_TL_S2 moves a limb out and back in
+        # the time (at low frame rates a real limb can move that far)
+        gap = np.maximum(ts[before + 1] - ts[before], ts[after] - ts[after - 1]) if run == 1 \
+            else span / 2
+        limit = np.maximum(SPIKE_MIN_TL, 0.5 * SPIKE_ACCEL_TL_S2 * gap ** 2)
+        for part in _SPIKE_LANDMARKS:
+            for side in ("left", "right"):
+                name = f"{side}_{part}"
+                p = kp[:, LANDMARK_INDEX[name]] / scale
+                with np.errstate(invalid="ignore"):
+                    between = np.linalg.norm(p[after] - p[before], axis=1)
+                    off = np.full(before.size, np.inf)
+                    for k in range(1, run + 1):
+                        w = (ts[before + k] - ts[before]) / np.where(span > 0, span, np.nan)
+                        line = p[before] + w[:, None] * (p[after] - p[before])
+                        off = np.minimum(off, np.linalg.norm(p[before + k] - line, axis=1))
+                    spike = close & (off > limit) & (off > SPIKE_RATIO * between)
+                for i in np.flatnonzero(spike):
+                    hit = rows[before[i] + 1: before[i] + run + 1]
+                    out[np.ix_(hit, [LANDMARK_INDEX[n] for n in _BEYOND[name]])] = True
     return out
 
 
