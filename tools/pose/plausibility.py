@@ -228,7 +228,8 @@ def _spikes(pose: PoseSequence, keep: np.ndarray) -> np.ndarray:
                     spike = close & (off > limit) & (off > SPIKE_RATIO * between)
                 for i in np.flatnonzero(spike):
                     hit = rows[before[i] + 1: before[i] + run + 1]
-                    out[np.ix_(hit, [LANDMARK_INDEX[n] for n in _BEYOND[name]])] = True
+                    beyond = np.array([LANDMARK_INDEX[n] for n in _BEYOND[name]])
+                    out[np.ix_(hit, beyond)] = True
     return out
 
 
