@@ -190,9 +190,10 @@ VARIANTS: tuple[Variant, ...] = (
               allowed=_SHALLOW_ALLOWED, turn_fraction=f) for f in (0.6, 0.4)),
 )
 VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
-#: The copies whose only change is the picture's size, quality or frame rate: the pairs the
-#: capture error is measured on (bench/bench_capture_error.py).
-CAPTURE_VARIANTS: tuple[str, ...] = ("resized_0.6", "framed_0.6", "halfres_crf40", "fps_24")
+#: The copies whose only change is the picture's size, quality, frame rate or sharpness: the
+#: pairs the capture error is measured on (bench/bench_capture_error.py).
+CAPTURE_VARIANTS: tuple[str, ...] = ("resized_0.6", "framed_0.6", "halfres_crf40", "fps_24",
+                                     "blurred_2")
 
 
 def clip_path(cam: int) -> Path:

@@ -552,6 +552,34 @@ def test_capture_causes_name_how_two_clips_were_filmed_differently() -> None:
     assert m.uncertainty == pytest.approx(math.hypot(0.03, 0.03, rate))
 
 
+def test_a_blurrier_clip_is_filmed_differently() -> None:
+    """One clip's picture clearly blurrier (its sharpness ratio beyond SHARPNESS_RATIO) is a
+    capture cause of its own, with its own measured error and words; a small difference, or a
+    clip whose sharpness was not read, is not."""
+    from dataclasses import replace
+
+    from viddiff.tools.kinematics.comparison import (
+        SHARPNESS_RATIO,
+        capture_causes,
+        capture_error,
+        compare_values,
+    )
+    from viddiff.tools.kinematics.results import MetricValue
+
+    base = replace(squat_clip(depth_knee=90.0, fps=30.0), sharpness=1.3)
+    assert capture_causes(base, replace(base, sharpness=1.3 / (SHARPNESS_RATIO * 1.2))) == \
+        {"sharpness"}
+    assert capture_causes(base, replace(base, sharpness=1.3 / (SHARPNESS_RATIO * 0.9))) == \
+        frozenset()
+    assert capture_causes(base, replace(base, sharpness=float("nan"))) == frozenset()
+    spec = METRICS["trunk_lean_max"]
+    blur = capture_error(spec, frozenset({"sharpness"}))
+    assert blur > 0 and blur != capture_error(spec, frozenset({"size"}))
+    m = compare_values(spec, MetricValue(40.0, 1.0, 30, "deg"), MetricValue(50.0, 1.0, 30, "deg"),
+                       "higher", capture_differs=frozenset({"sharpness"}))
+    assert "sharper or blurrier" in m.statement
+
+
 def _held_squat(blip: Sequence[np.ndarray] = (), hold: int = 21) -> PoseSequence:
     """A squat at 30 frames/s whose bottom is held ``hold`` frames, with ``blip`` frames put
     in the middle of the hold in place of as many held ones."""

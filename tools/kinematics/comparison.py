@@ -399,15 +399,21 @@ _CAPTURE_TABLE = "capture_error.csv"
 
 #: What differs between two captures of one performance, each with its own measured error:
 #: ``size`` the picture (its resolution, the person's size in it, so also its quality), ``rate``
-#: the pose rate (frames read per second).
-CaptureCause = Literal["size", "rate"]
-CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate")
+#: the pose rate (frames read per second), ``sharpness`` how sharp the person's picture is at
+#: the same size (one filmed out of focus or through a poorer lens).
+CaptureCause = Literal["size", "rate", "sharpness"]
+CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate", "sharpness")
+#: Two clips whose sharpness (:mod:`viddiff.tools.pose.sharpness`) differs by more than this
+#: factor were filmed at another sharpness: a 2-pixel blur of the shared clips makes it 1.4-2.1;
+#: their other capture copies and the four views of one take stay within 1.2.
+SHARPNESS_RATIO = 1.3
 
 
 def _measured_capture(cause: CaptureCause) -> dict[str, float]:
     """Per-metric capture errors of one cause: how much the pose model's value changes when
-    the same performance is filmed at another size or quality (``size``) or frame rate
-    (``rate``), measured on constructed copies of real clips with poses at 30 and 60 frames/s
+    the same performance is filmed at another size or quality (``size``), frame rate
+    (``rate``) or sharpness (``sharpness``: blurred at the same size), measured on constructed
+    copies of real clips with poses at 30 and 60 frames/s
     (``python -m bench.bench_capture_error --write``): the root mean square of
     (copy - original) over the pairs and rates, a systematic offset included."""
     return _per_metric_table(_CAPTURE_TABLE, f"{cause}_error")
@@ -429,7 +435,8 @@ def capture_error(spec: MetricSpec, causes: frozenset[CaptureCause] = frozenset(
 
 def _capture_words(causes: frozenset[CaptureCause]) -> str:
     """How the two were filmed differently, in words ("at another size or quality")."""
-    words = {"size": "at another size or quality", "rate": "at another frame rate"}
+    words = {"size": "at another size or quality", "rate": "at another frame rate",
+             "sharpness": "sharper or blurrier"}
     return " and ".join(words[c] for c in CAPTURE_CAUSES if c in causes)
 
 
@@ -439,7 +446,8 @@ def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
     differing by more than :data:`CAPTURE_RATIO`): ``size`` when the source videos' frame
     height (``heights``; else the poses' sampled height) or the person's size in the frame
     (median torso length over frame height) differ; ``rate`` when the poses were read at
-    different rates. The rate counts: a clip filmed at 24 frames/s is read at 24 poses a
+    different rates; ``sharpness`` when the person's picture is clearly sharper in one
+    (:data:`SHARPNESS_RATIO`). The rate counts: a clip filmed at 24 frames/s is read at 24 poses a
     second however high ``--pose-fps`` is, and the pose model's tracker smooths differently at
     another rate (a 7-frame stop at a lunge's turnaround read at 30 frames/s was no stop at
     24); a clip filmed at 60 and one at 30 are both read at the default 30."""
@@ -458,6 +466,9 @@ def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
     if pose_a.n_frames > 1 and pose_b.n_frames > 1 and \
             ratio(_mean_period(pose_a), _mean_period(pose_b)) > CAPTURE_RATIO:
         causes.add("rate")
+    if math.isfinite(pose_a.sharpness) and math.isfinite(pose_b.sharpness) and \
+            ratio(pose_a.sharpness, pose_b.sharpness) > SHARPNESS_RATIO:
+        causes.add("sharpness")
     return frozenset(causes)
 
 

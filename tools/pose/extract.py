@@ -51,6 +51,13 @@ from viddiff.tools.pose.sequence import (
     PoseSequence,
     repair_left_right,
 )
+from viddiff.tools.pose.sharpness import (
+    BOX_MARGIN,
+    SHARPNESS_FRAMES,
+    clip_sharpness,
+    frame_sharpness,
+    sharpness_rows,
+)
 from viddiff.tools.video import STREAM_SCALING, SamplingPlan, iter_frames
 
 #: Settings passed to ``mp.solutions.pose.Pose``; part of the cache key.
@@ -99,6 +106,7 @@ def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side:
         "model": MODEL_SETTINGS,
         "others": {"probes": N_PROBES, "margin": PROBE_MARGIN,
                    "min_visibility": PROBE_MIN_VISIBILITY},
+        "sharpness": {"frames": SHARPNESS_FRAMES, "margin": BOX_MARGIN},
     }
     if decoder is not None:  # frames decoded here (streamed), not handed in
         payload["decoder"] = decoder
@@ -313,8 +321,11 @@ def extract_pose(
     if pose is None:
         keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
         others = probe_others(frames, keypoints, probe_rows(frames.shape[0]), max_side)
+        sharp = [frame_sharpness(frames[row], keypoints[row])
+                 for row in sharpness_rows(frames.shape[0])]
         pose = PoseSequence(
             others=others,
+            sharpness=clip_sharpness(sharp),
             keypoints=keypoints,
             visibility=visibility,
             world=world,
@@ -353,8 +364,9 @@ def extract_video_pose(
     if pose is None:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         got: list[np.ndarray] = []
-        probes = probe_rows(n)
+        probes, sharp_rows = probe_rows(n), sharpness_rows(n)
         others: list[np.ndarray] = []
+        sharp: list[float] = []
         with _PoseModel(max_side) as model, _OtherFinder(max_side) as finder:
             for indices, frames in iter_frames(plan, chunk, sequential=True):
                 parts.append(model.process(frames))
@@ -362,6 +374,8 @@ def extract_video_pose(
                 for row in probes[(probes >= start) & (probes < start + len(indices))]:
                     found = finder.other_person(frames[row - start], parts[-1][0][row - start])
                     others.append(np.array([row, int(found)]))
+                for row in sharp_rows[(sharp_rows >= start) & (sharp_rows < start + len(indices))]:
+                    sharp.append(frame_sharpness(frames[row - start], parts[-1][0][row - start]))
                 got.append(indices)
                 if on_progress is not None:
                     on_progress(sum(len(g) for g in got), n)
@@ -379,6 +393,7 @@ def extract_video_pose(
             height=plan.height,
             indices=indices,
             others=np.stack(others) if others else np.zeros((0, 2), np.int64),
+            sharpness=clip_sharpness(sharp),
         )
         if path is not None:
             pose.save(path)

@@ -278,4 +278,5 @@ def plausible(pose: PoseSequence) -> PoseSequence:
                         width=pose.width, height=pose.height, lr_agreement=pose.lr_agreement,
                         world=world,
                         indices=None if pose.indices is None else pose.indices.copy(),
-                        others=None if pose.others is None else pose.others.copy())
+                        others=None if pose.others is None else pose.others.copy(),
+                        sharpness=pose.sharpness)

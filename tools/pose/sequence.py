@@ -61,8 +61,9 @@ T = TypeVar("T")
 #: Version of the cached .npz layout; part of the cache key and stored in the file. 2 added the
 #: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
 #: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
-#: 4 added ``others`` (the look for a second person), which a format-3 file has not done.
-CACHE_FORMAT = 4
+#: 4 added ``others`` (the look for a second person), which a format-3 file has not done;
+#: 5 added ``sharpness`` (how sharp the person's picture is).
+CACHE_FORMAT = 5
 
 #: Below this left/right label agreement (:attr:`PoseSequence.lr_agreement`) nothing that
 #: depends on which side is the person's left is trusted (sided metrics, facing direction).
@@ -99,6 +100,9 @@ class PoseSequence:
     indices: np.ndarray | None = None
     """Source frame number of each pose frame (where a measured value can be looked at);
     None for sequences built without a video (then the row number stands in)."""
+    sharpness: float = float("nan")
+    """How sharp the person's picture is (:mod:`viddiff.tools.pose.sharpness`); NaN when not
+    read (sequences built without the model)."""
     others: np.ndarray | None = None
     """A second person looked for (:func:`viddiff.tools.pose.extract.probe_others`): (P, 2)
     rows of ``[pose row, 1 if someone else was found there else 0]``; None when not looked
@@ -131,6 +135,7 @@ class PoseSequence:
         self.width = int(self.width)
         self.height = int(self.height)
         self.lr_agreement = float(self.lr_agreement)
+        self.sharpness = float(self.sharpness)
 
     @property
     def n_frames(self) -> int:
@@ -198,6 +203,7 @@ class PoseSequence:
             world=world,
             indices=None if self.indices is None else self.indices.copy(),
             others=None if self.others is None else self.others.copy(),
+            sharpness=self.sharpness,
         )
 
     def save(self, path: str | Path) -> None:
@@ -217,6 +223,7 @@ class PoseSequence:
                     others=(self.others if self.others is not None
                             else np.full((0, 2), -1, dtype=np.int64)),
                     probed=np.array(self.others is not None),
+                    sharpness=np.array(self.sharpness),
                     format=np.array(CACHE_FORMAT),
                 )
         write_atomic(path, buf.getvalue())
@@ -246,6 +253,7 @@ class PoseSequence:
                          else None),
                 others=(data["others"] if "probed" in data and bool(data["probed"])
                         else None),
+                sharpness=float(data["sharpness"]) if "sharpness" in data else float("nan"),
             )
 
 
@@ -293,7 +301,8 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
                         timestamps=pose.timestamps.copy(), width=pose.width, height=pose.height,
                         lr_agreement=agreement * pose.lr_agreement, world=world,
                         indices=None if pose.indices is None else pose.indices.copy(),
-                        others=None if pose.others is None else pose.others.copy())
+                        others=None if pose.others is None else pose.others.copy(),
+                        sharpness=pose.sharpness)
 
 
 def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
