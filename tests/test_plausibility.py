@@ -161,3 +161,28 @@ def test_real_clip_small_inside_a_black_frame_reads_no_extreme_at_its_start(
         assert m.value_a is not None and m.value_b is not None
         assert abs(m.value_a - m.value_b) < 10.0, m.statement
         assert all(e.timestamp_s > 0.1 for e in m.evidence_b)
+
+
+def test_a_joint_outside_the_picture_is_not_seen() -> None:
+    """Feet below the frame's bottom edge are the model's guess whatever visibility it gives:
+    not seen, and neither is an ankle whose heel or toes are out of the picture; the stance
+    is then not measured, while the sides still count as seen (the knees, elbows and wrists
+    are in the picture) and the arms are measured."""
+    from viddiff.tools.kinematics.sides import hidden_sides
+    from viddiff.tools.pose.plausibility import outside_picture
+
+    frames = [figure(stance=0.8, arm=(60.0, 60.0))] * 20
+    whole = sequence(frames, fps=30.0, noise=0.3)
+    cut = sequence(frames, fps=30.0, noise=0.3, height=702)  # the heels and toes below it
+    assert not outside_picture(whole).any()
+    out = outside_picture(cut)
+    for side in ("left", "right"):
+        assert out[:, LANDMARK_INDEX[f"{side}_heel"]].all()
+        assert out[:, LANDMARK_INDEX[f"{side}_ankle"]].all()  # its foot is cut off
+        assert not out[:, LANDMARK_INDEX[f"{side}_knee"]].any()
+    seen = plausible(cut)
+    assert measure_metric("stance_width", plausible(whole)).value is not None
+    assert measure_metric("stance_width", seen).value is None
+    assert hidden_sides(seen) == {}
+    assert measure_metric("shoulder_angle_max", seen).value == pytest.approx(
+        measure_metric("shoulder_angle_max", plausible(whole)).value, abs=1.0)

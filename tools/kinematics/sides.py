@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viddiff.tools.pose.plausibility import outside_picture
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence
 from viddiff.tools.viewpoint import MAX_SPREAD_DEG, facing_angle
 
@@ -61,12 +62,20 @@ def _far_side(pose: PoseSequence) -> str | None:
 
 
 def side_visibility(pose: PoseSequence, side: str) -> float:
-    """Median over the present frames of the mean visibility of ``side``'s limb landmarks."""
+    """Median over the present frames of the mean visibility of ``side``'s limb landmarks
+    inside the picture: a joint out of the frame (the feet below its edge) is not seen, on
+    either side, and says nothing about which side the body turns away."""
     rows = pose.present
     if not rows.any():
         return 0.0
     idx = [LANDMARK_INDEX[f"{side}_{part}"] for part in _LIMB]
-    return float(np.median(pose.visibility[rows][:, idx].mean(axis=1)))
+    vis = pose.visibility[rows][:, idx].astype(np.float64)
+    inside = ~outside_picture(pose)[rows][:, idx]
+    framed = inside.any(axis=1)  # frames that show some of the side's joints
+    if not framed.any():
+        return 0.0
+    per_frame = np.where(inside, vis, 0.0).sum(axis=1)[framed] / inside.sum(axis=1)[framed]
+    return float(np.median(per_frame))
 
 
 def hidden_sides(pose: PoseSequence) -> dict[str, str]:

@@ -8,7 +8,7 @@ knee angle 51°, trunk lean 147°, both read at frame 0 of a clip filmed smaller
 frame). The per-signal glitch rejection of :mod:`viddiff.tools.kinematics.uncertainty` misses
 them: a run of bad frames at the start of a clip has no fit around it to stand out from.
 
-Three checks, each against what the clip itself shows (no fixed anthropometry, so children and
+Four checks, each against what the clip itself shows (no fixed anthropometry, so children and
 adults, near and far cameras pass alike):
 
 * **Proportions.** Each bone (thigh, shank, upper arm, forearm, shoulder width, hip width) in
@@ -27,6 +27,8 @@ adults, near and far cameras pass alike):
   main track and whose image proportions disagree with it (median beyond
   ``log(MAX_TRACK_SHAPE_RATIO)``) is a detection that had not settled: all its frames go. This
   is what catches the first frames, which have no earlier neighbour to be compared with.
+* **Inside the picture.** A landmark placed outside the frame is the model's guess at a joint
+  the camera does not see (feet below the picture's edge), whatever visibility it reports.
 * **Continuity of each landmark.** A limb landmark that sits further than
   :data:`SPIKE_MIN_TL` torso lengths (or what an acceleration of :data:`SPIKE_ACCEL_TL_S2`
   could move it in one frame, at low frame rates) from the midpoint of its two neighbours,
@@ -257,8 +259,24 @@ def check_skeletons(pose: PoseSequence) -> SkeletonCheck:
             landmarks[np.ix_(hit, [LANDMARK_INDEX[n] for n in _BEYOND[far]])] = True
     frames |= _unsettled_tracks(pose)
     landmarks |= _spikes(pose, pose.present & ~frames)
+    landmarks |= outside_picture(pose) & pose.present[:, None]
     landmarks[frames] = True
     return SkeletonCheck(frames, landmarks)
+
+
+def outside_picture(pose: PoseSequence) -> np.ndarray:
+    """(T, 33) landmarks the model placed outside the frame: a guess at a joint the camera
+    does not see. The model's visibility does not say so: on the jumping jacks cropped above
+    the ankles it put them below the picture with visibility up to 0.93, and the stance read
+    twice as wide as in the whole picture."""
+    x, y = pose.keypoints[..., 0], pose.keypoints[..., 1]
+    with np.errstate(invalid="ignore"):
+        out = (x < 0) | (x > pose.width) | (y < 0) | (y > pose.height)
+    # a foot cut off by the edge: its ankle is placed from what is not in the picture
+    for side in ("left", "right"):
+        foot = out[:, [LANDMARK_INDEX[f"{side}_heel"], LANDMARK_INDEX[f"{side}_foot_index"]]]
+        out[:, LANDMARK_INDEX[f"{side}_ankle"]] |= foot.any(axis=1)
+    return out
 
 
 def plausible(pose: PoseSequence) -> PoseSequence:
