@@ -15,6 +15,8 @@ no stated difference, and closed-mode statements about geometry and timing must 
   in two of the four clips, which would make the control pass without measuring anything);
 * ``blurred_2``: every frame blurred (a Gaussian of 2 px at the pipeline's 448 px), same size:
   filmed out of focus or through a poorer lens;
+* ``dark_0.3``: every frame three times darker, with sensor noise (3 grey levels) and the
+  compression that a phone gives such a picture (CRF 28): filmed in poor light;
 * ``fps_24``: re-timed to 24 frames/s, same timing;
 * ``mirror``: flipped left-right. A mirror image is the mirror-image movement, so a *sided*
   statement ("the left knee bends more in A") is true of it and is not counted false; every
@@ -167,6 +169,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("framed_0.6", "control", {"scale": 0.6, "pad": (0, 0, 0)}, _CONTROL_CLOSED),
     Variant("halfres_crf40", "control", {"max_side": 960, "crf": 40}, _CONTROL_CLOSED),
     Variant("blurred_2", "control", {"blur": 2.0}, _CONTROL_CLOSED),
+    Variant("dark_0.3", "control", {"gain": 0.3, "noise": 3.0, "crf": 28}, _CONTROL_CLOSED),
     Variant("fps_24", "control", {"fps": 24.0}, _CONTROL_CLOSED, source_fps_kept=False),
     Variant("mirror", "control", {"mirror": True}, _CONTROL_CLOSED, sided_allowed=True,
             mirror_pairs=MIRROR_PAIRS),
@@ -190,10 +193,10 @@ VARIANTS: tuple[Variant, ...] = (
               allowed=_SHALLOW_ALLOWED, turn_fraction=f) for f in (0.6, 0.4)),
 )
 VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
-#: The copies whose only change is the picture's size, quality, frame rate or sharpness: the
-#: pairs the capture error is measured on (bench/bench_capture_error.py).
+#: The copies whose only change is the picture's size, quality, frame rate, sharpness or light:
+#: the pairs the capture error is measured on (bench/bench_capture_error.py).
 CAPTURE_VARIANTS: tuple[str, ...] = ("resized_0.6", "framed_0.6", "halfres_crf40", "fps_24",
-                                     "blurred_2")
+                                     "blurred_2", "dark_0.3")
 
 
 def clip_path(cam: int) -> Path:

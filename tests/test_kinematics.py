@@ -578,6 +578,17 @@ def test_a_blurrier_clip_is_filmed_differently() -> None:
     m = compare_values(spec, MetricValue(40.0, 1.0, 30, "deg"), MetricValue(50.0, 1.0, 30, "deg"),
                        "higher", capture_differs=frozenset({"sharpness"}))
     assert "sharper or blurrier" in m.statement
+    from viddiff.tools.kinematics.comparison import EXPOSURE_RATIO
+
+    lit = replace(base, contrast=50.0)
+    assert capture_causes(lit, replace(lit, contrast=50.0 / (EXPOSURE_RATIO * 1.2))) == \
+        {"exposure"}
+    assert capture_causes(lit, replace(lit, contrast=50.0 / (EXPOSURE_RATIO * 0.8))) == \
+        frozenset()
+    dim = compare_values(spec, MetricValue(40.0, 1.0, 30, "deg"),
+                         MetricValue(50.0, 1.0, 30, "deg"), "higher",
+                         capture_differs=frozenset({"exposure"}))
+    assert "in other light" in dim.statement
 
 
 def _held_squat(blip: Sequence[np.ndarray] = (), hold: int = 21) -> PoseSequence:

@@ -15,6 +15,7 @@ from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence, repair_lef
 from viddiff.tools.pose.sharpness import (
     SHARPNESS_FRAMES,
     clip_sharpness,
+    frame_contrast,
     frame_sharpness,
     sharpness_rows,
 )
@@ -40,6 +41,14 @@ def test_blur_lowers_sharpness_and_contrast_does_not_change_it() -> None:
     assert frame_sharpness(dim, keypoints) == pytest.approx(sharp, rel=0.05)
 
 
+def test_a_dim_picture_has_less_contrast() -> None:
+    frame, keypoints = _scene()
+    dark = (frame.astype(np.float64) * 0.3).astype(np.uint8)
+    assert frame_contrast(dark, keypoints) == pytest.approx(0.3 * frame_contrast(frame, keypoints),
+                                                            rel=0.05)
+    assert np.isnan(frame_contrast(frame, np.full((33, 2), np.nan)))
+
+
 def test_no_person_or_a_tiny_box_says_nothing() -> None:
     frame, _ = _scene()
     assert np.isnan(frame_sharpness(frame, np.full((33, 2), np.nan)))
@@ -63,24 +72,28 @@ def test_sharpness_travels_with_the_pose(tmp_path: Path) -> None:
     pose = sequence(frames, fps=30.0, noise=0.5)
     pose = PoseSequence(keypoints=pose.keypoints, visibility=pose.visibility,
                         present=pose.present, timestamps=pose.timestamps, width=pose.width,
-                        height=pose.height, sharpness=0.8)
+                        height=pose.height, sharpness=0.8, contrast=40.0)
     kp = pose.keypoints.copy()
     kp[12, LANDMARK_INDEX["left_wrist"]] += (0.0, -300.0)  # a jump plausible() removes
     jumped = PoseSequence(keypoints=kp, visibility=pose.visibility, present=pose.present,
                           timestamps=pose.timestamps, width=pose.width, height=pose.height,
-                          sharpness=0.8)
+                          sharpness=0.8, contrast=40.0)
     assert plausible(jumped) is not jumped and plausible(jumped).sharpness == 0.8
+    assert plausible(jumped).contrast == 40.0 and repair_left_right(pose).contrast == 40.0
+    assert pose.mirrored().contrast == 40.0
     assert repair_left_right(pose).sharpness == 0.8
     assert pose.mirrored().sharpness == 0.8
     pose.save(tmp_path / "p.npz")
     assert PoseSequence.load(tmp_path / "p.npz").sharpness == 0.8
+    assert PoseSequence.load(tmp_path / "p.npz").contrast == 40.0
 
 
 @pytest.mark.real_clips
-def test_a_blurred_copy_of_a_real_clip_reads_clearly_blurrier(clips_dir: Path,
+def test_blurred_and_darker_copies_of_a_real_clip_read_so(clips_dir: Path,
                                                               tmp_path: Path) -> None:
     """On the frames the pose model reads: the shared clip and its copy blurred by 2 pixels
-    differ by more than SHARPNESS_RATIO; the copy re-encoded as it is does not."""
+    differ by more than SHARPNESS_RATIO, its copy three times darker with noise by more than
+    EXPOSURE_RATIO in contrast; the copy re-encoded as it is by neither."""
     from tests.support.videos import write_variant
     from viddiff.tools.kinematics.comparison import SHARPNESS_RATIO, capture_causes
     from viddiff.tools.pose.extract import extract_video_pose
@@ -88,10 +101,14 @@ def test_a_blurred_copy_of_a_real_clip_reads_clearly_blurrier(clips_dir: Path,
 
     src = clips_dir / "Demo_SinglePerson_cam01.mp4"
     paths = [write_variant(src, tmp_path / "a.mp4"), write_variant(src, tmp_path / "b.mp4"),
-             write_variant(src, tmp_path / "blurred.mp4", blur=2.0)]
+             write_variant(src, tmp_path / "blurred.mp4", blur=2.0),
+             write_variant(src, tmp_path / "dark.mp4", gain=0.3, noise=3.0, crf=28)]
     poses = [extract_video_pose(plan_sampling(p, 10.0, None, 448), tmp_path) for p in paths]
     assert all(np.isfinite(p.sharpness) for p in poses)
     assert poses[0].sharpness / poses[1].sharpness == pytest.approx(1.0, abs=0.05)
     assert poses[0].sharpness / poses[2].sharpness > SHARPNESS_RATIO
     assert "sharpness" in capture_causes(poses[0], poses[2])
     assert "sharpness" not in capture_causes(poses[0], poses[1])
+    assert capture_causes(poses[0], poses[3]) >= {"exposure"}
+    assert "exposure" not in capture_causes(poses[0], poses[1]) | capture_causes(poses[0],
+                                                                                 poses[2])

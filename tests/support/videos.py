@@ -114,7 +114,7 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   fps: float | None = None, scale: float = 1.0, rotation: int = 0,
                   repeat: int = 1, pad: tuple[int, int, int] | None = None,
                   resize: float = 1.0, crf: int = 12, turn_at: int | None = None,
-                  blur: float = 0.0) -> Path:
+                  blur: float = 0.0, gain: float = 1.0, noise: float = 0.0) -> Path:
     """Re-encode ``src`` as a variant whose difference from it is known by construction.
 
     Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
@@ -136,6 +136,8 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     * ``resize``: the whole picture resized (e.g. 0.5: half resolution, same framing).
     * ``blur``: each frame blurred (a Gaussian of that radius in pixels, at ``max_side``):
       the same picture filmed out of focus or by a poorer lens, at the same size.
+    * ``gain`` < 1 and ``noise``: each frame dimmed by that factor and given sensor noise (a
+      Gaussian of that many grey levels, the same seed every time): filmed in poor light.
     * ``mirror``: each frame flipped left-right (left and right swap).
     * ``rotation``: pixels stored turned, with a display-rotation flag that turns them back.
 
@@ -166,6 +168,11 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     if blur > 0:
         frames = [np.asarray(Image.fromarray(f).filter(ImageFilter.GaussianBlur(blur)))
                   for f in frames]
+    if gain != 1.0 or noise > 0:
+        rng = np.random.default_rng(0)
+        frames = [np.clip(f.astype(np.float64) * gain + rng.normal(0.0, noise, f.shape), 0, 255
+                          ).astype(np.uint8) if noise > 0 else
+                  np.clip(f.astype(np.float64) * gain, 0, 255).astype(np.uint8) for f in frames]
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
     return encode_frames(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)

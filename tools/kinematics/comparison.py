@@ -400,13 +400,17 @@ _CAPTURE_TABLE = "capture_error.csv"
 #: What differs between two captures of one performance, each with its own measured error:
 #: ``size`` the picture (its resolution, the person's size in it, so also its quality), ``rate``
 #: the pose rate (frames read per second), ``sharpness`` how sharp the person's picture is at
-#: the same size (one filmed out of focus or through a poorer lens).
-CaptureCause = Literal["size", "rate", "sharpness"]
-CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate", "sharpness")
+#: the same size (one filmed out of focus or through a poorer lens), ``exposure`` how much
+#: contrast it has (one filmed in poor light: dim, flat and noisy).
+CaptureCause = Literal["size", "rate", "sharpness", "exposure"]
+CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate", "sharpness", "exposure")
 #: Two clips whose sharpness (:mod:`viddiff.tools.pose.sharpness`) differs by more than this
 #: factor were filmed at another sharpness: a 2-pixel blur of the shared clips makes it 1.4-2.1;
 #: their other capture copies and the four views of one take stay within 1.2.
 SHARPNESS_RATIO = 1.3
+#: ... and more than this factor in contrast were filmed in other light: a copy three times
+#: darker, with noise, reads 3.4-3.7; different scenes of these clips differ by up to 2.1.
+EXPOSURE_RATIO = 2.5
 
 
 def _measured_capture(cause: CaptureCause) -> dict[str, float]:
@@ -436,7 +440,7 @@ def capture_error(spec: MetricSpec, causes: frozenset[CaptureCause] = frozenset(
 def _capture_words(causes: frozenset[CaptureCause]) -> str:
     """How the two were filmed differently, in words ("at another size or quality")."""
     words = {"size": "at another size or quality", "rate": "at another frame rate",
-             "sharpness": "sharper or blurrier"}
+             "sharpness": "sharper or blurrier", "exposure": "in other light"}
     return " and ".join(words[c] for c in CAPTURE_CAUSES if c in causes)
 
 
@@ -447,7 +451,8 @@ def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
     height (``heights``; else the poses' sampled height) or the person's size in the frame
     (median torso length over frame height) differ; ``rate`` when the poses were read at
     different rates; ``sharpness`` when the person's picture is clearly sharper in one
-    (:data:`SHARPNESS_RATIO`). The rate counts: a clip filmed at 24 frames/s is read at 24 poses a
+    (:data:`SHARPNESS_RATIO`); ``exposure`` when it has far more contrast in one
+    (:data:`EXPOSURE_RATIO`). The rate counts: a clip filmed at 24 frames/s is read at 24 poses a
     second however high ``--pose-fps`` is, and the pose model's tracker smooths differently at
     another rate (a 7-frame stop at a lunge's turnaround read at 30 frames/s was no stop at
     24); a clip filmed at 60 and one at 30 are both read at the default 30."""
@@ -469,6 +474,9 @@ def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
     if math.isfinite(pose_a.sharpness) and math.isfinite(pose_b.sharpness) and \
             ratio(pose_a.sharpness, pose_b.sharpness) > SHARPNESS_RATIO:
         causes.add("sharpness")
+    if math.isfinite(pose_a.contrast) and math.isfinite(pose_b.contrast) and \
+            ratio(pose_a.contrast, pose_b.contrast) > EXPOSURE_RATIO:
+        causes.add("exposure")
     return frozenset(causes)
 
 

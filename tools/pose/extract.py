@@ -55,6 +55,7 @@ from viddiff.tools.pose.sharpness import (
     BOX_MARGIN,
     SHARPNESS_FRAMES,
     clip_sharpness,
+    frame_contrast,
     frame_sharpness,
     sharpness_rows,
 )
@@ -106,7 +107,7 @@ def _cache_key(digest: str, indices: np.ndarray, shape: Sequence[int], max_side:
         "model": MODEL_SETTINGS,
         "others": {"probes": N_PROBES, "margin": PROBE_MARGIN,
                    "min_visibility": PROBE_MIN_VISIBILITY},
-        "sharpness": {"frames": SHARPNESS_FRAMES, "margin": BOX_MARGIN},
+        "sharpness": {"frames": SHARPNESS_FRAMES, "margin": BOX_MARGIN, "contrast": True},
     }
     if decoder is not None:  # frames decoded here (streamed), not handed in
         payload["decoder"] = decoder
@@ -321,11 +322,13 @@ def extract_pose(
     if pose is None:
         keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
         others = probe_others(frames, keypoints, probe_rows(frames.shape[0]), max_side)
-        sharp = [frame_sharpness(frames[row], keypoints[row])
-                 for row in sharpness_rows(frames.shape[0])]
+        rows = sharpness_rows(frames.shape[0])
+        sharp = [frame_sharpness(frames[row], keypoints[row]) for row in rows]
+        flat = [frame_contrast(frames[row], keypoints[row]) for row in rows]
         pose = PoseSequence(
             others=others,
             sharpness=clip_sharpness(sharp),
+            contrast=clip_sharpness(flat),
             keypoints=keypoints,
             visibility=visibility,
             world=world,
@@ -367,6 +370,7 @@ def extract_video_pose(
         probes, sharp_rows = probe_rows(n), sharpness_rows(n)
         others: list[np.ndarray] = []
         sharp: list[float] = []
+        flat: list[float] = []
         with _PoseModel(max_side) as model, _OtherFinder(max_side) as finder:
             for indices, frames in iter_frames(plan, chunk, sequential=True):
                 parts.append(model.process(frames))
@@ -376,6 +380,7 @@ def extract_video_pose(
                     others.append(np.array([row, int(found)]))
                 for row in sharp_rows[(sharp_rows >= start) & (sharp_rows < start + len(indices))]:
                     sharp.append(frame_sharpness(frames[row - start], parts[-1][0][row - start]))
+                    flat.append(frame_contrast(frames[row - start], parts[-1][0][row - start]))
                 got.append(indices)
                 if on_progress is not None:
                     on_progress(sum(len(g) for g in got), n)
@@ -394,6 +399,7 @@ def extract_video_pose(
             indices=indices,
             others=np.stack(others) if others else np.zeros((0, 2), np.int64),
             sharpness=clip_sharpness(sharp),
+            contrast=clip_sharpness(flat),
         )
         if path is not None:
             pose.save(path)

@@ -297,4 +297,4 @@ def plausible(pose: PoseSequence) -> PoseSequence:
                         world=world,
                         indices=None if pose.indices is None else pose.indices.copy(),
                         others=None if pose.others is None else pose.others.copy(),
-                        sharpness=pose.sharpness)
+                        sharpness=pose.sharpness, contrast=pose.contrast)

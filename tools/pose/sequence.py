@@ -62,8 +62,8 @@ T = TypeVar("T")
 #: world landmarks: a format-1 file has none, and reading it as if the clip had no 3-D pose
 #: would silently switch the metrics back to 2-D, so such caches are recomputed instead.
 #: 4 added ``others`` (the look for a second person), which a format-3 file has not done;
-#: 5 added ``sharpness`` (how sharp the person's picture is).
-CACHE_FORMAT = 5
+#: 5 added ``sharpness`` (how sharp the person's picture is), 6 ``contrast``.
+CACHE_FORMAT = 6
 
 #: Below this left/right label agreement (:attr:`PoseSequence.lr_agreement`) nothing that
 #: depends on which side is the person's left is trusted (sided metrics, facing direction).
@@ -103,6 +103,9 @@ class PoseSequence:
     sharpness: float = float("nan")
     """How sharp the person's picture is (:mod:`viddiff.tools.pose.sharpness`); NaN when not
     read (sequences built without the model)."""
+    contrast: float = float("nan")
+    """How contrasted the person's picture is (grey levels' standard deviation); NaN when not
+    read."""
     others: np.ndarray | None = None
     """A second person looked for (:func:`viddiff.tools.pose.extract.probe_others`): (P, 2)
     rows of ``[pose row, 1 if someone else was found there else 0]``; None when not looked
@@ -136,6 +139,7 @@ class PoseSequence:
         self.height = int(self.height)
         self.lr_agreement = float(self.lr_agreement)
         self.sharpness = float(self.sharpness)
+        self.contrast = float(self.contrast)
 
     @property
     def n_frames(self) -> int:
@@ -204,6 +208,7 @@ class PoseSequence:
             indices=None if self.indices is None else self.indices.copy(),
             others=None if self.others is None else self.others.copy(),
             sharpness=self.sharpness,
+            contrast=self.contrast,
         )
 
     def save(self, path: str | Path) -> None:
@@ -224,6 +229,7 @@ class PoseSequence:
                             else np.full((0, 2), -1, dtype=np.int64)),
                     probed=np.array(self.others is not None),
                     sharpness=np.array(self.sharpness),
+                    contrast=np.array(self.contrast),
                     format=np.array(CACHE_FORMAT),
                 )
         write_atomic(path, buf.getvalue())
@@ -254,6 +260,7 @@ class PoseSequence:
                 others=(data["others"] if "probed" in data and bool(data["probed"])
                         else None),
                 sharpness=float(data["sharpness"]) if "sharpness" in data else float("nan"),
+                contrast=float(data["contrast"]) if "contrast" in data else float("nan"),
             )
 
 
@@ -302,7 +309,7 @@ def repair_left_right(pose: PoseSequence, ratio: float = 0.6) -> PoseSequence:
                         lr_agreement=agreement * pose.lr_agreement, world=world,
                         indices=None if pose.indices is None else pose.indices.copy(),
                         others=None if pose.others is None else pose.others.copy(),
-                        sharpness=pose.sharpness)
+                        sharpness=pose.sharpness, contrast=pose.contrast)
 
 
 def _weighted_distance(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
