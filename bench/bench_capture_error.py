@@ -1,41 +1,41 @@
 """Capture error of every metric: how much the pose model's value moves when the SAME
-performance is filmed at another size, quality, frame rate, sharpness or light.
+performance is filmed at another size, quality, frame rate, sharpness, light or framing.
 
 Method. For each real clip (the four views of ../shared/data/clips) the original (re-encoded at
 the pipeline's size, :mod:`bench.open_mode_set`) is paired with each of its capture-only copies
 (:data:`bench.open_mode_set.CAPTURE_VARIANTS`: the picture at 60% of its size, shrunk to 60%
 inside a black frame, half the source resolution with heavy compression, re-timed to 24
-frames/s, blurred at the same size, darker with noise). The copy shows exactly the same
-performance, so whatever changes between the two values is the capture's. Poses come from
-:func:`viddiff.tools.pose.extract.extract_video_pose` at the engine's longer side (448 px) on
-the whole clips, at each pose rate of :data:`POSE_RATES` (the default 30 frames/s and
-``--pose-fps 60``: a denser sampling reads other frames, so a small person's detections, the
-frames where the model loses them and the extremes all change with it, and an error measured at
-one rate alone is too small at the other), and each metric is measured on both with
-:func:`viddiff.tools.kinematics.comparison.compare_metric` (no stage: the whole clip). Per
-metric, over every (pair, rate),
+frames/s, blurred at the same size, darker with noise, cut above the ankles). The copy shows
+exactly the same performance, so whatever changes between the two values is the capture's.
+Poses come from :func:`viddiff.tools.pose.extract.extract_video_pose` at the engine's longer
+side (448 px) on the whole clips, at each pose rate of :data:`POSE_RATES` (the default 30
+frames/s and ``--pose-fps 60``: a denser sampling reads other frames, so a small person's
+detections, the frames where the model loses them and the extremes all change with it, and an
+error measured at one rate alone is too small at the other), and each metric is measured on
+both with :func:`viddiff.tools.kinematics.comparison.compare_metric` (no stage: the whole
+clip). Per metric, over every (pair, rate),
 
     capture_error = sqrt(mean((value_copy - value_original) ** 2))
 
 per cause (:data:`CAUSE_OF_VARIANT`): ``size`` over the copies whose picture differs (resized,
 framed, half resolution and compressed), ``rate`` over the re-timed ones, so a pair filmed at
 another frame rate carries the rate's error and not the picture's, ``sharpness`` over the
-blurred ones, ``exposure`` over the darker ones; in the metric's own unit
-(degrees, torso lengths, seconds, torso lengths/s ...), over the pairs
-where both values exist; ``n_pairs`` says how many (pairs × rates; a copy on which no single
-person is followed well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value).
-It is the root mean square of the change, not its spread about the mean: a systematic offset
-(the person further away reads a little differently) is as much an error of the other capture
-as its scatter is. The printout shows the mean change beside it. Sided metrics are measured
-as they are (left and right separately). A metric with fewer than 3 pairs gets no row.
-Mirrored copies are not capture changes (they swap the sides) and a lead-in changes the clip's
-timing, so neither is used.
+blurred ones, ``exposure`` over the darker ones, ``framing`` over the cut ones; in the metric's
+own unit (degrees, torso lengths, seconds, torso lengths/s ...), over the pairs where both
+values exist; ``n_pairs`` says how many (pairs × rates; a copy on which no single person is
+followed well enough, ``viddiff.tools.pose.quality.person_problem``, gives no value). It is the
+root mean square of the change, not its spread about the mean: a systematic offset (the person
+further away reads a little differently) is as much an error of the other capture as its
+scatter is. The printout shows the mean change beside it. Sided metrics are measured as they
+are (left and right separately). A metric with fewer than 3 pairs gets no row. Mirrored copies
+are not capture changes (they swap the sides) and a lead-in changes the clip's timing, so
+neither is used.
 
     python -m bench.bench_capture_error [--work DIR] [--write]
 
 prints the table and with ``--write`` stores it in tools/data/capture_error.csv (columns
 metric, size_error, size_pairs, rate_error, rate_pairs, sharpness_error, sharpness_pairs,
-exposure_error, exposure_pairs) and a summary in bench/RESULTS.md.
+exposure_error, exposure_pairs, framing_error, framing_pairs) and a summary in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ MIN_PAIRS = 3
 #: :func:`viddiff.tools.kinematics.comparison.capture_causes`).
 CAUSE_OF_VARIANT: dict[str, CaptureCause] = {
     "resized_0.6": "size", "framed_0.6": "size", "halfres_crf40": "size", "fps_24": "rate",
-    "blurred_2": "sharpness", "dark_0.3": "exposure"}
+    "blurred_2": "sharpness", "dark_0.3": "exposure", "feet_cut": "framing"}
 
 
 def _pose(path: Path, cache: Path, rate: float) -> PoseSequence:

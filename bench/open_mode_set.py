@@ -17,6 +17,9 @@ no stated difference, and closed-mode statements about geometry and timing must 
   filmed out of focus or through a poorer lens;
 * ``dark_0.3``: every frame three times darker, with sensor noise (3 grey levels) and the
   compression that a phone gives such a picture (CRF 28): filmed in poor light;
+* ``feet_cut``: the bottom of the picture cut off just above the ankles (at the highest the
+  middle of a shin comes in the clip, :func:`feet_cut_share`): framed tighter, the feet out of
+  the picture. What needs the feet may be unmeasurable; nothing may differ;
 * ``fps_24``: re-timed to 24 frames/s, same timing;
 * ``mirror``: flipped left-right. A mirror image is the mirror-image movement, so a *sided*
   statement ("the left knee bends more in A") is true of it and is not counted false; every
@@ -146,6 +149,8 @@ class Variant:
     mirror_pairs: tuple[tuple[str, str], ...] = ()
     source_fps_kept: bool = True
     needs_bottom: bool = False
+    #: the picture cut above the ankles (:func:`feet_cut_share`)
+    needs_feet: bool = False
     #: a turned-early copy: B turned where the hips have dropped this fraction of the way to
     #: the bottom, against A turned at the bottom (:func:`turn_frame`)
     turn_fraction: float | None = None
@@ -170,6 +175,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("halfres_crf40", "control", {"max_side": 960, "crf": 40}, _CONTROL_CLOSED),
     Variant("blurred_2", "control", {"blur": 2.0}, _CONTROL_CLOSED),
     Variant("dark_0.3", "control", {"gain": 0.3, "noise": 3.0, "crf": 28}, _CONTROL_CLOSED),
+    Variant("feet_cut", "control", {}, _CONTROL_CLOSED, needs_feet=True),
     Variant("fps_24", "control", {"fps": 24.0}, _CONTROL_CLOSED, source_fps_kept=False),
     Variant("mirror", "control", {"mirror": True}, _CONTROL_CLOSED, sided_allowed=True,
             mirror_pairs=MIRROR_PAIRS),
@@ -193,10 +199,10 @@ VARIANTS: tuple[Variant, ...] = (
               allowed=_SHALLOW_ALLOWED, turn_fraction=f) for f in (0.6, 0.4)),
 )
 VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
-#: The copies whose only change is the picture's size, quality, frame rate, sharpness or light:
+#: The copies whose only change is the picture's size, quality, rate, sharpness, light, framing:
 #: the pairs the capture error is measured on (bench/bench_capture_error.py).
 CAPTURE_VARIANTS: tuple[str, ...] = ("resized_0.6", "framed_0.6", "halfres_crf40", "fps_24",
-                                     "blurred_2", "dark_0.3")
+                                     "blurred_2", "dark_0.3", "feet_cut")
 
 
 def clip_path(cam: int) -> Path:
@@ -306,6 +312,37 @@ def turn_frame(src: Path, out_dir: Path, fraction: float | None) -> int:
     return known[key]
 
 
+#: Where the feet-cut copy's picture ends: the highest the middle of a shin comes, at this
+#: percentile over the clip's frames (so the ankles are out of the picture on nearly all).
+FEET_CUT_PERCENTILE = 5.0
+
+
+def feet_cut_share(src: Path, out_dir: Path) -> float:
+    """The top share of the picture that keeps ``src``'s body down to the middle of its
+    shins and cuts off the ankles and feet: the higher mid-shin point (knee-ankle midpoint)
+    per frame, at :data:`FEET_CUT_PERCENTILE` over the clip, over the frame height; from pose
+    on every frame, remembered in ``out_dir/feet.json``."""
+    from viddiff.tools.pose.extract import extract_video_pose
+    from viddiff.tools.pose.sequence import LANDMARK_INDEX
+    from viddiff.tools.video import plan_sampling
+
+    memo = out_dir / "feet.json"
+    known: dict[str, float] = json.loads(memo.read_text()) if memo.exists() else {}
+    if src.name not in known:
+        pose = extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
+        kp = pose.keypoints.astype(np.float64)
+        shins = [(kp[:, LANDMARK_INDEX[f"{s}_knee"], 1] + kp[:, LANDMARK_INDEX[f"{s}_ankle"], 1])
+                 / 2.0 for s in ("left", "right")]
+        with np.errstate(all="ignore"):
+            higher = np.fmin(*shins)
+        if not np.isfinite(higher).any():
+            raise RuntimeError(f"{src}: no person found, cannot cut above the feet")
+        known[src.name] = round(float(np.nanpercentile(higher, FEET_CUT_PERCENTILE))
+                                / pose.height, 4)
+        memo.write_text(json.dumps(known, indent=1) + "\n")
+    return known[src.name]
+
+
 def _written(src: Path, dst: Path, **kw: Any) -> Path:
     """``write_variant(src, dst, **kw)`` unless ``dst`` exists (written atomically)."""
     if not dst.exists():
@@ -350,6 +387,8 @@ def build(out_dir: Path, *, cams: tuple[int, ...] | None = None,
             kw = dict(v.writer)
             if v.needs_bottom:
                 kw["hold"] = (bottom_frame(src, out_dir), 0.7)
+            if v.needs_feet:
+                kw["keep_top"] = feet_cut_share(src, out_dir)
             reference = original
             if v.turn_fraction is not None:  # A: the full-depth movement, turned the same way
                 reference = _written(src, out_dir / f"{stem}_turned_bottom.mp4",

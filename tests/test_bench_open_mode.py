@@ -204,7 +204,7 @@ def test_the_set_is_consistent() -> None:
     assert all(v.target for v in VARIANTS if v.kind == "case")
     assert all(not v.target for v in VARIANTS if v.kind == "control")
     assert all(e.label == "c" for v in VARIANTS if v.kind == "control" for e in v.closed)
-    assert pair_names((1,))[-1] == "example_AB" and len(pair_names((1, 2))) == 29
+    assert pair_names((1,))[-1] == "example_AB" and len(pair_names((1, 2))) == 31
     assert all(v.turn_fraction is not None for v in VARIANTS if v.name.startswith("shallow"))
 
 

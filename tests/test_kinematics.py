@@ -591,6 +591,27 @@ def test_a_blurrier_clip_is_filmed_differently() -> None:
     assert "in other light" in dim.statement
 
 
+def test_a_clip_that_cuts_the_feet_off_is_framed_differently() -> None:
+    """Feet below the picture's edge on most frames of one clip and none of the other is a
+    capture cause of its own; both cut alike is not. A metric the framing copies never
+    measured (what needs the feet) takes its kind's pooled error instead of none."""
+    from viddiff.tools.kinematics.comparison import (
+        _measured_capture,
+        capture_causes,
+        capture_error,
+        cut_off_share,
+    )
+
+    frames = [figure(stance=0.8)] * 20
+    whole = sequence(frames, fps=30.0, noise=0.3)
+    cut = sequence(frames, fps=30.0, noise=0.3, height=702)  # heels and toes below the edge
+    assert cut_off_share(whole) == 0.0 and cut_off_share(cut) == 1.0
+    assert capture_causes(whole, cut) == {"framing"}
+    assert capture_causes(cut, cut) == frozenset()
+    assert "knee_angle_min" not in _measured_capture("framing")  # measured on no pair
+    assert capture_error(METRICS["knee_angle_min"], frozenset({"framing"})) > 5.0
+
+
 def _held_squat(blip: Sequence[np.ndarray] = (), hold: int = 21) -> PoseSequence:
     """A squat at 30 frames/s whose bottom is held ``hold`` frames, with ``blip`` frames put
     in the middle of the hold in place of as many held ones."""

@@ -184,5 +184,13 @@ def test_a_joint_outside_the_picture_is_not_seen() -> None:
     assert measure_metric("stance_width", plausible(whole)).value is not None
     assert measure_metric("stance_width", seen).value is None
     assert hidden_sides(seen) == {}
+    # an ankle out of the picture on most frames is not seen on the others either: where the
+    # framing cuts the feet off, the model's placing of them inside is a guess as well
+    some = cut.keypoints.copy()
+    some[:3, LANDMARK_INDEX["left_heel"], 1] = 600.0  # three frames show the left foot
+    some[:3, LANDMARK_INDEX["left_foot_index"], 1] = 600.0
+    partly = PoseSequence(keypoints=some, visibility=cut.visibility, present=cut.present,
+                          timestamps=cut.timestamps, width=cut.width, height=cut.height)
+    assert outside_picture(partly)[:, LANDMARK_INDEX["left_ankle"]].all()
     assert measure_metric("shoulder_angle_max", seen).value == pytest.approx(
         measure_metric("shoulder_angle_max", plausible(whole)).value, abs=1.0)

@@ -114,12 +114,15 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   fps: float | None = None, scale: float = 1.0, rotation: int = 0,
                   repeat: int = 1, pad: tuple[int, int, int] | None = None,
                   resize: float = 1.0, crf: int = 12, turn_at: int | None = None,
-                  blur: float = 0.0, gain: float = 1.0, noise: float = 0.0) -> Path:
+                  blur: float = 0.0, gain: float = 1.0, noise: float = 0.0,
+                  keep_top: float = 1.0) -> Path:
     """Re-encode ``src`` as a variant whose difference from it is known by construction.
 
     Frames are shrunk to ``max_side`` first (what the pipeline samples anyway), which keeps
     the encoding fast. Then, in this order:
 
+    * ``keep_top`` < 1: only that top share of the picture kept (even rows): the bottom cut
+      off, as a camera framed tighter cuts off the feet.
     * ``turn_at=frame``: the clip played up to that source frame and then backwards to its
       first frame (frames 0..k, then k-1..0): the movement turned around at that frame, every
       frame real. Turned at the bottom it is a full-depth movement down and back up; turned
@@ -144,6 +147,9 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
     ``crf`` is the H.264 quality (12: near lossless; 40: heavy compression artefacts).
     """
     frames, rate = read_frames(src, max_side)
+    if keep_top < 1.0:
+        rows = max(2, int(frames[0].shape[0] * keep_top) // 2 * 2)
+        frames = [np.ascontiguousarray(f[:rows]) for f in frames]
     if turn_at is not None:
         k = min(max(int(turn_at), 0), len(frames) - 1)
         frames = frames[: k + 1] + frames[:k][::-1]

@@ -50,8 +50,9 @@ from viddiff.tools.kinematics.results import (
 from viddiff.tools.kinematics.sides import choose_sides, side_note
 from viddiff.tools.kinematics.signals import ClipContext
 from viddiff.tools.kinematics.uncertainty import mean_over_reps
+from viddiff.tools.pose.plausibility import outside_picture
 from viddiff.tools.pose.quality import person_problem
-from viddiff.tools.pose.sequence import LR_AGREEMENT_MIN, PoseSequence
+from viddiff.tools.pose.sequence import LANDMARK_INDEX, LR_AGREEMENT_MIN, PoseSequence
 from viddiff.tools.segments import Segment
 from viddiff.tools.viewpoint import VIEW_DIFFERENCE_WARN_DEG, view_difference, views_unknown
 
@@ -401,9 +402,10 @@ _CAPTURE_TABLE = "capture_error.csv"
 #: ``size`` the picture (its resolution, the person's size in it, so also its quality), ``rate``
 #: the pose rate (frames read per second), ``sharpness`` how sharp the person's picture is at
 #: the same size (one filmed out of focus or through a poorer lens), ``exposure`` how much
-#: contrast it has (one filmed in poor light: dim, flat and noisy).
-CaptureCause = Literal["size", "rate", "sharpness", "exposure"]
-CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate", "sharpness", "exposure")
+#: contrast it has (one filmed in poor light: dim, flat and noisy), ``framing`` whether the
+#: picture cuts the body off (the feet below its edge in one video, not in the other).
+CaptureCause = Literal["size", "rate", "sharpness", "exposure", "framing"]
+CAPTURE_CAUSES: tuple[CaptureCause, ...] = ("size", "rate", "sharpness", "exposure", "framing")
 #: Two clips whose sharpness (:mod:`viddiff.tools.pose.sharpness`) differs by more than this
 #: factor were filmed at another sharpness: a 2-pixel blur of the shared clips makes it 1.4-2.1;
 #: their other capture copies and the four views of one take stay within 1.2.
@@ -411,36 +413,60 @@ SHARPNESS_RATIO = 1.3
 #: ... and more than this factor in contrast were filmed in other light: a copy three times
 #: darker, with noise, reads 3.4-3.7; different scenes of these clips differ by up to 2.1.
 EXPOSURE_RATIO = 2.5
+#: A clip whose hands or feet are outside the picture on more than this share of its frames
+#: is framed tighter than one where they are on fewer: the pose model reads the rest of the
+#: body differently when a limb is cut off (the lunge clips cut at mid-shin read their trunk
+#: leaning 5-10° further).
+FRAMING_SHARE = 0.5
 
 
+@functools.cache
 def _measured_capture(cause: CaptureCause) -> dict[str, float]:
     """Per-metric capture errors of one cause: how much the pose model's value changes when
     the same performance is filmed at another size or quality (``size``), frame rate
-    (``rate``) or sharpness (``sharpness``: blurred at the same size), measured on constructed
-    copies of real clips with poses at 30 and 60 frames/s
-    (``python -m bench.bench_capture_error --write``): the root mean square of
-    (copy - original) over the pairs and rates, a systematic offset included."""
-    return _per_metric_table(_CAPTURE_TABLE, f"{cause}_error")
+    (``rate``), sharpness (``sharpness``: blurred at the same size), light (``exposure``) or
+    framing (``framing``: the feet cut off), measured on constructed copies of real clips with
+    poses at 30 and 60 frames/s (``python -m bench.bench_capture_error --write``): the root
+    mean square of (copy - original) over the pairs and rates, a systematic offset included.
+    A metric measured on no pair (a cut-off copy does not measure what needs the feet) has no
+    entry here, so :func:`capture_error` falls back to its kind's pooled error."""
+    text = resources.files("viddiff.tools").joinpath("data", _CAPTURE_TABLE).read_text(
+        encoding="utf-8")
+    return {row["metric"]: float(row[f"{cause}_error"])
+            for row in csv.DictReader(io.StringIO(text)) if int(row[f"{cause}_pairs"]) > 0}
+
+
+@functools.cache
+def _pooled_capture(cause: CaptureCause, kind: Kind) -> float:
+    """One cause's capture error pooled (root mean square) over the measured metrics of a
+    kind, for a metric the table has no measurement of (0 when none of the kind has one)."""
+    from viddiff.tools.kinematics.registry import METRICS
+
+    values = [v for name, v in _measured_capture(cause).items()
+              if name in METRICS and METRICS[name].kind == kind]
+    return math.sqrt(sum(v * v for v in values) / len(values)) if values else 0.0
 
 
 def capture_error(spec: MetricSpec, causes: frozenset[CaptureCause] = frozenset(CAPTURE_CAUSES)
                   ) -> float:
     """The standard deviation of the change in ``spec``'s value between two captures of one
-    performance that differ by ``causes`` (the errors of independent causes in quadrature; 0
-    when the table has no entry for the metric or its two-sided form)."""
+    performance that differ by ``causes`` (the errors of independent causes in quadrature):
+    the metric's measured error, else its two-sided form's, else its kind's pooled one."""
     base = spec.name.removesuffix("_left").removesuffix("_right")
     errors = []
     for cause in CAPTURE_CAUSES:
         if cause in causes:
             table = _measured_capture(cause)
-            errors.append(table.get(spec.name, table.get(base, 0.0)))
+            errors.append(table.get(spec.name, table.get(base, _pooled_capture(cause,
+                                                                                spec.kind))))
     return math.hypot(*errors) if errors else 0.0
 
 
 def _capture_words(causes: frozenset[CaptureCause]) -> str:
     """How the two were filmed differently, in words ("at another size or quality")."""
     words = {"size": "at another size or quality", "rate": "at another frame rate",
-             "sharpness": "sharper or blurrier", "exposure": "in other light"}
+             "sharpness": "sharper or blurrier", "exposure": "in other light",
+             "framing": "framed so that a hand or a foot is out of the picture in one"}
     return " and ".join(words[c] for c in CAPTURE_CAUSES if c in causes)
 
 
@@ -452,10 +478,12 @@ def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
     (median torso length over frame height) differ; ``rate`` when the poses were read at
     different rates; ``sharpness`` when the person's picture is clearly sharper in one
     (:data:`SHARPNESS_RATIO`); ``exposure`` when it has far more contrast in one
-    (:data:`EXPOSURE_RATIO`). The rate counts: a clip filmed at 24 frames/s is read at 24 poses a
-    second however high ``--pose-fps`` is, and the pose model's tracker smooths differently at
-    another rate (a 7-frame stop at a lunge's turnaround read at 30 frames/s was no stop at
-    24); a clip filmed at 60 and one at 30 are both read at the default 30."""
+    (:data:`EXPOSURE_RATIO`); ``framing`` when a hand or a foot is out of the picture on
+    most frames of one and not of the other (:data:`FRAMING_SHARE`). The rate counts: a clip
+    filmed at 24 frames/s is read at 24 poses a second however high ``--pose-fps`` is, and
+    the pose model's tracker smooths differently at another rate (a 7-frame stop at a
+    lunge's turnaround read at 30 frames/s was no stop at 24); a clip filmed at 60 and one
+    at 30 are both read at the default 30."""
     def ratio(x: float, y: float) -> float:
         return max(x, y) / min(x, y) if min(x, y) > 0 else 1.0
 
@@ -477,7 +505,23 @@ def capture_causes(pose_a: PoseSequence, pose_b: PoseSequence,
     if math.isfinite(pose_a.contrast) and math.isfinite(pose_b.contrast) and \
             ratio(pose_a.contrast, pose_b.contrast) > EXPOSURE_RATIO:
         causes.add("exposure")
+    if (cut_off_share(pose_a) > FRAMING_SHARE) != (cut_off_share(pose_b) > FRAMING_SHARE):
+        causes.add("framing")
     return frozenset(causes)
+
+
+_LIMB_ENDS = tuple(f"{side}_{part}" for side in ("left", "right")
+                   for part in ("wrist", "ankle", "heel", "foot_index"))
+
+
+def cut_off_share(pose: PoseSequence) -> float:
+    """The share of the present frames in which a hand or a foot is outside the picture
+    (:func:`~viddiff.tools.pose.plausibility.outside_picture`)."""
+    rows = pose.present
+    if not rows.any():
+        return 0.0
+    out = outside_picture(pose)[rows][:, [LANDMARK_INDEX[n] for n in _LIMB_ENDS]]
+    return float(out.any(axis=1).mean())
 
 
 def _mean_period(pose: PoseSequence) -> float:
