@@ -225,6 +225,20 @@ def evaluate(pairs: Sequence[Pair], cache: Path, *, pose_fps_60: bool = True,
     }
 
 
+def publish(report: dict[str, Any], start: float, *, write: bool, text: str | None = None,
+            json_out: Path = JSON_OUT, section: str = SECTION,
+            about: str | None = None) -> None:
+    """Stamp ``report`` with the seconds since ``start``, print its markdown (or ``text`` after
+    it, a reading of the figures) and, when ``write``, store the JSON and the section of
+    bench/RESULTS.md: the end of this bench and of bench/bench_second_clip.py."""
+    report["seconds"] = time.perf_counter() - start
+    out = markdown(report, about=about) + (f"\n\n{text}" if text else "")
+    print(out)
+    if write:
+        write_atomic(json_out, json.dumps(report, indent=1) + "\n")
+        update_section(section, out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path,
@@ -247,12 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.pairs.split(",") if n] or None
     pairs = build(args.work, cams=cams, names=names)
     report = evaluate(pairs, args.work / "cache", pose_fps_60=not args.no_pose_fps)
-    report["seconds"] = time.perf_counter() - start
-    text = markdown(report)
-    print(text)
-    if not args.no_write:
-        write_atomic(JSON_OUT, json.dumps(report, indent=1) + "\n")
-        update_section(SECTION, text)
+    publish(report, start, write=not args.no_write)
     return 0
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import subprocess
 import sys
 import tempfile
@@ -38,12 +37,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-from bench.bench_open_mode import evaluate, markdown
+from bench.bench_open_mode import evaluate, publish
 from bench.open_mode_set import VARIANTS, build
-from bench.results import update_section
 from tests.support.videos import encode_frames
 from viddiff.graphs.context import default_cache_dir
-from viddiff.tools.files import write_atomic
 
 VERSION = "0.8.34"
 MEMBER = "Sports2D/Demo/demo.mp4"
@@ -151,12 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     # 30 frames/s clips: --pose-fps 60 reads no more frames than 30: nothing to compare
     report = evaluate(pairs, args.work / "cache", pose_fps_60=False,
                       actions={cut.name: cut.action for cut in CUTS})
-    report["seconds"] = time.perf_counter() - start
-    text = markdown(report, about=ABOUT) + "\n\n" + READING
-    print(text)
-    if not args.no_write:
-        write_atomic(JSON_OUT, json.dumps(report, indent=1) + "\n")
-        update_section(SECTION, text)
+    publish(report, start, write=not args.no_write, text=READING, json_out=JSON_OUT,
+            section=SECTION, about=ABOUT)
     return 0
 
 

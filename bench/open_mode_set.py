@@ -58,7 +58,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -71,6 +71,9 @@ from bench.validation_set import (
     Expectation,
 )
 from tests.support.videos import CLIPS_DIR, REPO, write_variant
+
+if TYPE_CHECKING:
+    from viddiff.tools.pose.sequence import PoseSequence
 
 ACTION = "a lunge with a balance hold"
 CLIP = "Demo_SinglePerson_cam{:02d}.mp4"
@@ -213,14 +216,21 @@ def available_cams() -> tuple[int, ...]:
     return tuple(c for c in (1, 2, 3, 4) if clip_path(c).exists())
 
 
-def _hip_heights(src: Path, out_dir: Path) -> tuple[np.ndarray, list[int], float]:
-    """Hip height (torso lengths above the standing ankle) on every frame of ``src``, the
-    source frame of each value and the frame rate, from pose (cached under ``out_dir/poses``)."""
-    from viddiff.tools.kinematics.signals import ClipContext, hip_height
+def _every_frame_pose(src: Path, out_dir: Path) -> PoseSequence:
+    """The pose of every frame of ``src`` at the pipeline's 448 px (cached under
+    ``out_dir/poses``): what the copies' turning points and cuts are read from."""
     from viddiff.tools.pose.extract import extract_video_pose
     from viddiff.tools.video import plan_sampling
 
-    pose = extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
+    return extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
+
+
+def _hip_heights(src: Path, out_dir: Path) -> tuple[np.ndarray, list[int], float]:
+    """Hip height (torso lengths above the standing ankle) on every frame of ``src``, the
+    source frame of each value and the frame rate, from pose (:func:`_every_frame_pose`)."""
+    from viddiff.tools.kinematics.signals import ClipContext, hip_height
+
+    pose = _every_frame_pose(src, out_dir)
     height, _ = hip_height(pose, ClipContext.of(pose))
     if not np.isfinite(height).any():
         raise RuntimeError(f"{src}: no person found, cannot locate the bottom")
@@ -322,14 +332,12 @@ def feet_cut_share(src: Path, out_dir: Path) -> float:
     shins and cuts off the ankles and feet: the higher mid-shin point (knee-ankle midpoint)
     per frame, at :data:`FEET_CUT_PERCENTILE` over the clip, over the frame height; from pose
     on every frame, remembered in ``out_dir/feet.json``."""
-    from viddiff.tools.pose.extract import extract_video_pose
     from viddiff.tools.pose.sequence import LANDMARK_INDEX
-    from viddiff.tools.video import plan_sampling
 
     memo = out_dir / "feet.json"
     known: dict[str, float] = json.loads(memo.read_text()) if memo.exists() else {}
     if src.name not in known:
-        pose = extract_video_pose(plan_sampling(src, 1000.0, 10_000, 448), out_dir / "poses")
+        pose = _every_frame_pose(src, out_dir)
         kp = pose.keypoints.astype(np.float64)
         shins = [(kp[:, LANDMARK_INDEX[f"{s}_knee"], 1] + kp[:, LANDMARK_INDEX[f"{s}_ankle"], 1])
                  / 2.0 for s in ("left", "right")]

@@ -14,7 +14,7 @@ from viddiff.tools.pose.plausibility import plausible
 from viddiff.tools.pose.sequence import LANDMARK_INDEX, PoseSequence, repair_left_right
 from viddiff.tools.pose.sharpness import (
     SHARPNESS_FRAMES,
-    clip_sharpness,
+    clip_median,
     frame_contrast,
     frame_sharpness,
     sharpness_rows,
@@ -53,8 +53,8 @@ def test_no_person_or_a_tiny_box_says_nothing() -> None:
     frame, _ = _scene()
     assert np.isnan(frame_sharpness(frame, np.full((33, 2), np.nan)))
     assert np.isnan(frame_sharpness(frame, np.full((33, 2), 100.0)))  # a box of no size
-    assert np.isnan(clip_sharpness([float("nan")] * 3))
-    assert clip_sharpness([1.0, float("nan"), 3.0, 2.0]) == 2.0
+    assert np.isnan(clip_median([float("nan")] * 3))
+    assert clip_median([1.0, float("nan"), 3.0, 2.0]) == 2.0
 
 
 def test_the_rows_read_are_spread_over_the_clip() -> None:

@@ -176,9 +176,14 @@ def write_variant(src: Path, dst: Path, slow: float = 1.0, mirror: bool = False,
                   for f in frames]
     if gain != 1.0 or noise > 0:
         rng = np.random.default_rng(0)
-        frames = [np.clip(f.astype(np.float64) * gain + rng.normal(0.0, noise, f.shape), 0, 255
-                          ).astype(np.uint8) if noise > 0 else
-                  np.clip(f.astype(np.float64) * gain, 0, 255).astype(np.uint8) for f in frames]
+
+        def lit(frame: np.ndarray) -> np.ndarray:
+            out = frame.astype(np.float64) * gain
+            if noise > 0:
+                out = out + rng.normal(0.0, noise, frame.shape)
+            return np.clip(out, 0, 255).astype(np.uint8)
+
+        frames = [lit(f) for f in frames]
     if mirror:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
     return encode_frames(dst, frames, rate.limit_denominator(10000), rotation=rotation, crf=crf)

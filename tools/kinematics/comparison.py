@@ -76,11 +76,13 @@ _CROSS_VIEW_TABLE = "cross_view_error.csv"
 
 
 @functools.cache
-def _per_metric_table(filename: str, column: str) -> dict[str, float]:
-    """A shipped table of one measured error per metric (``tools/data/FILENAME``)."""
+def _per_metric_table(filename: str, column: str, pairs: str | None = None) -> dict[str, float]:
+    """A shipped table of one measured error per metric (``tools/data/FILENAME``); with
+    ``pairs``, only the metrics measured on at least one pair (that column above 0)."""
     text = resources.files("viddiff.tools").joinpath("data", filename).read_text(
         encoding="utf-8")
-    return {row["metric"]: float(row[column]) for row in csv.DictReader(io.StringIO(text))}
+    return {row["metric"]: float(row[column]) for row in csv.DictReader(io.StringIO(text))
+            if pairs is None or int(row[pairs]) > 0}
 
 
 def _measured_cross_view() -> dict[str, float]:
@@ -420,7 +422,6 @@ EXPOSURE_RATIO = 2.5
 FRAMING_SHARE = 0.5
 
 
-@functools.cache
 def _measured_capture(cause: CaptureCause) -> dict[str, float]:
     """Per-metric capture errors of one cause: how much the pose model's value changes when
     the same performance is filmed at another size or quality (``size``), frame rate
@@ -430,10 +431,7 @@ def _measured_capture(cause: CaptureCause) -> dict[str, float]:
     mean square of (copy - original) over the pairs and rates, a systematic offset included.
     A metric measured on no pair (a cut-off copy does not measure what needs the feet) has no
     entry here, so :func:`capture_error` falls back to its kind's pooled error."""
-    text = resources.files("viddiff.tools").joinpath("data", _CAPTURE_TABLE).read_text(
-        encoding="utf-8")
-    return {row["metric"]: float(row[f"{cause}_error"])
-            for row in csv.DictReader(io.StringIO(text)) if int(row[f"{cause}_pairs"]) > 0}
+    return _per_metric_table(_CAPTURE_TABLE, f"{cause}_error", f"{cause}_pairs")
 
 
 @functools.cache
@@ -517,11 +515,15 @@ _LIMB_ENDS = tuple(f"{side}_{part}" for side in ("left", "right")
 def cut_off_share(pose: PoseSequence) -> float:
     """The share of the present frames in which a hand or a foot is outside the picture
     (:func:`~viddiff.tools.pose.plausibility.outside_picture`)."""
-    rows = pose.present
-    if not rows.any():
-        return 0.0
-    out = outside_picture(pose)[rows][:, [LANDMARK_INDEX[n] for n in _LIMB_ENDS]]
-    return float(out.any(axis=1).mean())
+    def share() -> float:
+        rows = pose.present
+        if not rows.any():
+            return 0.0
+        out = outside_picture(pose)[rows][:, [LANDMARK_INDEX[n] for n in _LIMB_ENDS]]
+        return float(out.any(axis=1).mean())
+
+    # asked for by every metric a closed-mode comparison measures
+    return pose.derived("cut_off_share", share)
 
 
 def _mean_period(pose: PoseSequence) -> float:

@@ -54,9 +54,8 @@ from viddiff.tools.pose.sequence import (
 from viddiff.tools.pose.sharpness import (
     BOX_MARGIN,
     SHARPNESS_FRAMES,
-    clip_sharpness,
-    frame_contrast,
-    frame_sharpness,
+    clip_picture,
+    frame_picture,
     sharpness_rows,
 )
 from viddiff.tools.video import STREAM_SCALING, SamplingPlan, iter_frames
@@ -322,13 +321,12 @@ def extract_pose(
     if pose is None:
         keypoints, visibility, world = run_pose_model(frames, max_side=max_side)
         others = probe_others(frames, keypoints, probe_rows(frames.shape[0]), max_side)
-        rows = sharpness_rows(frames.shape[0])
-        sharp = [frame_sharpness(frames[row], keypoints[row]) for row in rows]
-        flat = [frame_contrast(frames[row], keypoints[row]) for row in rows]
+        sharpness, contrast = clip_picture([frame_picture(frames[row], keypoints[row])
+                                            for row in sharpness_rows(frames.shape[0])])
         pose = PoseSequence(
             others=others,
-            sharpness=clip_sharpness(sharp),
-            contrast=clip_sharpness(flat),
+            sharpness=sharpness,
+            contrast=contrast,
             keypoints=keypoints,
             visibility=visibility,
             world=world,
@@ -369,8 +367,7 @@ def extract_video_pose(
         got: list[np.ndarray] = []
         probes, sharp_rows = probe_rows(n), sharpness_rows(n)
         others: list[np.ndarray] = []
-        sharp: list[float] = []
-        flat: list[float] = []
+        picture: list[tuple[float, float]] = []
         with _PoseModel(max_side) as model, _OtherFinder(max_side) as finder:
             for indices, frames in iter_frames(plan, chunk, sequential=True):
                 parts.append(model.process(frames))
@@ -379,11 +376,11 @@ def extract_video_pose(
                     found = finder.other_person(frames[row - start], parts[-1][0][row - start])
                     others.append(np.array([row, int(found)]))
                 for row in sharp_rows[(sharp_rows >= start) & (sharp_rows < start + len(indices))]:
-                    sharp.append(frame_sharpness(frames[row - start], parts[-1][0][row - start]))
-                    flat.append(frame_contrast(frames[row - start], parts[-1][0][row - start]))
+                    picture.append(frame_picture(frames[row - start], parts[-1][0][row - start]))
                 got.append(indices)
                 if on_progress is not None:
                     on_progress(sum(len(g) for g in got), n)
+        sharpness, contrast = clip_picture(picture)
         indices = np.concatenate(got) if got else np.zeros(0, np.int64)
         if indices.shape[0] == 0:
             raise VideoError(f"{plan.info.path}: no frame could be decoded")
@@ -398,8 +395,8 @@ def extract_video_pose(
             height=plan.height,
             indices=indices,
             others=np.stack(others) if others else np.zeros((0, 2), np.int64),
-            sharpness=clip_sharpness(sharp),
-            contrast=clip_sharpness(flat),
+            sharpness=sharpness,
+            contrast=contrast,
         )
         if path is not None:
             pose.save(path)

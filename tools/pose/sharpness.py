@@ -55,30 +55,41 @@ def _person_box(frame: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
     return box if min(box.shape) >= MIN_BOX else None
 
 
-def frame_contrast(frame: np.ndarray, keypoints: np.ndarray) -> float:
-    """The contrast of the person's picture in one RGB ``frame``: the standard deviation of
-    its grey levels (0-255) in the box around the landmarks; NaN when nobody was found. A
-    picture filmed in poor light is dim and flat."""
-    box = _person_box(frame, keypoints)
-    return float("nan") if box is None else float(box.std())
+def frame_picture(frame: np.ndarray, keypoints: np.ndarray) -> tuple[float, float]:
+    """The sharpness and the contrast of the person's picture in one RGB ``frame`` (H, W, 3)
+    whose landmarks are ``keypoints`` (33, 2) pixels, from one box around them; NaN for both
+    when nobody was found or the box is too small.
 
-
-def frame_sharpness(frame: np.ndarray, keypoints: np.ndarray) -> float:
-    """The sharpness of the person in one RGB ``frame`` (H, W, 3) whose landmarks are
-    ``keypoints`` (33, 2) pixels: mean |Laplacian| over mean |gradient| in the box around
-    them; NaN when nobody was found or the box is too small."""
+    Sharpness: mean |Laplacian| over mean |gradient|. Contrast: the grey levels' standard
+    deviation (0-255); a picture filmed in poor light is dim and flat."""
     box = _person_box(frame, keypoints)
     if box is None:
-        return float("nan")
+        return float("nan"), float("nan")
     gradient = np.hypot(np.diff(box, axis=1)[:-1, :], np.diff(box, axis=0)[:, :-1])
     laplacian = (box[1:-1, :-2] + box[1:-1, 2:] + box[:-2, 1:-1] + box[2:, 1:-1]
                  - 4.0 * box[1:-1, 1:-1])
     edges = float(gradient.mean())
-    return float(np.abs(laplacian).mean() / edges) if edges > 0 else float("nan")
+    sharpness = float(np.abs(laplacian).mean() / edges) if edges > 0 else float("nan")
+    return sharpness, float(box.std())
 
 
-def clip_sharpness(values: list[float]) -> float:
-    """The clip's sharpness (or contrast): the median of its frames' (NaN when none could be
-    read)."""
+def frame_sharpness(frame: np.ndarray, keypoints: np.ndarray) -> float:
+    """The sharpness of :func:`frame_picture`."""
+    return frame_picture(frame, keypoints)[0]
+
+
+def frame_contrast(frame: np.ndarray, keypoints: np.ndarray) -> float:
+    """The contrast of :func:`frame_picture`."""
+    return frame_picture(frame, keypoints)[1]
+
+
+def clip_picture(readings: list[tuple[float, float]]) -> tuple[float, float]:
+    """The clip's sharpness and contrast: the medians of its frames' :func:`frame_picture`
+    readings (NaN where none could be read)."""
+    return clip_median([r[0] for r in readings]), clip_median([r[1] for r in readings])
+
+
+def clip_median(values: list[float]) -> float:
+    """The median of the finite ``values`` (NaN when there are none)."""
     finite = [v for v in values if np.isfinite(v)]
     return float(np.median(finite)) if finite else float("nan")
