@@ -148,6 +148,14 @@ RULES = [
      "her follow through is complete"),
     ("she halts momentarily at the top", "longest_pause", "higher",
      "she does not halt at the top"),
+    # an arm said bent or straight is its extension; an elbow said to bend, its deepest bend
+    ("her arms stay bent", "elbow_angle_max", "lower", "her arms stay straight"),
+    ("he keeps his arms straighter", "elbow_angle_max", "higher",
+     "he keeps his arms more bent"),
+    ("her elbows bend further", "elbow_angle_min", "lower", "her elbows bend less far"),
+    ("his elbows flex unevenly", "left_right_asymmetry_elbow", "higher",
+     "his elbows flex evenly"),
+    ("the knees stay bent", "knee_angle_min", "lower", "the knees stay straight"),
     # vocabulary
     ("his elbows never fully straighten", "elbow_angle_max", "lower",
      "his elbows straighten fully"),

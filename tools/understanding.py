@@ -529,6 +529,10 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
     (r"\b(takes?|taking|took) (his|her|their|its) time\b", " take longer "),
     (r"\btakes? (much |a lot |a bit )?less time\b", " take shorter "),
     _contrast_said(),
+    # bending, the verb, says how far a joint bends (its smallest angle: "the elbows bend
+    # more"); "bent" or "straight", the state, says whether a joint that should straighten
+    # does ("the arms stay bent", "keeps the arms dead straight": the elbow's largest angle)
+    (r"\b(bend|bends|bending|flex|flexes|flexing)\b(?! (over|and|or)\b)", " \\1 flexverb "),
     (r"-", " "),
 )
 
@@ -964,21 +968,31 @@ def _direction(phrase: _Phrase, reading: Reading) -> Direction:
     return "higher" if sign > 0 else "lower"
 
 
+@lru_cache(maxsize=1)
+def _suggestion_sources() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each two-sided metric's ``more`` wording and the concepts of all its words, read once
+    (reading them on every refusal made a refusal ten times slower than an answer)."""
+    from viddiff.tools.kinematics.registry import METRICS
+
+    sources = []
+    for spec in METRICS.values():
+        if spec.side is not None:
+            continue
+        words = " ".join((spec.more, spec.less, spec.label, *(p.lstrip("-") for p in spec.phrases)))
+        sources.append((spec.more, frozenset(read_words(words).concepts)))
+    return tuple(sources)
+
+
 def suggestions_for(text: str, n: int = 3) -> tuple[str, ...]:
     """The ``n`` measurable statements (the catalogue's ``more`` wording) closest to ``text``:
     by shared concepts with the metric's phrases and wording, then by string similarity."""
     from rapidfuzz import fuzz
 
-    from viddiff.tools.kinematics.registry import METRICS
-
     reading = read_words(text)
     scored = []
-    for spec in METRICS.values():
-        if spec.side is not None:
-            continue
-        words = " ".join((spec.more, spec.less, spec.label, *(p.lstrip("-") for p in spec.phrases)))
-        shared = len(set(read_words(words).concepts) & set(reading.concepts))
-        scored.append((shared, fuzz.token_set_ratio(text.lower(), spec.more), spec.more))
+    for more, concepts in _suggestion_sources():
+        shared = len(concepts & set(reading.concepts))
+        scored.append((shared, fuzz.token_set_ratio(text.lower(), more), more))
     scored.sort(key=lambda s: (-s[0], -s[1]))
     return tuple(s[2] for s in scored[:n])
 

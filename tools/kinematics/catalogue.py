@@ -243,7 +243,7 @@ def _build_registry() -> None:
         label="knee angle at its most bent",
         description=f"Smallest interior knee angle (hip-knee-ankle; 180° = straight). {mean_note}",
         more="the knees stay straighter", less="the knees bend more",
-        phrases=("knee straight", "leg straight", "knee angle straight", "-knee bend deep"),
+        phrases=("knee straight", "leg straight", "knee angle straight", "-knee bent deep"),
         family="knee_bend")
     add_bilateral(
         name="knee_angle_max", signal=knee, combine="mean", agg="max", kind="angle",
@@ -260,7 +260,7 @@ def _build_registry() -> None:
         description="Smallest shoulder-hip-knee angle (180° = upright, smaller = hip hinge). "
                     f"{mean_note}",
         more="the hips flex less", less="the hips flex more",
-        phrases=("hip straight", "angle chest thigh wide", "-hip bend deep"),
+        phrases=("hip straight", "angle chest thigh wide", "-hip bent deep"),
         family="hip_flexion")
     add_bilateral(
         name="hip_angle_max", signal=hip, combine="mean", agg="max", kind="angle",
@@ -279,14 +279,15 @@ def _build_registry() -> None:
                  "arm straight overhead", "elbow straight overhead", "arm straight reach",
                  "arm straight layup", "plank arm straight", "plank elbow straight",
                  "follow through", "arm extend", "elbow extend", "arm straight extend",
-                 "elbow straight extend"),
+                 "elbow straight extend", "arm straight", "elbow straight"),
         family="arm_extension")
     add_bilateral(
         name="elbow_angle_min", signal=elbow, combine="mean", agg="min", kind="angle",
         label="elbow angle at its most bent",
         description=f"Smallest shoulder-elbow-wrist angle. {mean_note}",
         more="the elbows bend less", less="the elbows bend more",
-        phrases=("elbow straight", "arm straight", "-curl high", "curl elbow straight"),
+        phrases=("elbow straight flexverb", "arm straight flexverb", "elbow straight bottom",
+                 "arm straight bottom", "-curl high", "curl elbow straight"),
         family="elbow_flexion", sided=False)
     add_bilateral(
         name="shoulder_angle_max", signal=shoulder, combine="mean", agg="max", kind="angle",
@@ -382,7 +383,9 @@ def _build_registry() -> None:
             more=f"the left and right {joint}s differ more",
             less=f"the left and right {joint}s move more alike",
             family=f"asym_{joint}", sided=False,
-            phrases=(f"{even} asym",) + (("leg asym",) if joint == "knee" else ()))
+            # "the elbows bend unevenly": a bend said uneven is the asymmetry, not the bend
+            phrases=(f"{even} asym", f"{even} bend asym")
+            + (("leg asym",) if joint == "knee" else ()))
     add(
         name="range_of_motion_trunk", signal=trunk_lean, agg="range", kind="angle",
         label="trunk sway",
