@@ -228,11 +228,12 @@ def partial_movement(pose_a: PoseSequence, pose_b: PoseSequence) -> str:
     """Why the two videos' timing must not be compared ("" when it may): one shows no
     movement, or the two show different parts of it (one the whole movement, the other a clip
     that starts or ends mid-movement, such as a fragment of it)."""
-    cover_a, cover_b = (m.coverage for m in movement_pair(pose_a, pose_b))
+    movement_a, movement_b = movement_pair(pose_a, pose_b)
+    cover_a, cover_b = movement_a.coverage, movement_b.coverage
     if cover_a is None or cover_b is None:
         missing = " and ".join(k for k, c in (("A", cover_a), ("B", cover_b)) if c is None)
         return f"no movement was found in {missing}"
-    if cover_a == cover_b:
+    if movement_a.shows_same_part(movement_b):
         return ""
     parts = []
     for key, (starts, ends) in (("A", cover_a), ("B", cover_b)):

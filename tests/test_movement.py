@@ -368,3 +368,52 @@ def test_the_whole_movement_is_timed_from_its_first_start_to_its_last_end() -> N
     assert compare_metric("movement_span", base, slow).label == "b"
     assert compare_metric("movement_span", base, waiting).label == "c"
     assert measure("movement_span", squats([90.0], lead_in_s=2.0)).value is not None
+
+
+#: The main signal of a real clip slowed 1.25x (pose2sim cam02, 24 frames/s): its first frames
+#: shake (0.51, 0.45, 0.43, 0.42, 0.49, 0.51) as the tracker settles, and it ends held still
+#: at 0.10, in the balance hold after the lunge.
+SHAKEN_START = np.array([
+    0.51, 0.45, 0.43, 0.42, 0.49, 0.51, 0.51, 0.47, 0.42, 0.36, 0.37, 0.36, 0.35, 0.32, 0.27,
+    0.2, 0.15, 0.09, 0.04, 0.03, 0.03, 0.01, -0.01, -0.03, -0.09, -0.15, -0.22, -0.3, -0.36,
+    -0.41, -0.46, -0.51, -0.56, -0.58, -0.59, -0.61, -0.61, -0.6, -0.61, -0.5, -0.39, -0.33,
+    -0.27, -0.25, -0.29, -0.24, -0.18, -0.13, -0.05, 0.08, 0.22, 0.32, 0.35, 0.31, 0.24, 0.2,
+    0.17, 0.14, 0.11, 0.1, 0.1, 0.1, 0.11])
+
+
+def test_a_start_that_shakes_in_place_is_the_rest_it_shakes_at() -> None:
+    """The shake goes nowhere, so the clip starts at rest: the rest is the level of its first
+    frames. Read by how much the first frames move rather than how far they go, the shake was
+    a clip starting in motion, its still end (the balance hold) became the rest, the standing
+    start a cut turnaround, and the clip's slowed timing was not compared with the original's."""
+    from viddiff.tools.kinematics import movement as mv
+
+    period = 1 / 24
+    speed, high = mv._speed(SHAKEN_START, period)
+    still = mv._still(speed, high)
+    rest = mv._rest_level(SHAKEN_START, high, still, 4, period)
+    assert rest == pytest.approx(float(np.median(SHAKEN_START[:4])), abs=0.02)
+    # a clip that does start in motion (its first frames travel) still takes its still end
+    moving = np.concatenate([np.linspace(0.5, -0.6, 20), np.linspace(-0.6, 0.1, 15),
+                             np.full(8, 0.1)])
+    speed, high = mv._speed(moving, period)
+    assert mv._rest_level(moving, high, mv._still(speed, high), 4, period) == \
+        pytest.approx(0.1, abs=0.01)
+
+def test_two_clips_cut_at_the_same_point_show_the_same_part() -> None:
+    """Where one clip's movement ends inside it (it settles into a hold just long enough) and
+    the other's is cut, the two still show the same part of the movement when they end at
+    the same point of it; a clip cut far from where the other ends does not."""
+    from dataclasses import replace
+
+    m = movement_of(squats([90.0]))
+    (rep,) = m.reps
+    settled = replace(m, edge_levels=(0.0, 0.30))
+    cut_near = replace(m, reps=(replace(rep, ends_inside=False),), edge_levels=(0.0, 0.38))
+    cut_far = replace(m, reps=(replace(rep, ends_inside=False),), edge_levels=(0.0, 0.95))
+    assert settled.coverage != cut_near.coverage
+    assert settled.shows_same_part(cut_near) and cut_near.shows_same_part(settled)
+    assert not settled.shows_same_part(cut_far)
+    assert m.shows_same_part(m)
+    still = movement_of(sequence([figure() for _ in range(40)], fps=FPS))
+    assert not still.shows_same_part(m)

@@ -118,7 +118,7 @@ def movement_notes(movement_a: Movement, movement_b: Movement) -> list[str]:
             notes.append(f"video {key}: no movement found (the person stays still, or is not "
                          "followed well enough)")
     cover_a, cover_b = movement_a.coverage, movement_b.coverage
-    if cover_a is not None and cover_b is not None and cover_a != cover_b:
+    if cover_a is not None and cover_b is not None and not movement_a.shows_same_part(movement_b):
         notes.append("the two videos show different parts of the movement (one starts or "
                      "ends mid-movement): their timing is not compared")
     na, nb = len(movement_a.reps), len(movement_b.reps)

@@ -103,6 +103,13 @@ START_SPEED = 0.5
 #: A movement that does not return to rest still ends inside the clip when the body then holds
 #: still for at least this long (a balance hold, a finish position), seconds.
 MIN_STILL_S = 0.15
+#: Two clips cut at the same point of the movement show the same part of it: where one
+#: clip's movement is found to end (or start) inside it and the other's is not, the two still
+#: show the same part when their last (first) frames are this close, as shares of their
+#: repetition's excursion. Whether a body settling into a hold has settled by the clip's last
+#: frame is a matter of a frame or two: a slowed copy of a clip that ends 0.13 s into a hold
+#: ends 0.17 s into it, across the 0.15 s that makes a hold (:data:`MIN_STILL_S`).
+SAME_EDGE = 0.2
 #: Fewest valid frames a clip needs for a structure.
 MIN_FRAMES = 8
 #: An excursion smaller than this many noise levels is no movement at all.
@@ -176,6 +183,9 @@ class Movement:
     stages: tuple[Segment, ...]
     n_frames: int
     sigma: float
+    #: How far from rest the clip's first and last frames are, as shares of the first and the
+    #: last repetition's excursion (0: at rest, 1: at the turnaround); None with no movement.
+    edge_levels: tuple[float, float] | None = None
 
     @property
     def complete_reps(self) -> tuple[Repetition, ...]:
@@ -192,6 +202,21 @@ class Movement:
         if not self.reps:
             return None
         return self.reps[0].starts_inside, self.reps[-1].ends_inside
+
+    def shows_same_part(self, other: Movement) -> bool:
+        """Whether this clip and ``other`` show the same part of the movement: the same
+        coverage, or, at an edge where one is cut and the other is not, their edge frames at
+        the same point of the movement (:data:`SAME_EDGE`). False when either shows none."""
+        if self.coverage is None or other.coverage is None:
+            return False
+        if self.coverage == other.coverage:
+            return True
+        if self.edge_levels is None or other.edge_levels is None:
+            return False
+        return all(mine == theirs or abs(lm - lt) <= SAME_EDGE
+                   for mine, theirs, lm, lt in zip(self.coverage, other.coverage,
+                                                   self.edge_levels, other.edge_levels,
+                                                   strict=True))
 
     def span(self) -> tuple[int, int] | None:
         """Rows from the first repetition's start to the last one's end (None: no movement)."""
@@ -311,15 +336,21 @@ def _still_run(still: np.ndarray) -> int:
     return int(np.argmin(still)) if not still.all() else still.size
 
 
-def _rest_level(x: np.ndarray, speed: np.ndarray, high: float, still: np.ndarray,
-                min_still: int) -> float:
+def _rest_level(x: np.ndarray, high: float, still: np.ndarray, min_still: int,
+                period: float) -> float:
     """The level the body rests at. A clip is taken to start at rest (the level of its first
     frames, pooled with a still end at the same level) unless it starts in fast motion with a
     still end: then it started mid-movement, and the end is the rest."""
     head = x[:min_still]
     tail_n = _still_run(still[::-1])
     tail = x[x.size - tail_n:] if tail_n >= min_still else x[:0]
-    starts_fast = high > 0 and float(np.median(speed[:min_still])) > START_SPEED * high
+    # fast by how far the first frames go, not by how much they shake: the smoothing fits its
+    # first window with one polynomial, so pose jitter there reads as speed back and forth (a
+    # start that shook 0.51 -> 0.42 -> 0.51 was taken for mid-movement, and the clip's still
+    # end for its rest, on one CPU's pose numerics and not on another's)
+    travel = abs(float(x[head.size - 1] - x[0])) / max((head.size - 1) * period, 1e-9) \
+        if head.size > 1 else 0.0
+    starts_fast = high > 0 and travel > START_SPEED * high
     if starts_fast and tail.size:
         return float(np.median(tail))
     span = float(np.ptp(x)) or 1.0
@@ -593,6 +624,7 @@ class _Draft:
     reps: tuple[Repetition, ...]
     drop: HipDrop
     sigma: float
+    edge_levels: tuple[float, float] | None = None
 
 
 def _finish(pose: PoseSequence, draft: _Draft, naming: Direction) -> Movement:
@@ -602,7 +634,7 @@ def _finish(pose: PoseSequence, draft: _Draft, naming: Direction) -> Movement:
                         sigma=draft.sigma)
     return Movement(direction=naming, reps=draft.reps,
                     stages=_stages(list(draft.reps), naming, pose.n_frames),
-                    n_frames=pose.n_frames, sigma=draft.sigma)
+                    n_frames=pose.n_frames, sigma=draft.sigma, edge_levels=draft.edge_levels)
 
 
 def _draft(pose: PoseSequence, feats: np.ndarray | None,
@@ -615,7 +647,7 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
     speed, high = _speed(x, period)
     still = _still(speed, high)
     min_still = max(2, math.ceil(MIN_STILL_S / period))
-    rest = _rest_level(x, speed, high, still, min_still)
+    rest = _rest_level(x, high, still, min_still, period)
     away = np.abs(x - rest)
     top = float(away.max())
     if top <= max(MIN_EXCURSION_SIGMAS * sigma, 1e-6):
@@ -684,8 +716,11 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
             end=Event("end", end, float(ts[end]), _crossing_uncertainty(x, end, sigma, period)),
             hold=(h0, h1), starts_inside=started, ends_inside=ended))
     rest_rows = np.flatnonzero(away < EVENT_LEVEL * top)
+    first, last = reps[0].turnaround.row, reps[-1].turnaround.row
+    edges = (float(away[0] / away[first]) if away[first] > 0 else 0.0,
+             float(away[-1] / away[last]) if away[last] > 0 else 0.0)
     return _Draft(tuple(reps), _hip_drop(pose, [r.turnaround.row for r in reps], rest_rows),
-                  sigma)
+                  sigma, edges)
 
 
 def _stages(reps: list[Repetition], direction: Direction, n_frames: int) -> tuple[Segment, ...]:
