@@ -717,10 +717,10 @@ def _draft(pose: PoseSequence, feats: np.ndarray | None,
             hold=(h0, h1), starts_inside=started, ends_inside=ended))
     rest_rows = np.flatnonzero(away < EVENT_LEVEL * top)
     first, last = reps[0].turnaround.row, reps[-1].turnaround.row
-    edges = (float(away[0] / away[first]) if away[first] > 0 else 0.0,
-             float(away[-1] / away[last]) if away[last] > 0 else 0.0)
+    edge_levels = (float(away[0] / away[first]) if away[first] > 0 else 0.0,
+                   float(away[-1] / away[last]) if away[last] > 0 else 0.0)
     return _Draft(tuple(reps), _hip_drop(pose, [r.turnaround.row for r in reps], rest_rows),
-                  sigma, edges)
+                  sigma, edge_levels)
 
 
 def _stages(reps: list[Repetition], direction: Direction, n_frames: int) -> tuple[Segment, ...]:
