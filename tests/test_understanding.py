@@ -156,6 +156,10 @@ RULES = [
     ("his elbows flex unevenly", "left_right_asymmetry_elbow", "higher",
      "his elbows flex evenly"),
     ("the knees stay bent", "knee_angle_min", "lower", "the knees stay straight"),
+    # a joint's own name with its movement's size; a jump's height said as a noun
+    ("the elbow movement is bigger", "range_of_motion_elbow", "higher",
+     "the elbow movement is smaller"),
+    ("his jumps get more air", "jump_height_proxy", "higher", "his jumps get less air"),
     # vocabulary
     ("his elbows never fully straighten", "elbow_angle_max", "lower",
      "his elbows straighten fully"),

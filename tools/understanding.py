@@ -474,6 +474,12 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      r"velocity)\b", " faster \\3 speed "),
     (r"\b(lower|smaller|slower|less)\s+((top|peak|maximum|max)\s+)?(speed|pace|velocity)\b",
      " slower \\3 speed "),
+    # a jump that gets more height, lift or air goes higher ("the jump gets more height";
+    # more height alone is a range covered, below)
+    (r"\b(jumps?|jumping|leaps?|leaping|hops?|hopping)\b(.*?)\b(more|greater|extra) "
+     r"(height|lift|air|elevation)\b", " \\1\\2 higher "),
+    (r"\b(jumps?|jumping|leaps?|leaping|hops?|hopping)\b(.*?)\b(less|little) "
+     r"(height|lift|air|elevation)\b", " \\1\\2 lower "),
     # a dimension said as a noun and a size ("the hand height is greater", "more width"): the
     # dimension's own word, so that "the height is lower" is not read as high-and-low
     *_dimension_said(),

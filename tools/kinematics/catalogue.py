@@ -370,7 +370,8 @@ def _build_registry() -> None:
                      f"{word} range", f"{word} travel", f"{word} range wide")
             # an arc is what a swinging limb traces: the arm's at the shoulder, not the elbow
             + ((f"{word} swing", f"{word} arc big") if joint != "elbow" else ())
-            + ((f"{joint} range", f"{joint} range big") if word != joint else ())
+            + ((f"{joint} range", f"{joint} range big", f"{joint} motion big")
+               if word != joint else ())
             # the upper arm turns at the shoulder: "the shoulders barely move", "the upper arms
             # stay still"; an arm swings at the shoulder, not at the elbow
             + (("arm range shoulder", "arm shoulder big", "shoulder move", "upper arm move",
