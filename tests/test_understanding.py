@@ -15,6 +15,7 @@ from viddiff.tools.understanding import (
     NOT_YET_MEASURED,
     UNCLEAR,
     read_words,
+    side_of,
     understand,
 )
 
@@ -639,3 +640,24 @@ def test_down_and_back_up_is_a_travel_not_a_height() -> None:
     assert _read("her hands move all the way down and back up")[0] != "hand_height_mean"
     assert _read("the arms swing all the way down and back up") == \
         ("range_of_motion_shoulder", "higher")
+
+
+def test_right_as_an_adverb_names_no_side() -> None:
+    """"Starts right away" and "right down to the floor" say when and how far, not which
+    side; "the right knee" and "on the right" still do."""
+    assert side_of("at the top there's no rest, the next rep starts right away") is None
+    assert side_of("she goes right down to the floor") is None
+    assert side_of("the right knee bends more right at the bottom") == "right"
+    assert side_of("the right elbow stays in") == "right"
+    assert side_of("all right, the left knee caves") == "left"
+
+
+def test_a_side_the_metric_cannot_read_alone_is_said_not_dropped() -> None:
+    """A statement about one side mapped to a metric with no one-sided reading is answered
+    about both sides, and its reason says so, instead of silently dropping the side."""
+    u = understand("the left hand stays lower")
+    assert u.metric is not None and not u.metric.endswith("_left")
+    assert u.side is None and u.side_not_read == "left"
+    assert "left side" in u.why and "both sides" in u.why
+    sided = understand("the left knee bends more")
+    assert sided.metric == "knee_angle_min_left" and sided.side_not_read is None

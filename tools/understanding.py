@@ -652,8 +652,19 @@ def side_of(text: str) -> Literal["left", "right"] | None:
     if re.search(r"\bthan the (left|right)\b|\binstead of the (left|right)\b|\b(to|towards) "
                  r"(the|his|her|their) (left|right)\b|\bweight\b", t):
         return None  # a comparison of the sides, or a direction: the metric's sign carries it
+    # "right" as an adverb ("starts right away", "right at the bottom", "all right") is no side
+    t = _ADVERB_RIGHT.sub(" ", t)
     sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", t)}
     return sides.pop() if len(sides) == 1 else None  # type: ignore[return-value]
+
+
+#: "Right" that says when or where exactly, not which side: not after a word that makes it a
+#: noun or an adjective ("the right", "his right", "on the right"), and before a word of time
+#: or place ("right away", "right after the bottom", "right up to the bar"), or in "all right".
+_ADVERB_RIGHT = re.compile(
+    r"\ball right\b|(?<!\bthe )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bits )(?<!\bmy )"
+    r"(?<!\byour )(?<!\ba )\bright (?=(away|now|after|before|at|up|down|through|back|into|onto|"
+    r"there|then|here|until|till|from|to|as|when|off|over|under|below|above|in|out)\b)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -789,6 +800,9 @@ class Understanding(BaseModel):
     settled_by: str | None = Field(
         default=None, description="The action that settled what words alone leave unclear "
                                   "(\"the hips go lower\" in a lunge is their depth).")
+    side_not_read: Literal["left", "right"] | None = Field(
+        default=None, description="The side the statement names when the metric it maps to "
+                                  "has no one-sided reading: the answer is about both sides.")
 
     @property
     def query(self) -> MetricQuery | None:
@@ -810,8 +824,10 @@ class Understanding(BaseModel):
             return f"understood by the model {self.read_by!r} as {self.metric} " \
                    f"({self.direction}){at}{why}"
         settled = f", as the action is {self.settled_by!r}" if self.settled_by else ""
+        both = f"; it says the {self.side_not_read} side, but this is measured on both sides " \
+               "together (it has no one-sided reading)" if self.side_not_read else ""
         return f"understood as {self.metric} ({self.direction}) from the phrase " \
-               f"{self.phrase!r}{settled}{self._not_the_model()}"
+               f"{self.phrase!r}{settled}{both}{self._not_the_model()}"
 
     def _not_the_model(self) -> str:
         """Why the phrase reader answered although a model was asked ("" when none was)."""
@@ -1070,6 +1086,8 @@ def understand(text: str, action: str = "") -> Understanding:
     metric = phrase.metric
     if side is not None and metric + f"_{side}" in METRICS:
         metric = f"{metric}_{side}"
+    sided = side is not None and metric.endswith(f"_{side}")
     return Understanding(text=text, metric=metric, direction=_direction(phrase, reading),
-                         moment=moment, side=side if metric.endswith(f"_{side}") else None,
+                         moment=moment, side=side if sided else None,
+                         side_not_read=side if side is not None and not sided else None,
                          phrase=phrase.text, settled_by=action if meant is not None else None)
