@@ -476,10 +476,9 @@ EXPRESSIONS: tuple[tuple[str, str], ...] = (
      " slower \\3 speed "),
     # a jump that gets more height, lift or air goes higher ("the jump gets more height";
     # more height alone is a range covered, below)
-    (r"\b(jumps?|jumping|leaps?|leaping|hops?|hopping)\b(.*?)\b(more|greater|extra) "
-     r"(height|lift|air|elevation)\b", " \\1\\2 higher "),
-    (r"\b(jumps?|jumping|leaps?|leaping|hops?|hopping)\b(.*?)\b(less|little) "
-     r"(height|lift|air|elevation)\b", " \\1\\2 lower "),
+    *((rf"\b(jumps?|jumping|leaps?|leaping|hops?|hopping)\b(.*?)\b({size}) "
+       r"(height|lift|air|elevation)\b", f" \\1\\2 {level} ")
+      for size, level in (("more|greater|extra", "higher"), ("less|little", "lower"))),
     # a dimension said as a noun and a size ("the hand height is greater", "more width"): the
     # dimension's own word, so that "the height is lower" is not read as high-and-low
     *_dimension_said(),
@@ -646,6 +645,15 @@ def moment_of(text: str) -> Moment | None:
     return None
 
 
+#: "Right" that says when or where exactly, not which side: not after a word that makes it a
+#: noun or an adjective ("the right", "his right", "on the right"), and before a word of time
+#: or place ("right away", "right after the bottom", "right up to the bar"), or in "all right".
+_ADVERB_RIGHT = re.compile(
+    r"\ball right\b|(?<!\bthe )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bits )(?<!\bmy )"
+    r"(?<!\byour )(?<!\ba )\bright (?=(away|now|after|before|at|up|down|through|back|into|onto|"
+    r"there|then|here|until|till|from|to|as|when|off|over|under|below|above|in|out)\b)")
+
+
 def side_of(text: str) -> Literal["left", "right"] | None:
     """"left" or "right" when the statement names exactly one of them (not "than the right")."""
     t = text.lower()
@@ -656,15 +664,6 @@ def side_of(text: str) -> Literal["left", "right"] | None:
     t = _ADVERB_RIGHT.sub(" ", t)
     sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", t)}
     return sides.pop() if len(sides) == 1 else None  # type: ignore[return-value]
-
-
-#: "Right" that says when or where exactly, not which side: not after a word that makes it a
-#: noun or an adjective ("the right", "his right", "on the right"), and before a word of time
-#: or place ("right away", "right after the bottom", "right up to the bar"), or in "all right".
-_ADVERB_RIGHT = re.compile(
-    r"\ball right\b|(?<!\bthe )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bits )(?<!\bmy )"
-    r"(?<!\byour )(?<!\ba )\bright (?=(away|now|after|before|at|up|down|through|back|into|onto|"
-    r"there|then|here|until|till|from|to|as|when|off|over|under|below|above|in|out)\b)")
 
 
 # --------------------------------------------------------------------------------------------
